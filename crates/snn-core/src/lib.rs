@@ -1,0 +1,46 @@
+//! # snn-core
+//!
+//! Spiking neuron layers for [burn](https://burn.dev), with surrogate-gradient training that runs
+//! unchanged on the CPU (ndarray, flex) and the GPU (wgpu, with the `gpu` feature).
+//!
+//! * [`spike`]: the spike function, a custom autodiff op: exact Heaviside forward, a chosen
+//!   [`Surrogate`] derivative backward.
+//! * [`neuron`]: layers as burn modules, each with a `Config`, a single-step `step`, a multi-step
+//!   `forward` over `[batch, time, features...]`, and a pure step function beside it:
+//!   [`Lif`] (leaky integrate-and-fire, with or without a synaptic current), [`Li`] (leaky
+//!   integrator readout), [`Iaf`] (integrate-and-fire).
+//!
+//! Time is in milliseconds, sequences are batch-major, spikes are `0.0`/`1.0` floats.
+//!
+//! ```
+//! use burn::prelude::*;
+//! use snn_core::{LifConfig, LiConfig};
+//!
+//! # fn main() -> Result<(), snn_core::SnnError> {
+//! let device = Device::flex();
+//! let lif = LifConfig::new(3).init(&device)?;          // Norse defaults: tau_mem 10 ms, tau_syn 5 ms
+//! let readout = LiConfig::new(3).init(&device)?;
+//! let current = Tensor::<3>::ones([2, 20, 3], &device) * 4.0; // [batch, time, neurons]
+//! let out = lif.forward(current)?;
+//! assert_eq!(out.spikes.dims(), [2, 20, 3]);
+//! assert!(out.spikes.clone().sum().into_scalar::<f32>() > 0.0);
+//! let trace = readout.forward(out.spikes)?.v;           // membrane trace [2, 20, 3]
+//! assert_eq!(trace.dims(), [2, 20, 3]);
+//! # Ok(())
+//! # }
+//! ```
+#![allow(deprecated)] // burn 0.22 deprecates the ndarray backend, which this crate supports.
+
+pub mod error;
+pub mod neuron;
+pub mod spike;
+pub mod surrogate;
+
+pub use error::{Result, SnnError};
+pub use neuron::{
+    Discretization, Iaf, IafConfig, IafDynamics, IafOutput, IafState, LeakyState, Li, LiConfig,
+    LiDynamics, LiOutput, LiState, Lif, LifConfig, LifDynamics, LifOutput, LifState, Reset,
+    iaf_step, li_step, lif_step,
+};
+pub use spike::{heaviside, spike, spike_with};
+pub use surrogate::Surrogate;

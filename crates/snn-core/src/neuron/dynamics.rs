@@ -1,0 +1,296 @@
+//! The pieces every neuron of the leaky family is made of: the sub-threshold membrane update,
+//! the synaptic current, and firing with its reset. Each model resolves its config into these
+//! once per sequence, so the per-step work is a few element-wise tensor ops.
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::shape;
+use crate::error::{Result, SnnError, finite, positive};
+use crate::spike::{heaviside, spike_with};
+use crate::surrogate::Surrogate;
+
+/// State of a leaky neuron between steps: [`crate::LifState`] and [`crate::LiState`].
+#[derive(Clone, Debug)]
+pub struct LeakyState {
+    /// Membrane potential, `[batch, size]`.
+    pub v: Tensor<2>,
+    /// Synaptic current after its decay, `[batch, size]` (`None` for models without one).
+    pub i: Option<Tensor<2>>,
+}
+
+impl LeakyState {
+    /// The resting state with a synaptic current: `v = 0`, `i = 0`.
+    pub fn zeros(batch: usize, size: usize, device: &Device) -> Self {
+        Self {
+            v: Tensor::zeros([batch, size], device),
+            i: Some(Tensor::zeros([batch, size], device)),
+        }
+    }
+
+    /// Checks that both tensors are `[batch, size]`.
+    pub(crate) fn check(&self, batch: usize, size: usize, context: &'static str) -> Result<()> {
+        shape::state(&self.v, batch, size, context)?;
+        if let Some(i) = &self.i {
+            shape::state(i, batch, size, context)?;
+        }
+        Ok(())
+    }
+}
+
+/// The leaky sub-threshold parameters shared by the LIF and LI configs, checked together.
+pub(crate) struct LeakyParams {
+    pub dt_ms: f64,
+    pub tau_mem_ms: f64,
+    pub tau_syn_ms: Option<f64>,
+    pub v_leak: f64,
+    pub discretization: Discretization,
+}
+
+impl LeakyParams {
+    /// Time constants and step must be positive; forward Euler needs `dt <= τ` (beyond it the
+    /// decay factor `1 − dt/τ` is negative and the membrane oscillates).
+    pub(crate) fn validate(&self) -> Result<()> {
+        let dt = positive("dt_ms", self.dt_ms)?;
+        let taus = [
+            ("tau_mem_ms", Some(self.tau_mem_ms)),
+            ("tau_syn_ms", self.tau_syn_ms),
+        ];
+        for (field, tau) in taus {
+            let Some(tau) = tau else { continue };
+            let tau = positive(field, tau)?;
+            if self.discretization == Discretization::ForwardEuler && dt > tau {
+                return Err(SnnError::UnstableEuler {
+                    field,
+                    dt_ms: dt,
+                    tau_ms: tau,
+                });
+            }
+        }
+        finite("v_leak", self.v_leak).map(drop)
+    }
+}
+
+/// Converts Norse's parametrization (inverse time constants in 1/s, `dt` in s) to
+/// `(dt_ms, tau_mem_ms, tau_syn_ms)`.
+pub(crate) fn from_norse(
+    tau_mem_inv: f64,
+    tau_syn_inv: Option<f64>,
+    dt_s: f64,
+) -> Result<(f64, f64, Option<f64>)> {
+    let tau_mem_inv = positive("tau_mem_inv", tau_mem_inv)?;
+    let tau_syn_inv = tau_syn_inv
+        .map(|inv| positive("tau_syn_inv", inv))
+        .transpose()?;
+    let dt_s = positive("dt", dt_s)?;
+    Ok((
+        dt_s * 1e3,
+        1e3 / tau_mem_inv,
+        tau_syn_inv.map(|inv| 1e3 / inv),
+    ))
+}
+
+/// How the membrane is reset after a spike `z` (0 or 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reset {
+    /// `v ← v − z·threshold`: snnTorch `reset_mechanism="subtract"`, Norse `reset_subtract`,
+    /// mlGeNN `relative_reset=True` (with `v_reset = 0`), SpikingJelly's soft reset.
+    Subtract,
+    /// `v ← (1 − z)·v + z·v_reset`: Norse's default, snnTorch `reset_mechanism="zero"` (with
+    /// `v_reset = 0`), SpikingJelly's hard reset, mlGeNN's default.
+    ToValue,
+    /// No reset.
+    None,
+}
+
+/// How the leaky membrane equation `τ_mem dv/dt = (v_leak − v) + I` is stepped with `dt`.
+///
+/// The synaptic current, where a model has one, follows `τ_syn di/dt = −i` with the same choice
+/// (`i ← i − (dt/τ_syn)·i` for Euler, `i ← e^(−dt/τ_syn)·i` otherwise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Discretization {
+    /// Explicit forward Euler, as Norse: `v ← v + (dt/τ_mem)·((v_leak − v) + I)`.
+    /// The input is scaled by `dt/τ_mem`. Needs `dt ≤ τ`.
+    ForwardEuler,
+    /// Exact exponential decay with the input added unscaled, as snnTorch's `beta` and mlGeNN's
+    /// default: `v ← β·v + (1 − β)·v_leak + I`, `β = e^(−dt/τ_mem)`.
+    ExactDecay,
+    /// Exact integration of a current held constant over the step, as mlGeNN's `scale_i=True`:
+    /// `v ← β·v + (1 − β)·(v_leak + I)`.
+    ExactDecayScaledInput,
+}
+
+/// The sub-threshold membrane update, resolved for one `dt`. Coefficients are `[1, size]`.
+#[derive(Clone, Debug)]
+pub(crate) enum Membrane {
+    /// `v + k·((v_leak − v) + I)` with `k = dt/τ` (Norse's operation order, for bit parity).
+    Euler { k: Tensor<2>, v_leak: f32 },
+    /// `β·v + gain·I + rest`, `gain` 1 when `None`, `rest = (1 − β)·v_leak` omitted when zero.
+    Exact {
+        beta: Tensor<2>,
+        gain: Option<Tensor<2>>,
+        rest: Option<Tensor<2>>,
+    },
+    /// `v + I`: a perfect integrator (no leak).
+    Perfect,
+}
+
+impl Membrane {
+    /// Resolves `τ_mem` (`[size]`, ms) for the given discretization and step.
+    pub(crate) fn leaky(
+        tau_ms: Tensor<1>,
+        dt_ms: f64,
+        v_leak: f64,
+        discretization: Discretization,
+    ) -> Self {
+        let tau = tau_ms.unsqueeze::<2>();
+        match discretization {
+            Discretization::ForwardEuler => Self::Euler {
+                // a learned τ below dt would make Euler overshoot: hold it at dt
+                k: tau.clamp_min(dt_ms).recip().mul_scalar(dt_ms),
+                v_leak: v_leak as f32,
+            },
+            Discretization::ExactDecay | Discretization::ExactDecayScaledInput => {
+                let beta = decay_factor(tau, dt_ms);
+                let one_minus_beta = beta.clone().neg().add_scalar(1.0);
+                let rest = (v_leak != 0.0).then(|| one_minus_beta.clone().mul_scalar(v_leak));
+                let gain = (discretization == Discretization::ExactDecayScaledInput)
+                    .then_some(one_minus_beta);
+                Self::Exact { beta, gain, rest }
+            }
+        }
+    }
+
+    /// One sub-threshold step of the membrane `v` driven by the current `i`.
+    pub(crate) fn integrate(&self, v: Tensor<2>, i: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Euler { k, v_leak } => {
+                let drive = v.clone().neg().add_scalar(*v_leak) + i;
+                v + drive * k.clone()
+            }
+            Self::Exact { beta, gain, rest } => {
+                let i = match gain {
+                    Some(gain) => i * gain.clone(),
+                    None => i,
+                };
+                let v = v * beta.clone() + i;
+                match rest {
+                    Some(rest) => v + rest.clone(),
+                    None => v,
+                }
+            }
+            Self::Perfect => v + i,
+        }
+    }
+}
+
+/// `e^(−dt/τ)` for `τ` in ms (`[1, size]`), with `τ` held above a microsecond so that a learned
+/// time constant cannot flip sign.
+fn decay_factor(tau: Tensor<2>, dt_ms: f64) -> Tensor<2> {
+    tau.clamp_min(1e-3).recip().mul_scalar(-dt_ms).exp()
+}
+
+/// The synaptic current `i`: it jumps by the input, drives the membrane in the same step, then
+/// decays (Norse's order: `i ← i + x`, `v ← f(v, i)`, `i ← i − (dt/τ_syn)·i`).
+#[derive(Clone, Debug)]
+pub(crate) enum Synapse {
+    /// `i − k·i` with `k = dt/τ_syn`.
+    Euler { k: Tensor<2> },
+    /// `α·i` with `α = e^(−dt/τ_syn)`.
+    Exact { alpha: Tensor<2> },
+}
+
+impl Synapse {
+    /// Resolves `τ_syn` (`[size]`, ms).
+    pub(crate) fn new(tau_ms: Tensor<1>, dt_ms: f64, discretization: Discretization) -> Self {
+        let tau = tau_ms.unsqueeze::<2>();
+        match discretization {
+            Discretization::ForwardEuler => Self::Euler {
+                k: tau.clamp_min(dt_ms).recip().mul_scalar(dt_ms),
+            },
+            _ => Self::Exact {
+                alpha: decay_factor(tau, dt_ms),
+            },
+        }
+    }
+
+    /// The decay of the current over one step.
+    pub(crate) fn decay(&self, i: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Euler { k } => i.clone() - i * k.clone(),
+            Self::Exact { alpha } => i * alpha.clone(),
+        }
+    }
+}
+
+/// Threshold crossing and reset, resolved for one sequence.
+#[derive(Clone, Debug)]
+pub(crate) struct Firing {
+    /// `[1, size]`.
+    pub threshold: Tensor<2>,
+    pub reset: Reset,
+    pub v_reset: f32,
+    pub surrogate: Surrogate,
+    pub fire_at_threshold: bool,
+    pub detach_reset: bool,
+    pub reset_delay: bool,
+}
+
+impl Firing {
+    /// One step: `integrate` is the sub-threshold update of the membrane `v` left by the
+    /// previous step. Returns the spikes and the membrane to carry to the next step.
+    ///
+    /// Without `reset_delay` (Norse, mlGeNN, SpikingJelly): integrate, fire, reset at once; the
+    /// carried membrane is the reset one. With `reset_delay` (snnTorch's default): the reset of
+    /// the previous step's spike `H(v − threshold)` (no gradient, as snnTorch detaches it) is
+    /// applied during this step, before the leak for `ToValue` and after it for `Subtract`,
+    /// exactly as snnTorch's `Leaky` does; the carried membrane still holds this step's spike.
+    pub(crate) fn step(
+        &self,
+        v: Tensor<2>,
+        integrate: impl FnOnce(Tensor<2>) -> Tensor<2>,
+    ) -> (Tensor<2>, Tensor<2>) {
+        if self.reset_delay {
+            let fired = heaviside(v.clone() - self.threshold.clone(), self.fire_at_threshold);
+            let v = match self.reset {
+                Reset::ToValue => integrate(self.reset_to_value(v, fired)),
+                Reset::Subtract => integrate(v) - fired * self.threshold.clone(),
+                Reset::None => integrate(v),
+            };
+            let z = self.spike(v.clone());
+            (z, v)
+        } else {
+            let v = integrate(v);
+            let z = self.spike(v.clone());
+            let fired = if self.detach_reset {
+                z.clone().detach()
+            } else {
+                z.clone()
+            };
+            let v = match self.reset {
+                Reset::ToValue => self.reset_to_value(v, fired),
+                Reset::Subtract => v - fired * self.threshold.clone(),
+                Reset::None => v,
+            };
+            (z, v)
+        }
+    }
+
+    fn spike(&self, v: Tensor<2>) -> Tensor<2> {
+        spike_with(
+            v - self.threshold.clone(),
+            self.surrogate,
+            self.fire_at_threshold,
+        )
+    }
+
+    /// `(1 − z)·v + z·v_reset`.
+    fn reset_to_value(&self, v: Tensor<2>, z: Tensor<2>) -> Tensor<2> {
+        let kept = z.clone().neg().add_scalar(1.0) * v;
+        if self.v_reset == 0.0 {
+            kept
+        } else {
+            kept + z.mul_scalar(self.v_reset)
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Integrate-and-fire neurons (no leak).
+
+use burn::module::Param;
+use burn::prelude::*;
+
+use super::dynamics::{Firing, Membrane, Reset};
+use super::shape;
+use crate::error::{finite, nonzero, positive};
+use crate::surrogate::Surrogate;
+
+/// Configuration of an [`Iaf`] layer (Norse `iaf_feed_forward_step`, mlGeNN `IntegrateFire`).
+///
+/// Per step with input `x`:
+///
+/// ```text
+/// v ← v + x
+/// z = H(v − threshold)
+/// v ← reset of v by z        (see `Reset`)
+/// ```
+///
+/// There is no time constant; `dt_ms` only records the time base of the sequence.
+#[derive(Config, Debug)]
+pub struct IafConfig {
+    /// Number of neurons: the product of the input's feature dimensions.
+    pub size: usize,
+    /// Length of a step in ms (not used by the dynamics). Default 1.
+    #[config(default = 1.0)]
+    pub dt_ms: f64,
+    /// Firing threshold. Default 1.
+    #[config(default = 1.0)]
+    pub threshold: f64,
+    /// Potential after a [`Reset::ToValue`] reset. Default 0.
+    #[config(default = 0.0)]
+    pub v_reset: f64,
+    /// Reset after a spike. Default [`Reset::ToValue`] (Norse; mlGeNN's `relative_reset` is
+    /// [`Reset::Subtract`]).
+    #[config(default = "Reset::ToValue")]
+    pub reset: Reset,
+    /// Stop gradients through the reset. Default false.
+    #[config(default = false)]
+    pub detach_reset: bool,
+    /// Surrogate derivative of the spike. Default SuperSpike with `alpha = 100` (Norse).
+    #[config(default = "Surrogate::SuperSpike { alpha: 100.0 }")]
+    pub surrogate: Surrogate,
+    /// Spike when `v − threshold = 0` exactly too. Default false.
+    #[config(default = false)]
+    pub fire_at_threshold: bool,
+    /// Train the threshold (per neuron). Default false.
+    #[config(default = false)]
+    pub learn_threshold: bool,
+}
+
+impl IafConfig {
+    /// Checks every field; the error names the first bad one.
+    pub fn validate(&self) -> crate::Result<()> {
+        nonzero("size", self.size)?;
+        positive("dt_ms", self.dt_ms)?;
+        finite("threshold", self.threshold)?;
+        finite("v_reset", self.v_reset)?;
+        self.surrogate.validate()
+    }
+
+    /// Builds the layer on `device`, after [`IafConfig::validate`].
+    pub fn init(&self, device: &Device) -> crate::Result<Iaf> {
+        self.validate()?;
+        Ok(Iaf {
+            threshold: Param::from_tensor(Tensor::full([self.size], self.threshold, device))
+                .set_require_grad(self.learn_threshold),
+            config: self.clone(),
+        })
+    }
+}
+
+/// A layer of integrate-and-fire neurons; see [`IafConfig`].
+#[derive(Module, Debug)]
+pub struct Iaf {
+    /// Threshold per neuron, `[size]`.
+    pub threshold: Param<Tensor<1>>,
+    #[module(skip)]
+    config: IafConfig,
+}
+
+/// State of an [`Iaf`] layer between steps.
+#[derive(Clone, Debug)]
+pub struct IafState {
+    /// Membrane potential, `[batch, size]`.
+    pub v: Tensor<2>,
+}
+
+impl IafState {
+    /// The resting state `v = 0`.
+    pub fn zeros(batch: usize, size: usize, device: &Device) -> Self {
+        Self {
+            v: Tensor::zeros([batch, size], device),
+        }
+    }
+}
+
+/// Output of [`Iaf::forward`].
+#[derive(Clone, Debug)]
+pub struct IafOutput<const D: usize> {
+    /// Spikes, `[batch, time, features...]` like the input.
+    pub spikes: Tensor<D>,
+    /// The state after the last step.
+    pub state: IafState,
+    /// Membrane after each step (after its reset), if recording was asked for.
+    pub v: Option<Tensor<D>>,
+}
+
+/// The per-step constants of an [`Iaf`] layer, resolved by [`Iaf::dynamics`].
+#[derive(Clone, Debug)]
+pub struct IafDynamics {
+    firing: Firing,
+}
+
+/// One integrate-and-fire step, state in and state out (Norse's `iaf_feed_forward_step`).
+pub fn iaf_step(
+    input: Tensor<2>,
+    state: IafState,
+    dynamics: &IafDynamics,
+) -> (Tensor<2>, IafState) {
+    let (z, v) = dynamics
+        .firing
+        .step(state.v, |v| Membrane::Perfect.integrate(v, input));
+    (z, IafState { v })
+}
+
+impl Iaf {
+    /// The configuration the layer was built from.
+    pub fn config(&self) -> &IafConfig {
+        &self.config
+    }
+
+    /// Number of neurons.
+    pub fn size(&self) -> usize {
+        self.config.size
+    }
+
+    /// The resting state for a batch, on the layer's device.
+    pub fn init_state(&self, batch: usize) -> IafState {
+        IafState::zeros(batch, self.size(), &self.threshold.val().device())
+    }
+
+    /// Resolves the threshold for [`iaf_step`].
+    pub fn dynamics(&self) -> IafDynamics {
+        let c = &self.config;
+        IafDynamics {
+            firing: Firing {
+                threshold: self.threshold.val().unsqueeze::<2>(),
+                reset: c.reset,
+                v_reset: c.v_reset as f32,
+                surrogate: c.surrogate,
+                fire_at_threshold: c.fire_at_threshold,
+                detach_reset: c.detach_reset,
+                reset_delay: false,
+            },
+        }
+    }
+
+    /// One step. `input`: `[batch, features...]` with `size` features.
+    pub fn step<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        state: IafState,
+    ) -> crate::Result<(Tensor<D>, IafState)> {
+        let dims = input.dims();
+        let x = shape::step(input, self.size(), "Iaf::step input")?;
+        shape::state(&state.v, dims[0], self.size(), "Iaf::step state")?;
+        let (z, state) = iaf_step(x, state, &self.dynamics());
+        Ok((z.reshape(dims), state))
+    }
+
+    /// Runs a sequence from the resting state. `input`: `[batch, time, features...]`.
+    pub fn forward<const D: usize>(&self, input: Tensor<D>) -> crate::Result<IafOutput<D>> {
+        self.forward_with(input, None, false)
+    }
+
+    /// Runs a sequence from `state` (the resting state if `None`), recording the membrane
+    /// after every step when `record` is set.
+    pub fn forward_with<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        state: Option<IafState>,
+        record: bool,
+    ) -> crate::Result<IafOutput<D>> {
+        let dims = input.dims();
+        let x = shape::sequence(input, self.size(), "Iaf::forward input")?;
+        let state = match state {
+            Some(state) => {
+                shape::state(&state.v, dims[0], self.size(), "Iaf::forward state")?;
+                state
+            }
+            None => self.init_state(dims[0]),
+        };
+        let dynamics = self.dynamics();
+        let run = shape::unroll(x, dims, state, record, |x_t, s| iaf_step(x_t, s, &dynamics));
+        Ok(IafOutput {
+            v: shape::stack_trace(&run.trace, dims, |s| Some(s.v.clone())),
+            spikes: run.output,
+            state: run.state,
+        })
+    }
+}

@@ -1,0 +1,209 @@
+//! Leaky integrator: the non-spiking readout layer.
+
+use burn::module::Param;
+use burn::prelude::*;
+
+use super::dynamics::{Discretization, LeakyParams, LeakyState, Membrane, Synapse, from_norse};
+use super::shape;
+use crate::error::nonzero;
+
+/// Configuration of an [`Li`] layer (Norse `li_feed_forward_step`, mlGeNN `LeakyIntegrate`).
+///
+/// Per step of `dt_ms` with input `x`:
+///
+/// ```text
+/// i ← i + x                       (without `tau_syn_ms`, i = x: Norse `li_box`)
+/// v ← membrane update of v by i   (Euler: v + dt/τ_mem·((v_leak − v) + i))
+/// i ← decay of i over dt
+/// ```
+///
+/// The output is the membrane `v` after each step. Defaults: Norse's `LIParameters`
+/// (`τ_mem = 10 ms`, `τ_syn = 5 ms`, forward Euler, `dt = 1 ms`).
+#[derive(Config, Debug)]
+pub struct LiConfig {
+    /// Number of neurons: the product of the input's feature dimensions.
+    pub size: usize,
+    /// Integration step in ms. Default 1.
+    #[config(default = 1.0)]
+    pub dt_ms: f64,
+    /// Membrane time constant `τ_mem` in ms. Default 10.
+    #[config(default = 10.0)]
+    pub tau_mem_ms: f64,
+    /// Synaptic current time constant `τ_syn` in ms, or `None` for no current. Default 5.
+    #[config(default = "Some(5.0)")]
+    pub tau_syn_ms: Option<f64>,
+    /// Resting (leak) potential. Default 0.
+    #[config(default = 0.0)]
+    pub v_leak: f64,
+    /// Membrane discretization. Default [`Discretization::ForwardEuler`] (Norse);
+    /// [`Discretization::ExactDecay`] is mlGeNN's `LeakyIntegrate`.
+    #[config(default = "Discretization::ForwardEuler")]
+    pub discretization: Discretization,
+    /// Train the time constants (per neuron). Default false.
+    #[config(default = false)]
+    pub learn_tau: bool,
+}
+
+impl LiConfig {
+    /// Norse's parametrization: inverse time constants in 1/s, `dt` in s.
+    pub fn from_norse(
+        size: usize,
+        tau_mem_inv: f64,
+        tau_syn_inv: Option<f64>,
+        dt_s: f64,
+    ) -> crate::Result<Self> {
+        let (dt_ms, tau_mem_ms, tau_syn_ms) = from_norse(tau_mem_inv, tau_syn_inv, dt_s)?;
+        Ok(Self::new(size)
+            .with_dt_ms(dt_ms)
+            .with_tau_mem_ms(tau_mem_ms)
+            .with_tau_syn_ms(tau_syn_ms))
+    }
+
+    /// Checks every field; the error names the first bad one.
+    pub fn validate(&self) -> crate::Result<()> {
+        nonzero("size", self.size)?;
+        LeakyParams {
+            dt_ms: self.dt_ms,
+            tau_mem_ms: self.tau_mem_ms,
+            tau_syn_ms: self.tau_syn_ms,
+            v_leak: self.v_leak,
+            discretization: self.discretization,
+        }
+        .validate()
+    }
+
+    /// Builds the layer on `device`, after [`LiConfig::validate`].
+    pub fn init(&self, device: &Device) -> crate::Result<Li> {
+        self.validate()?;
+        let per_neuron = |value: f64| {
+            Param::from_tensor(Tensor::full([self.size], value, device))
+                .set_require_grad(self.learn_tau)
+        };
+        Ok(Li {
+            tau_mem_ms: per_neuron(self.tau_mem_ms),
+            tau_syn_ms: self.tau_syn_ms.map(per_neuron),
+            config: self.clone(),
+        })
+    }
+}
+
+/// A layer of leaky integrators; see [`LiConfig`].
+#[derive(Module, Debug)]
+pub struct Li {
+    /// Membrane time constant per neuron, ms, `[size]`.
+    pub tau_mem_ms: Param<Tensor<1>>,
+    /// Synaptic time constant per neuron, ms, `[size]`.
+    pub tau_syn_ms: Option<Param<Tensor<1>>>,
+    #[module(skip)]
+    config: LiConfig,
+}
+
+/// State of an [`Li`] layer between steps (`i` is `None` without a synaptic current).
+pub type LiState = LeakyState;
+
+/// Output of [`Li::forward`].
+#[derive(Clone, Debug)]
+pub struct LiOutput<const D: usize> {
+    /// Membrane after each step, `[batch, time, features...]` like the input.
+    pub v: Tensor<D>,
+    /// The state after the last step.
+    pub state: LiState,
+}
+
+/// The per-step constants of an [`Li`] layer, resolved by [`Li::dynamics`].
+#[derive(Clone, Debug)]
+pub struct LiDynamics {
+    membrane: Membrane,
+    synapse: Option<Synapse>,
+}
+
+/// One leaky-integrator step, state in and state out (Norse's `li_feed_forward_step`):
+/// returns the new membrane `[batch, size]` and the new state.
+pub fn li_step(input: Tensor<2>, state: LiState, dynamics: &LiDynamics) -> (Tensor<2>, LiState) {
+    let (current, carried) = match (&dynamics.synapse, state.i) {
+        (Some(synapse), i) => {
+            let i = match i {
+                Some(i) => i + input,
+                None => input,
+            };
+            (i.clone(), Some(synapse.decay(i)))
+        }
+        (None, _) => (input, None),
+    };
+    let v = dynamics.membrane.integrate(state.v, current);
+    (v.clone(), LiState { v, i: carried })
+}
+
+impl Li {
+    /// The configuration the layer was built from.
+    pub fn config(&self) -> &LiConfig {
+        &self.config
+    }
+
+    /// Number of neurons.
+    pub fn size(&self) -> usize {
+        self.config.size
+    }
+
+    /// The resting state for a batch, on the layer's device.
+    pub fn init_state(&self, batch: usize) -> LiState {
+        let device = self.tau_mem_ms.val().device();
+        let v = Tensor::zeros([batch, self.size()], &device);
+        let i = self.tau_syn_ms.as_ref().map(|_| v.clone());
+        LiState { v, i }
+    }
+
+    /// Resolves the decay factors for [`li_step`].
+    pub fn dynamics(&self) -> LiDynamics {
+        let c = &self.config;
+        LiDynamics {
+            membrane: Membrane::leaky(self.tau_mem_ms.val(), c.dt_ms, c.v_leak, c.discretization),
+            synapse: self
+                .tau_syn_ms
+                .as_ref()
+                .map(|tau| Synapse::new(tau.val(), c.dt_ms, c.discretization)),
+        }
+    }
+
+    /// One step. `input`: `[batch, features...]` with `size` features. Returns the membrane,
+    /// shaped like `input`, and the new state.
+    pub fn step<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        state: LiState,
+    ) -> crate::Result<(Tensor<D>, LiState)> {
+        let dims = input.dims();
+        let x = shape::step(input, self.size(), "Li::step input")?;
+        state.check(dims[0], self.size(), "Li::step state")?;
+        let (v, state) = li_step(x, state, &self.dynamics());
+        Ok((v.reshape(dims), state))
+    }
+
+    /// Runs a sequence from the resting state. `input`: `[batch, time, features...]`.
+    pub fn forward<const D: usize>(&self, input: Tensor<D>) -> crate::Result<LiOutput<D>> {
+        self.forward_with(input, None)
+    }
+
+    /// Runs a sequence from `state` (the resting state if `None`).
+    pub fn forward_with<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        state: Option<LiState>,
+    ) -> crate::Result<LiOutput<D>> {
+        let dims = input.dims();
+        let x = shape::sequence(input, self.size(), "Li::forward input")?;
+        let state = match state {
+            Some(state) => {
+                state.check(dims[0], self.size(), "Li::forward state")?;
+                state
+            }
+            None => self.init_state(dims[0]),
+        };
+        let dynamics = self.dynamics();
+        let run = shape::unroll(x, dims, state, false, |x_t, s| li_step(x_t, s, &dynamics));
+        Ok(LiOutput {
+            v: run.output,
+            state: run.state,
+        })
+    }
+}

@@ -1,0 +1,303 @@
+//! Leaky integrate-and-fire neurons, with or without a synaptic current.
+
+use burn::module::Param;
+use burn::prelude::*;
+
+use super::dynamics::{
+    Discretization, Firing, LeakyParams, LeakyState, Membrane, Reset, Synapse, from_norse,
+};
+use super::shape;
+use crate::error::{SnnError, finite, nonzero};
+use crate::surrogate::Surrogate;
+
+/// Configuration of a [`Lif`] layer.
+///
+/// Equations, per step of `dt_ms` with input `x` (one value per neuron):
+///
+/// ```text
+/// i ← i + x                       (synaptic current; without `tau_syn_ms`, i = x)
+/// v ← membrane update of v by i   (see `Discretization`; Euler: v + dt/τ_mem·((v_leak − v) + i))
+/// i ← decay of i over dt          (Euler: i − dt/τ_syn·i)
+/// z = H(v − threshold)            (H(0) = 0 unless `fire_at_threshold`)
+/// v ← reset of v by z             (see `Reset`)
+/// ```
+///
+/// The defaults are Norse's `LIFParameters` (`lif_feed_forward_step`): `τ_mem = 10 ms`,
+/// `τ_syn = 5 ms`, forward Euler with `dt = 1 ms`, threshold 1, reset to 0, SuperSpike.
+/// [`LifConfig::box_model`] drops the current (Norse `lif_box`), [`LifConfig::from_beta`] gives
+/// snnTorch's `Leaky`, [`LifConfig::from_norse`] takes Norse's inverse time constants in 1/s.
+#[derive(Config, Debug)]
+pub struct LifConfig {
+    /// Number of neurons: the product of the input's feature dimensions.
+    pub size: usize,
+    /// Integration step in ms. Default 1.
+    #[config(default = 1.0)]
+    pub dt_ms: f64,
+    /// Membrane time constant `τ_mem` in ms. Default 10 (Norse's `tau_mem_inv = 100 /s`).
+    #[config(default = 10.0)]
+    pub tau_mem_ms: f64,
+    /// Synaptic current time constant `τ_syn` in ms, or `None` for the current-free ("box")
+    /// model where the input drives the membrane directly. Default `Some(5.0)` (Norse's
+    /// `tau_syn_inv = 200 /s`).
+    #[config(default = "Some(5.0)")]
+    pub tau_syn_ms: Option<f64>,
+    /// Firing threshold `v_th` (dimensionless). Default 1.
+    #[config(default = 1.0)]
+    pub threshold: f64,
+    /// Resting (leak) potential `v_leak`. Default 0.
+    #[config(default = 0.0)]
+    pub v_leak: f64,
+    /// Potential after a [`Reset::ToValue`] reset. Default 0.
+    #[config(default = 0.0)]
+    pub v_reset: f64,
+    /// Reset after a spike. Default [`Reset::ToValue`] (Norse).
+    #[config(default = "Reset::ToValue")]
+    pub reset: Reset,
+    /// Membrane discretization. Default [`Discretization::ForwardEuler`] (Norse).
+    #[config(default = "Discretization::ForwardEuler")]
+    pub discretization: Discretization,
+    /// Apply a spike's reset during the next step, as snnTorch does (see [`Lif`]). Default false.
+    #[config(default = false)]
+    pub reset_delay: bool,
+    /// Stop gradients through the reset (SpikingJelly's `detach_reset`, Norse's recurrent
+    /// `lif_step`). Default false: gradients flow through the reset, as in Norse's
+    /// `lif_feed_forward_step`.
+    #[config(default = false)]
+    pub detach_reset: bool,
+    /// Surrogate derivative of the spike. Default SuperSpike with `alpha = 100` (Norse).
+    #[config(default = "Surrogate::SuperSpike { alpha: 100.0 }")]
+    pub surrogate: Surrogate,
+    /// Spike when `v − threshold = 0` exactly too (SpikingJelly's `>=`). Default false.
+    #[config(default = false)]
+    pub fire_at_threshold: bool,
+    /// Train the time constants (per neuron). Default false.
+    #[config(default = false)]
+    pub learn_tau: bool,
+    /// Train the threshold (per neuron). Default false.
+    #[config(default = false)]
+    pub learn_threshold: bool,
+}
+
+impl LifConfig {
+    /// The current-free LIF ("box" model, Norse `lif_box`): `v ← v + dt/τ_mem·((v_leak − v) + x)`.
+    pub fn box_model(size: usize) -> Self {
+        Self::new(size).with_tau_syn_ms(None)
+    }
+
+    /// Norse's parametrization: inverse time constants in 1/s and `dt` in s
+    /// (`LIFParameters(tau_syn_inv, tau_mem_inv)`, `dt = 0.001`). `tau_syn_inv = None` gives the
+    /// box model.
+    pub fn from_norse(
+        size: usize,
+        tau_mem_inv: f64,
+        tau_syn_inv: Option<f64>,
+        dt_s: f64,
+    ) -> crate::Result<Self> {
+        let (dt_ms, tau_mem_ms, tau_syn_ms) = from_norse(tau_mem_inv, tau_syn_inv, dt_s)?;
+        Ok(Self::new(size)
+            .with_dt_ms(dt_ms)
+            .with_tau_mem_ms(tau_mem_ms)
+            .with_tau_syn_ms(tau_syn_ms))
+    }
+
+    /// snnTorch's `Leaky(beta, threshold=1)`: decay `β = e^(−dt/τ_mem)` per step of 1 ms, input
+    /// added unscaled, subtractive reset applied in the next step, arctan surrogate (alpha 2),
+    /// no synaptic current. `β` must lie in (0, 1).
+    pub fn from_beta(size: usize, beta: f64) -> crate::Result<Self> {
+        if !(beta > 0.0 && beta < 1.0) {
+            return Err(SnnError::OutOfRange {
+                field: "beta",
+                allowed: "(0, 1)",
+                value: beta,
+            });
+        }
+        Ok(Self::new(size)
+            .with_tau_syn_ms(None)
+            .with_tau_mem_ms(-1.0 / beta.ln())
+            .with_discretization(Discretization::ExactDecay)
+            .with_reset(Reset::Subtract)
+            .with_reset_delay(true)
+            .with_surrogate(Surrogate::arctan()))
+    }
+
+    /// Checks every field; the error names the first bad one.
+    pub fn validate(&self) -> crate::Result<()> {
+        nonzero("size", self.size)?;
+        LeakyParams {
+            dt_ms: self.dt_ms,
+            tau_mem_ms: self.tau_mem_ms,
+            tau_syn_ms: self.tau_syn_ms,
+            v_leak: self.v_leak,
+            discretization: self.discretization,
+        }
+        .validate()?;
+        finite("threshold", self.threshold)?;
+        finite("v_reset", self.v_reset)?;
+        self.surrogate.validate()
+    }
+
+    /// Builds the layer on `device`, after [`LifConfig::validate`].
+    pub fn init(&self, device: &Device) -> crate::Result<Lif> {
+        self.validate()?;
+        let per_neuron = |value: f64, learn: bool| {
+            Param::from_tensor(Tensor::full([self.size], value, device)).set_require_grad(learn)
+        };
+        Ok(Lif {
+            tau_mem_ms: per_neuron(self.tau_mem_ms, self.learn_tau),
+            tau_syn_ms: self.tau_syn_ms.map(|tau| per_neuron(tau, self.learn_tau)),
+            threshold: per_neuron(self.threshold, self.learn_threshold),
+            config: self.clone(),
+        })
+    }
+}
+
+/// A layer of leaky integrate-and-fire neurons; see [`LifConfig`] for the equations.
+///
+/// With `reset_delay` (snnTorch), the membrane carried in the state and recorded in traces is the
+/// one before the reset: snnTorch's `mem`, which still contains the spike of the step.
+#[derive(Module, Debug)]
+pub struct Lif {
+    /// Membrane time constant per neuron, ms, `[size]`.
+    pub tau_mem_ms: Param<Tensor<1>>,
+    /// Synaptic time constant per neuron, ms, `[size]` (`None` for the box model).
+    pub tau_syn_ms: Option<Param<Tensor<1>>>,
+    /// Threshold per neuron, `[size]`.
+    pub threshold: Param<Tensor<1>>,
+    #[module(skip)]
+    config: LifConfig,
+}
+
+/// State of a [`Lif`] layer between steps (`i` is `None` for the box model).
+pub type LifState = LeakyState;
+
+/// Output of [`Lif::forward`].
+#[derive(Clone, Debug)]
+pub struct LifOutput<const D: usize> {
+    /// Spikes, `[batch, time, features...]` like the input.
+    pub spikes: Tensor<D>,
+    /// The state after the last step.
+    pub state: LifState,
+    /// Membrane after each step (after its reset), if recording was asked for.
+    pub v: Option<Tensor<D>>,
+    /// Synaptic current after each step, if recording was asked for and the model has one.
+    pub i: Option<Tensor<D>>,
+}
+
+/// The per-step constants of a [`Lif`] layer, resolved once per sequence by [`Lif::dynamics`].
+#[derive(Clone, Debug)]
+pub struct LifDynamics {
+    membrane: Membrane,
+    synapse: Option<Synapse>,
+    firing: Firing,
+}
+
+/// One LIF step, state in and state out (Norse's `lif_feed_forward_step`): `input` and the
+/// state are `[batch, size]`; returns the spikes `[batch, size]` and the new state.
+///
+/// No shape checks: [`Lif::step`] is the checked entry point.
+pub fn lif_step(
+    input: Tensor<2>,
+    state: LifState,
+    dynamics: &LifDynamics,
+) -> (Tensor<2>, LifState) {
+    let (current, carried) = match (&dynamics.synapse, state.i) {
+        (Some(synapse), Some(i)) => {
+            let i = i + input;
+            (i.clone(), Some(synapse.decay(i)))
+        }
+        (Some(synapse), None) => (input.clone(), Some(synapse.decay(input))),
+        (None, _) => (input, None),
+    };
+    let (z, v) = dynamics
+        .firing
+        .step(state.v, |v| dynamics.membrane.integrate(v, current));
+    (z, LifState { v, i: carried })
+}
+
+impl Lif {
+    /// The configuration the layer was built from.
+    pub fn config(&self) -> &LifConfig {
+        &self.config
+    }
+
+    /// Number of neurons.
+    pub fn size(&self) -> usize {
+        self.config.size
+    }
+
+    /// The resting state for a batch, on the layer's device.
+    pub fn init_state(&self, batch: usize) -> LifState {
+        let device = self.threshold.val().device();
+        let v = Tensor::zeros([batch, self.size()], &device);
+        let i = self.tau_syn_ms.as_ref().map(|_| v.clone());
+        LifState { v, i }
+    }
+
+    /// Resolves the decay factors and threshold for [`lif_step`].
+    pub fn dynamics(&self) -> LifDynamics {
+        let c = &self.config;
+        LifDynamics {
+            membrane: Membrane::leaky(self.tau_mem_ms.val(), c.dt_ms, c.v_leak, c.discretization),
+            synapse: self
+                .tau_syn_ms
+                .as_ref()
+                .map(|tau| Synapse::new(tau.val(), c.dt_ms, c.discretization)),
+            firing: Firing {
+                threshold: self.threshold.val().unsqueeze::<2>(),
+                reset: c.reset,
+                v_reset: c.v_reset as f32,
+                surrogate: c.surrogate,
+                fire_at_threshold: c.fire_at_threshold,
+                detach_reset: c.detach_reset,
+                reset_delay: c.reset_delay,
+            },
+        }
+    }
+
+    /// One step. `input`: `[batch, features...]` with `size` features; `state` from
+    /// [`Lif::init_state`] or a previous step. Returns spikes shaped like `input`.
+    pub fn step<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        state: LifState,
+    ) -> crate::Result<(Tensor<D>, LifState)> {
+        let dims = input.dims();
+        let x = shape::step(input, self.size(), "Lif::step input")?;
+        state.check(dims[0], self.size(), "Lif::step state")?;
+        let (z, state) = lif_step(x, state, &self.dynamics());
+        Ok((z.reshape(dims), state))
+    }
+
+    /// Runs a sequence from the resting state. `input`: `[batch, time, features...]` with
+    /// `size` features. Returns spikes of the same shape and the final state.
+    pub fn forward<const D: usize>(&self, input: Tensor<D>) -> crate::Result<LifOutput<D>> {
+        self.forward_with(input, None, false)
+    }
+
+    /// Runs a sequence from `state` (the resting state if `None`), recording the membrane and
+    /// current after every step when `record` is set.
+    pub fn forward_with<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        state: Option<LifState>,
+        record: bool,
+    ) -> crate::Result<LifOutput<D>> {
+        let dims = input.dims();
+        let x = shape::sequence(input, self.size(), "Lif::forward input")?;
+        let state = match state {
+            Some(state) => {
+                state.check(dims[0], self.size(), "Lif::forward state")?;
+                state
+            }
+            None => self.init_state(dims[0]),
+        };
+        let dynamics = self.dynamics();
+        let run = shape::unroll(x, dims, state, record, |x_t, s| lif_step(x_t, s, &dynamics));
+        Ok(LifOutput {
+            v: shape::stack_trace(&run.trace, dims, |s| Some(s.v.clone())),
+            i: shape::stack_trace(&run.trace, dims, |s| s.i.clone()),
+            spikes: run.output,
+            state: run.state,
+        })
+    }
+}

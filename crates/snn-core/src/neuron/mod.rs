@@ -1,0 +1,22 @@
+//! Spiking and non-spiking neuron layers.
+//!
+//! Each model comes as a burn module built from a `Config` (`XxxConfig::new(size).init(&device)`)
+//! with a multi-step `forward` over `[batch, time, features...]`, a single-step `step` over
+//! `[batch, features...]`, a state type with `zeros`, and a pure step function
+//! (`lif_step`, `li_step`, `iaf_step`) that takes the state in and gives it back, for users who
+//! write their own loops, as in Norse's functional API.
+//!
+//! `size` is the number of neurons: the product of the feature dimensions of the input. Time
+//! constants, thresholds and potentials are per-neuron parameters (`[size]` tensors), trainable
+//! when the config's `learn_tau` / `learn_threshold` flag is set.
+
+mod dynamics;
+mod iaf;
+mod li;
+mod lif;
+mod shape;
+
+pub use dynamics::{Discretization, LeakyState, Reset};
+pub use iaf::{Iaf, IafConfig, IafDynamics, IafOutput, IafState, iaf_step};
+pub use li::{Li, LiConfig, LiDynamics, LiOutput, LiState, li_step};
+pub use lif::{Lif, LifConfig, LifDynamics, LifOutput, LifState, lif_step};

@@ -1,0 +1,224 @@
+//! The 8x8 handwritten digits shipped in `datasets/digits` (UCI, via scikit-learn).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::{Dataset, DatasetError};
+use burn::prelude::*;
+use flate2::read::GzDecoder;
+
+use crate::error::{Result, TrainError};
+
+/// Number of pixels of an image (8x8).
+pub const PIXELS: usize = 64;
+/// Number of classes.
+pub const CLASSES: usize = 10;
+
+/// One image: 64 pixel intensities scaled from 0..16 to 0..1, row-major, and its label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DigitItem {
+    /// Pixels in `[0, 1]`.
+    pub pixels: [f32; PIXELS],
+    /// Class 0..9.
+    pub label: u8,
+}
+
+/// The digits dataset, or a split of it.
+#[derive(Clone, Debug)]
+pub struct DigitsDataset {
+    items: Vec<DigitItem>,
+}
+
+impl DigitsDataset {
+    /// The file shipped with the workspace.
+    pub fn shipped_path() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/digits/digits.csv.gz")
+    }
+
+    /// Reads `digits.csv.gz`: one image a line, 64 integer pixels (0..16) then the label (0..9).
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let io = |source| TrainError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut text = String::new();
+        GzDecoder::new(std::fs::File::open(path).map_err(io)?)
+            .read_to_string(&mut text)
+            .map_err(io)?;
+        let items = text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(k, line)| {
+                parse_line(line).map_err(|message| TrainError::Format {
+                    path: path.to_path_buf(),
+                    line: k + 1,
+                    message,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { items })
+    }
+
+    /// Builds a dataset from items.
+    pub fn from_items(items: Vec<DigitItem>) -> Self {
+        Self { items }
+    }
+
+    /// The items.
+    pub fn items(&self) -> &[DigitItem] {
+        &self.items
+    }
+
+    /// A stratified split: `test_fraction` of each class goes to the second dataset, chosen by a
+    /// shuffle seeded with `seed` (the same seed gives the same split on every machine).
+    pub fn split(&self, test_fraction: f64, seed: u64) -> (Self, Self) {
+        let mut train = Vec::new();
+        let mut test = Vec::new();
+        let mut rng = SplitMix64(seed);
+        for class in 0..CLASSES as u8 {
+            let mut members: Vec<&DigitItem> =
+                self.items.iter().filter(|i| i.label == class).collect();
+            rng.shuffle(&mut members);
+            let n_test = (members.len() as f64 * test_fraction).round() as usize;
+            test.extend(members[..n_test].iter().map(|&i| i.clone()));
+            train.extend(members[n_test..].iter().map(|&i| i.clone()));
+        }
+        rng.shuffle(&mut train);
+        (Self { items: train }, Self { items: test })
+    }
+}
+
+fn parse_line(line: &str) -> core::result::Result<DigitItem, String> {
+    let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+    if fields.len() != PIXELS + 1 {
+        return Err(format!(
+            "expected {} fields, found {}",
+            PIXELS + 1,
+            fields.len()
+        ));
+    }
+    let mut pixels = [0f32; PIXELS];
+    for (p, field) in pixels.iter_mut().zip(&fields) {
+        let value: f32 = field
+            .parse()
+            .map_err(|_| format!("pixel `{field}` is not a number"))?;
+        if !(0.0..=16.0).contains(&value) {
+            return Err(format!("pixel {value} outside 0..16"));
+        }
+        *p = value / 16.0;
+    }
+    let label: u8 = fields[PIXELS]
+        .parse()
+        .map_err(|_| format!("label `{}` is not an integer", fields[PIXELS]))?;
+    if usize::from(label) >= CLASSES {
+        return Err(format!("label {label} outside 0..9"));
+    }
+    Ok(DigitItem { pixels, label })
+}
+
+impl Dataset<DigitItem> for DigitsDataset {
+    fn get(&self, index: usize) -> core::result::Result<DigitItem, DatasetError> {
+        self.items.get(index).cloned().ok_or_else(|| {
+            DatasetError::new(std::io::Error::other(format!(
+                "index {index} out of {}",
+                self.items.len()
+            )))
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
+/// A batch: the pixels presented as a constant input current for `time_steps` steps.
+#[derive(Clone, Debug)]
+pub struct DigitBatch {
+    /// Input current, `[batch, time, 64]`.
+    pub inputs: Tensor<3>,
+    /// Class indices, `[batch]`.
+    pub targets: Tensor<1, Int>,
+}
+
+/// Turns images into [`DigitBatch`]es: each pixel intensity is injected as a constant current
+/// over `time_steps` steps (direct, or "current", encoding).
+#[derive(Clone, Debug)]
+pub struct DigitBatcher {
+    /// Number of time steps per sample.
+    pub time_steps: usize,
+}
+
+impl Batcher<DigitItem, DigitBatch> for DigitBatcher {
+    fn batch(&self, items: Vec<DigitItem>, device: &Device) -> DigitBatch {
+        let n = items.len();
+        let pixels: Vec<f32> = items.iter().flat_map(|i| i.pixels).collect();
+        let labels: Vec<i64> = items.iter().map(|i| i64::from(i.label)).collect();
+        let frame = Tensor::<1>::from_floats(pixels.as_slice(), device).reshape([n, 1, PIXELS]);
+        DigitBatch {
+            inputs: frame.repeat_dim(1, self.time_steps),
+            targets: Tensor::<1, Int>::from_ints(labels.as_slice(), device),
+        }
+    }
+}
+
+/// SplitMix64 (Steele et al. 2014): a tiny, portable generator for reproducible shuffles.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Fisher-Yates.
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for k in (1..items.len()).rev() {
+            let j = (self.next() % (k as u64 + 1)) as usize;
+            items.swap(k, j);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_the_shipped_file_and_splits_by_class() {
+        let data = DigitsDataset::load(DigitsDataset::shipped_path()).unwrap();
+        assert_eq!(data.len(), 1797);
+        assert_eq!(data.items()[0].label, 0);
+        assert_eq!(data.items()[0].pixels[2], 5.0 / 16.0);
+        let (train, test) = data.split(0.2, 0);
+        assert_eq!(train.len() + test.len(), 1797);
+        for class in 0..CLASSES as u8 {
+            let total = data.items().iter().filter(|i| i.label == class).count();
+            let held = test.items().iter().filter(|i| i.label == class).count();
+            assert_eq!(held, (total as f64 * 0.2).round() as usize, "class {class}");
+        }
+        let (_, again) = data.split(0.2, 0);
+        assert_eq!(again.items(), test.items(), "the split is reproducible");
+    }
+
+    #[test]
+    fn malformed_lines_name_the_problem() {
+        assert!(
+            parse_line("1,2,3")
+                .unwrap_err()
+                .contains("expected 65 fields")
+        );
+        let mut line = vec!["0"; 64];
+        line.push("12");
+        assert!(
+            parse_line(&line.join(","))
+                .unwrap_err()
+                .contains("label 12")
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! Datasets and batchers.
+
+pub mod digits;
+
+pub use digits::{DigitBatch, DigitBatcher, DigitItem, DigitsDataset};

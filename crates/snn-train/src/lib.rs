@@ -1,0 +1,54 @@
+//! # snn-train
+//!
+//! Trains spiking networks with burn's `SupervisedTraining` + `Learner`. The same code trains on
+//! the CPU (ndarray, flex) or the GPU (wgpu, with the `gpu` feature): the device decides.
+//!
+//! * [`data`]: the shipped 8x8 digits dataset and its batcher (constant-current encoding).
+//! * [`model`]: [`SnnClassifier`], `Linear -> Lif -> Linear -> Li`.
+//! * [`train()`]: the training run, with checkpoints and metrics, and the held-out accuracy.
+//! * the `snn-train` binary: the command-line entry (`cargo run --release -p snn-train -- --help`).
+//!
+//! ```no_run
+//! use burn::prelude::*;
+//! use snn_train::{DigitsDataset, TrainConfig, train};
+//!
+//! # fn main() -> Result<(), snn_train::TrainError> {
+//! let data = DigitsDataset::load(DigitsDataset::shipped_path())?;
+//! let report = train(&TrainConfig::digits().with_epochs(5), &data, &Device::flex(), "artifacts")?;
+//! println!("test accuracy {:.1} %", 100.0 * report.test_accuracy);
+//! # Ok(())
+//! # }
+//! ```
+#![allow(deprecated)] // burn 0.22 deprecates the ndarray backend, which we support.
+
+pub mod data;
+pub mod error;
+pub mod model;
+pub mod renderer;
+pub mod train;
+
+pub use data::{DigitBatch, DigitBatcher, DigitItem, DigitsDataset};
+pub use error::{Result, TrainError};
+pub use model::{SnnClassifier, SnnClassifierConfig, SnnClassifierOutput};
+pub use train::{TrainConfig, TrainReport, evaluate, train};
+
+use burn::prelude::Device;
+
+/// The backends a run can use, by name: `ndarray`, `flex`, `wgpu` (with the `gpu` feature).
+pub fn device_by_name(name: &str) -> Result<Device> {
+    match name {
+        "ndarray" => Ok(Device::ndarray()),
+        "flex" => Ok(Device::flex()),
+        #[cfg(feature = "gpu")]
+        "wgpu" => Ok(Device::wgpu(Default::default())),
+        #[cfg(not(feature = "gpu"))]
+        "wgpu" => Err(TrainError::Setting {
+            field: "backend",
+            message: "wgpu needs the `gpu` feature: cargo run --release --features gpu ...".into(),
+        }),
+        other => Err(TrainError::Setting {
+            field: "backend",
+            message: format!("unknown backend `{other}` (ndarray, flex, wgpu)"),
+        }),
+    }
+}

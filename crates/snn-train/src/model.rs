@@ -1,0 +1,118 @@
+//! A feed-forward spiking classifier: `Linear -> Lif -> Linear -> Li`, read out by the
+//! maximum of the readout membrane over time.
+
+use burn::nn::{Linear, LinearConfig};
+use burn::prelude::*;
+use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
+use snn_core::{Li, LiConfig, Lif, LifConfig};
+use snn_losses::{max_membrane_cross_entropy, max_over_time};
+
+use crate::data::DigitBatch;
+
+/// Configuration of an [`SnnClassifier`].
+#[derive(Config, Debug)]
+pub struct SnnClassifierConfig {
+    /// Input features per time step.
+    pub inputs: usize,
+    /// Number of classes (readout neurons).
+    pub classes: usize,
+    /// Hidden LIF neurons. Default 128.
+    #[config(default = 128)]
+    pub hidden: usize,
+    /// The hidden layer; its `size` is replaced by `hidden`. Default: Norse's LIF
+    /// (`τ_mem = 10 ms`, `τ_syn = 5 ms`, SuperSpike).
+    #[config(default = "LifConfig::new(1)")]
+    pub lif: LifConfig,
+    /// The readout; its `size` is replaced by `classes`. Default: Norse's LI.
+    #[config(default = "LiConfig::new(1)")]
+    pub readout: LiConfig,
+}
+
+impl SnnClassifierConfig {
+    /// Builds the classifier on `device`.
+    pub fn init(&self, device: &Device) -> crate::Result<SnnClassifier> {
+        Ok(SnnClassifier {
+            fc1: LinearConfig::new(self.inputs, self.hidden).init(device),
+            lif: LifConfig {
+                size: self.hidden,
+                ..self.lif.clone()
+            }
+            .init(device)?,
+            fc2: LinearConfig::new(self.hidden, self.classes).init(device),
+            readout: LiConfig {
+                size: self.classes,
+                ..self.readout.clone()
+            }
+            .init(device)?,
+        })
+    }
+}
+
+/// `Linear -> Lif -> Linear -> Li`.
+#[derive(Module, Debug)]
+pub struct SnnClassifier {
+    /// Input weights.
+    pub fc1: Linear,
+    /// Hidden spiking layer.
+    pub lif: Lif,
+    /// Readout weights.
+    pub fc2: Linear,
+    /// Non-spiking readout.
+    pub readout: Li,
+}
+
+/// What [`SnnClassifier::forward`] gives.
+#[derive(Clone, Debug)]
+pub struct SnnClassifierOutput {
+    /// Hidden spikes, `[batch, time, hidden]`.
+    pub spikes: Tensor<3>,
+    /// Readout membrane, `[batch, time, classes]`.
+    pub readout: Tensor<3>,
+}
+
+impl SnnClassifier {
+    /// `inputs`: `[batch, time, inputs]` currents or spikes.
+    pub fn forward(&self, inputs: Tensor<3>) -> crate::Result<SnnClassifierOutput> {
+        let spikes = self.lif.forward(self.fc1.forward(inputs))?.spikes;
+        let readout = self.readout.forward(self.fc2.forward(spikes.clone()))?.v;
+        Ok(SnnClassifierOutput { spikes, readout })
+    }
+
+    /// Class scores `[batch, classes]`: the maximum readout membrane over time.
+    pub fn logits(&self, inputs: Tensor<3>) -> crate::Result<Tensor<2>> {
+        Ok(max_over_time(self.forward(inputs)?.readout))
+    }
+
+    /// The loss and scores of a batch, for burn's `Learner`.
+    ///
+    /// # Panics
+    /// If the batch does not fit the model: the `Learner`'s step functions cannot return errors,
+    /// and [`crate::train`] checks the data against the model before training starts.
+    pub fn forward_classification(&self, batch: DigitBatch) -> ClassificationOutput {
+        let readout = self
+            .forward(batch.inputs)
+            .unwrap_or_else(|e| panic!("batch does not fit the model: {e}"))
+            .readout;
+        let loss = max_membrane_cross_entropy(readout.clone(), batch.targets.clone());
+        ClassificationOutput::new(loss, max_over_time(readout), batch.targets)
+    }
+}
+
+impl TrainStep for SnnClassifier {
+    type Input = DigitBatch;
+    type Output = ClassificationOutput;
+
+    fn step(&self, batch: DigitBatch) -> TrainOutput<ClassificationOutput> {
+        let item = self.forward_classification(batch);
+        TrainOutput::new(self, item.loss.backward(), item)
+    }
+}
+
+impl InferenceStep for SnnClassifier {
+    type Input = DigitBatch;
+    type Output = ClassificationOutput;
+
+    fn step(&self, batch: DigitBatch) -> ClassificationOutput {
+        self.forward_classification(batch)
+    }
+}

@@ -1,0 +1,10 @@
+//! Cross-crate tests of burn-snn: golden parity with the peer libraries, backend switching,
+//! surrogate gradients and bad input. One binary (each test binary links all of burn).
+#![allow(deprecated)] // burn 0.22 deprecates ndarray, which we still support and test.
+
+mod backend_switching;
+mod bad_input;
+mod common;
+mod golden;
+mod surrogate_grad;
+mod training;
