@@ -38,7 +38,10 @@ fn wgpu_device() -> Option<Device> {
         // The probe must run before anything else touches the wgpu runtime; OnceLock makes every
         // test share its answer.
         match Device::wgpu_options().init() {
-            Ok(device) => Some(device),
+            Ok(device) => {
+                eprintln!("wgpu cases run on {device:?}");
+                Some(device)
+            }
             Err(err) => {
                 assert!(
                     !require_wgpu(),

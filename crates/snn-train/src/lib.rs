@@ -44,7 +44,7 @@ pub fn device_by_name(name: &str) -> Result<Device> {
         #[cfg(not(feature = "gpu"))]
         "wgpu" => Err(TrainError::Setting {
             field: "backend",
-            message: "wgpu needs the `gpu` feature: cargo run --release --features gpu ...".into(),
+            message: "wgpu needs the `gpu` feature: cargo run --release -p snn-train --features gpu -- --backend wgpu".into(),
         }),
         other => Err(TrainError::Setting {
             field: "backend",

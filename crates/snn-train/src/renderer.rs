@@ -51,10 +51,11 @@ impl TrainingProgressLogger for EpochRenderer {
         self.total_epochs = total_epochs;
         self.started = Instant::now();
     }
+    /// burn calls this with the number of the epoch just finished, counting from 1.
     fn update_epoch(&mut self, epoch: usize) {
         println!(
             "epoch {}/{} done ({:.1} s)",
-            epoch + 1,
+            epoch,
             self.total_epochs,
             self.started.elapsed().as_secs_f64()
         );

@@ -122,6 +122,8 @@ pub enum Discretization {
 
 /// The sub-threshold membrane update, resolved for one `dt`. Coefficients are `[1, size]`.
 #[derive(Clone, Debug)]
+// built once per sequence, never stored in bulk: the size of the variants does not matter
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Membrane {
     /// `v + k·((v_leak − v) + I)` with `k = dt/τ` (Norse's operation order, for bit parity).
     Euler { k: Tensor<2>, v_leak: f32 },

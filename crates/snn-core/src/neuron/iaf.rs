@@ -201,3 +201,41 @@ impl Iaf {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detach_reset_changes_the_gradient_not_the_spikes() {
+        let device = Device::flex().autodiff();
+        let run = |detach: bool| {
+            let iaf = IafConfig::new(1)
+                .with_reset(Reset::Subtract)
+                .with_detach_reset(detach)
+                .with_surrogate(Surrogate::FastSigmoid { slope: 1.0 })
+                .init(&device)
+                .unwrap();
+            let x =
+                Tensor::<3>::from_floats([[[0.6], [0.6], [0.6], [0.6]]], &device).require_grad();
+            let out = iaf.forward(x.clone()).unwrap();
+            let grads = out.spikes.clone().sum().backward();
+            let values = |t: Tensor<3>| t.into_data().try_to_vec::<f32>().unwrap();
+            (values(out.spikes), values(x.grad(&grads).unwrap()))
+        };
+        let (z_attached, g_attached) = run(false);
+        let (z_detached, g_detached) = run(true);
+        // v: 0.6, 1.2 -> spike -> 0.2, 0.8, 1.4 -> spike
+        assert_eq!(z_attached, vec![0.0, 1.0, 0.0, 1.0]);
+        assert_eq!(z_attached, z_detached);
+        assert_ne!(g_attached, g_detached);
+        // detached: each input reaches every later spike through v alone:
+        // dz_t/dx_s = 1/(1+|v_t - 1|)^2 for s <= t
+        let d = |v: f32| 1.0 / (1.0 + (v - 1.0f32).abs()).powi(2);
+        let (d0, d1, d2, d3) = (d(0.6), d(1.2), d(0.8), d(1.4));
+        let want = [d0 + d1 + d2 + d3, d1 + d2 + d3, d2 + d3, d3];
+        for (g, w) in g_detached.iter().zip(want) {
+            assert!((g - w).abs() < 1e-5, "{g_detached:?} vs {want:?}");
+        }
+    }
+}

@@ -301,3 +301,100 @@ impl Lif {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(config: LifConfig, input: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let device = Device::flex();
+        let lif = config.init(&device).unwrap();
+        let x = Tensor::<1>::from_floats(input, &device).reshape([1, input.len(), 1]);
+        let out = lif.forward_with(x, None, true).unwrap();
+        let values = |t: Tensor<3>| t.into_data().try_to_vec::<f32>().unwrap();
+        (values(out.spikes), values(out.v.unwrap()))
+    }
+
+    #[test]
+    fn snntorch_delayed_subtractive_reset_by_hand() {
+        // beta 0.5, threshold 1, constant input 0.8: mem = 0.5 mem + 0.8 - spk_prev
+        let (z, v) = run(LifConfig::from_beta(1, 0.5).unwrap(), &[0.8; 4]);
+        assert_eq!(z, vec![0.0, 1.0, 0.0, 0.0]);
+        let want = [0.8, 1.2, 0.5 * 1.2 + 0.8 - 1.0, 0.5 * 0.4 + 0.8];
+        for (g, w) in v.iter().zip(want) {
+            assert!((g - w).abs() < 1e-6, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn immediate_reset_to_value_by_hand() {
+        // box model, exact decay, beta 0.5 (tau = dt / ln 2), input 0.8, reset to 0.25
+        let config = LifConfig::box_model(1)
+            .with_discretization(Discretization::ExactDecay)
+            .with_tau_mem_ms(1.0 / 2f64.ln())
+            .with_v_reset(0.25);
+        let (z, v) = run(config, &[0.8; 3]);
+        assert_eq!(z, vec![0.0, 1.0, 0.0]);
+        let want = [0.8, 0.25, 0.5 * 0.25 + 0.8];
+        for (g, w) in v.iter().zip(want) {
+            assert!((g - w).abs() < 1e-6, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn euler_box_model_relaxes_to_the_input() {
+        // no spikes (threshold far away): v -> v_leak + x for a constant x
+        let config = LifConfig::box_model(1)
+            .with_threshold(100.0)
+            .with_v_leak(-0.5);
+        let (_, v) = run(config, &[2.0; 200]);
+        assert!((v[199] - 1.5).abs() < 1e-4, "{}", v[199]);
+        // first step: v = 0 + 0.1 * ((-0.5 - 0) + 2)
+        assert!((v[0] - 0.15).abs() < 1e-7, "{}", v[0]);
+    }
+
+    #[test]
+    fn learnable_parameters_get_gradients_only_when_asked() {
+        let device = Device::flex().autodiff();
+        // the input is tracked so that backward has a graph even when no parameter learns
+        let x = (Tensor::<3>::ones([2, 20, 3], &device) * 0.6).require_grad();
+        let grads_of = |config: LifConfig| {
+            let lif = config.init(&device).unwrap();
+            let grads = lif.forward(x.clone()).unwrap().spikes.sum().backward();
+            (
+                lif.tau_mem_ms.val().grad(&grads).is_some(),
+                lif.threshold.val().grad(&grads).is_some(),
+            )
+        };
+        assert_eq!(grads_of(LifConfig::new(3)), (false, false));
+        assert_eq!(
+            grads_of(LifConfig::new(3).with_learn_tau(true)),
+            (true, false)
+        );
+        assert_eq!(
+            grads_of(LifConfig::new(3).with_learn_threshold(true)),
+            (false, true)
+        );
+    }
+
+    #[test]
+    fn step_and_forward_agree() {
+        let device = Device::flex();
+        let lif = LifConfig::new(2).init(&device).unwrap();
+        let x = Tensor::<3>::from_floats([[[0.9, 0.2], [0.7, 0.1], [1.5, 0.0]]], &device);
+        let whole = lif.forward(x.clone()).unwrap().spikes.into_data();
+        let mut state = lif.init_state(1);
+        let mut steps = Vec::new();
+        for t in 0..3 {
+            let (z, next) = lif
+                .step(
+                    x.clone().slice([0..1, t..t + 1, 0..2]).reshape([1, 2]),
+                    state,
+                )
+                .unwrap();
+            steps.extend(z.into_data().try_to_vec::<f32>().unwrap());
+            state = next;
+        }
+        assert_eq!(whole.try_to_vec::<f32>().unwrap(), steps);
+    }
+}
