@@ -22,10 +22,14 @@ pub struct LeakyState {
 impl LeakyState {
     /// The resting state with a synaptic current: `v = 0`, `i = 0`.
     pub fn zeros(batch: usize, size: usize, device: &Device) -> Self {
-        Self {
-            v: Tensor::zeros([batch, size], device),
-            i: Some(Tensor::zeros([batch, size], device)),
-        }
+        Self::resting(batch, size, true, device)
+    }
+
+    /// The resting state, with a zero current or none.
+    pub(crate) fn resting(batch: usize, size: usize, with_current: bool, device: &Device) -> Self {
+        let v = Tensor::zeros([batch, size], device);
+        let i = with_current.then(|| v.clone());
+        Self { v, i }
     }
 
     /// Checks that both tensors are `[batch, size]`.
@@ -190,6 +194,54 @@ impl Membrane {
 /// time constant cannot flip sign.
 fn decay_factor(tau: Tensor<2>, dt_ms: f64) -> Tensor<2> {
     tau.clamp_min(1e-3).recip().mul_scalar(-dt_ms).exp()
+}
+
+/// The sub-threshold dynamics of the leaky family (membrane and optional synaptic current),
+/// resolved once per sequence: what LIF and LI share.
+#[derive(Clone, Debug)]
+pub(crate) struct Leaky {
+    membrane: Membrane,
+    synapse: Option<Synapse>,
+}
+
+impl Leaky {
+    /// Resolves `τ_mem` and `τ_syn` (`[size]`, ms) for the given discretization and step.
+    pub(crate) fn new(
+        tau_mem_ms: Tensor<1>,
+        tau_syn_ms: Option<Tensor<1>>,
+        dt_ms: f64,
+        v_leak: f64,
+        discretization: Discretization,
+    ) -> Self {
+        Self {
+            membrane: Membrane::leaky(tau_mem_ms, dt_ms, v_leak, discretization),
+            synapse: tau_syn_ms.map(|tau| Synapse::new(tau, dt_ms, discretization)),
+        }
+    }
+
+    /// The current that drives the membrane during this step (`i + x`, or `x` without a
+    /// synapse) and the decayed current carried to the next step. A missing `i` counts as zero.
+    pub(crate) fn current(
+        &self,
+        i: Option<Tensor<2>>,
+        x: Tensor<2>,
+    ) -> (Tensor<2>, Option<Tensor<2>>) {
+        match &self.synapse {
+            Some(synapse) => {
+                let i = match i {
+                    Some(i) => i + x,
+                    None => x,
+                };
+                (i.clone(), Some(synapse.decay(i)))
+            }
+            None => (x, None),
+        }
+    }
+
+    /// One sub-threshold step of the membrane driven by `current`.
+    pub(crate) fn integrate(&self, v: Tensor<2>, current: Tensor<2>) -> Tensor<2> {
+        self.membrane.integrate(v, current)
+    }
 }
 
 /// The synaptic current `i`: it jumps by the input, drives the membrane in the same step, then

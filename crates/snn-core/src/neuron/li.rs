@@ -3,7 +3,7 @@
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::dynamics::{Discretization, LeakyParams, LeakyState, Membrane, Synapse, from_norse};
+use super::dynamics::{Discretization, Leaky, LeakyParams, LeakyState, from_norse};
 use super::shape;
 use crate::error::nonzero;
 
@@ -113,24 +113,14 @@ pub struct LiOutput<const D: usize> {
 /// The per-step constants of an [`Li`] layer, resolved by [`Li::dynamics`].
 #[derive(Clone, Debug)]
 pub struct LiDynamics {
-    membrane: Membrane,
-    synapse: Option<Synapse>,
+    leaky: Leaky,
 }
 
 /// One leaky-integrator step, state in and state out (Norse's `li_feed_forward_step`):
 /// returns the new membrane `[batch, size]` and the new state.
 pub fn li_step(input: Tensor<2>, state: LiState, dynamics: &LiDynamics) -> (Tensor<2>, LiState) {
-    let (current, carried) = match (&dynamics.synapse, state.i) {
-        (Some(synapse), i) => {
-            let i = match i {
-                Some(i) => i + input,
-                None => input,
-            };
-            (i.clone(), Some(synapse.decay(i)))
-        }
-        (None, _) => (input, None),
-    };
-    let v = dynamics.membrane.integrate(state.v, current);
+    let (current, carried) = dynamics.leaky.current(state.i, input);
+    let v = dynamics.leaky.integrate(state.v, current);
     (v.clone(), LiState { v, i: carried })
 }
 
@@ -148,20 +138,20 @@ impl Li {
     /// The resting state for a batch, on the layer's device.
     pub fn init_state(&self, batch: usize) -> LiState {
         let device = self.tau_mem_ms.val().device();
-        let v = Tensor::zeros([batch, self.size()], &device);
-        let i = self.tau_syn_ms.as_ref().map(|_| v.clone());
-        LiState { v, i }
+        LeakyState::resting(batch, self.size(), self.tau_syn_ms.is_some(), &device)
     }
 
     /// Resolves the decay factors for [`li_step`].
     pub fn dynamics(&self) -> LiDynamics {
         let c = &self.config;
         LiDynamics {
-            membrane: Membrane::leaky(self.tau_mem_ms.val(), c.dt_ms, c.v_leak, c.discretization),
-            synapse: self
-                .tau_syn_ms
-                .as_ref()
-                .map(|tau| Synapse::new(tau.val(), c.dt_ms, c.discretization)),
+            leaky: Leaky::new(
+                self.tau_mem_ms.val(),
+                self.tau_syn_ms.as_ref().map(Param::val),
+                c.dt_ms,
+                c.v_leak,
+                c.discretization,
+            ),
         }
     }
 

@@ -3,9 +3,7 @@
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::dynamics::{
-    Discretization, Firing, LeakyParams, LeakyState, Membrane, Reset, Synapse, from_norse,
-};
+use super::dynamics::{Discretization, Firing, Leaky, LeakyParams, LeakyState, Reset, from_norse};
 use super::shape;
 use crate::error::{SnnError, finite, nonzero};
 use crate::surrogate::Surrogate;
@@ -186,8 +184,7 @@ pub struct LifOutput<const D: usize> {
 /// The per-step constants of a [`Lif`] layer, resolved once per sequence by [`Lif::dynamics`].
 #[derive(Clone, Debug)]
 pub struct LifDynamics {
-    membrane: Membrane,
-    synapse: Option<Synapse>,
+    leaky: Leaky,
     firing: Firing,
 }
 
@@ -200,17 +197,10 @@ pub fn lif_step(
     state: LifState,
     dynamics: &LifDynamics,
 ) -> (Tensor<2>, LifState) {
-    let (current, carried) = match (&dynamics.synapse, state.i) {
-        (Some(synapse), Some(i)) => {
-            let i = i + input;
-            (i.clone(), Some(synapse.decay(i)))
-        }
-        (Some(synapse), None) => (input.clone(), Some(synapse.decay(input))),
-        (None, _) => (input, None),
-    };
+    let (current, carried) = dynamics.leaky.current(state.i, input);
     let (z, v) = dynamics
         .firing
-        .step(state.v, |v| dynamics.membrane.integrate(v, current));
+        .step(state.v, |v| dynamics.leaky.integrate(v, current));
     (z, LifState { v, i: carried })
 }
 
@@ -228,20 +218,20 @@ impl Lif {
     /// The resting state for a batch, on the layer's device.
     pub fn init_state(&self, batch: usize) -> LifState {
         let device = self.threshold.val().device();
-        let v = Tensor::zeros([batch, self.size()], &device);
-        let i = self.tau_syn_ms.as_ref().map(|_| v.clone());
-        LifState { v, i }
+        LeakyState::resting(batch, self.size(), self.tau_syn_ms.is_some(), &device)
     }
 
     /// Resolves the decay factors and threshold for [`lif_step`].
     pub fn dynamics(&self) -> LifDynamics {
         let c = &self.config;
         LifDynamics {
-            membrane: Membrane::leaky(self.tau_mem_ms.val(), c.dt_ms, c.v_leak, c.discretization),
-            synapse: self
-                .tau_syn_ms
-                .as_ref()
-                .map(|tau| Synapse::new(tau.val(), c.dt_ms, c.discretization)),
+            leaky: Leaky::new(
+                self.tau_mem_ms.val(),
+                self.tau_syn_ms.as_ref().map(Param::val),
+                c.dt_ms,
+                c.v_leak,
+                c.discretization,
+            ),
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
                 reset: c.reset,
