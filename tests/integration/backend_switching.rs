@@ -8,7 +8,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use snn_core::{Li, LiConfig, Lif, LifConfig};
-use snn_losses::max_membrane_cross_entropy;
+use snn_losses::snntorch::ce_max_membrane_loss;
 
 use crate::common::{assert_close, assert_spikes_equal, autodiff_devices, uniform, values};
 
@@ -102,7 +102,7 @@ fn run(bytes: &[u8], name: &str, device: &Device) -> Run {
     let net = load(bytes, device);
     let (x, y) = toy_batch(device);
     let (spikes, readout) = net.forward(x);
-    let loss = max_membrane_cross_entropy(readout.clone(), y);
+    let loss = ce_max_membrane_loss(readout.clone(), y, 1).expect("valid targets");
     let grads = loss.backward();
     let grad = |p: &burn::module::Param<Tensor<2>>| values(p.val().grad(&grads).expect("grad"));
     let grad1 = |p: &burn::module::Param<Tensor<1>>| values(p.val().grad(&grads).expect("grad"));
@@ -165,7 +165,7 @@ fn adam_lowers_the_loss_on_every_backend() {
         let mut losses = Vec::new();
         for _ in 0..15 {
             let (_, readout) = net.forward(x.clone());
-            let loss = max_membrane_cross_entropy(readout, y.clone());
+            let loss = ce_max_membrane_loss(readout, y.clone(), 1).expect("valid targets");
             losses.push(values(loss.clone())[0]);
             let grads = GradientsParams::from_grads(loss.backward(), &net);
             net = optim.step(2e-2, net, grads);

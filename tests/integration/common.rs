@@ -100,6 +100,35 @@ impl Golden {
     }
 }
 
+impl Golden {
+    /// A nested array of any depth from `inputs`, `outputs` or `params`: its shape and its
+    /// values flattened row-major.
+    pub fn array(&self, section: &str, key: &str) -> (Vec<usize>, Vec<f32>) {
+        let value = &self.json[section][key];
+        assert!(!value.is_null(), "{}: no {section}.{key}", self.name);
+        let mut shape = Vec::new();
+        let mut cursor = value;
+        while let Some(items) = cursor.as_array() {
+            shape.push(items.len());
+            cursor = &items[0];
+        }
+        let mut values = Vec::new();
+        flatten(value, &mut values);
+        (shape, values)
+    }
+    /// A scalar output.
+    pub fn output_f64(&self, key: &str) -> f64 {
+        number(&self.json["outputs"][key])
+    }
+}
+
+fn flatten(v: &Value, out: &mut Vec<f32>) {
+    match v.as_array() {
+        Some(items) => items.iter().for_each(|i| flatten(i, out)),
+        None => out.push(number(v) as f32),
+    }
+}
+
 /// A JSON number, or one of the strings "inf", "-inf", "nan" the golden files use.
 pub fn number(v: &Value) -> f64 {
     match v {

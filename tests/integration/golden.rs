@@ -85,7 +85,7 @@ const NORSE_KEYS: LifKeys = LifKeys {
 };
 
 /// Norse's `LIFParameters` of a golden file: inverse time constants in 1/s, `dt` in s.
-fn norse_lif_config(g: &Golden, n: usize, with_current: bool) -> LifConfig {
+pub fn norse_lif_config(g: &Golden, n: usize, with_current: bool) -> LifConfig {
     assert_eq!(g.param_str("method"), "super", "{}", g.name);
     let tau_syn_inv = with_current.then(|| g.param_f64("tau_syn_inv"));
     LifConfig::from_norse(

@@ -6,5 +6,6 @@ mod backend_switching;
 mod bad_input;
 mod common;
 mod golden;
+mod losses;
 mod surrogate_grad;
 mod training;

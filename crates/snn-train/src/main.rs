@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use snn_losses::ClassificationLoss;
 use snn_train::{DigitsDataset, TrainConfig, TrainError, device_by_name, train};
 
 const USAGE: &str = "\
@@ -19,6 +20,8 @@ options:
   --batch-size B     (default 32)
   --lr X             Adam learning rate (default 0.01)
   --seed S           split, shuffle and weight seed (default 42)
+  --loss NAME        max-membrane (default), integral-ce, count-ce, rate-ce, mse-count,
+                     mse-spikerate, mse-membrane (snn_losses::ClassificationLoss, peer defaults)
   --data PATH        digits.csv.gz (default: the shipped file)
   --out DIR          checkpoints, logs, config and model (default artifacts/digits)
   -h, --help         this text";
@@ -78,6 +81,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, TrainEr
             "--batch-size" => c.with_batch_size(count("batch_size")?),
             "--lr" => c.with_learning_rate(number("learning_rate")?),
             "--seed" => c.with_seed(count("seed")? as u64),
+            "--loss" => {
+                let model = c.model.clone().with_loss(loss_by_name(&value)?);
+                TrainConfig { model, ..c }
+            }
             other => {
                 return Err(bad(
                     "arguments",
@@ -87,6 +94,34 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, TrainEr
         };
     }
     Ok(Some(parsed))
+}
+
+/// The `--loss` names, each with its peer's default parameters.
+fn loss_by_name(name: &str) -> Result<ClassificationLoss, TrainError> {
+    Ok(match name {
+        "max-membrane" => ClassificationLoss::MaxMembraneCrossEntropy,
+        "integral-ce" => ClassificationLoss::IntegralCrossEntropy { smoothing: 0.3 },
+        "count-ce" => ClassificationLoss::CountCrossEntropy,
+        "rate-ce" => ClassificationLoss::RateCrossEntropy,
+        "mse-count" => ClassificationLoss::MseCount {
+            correct_rate: 1.0,
+            incorrect_rate: 0.0,
+        },
+        "mse-spikerate" => ClassificationLoss::MseSpikeRate {
+            sparsity: 0.25,
+            smoothing: 0.0,
+        },
+        "mse-membrane" => ClassificationLoss::MseMembrane {
+            on_target: 1.0,
+            off_target: 0.0,
+        },
+        other => {
+            return Err(TrainError::Setting {
+                field: "loss",
+                message: format!("unknown loss `{other}`"),
+            });
+        }
+    })
 }
 
 fn run() -> Result<(), TrainError> {

@@ -5,7 +5,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
 use snn_core::{Li, LiConfig, Lif, LifConfig};
-use snn_losses::{max_membrane_cross_entropy, max_over_time};
+use snn_losses::ClassificationLoss;
 
 use crate::data::DigitBatch;
 
@@ -26,6 +26,10 @@ pub struct SnnClassifierConfig {
     /// The readout; its `size` is replaced by `classes`. Default: Norse's LI.
     #[config(default = "LiConfig::new(1)")]
     pub readout: LiConfig,
+    /// The loss on the readout membrane, which also decides the class scores. Default
+    /// snnTorch's max-membrane cross-entropy.
+    #[config(default = "ClassificationLoss::MaxMembraneCrossEntropy")]
+    pub loss: ClassificationLoss,
 }
 
 impl SnnClassifierConfig {
@@ -44,6 +48,7 @@ impl SnnClassifierConfig {
                 ..self.readout.clone()
             }
             .init(device)?,
+            loss: self.loss,
         })
     }
 }
@@ -59,6 +64,8 @@ pub struct SnnClassifier {
     pub fc2: Linear,
     /// Non-spiking readout.
     pub readout: Li,
+    #[module(skip)]
+    loss: ClassificationLoss,
 }
 
 /// What [`SnnClassifier::forward`] gives.
@@ -78,9 +85,10 @@ impl SnnClassifier {
         Ok(SnnClassifierOutput { spikes, readout })
     }
 
-    /// Class scores `[batch, classes]`: the maximum readout membrane over time.
+    /// Class scores `[batch, classes]` of the readout membrane, as the loss reads them
+    /// ([`ClassificationLoss::readout`]).
     pub fn logits(&self, inputs: Tensor<3>) -> crate::Result<Tensor<2>> {
-        Ok(max_over_time(self.forward(inputs)?.readout))
+        Ok(self.loss.scores(self.forward(inputs)?.readout))
     }
 
     /// The loss and scores of a batch, for burn's `Learner`.
@@ -93,8 +101,11 @@ impl SnnClassifier {
             .forward(batch.inputs)
             .unwrap_or_else(|e| panic!("batch does not fit the model: {e}"))
             .readout;
-        let loss = max_membrane_cross_entropy(readout.clone(), batch.targets.clone());
-        ClassificationOutput::new(loss, max_over_time(readout), batch.targets)
+        let loss = self
+            .loss
+            .loss(readout.clone(), batch.targets.clone())
+            .unwrap_or_else(|e| panic!("batch does not fit the loss: {e}"));
+        ClassificationOutput::new(loss, self.loss.scores(readout), batch.targets)
     }
 }
 
