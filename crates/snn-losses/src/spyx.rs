@@ -69,9 +69,21 @@ pub fn silence_reg<const D: usize>(x: Tensor<D>, min_spikes: f64) -> Tensor<1> {
 /// `max_spikes`. `x` `[batch, ...]`: `Σ_b norm(max(0, mean_j x[b, j] − max_spikes))`.
 /// Spyx's default norm is [`Norm::Huber`] with `δ = 1`.
 pub fn sparsity_reg<const D: usize>(x: Tensor<D>, max_spikes: f64, norm: Norm) -> Tensor<1> {
-    let mean = per_sample(x).mean_dim(1);
+    sparsity_reg_with(x, max_spikes, |e| norm.apply(e))
+}
+
+/// [`sparsity_reg`] with any norm: `norm` maps the excess activity per sample (`[batch]`,
+/// `>= 0`) to penalties, which are summed.
+pub fn sparsity_reg_with<const D: usize>(
+    x: Tensor<D>,
+    max_spikes: f64,
+    norm: impl Fn(Tensor<1>) -> Tensor<1>,
+) -> Tensor<1> {
+    let flat = per_sample(x);
+    let [batch, _] = flat.dims();
+    let mean = flat.mean_dim(1).reshape([batch]);
     let excess = (mean - max_spikes).clamp_min(0.0);
-    norm.apply(excess).sum()
+    norm(excess).sum()
 }
 
 /// Spyx `integral_accuracy(time_axis)`: the class with the largest sum over time is the
