@@ -5,7 +5,10 @@
 mod backend_switching;
 mod bad_input;
 mod common;
+mod encode;
 mod golden;
+mod input_neurons;
 mod losses;
+mod receptive_field;
 mod surrogate_grad;
 mod training;

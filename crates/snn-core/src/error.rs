@@ -67,6 +67,31 @@ pub enum SnnError {
         /// The shape given.
         shape: Vec<usize>,
     },
+    /// A recorded input event lies outside what the input declares (a time beyond the window,
+    /// a neuron id beyond the population).
+    #[error("{context}: event {index} has {what} {value}, outside {allowed}")]
+    EventOutOfRange {
+        /// The entry point, e.g. `SpikeEventInput::dense`.
+        context: &'static str,
+        /// Which event (its position in the input).
+        index: usize,
+        /// The bad field, e.g. `time` or `neuron id`.
+        what: &'static str,
+        /// The value given.
+        value: f64,
+        /// The allowed range, written out, e.g. `0..100`.
+        allowed: String,
+    },
+    /// More spikes than a declared budget.
+    #[error("{context}: {count} spikes exceed the budget max_spikes = {max_spikes}")]
+    TooManySpikes {
+        /// The entry point.
+        context: &'static str,
+        /// Spikes given.
+        count: usize,
+        /// The budget.
+        max_spikes: usize,
+    },
     /// A tensor of the wrong shape reached a layer.
     #[error("{context}: expected shape {expected}, got {actual:?}")]
     ShapeMismatch {
@@ -77,6 +102,17 @@ pub enum SnnError {
         /// The shape given.
         actual: Vec<usize>,
     },
+}
+
+impl SnnError {
+    /// Shorthand for [`SnnError::OutOfRange`].
+    pub(crate) fn out_of_range(field: &'static str, allowed: &'static str, value: f64) -> Self {
+        Self::OutOfRange {
+            field,
+            allowed,
+            value,
+        }
+    }
 }
 
 /// `Result` with [`SnnError`].

@@ -31,8 +31,13 @@
 //! ```
 #![allow(deprecated)] // burn 0.22 deprecates the ndarray backend, which this crate supports.
 
+pub mod encode;
 pub mod error;
+pub mod input;
+pub mod lift;
+pub mod logic;
 pub mod neuron;
+pub mod receptive_field;
 pub mod spike;
 pub mod surrogate;
 
