@@ -3,7 +3,7 @@
 //! Spiking neuron layers for [burn](https://burn.dev), with surrogate-gradient training that runs
 //! unchanged on the CPU (ndarray, flex) and the GPU (wgpu, with the `gpu` feature).
 //!
-//! * [`spike`]: the spike function, a custom autodiff op: exact Heaviside forward, a chosen
+//! * [`spike()`]: the spike function, a custom autodiff op: exact Heaviside forward, a chosen
 //!   [`Surrogate`] derivative backward.
 //! * [`neuron`]: layers as burn modules, each with a `Config`, a single-step `step`, a multi-step
 //!   `forward` over `[batch, time, features...]`, and a pure step function beside it:
