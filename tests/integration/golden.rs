@@ -269,3 +269,97 @@ fn norse_li_step() {
         }
     }
 }
+
+/// SpikingJelly 2.0.0's surrogate of a golden file.
+fn sj_surrogate(g: &Golden) -> Surrogate {
+    let alpha = g.param_f64("surrogate_alpha") as f32;
+    match g.param_str("surrogate") {
+        "ATan" => Surrogate::Arctan { alpha },
+        "Sigmoid" => Surrogate::Sigmoid { alpha },
+        other => panic!("{}: unknown surrogate {other}", g.name),
+    }
+}
+
+/// Runs a SpikingJelly node over its time-major `[T, B, N]` input and checks spikes, membrane and
+/// `d(Σ spikes)/dx` (all time-major in the file).
+fn check_sj_node(
+    g: &Golden,
+    device: &Device,
+    dev: &str,
+    run: impl Fn(Tensor<3>) -> (Tensor<3>, Tensor<3>),
+) {
+    assert_eq!(g.param_f64("initial_v"), 0.0, "{}", g.name);
+    let (shape, x) = g.array("inputs", "x_seq");
+    let x = Tensor::<1>::from_floats(x.as_slice(), device)
+        .reshape([shape[0], shape[1], shape[2]])
+        .require_grad();
+    let (spikes, v) = run(x.clone().swap_dims(0, 1));
+    let what = |k: &str| format!("{} on {dev}: {k}", g.name);
+    let time_major = |t: Tensor<3>| values(t.swap_dims(0, 1));
+    assert_spikes_equal(
+        &what("spike_seq"),
+        &time_major(spikes.clone()),
+        &g.array("outputs", "spike_seq").1,
+    );
+    assert_close(
+        &what("v_seq"),
+        &time_major(v),
+        &g.array("outputs", "v_seq").1,
+        ATOL,
+        RTOL,
+    );
+    let grads = spikes.sum().backward();
+    let grad = values(x.grad(&grads).expect("input gradient"));
+    assert_close(
+        &what("grad"),
+        &grad,
+        &g.array("outputs", "grad_sum_spikes_wrt_x").1,
+        ATOL,
+        RTOL,
+    );
+}
+
+#[test]
+fn spikingjelly_lif_node() {
+    for g in golden("sj_lifnode") {
+        let n = g.array("inputs", "x_seq").0[2];
+        let v_reset = g.param("v_reset").as_f64();
+        let config = LifConfig::from_spikingjelly(
+            n,
+            g.param_f64("tau"),
+            g.param("decay_input").as_bool().unwrap(),
+            g.param_f64("v_threshold"),
+            v_reset,
+        )
+        .with_detach_reset(g.param("detach_reset").as_bool().unwrap())
+        .with_surrogate(sj_surrogate(&g));
+        for (dev, device) in autodiff_devices() {
+            let lif = config.init(&device).unwrap();
+            check_sj_node(&g, &device, dev, |x| {
+                let out = lif.forward_with(x, None, true).unwrap();
+                (out.spikes, out.v.unwrap())
+            });
+        }
+    }
+}
+
+#[test]
+fn spikingjelly_if_node() {
+    for g in golden("sj_ifnode") {
+        let n = g.array("inputs", "x_seq").0[2];
+        let config = IafConfig::from_spikingjelly(
+            n,
+            g.param_f64("v_threshold"),
+            g.param("v_reset").as_f64(),
+        )
+        .with_detach_reset(g.param("detach_reset").as_bool().unwrap())
+        .with_surrogate(sj_surrogate(&g));
+        for (dev, device) in autodiff_devices() {
+            let iaf = config.init(&device).unwrap();
+            check_sj_node(&g, &device, dev, |x| {
+                let out = iaf.forward_with(x, None, true).unwrap();
+                (out.spikes, out.v.unwrap())
+            });
+        }
+    }
+}

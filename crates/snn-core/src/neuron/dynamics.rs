@@ -63,7 +63,11 @@ impl LeakyParams {
         for (field, tau) in taus {
             let Some(tau) = tau else { continue };
             let tau = positive(field, tau)?;
-            if self.discretization == Discretization::ForwardEuler && dt > tau {
+            let euler = matches!(
+                self.discretization,
+                Discretization::ForwardEuler | Discretization::ForwardEulerUnscaledInput
+            );
+            if euler && dt > tau {
                 return Err(SnnError::UnstableEuler {
                     field,
                     dt_ms: dt,
@@ -116,6 +120,9 @@ pub enum Discretization {
     /// Explicit forward Euler, as Norse: `v ← v + (dt/τ_mem)·((v_leak − v) + I)`.
     /// The input is scaled by `dt/τ_mem`. Needs `dt ≤ τ`.
     ForwardEuler,
+    /// Forward Euler for the leak with the input added unscaled, as SpikingJelly's
+    /// `decay_input=False`: `v ← v + (dt/τ_mem)·(v_leak − v) + I`. Needs `dt ≤ τ`.
+    ForwardEulerUnscaledInput,
     /// Exact exponential decay with the input added unscaled, as snnTorch's `beta` and mlGeNN's
     /// default: `v ← β·v + (1 − β)·v_leak + I`, `β = e^(−dt/τ_mem)`.
     ExactDecay,
@@ -129,8 +136,13 @@ pub enum Discretization {
 // built once per sequence, never stored in bulk: the size of the variants does not matter
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Membrane {
-    /// `v + k·((v_leak − v) + I)` with `k = dt/τ` (Norse's operation order, for bit parity).
-    Euler { k: Tensor<2>, v_leak: f32 },
+    /// `v + k·((v_leak − v) + I)` with `k = dt/τ` (Norse's operation order, for bit parity), or
+    /// `v + k·(v_leak − v) + I` when the input is not scaled.
+    Euler {
+        k: Tensor<2>,
+        v_leak: f32,
+        scale_input: bool,
+    },
     /// `β·v + gain·I + rest`, `gain` 1 when `None`, `rest = (1 − β)·v_leak` omitted when zero.
     Exact {
         beta: Tensor<2>,
@@ -151,11 +163,14 @@ impl Membrane {
     ) -> Self {
         let tau = tau_ms.unsqueeze::<2>();
         match discretization {
-            Discretization::ForwardEuler => Self::Euler {
-                // a learned τ below dt would make Euler overshoot: hold it at dt
-                k: tau.clamp_min(dt_ms).recip().mul_scalar(dt_ms),
-                v_leak: v_leak as f32,
-            },
+            Discretization::ForwardEuler | Discretization::ForwardEulerUnscaledInput => {
+                Self::Euler {
+                    // a learned τ below dt would make Euler overshoot: hold it at dt
+                    k: tau.clamp_min(dt_ms).recip().mul_scalar(dt_ms),
+                    v_leak: v_leak as f32,
+                    scale_input: discretization == Discretization::ForwardEuler,
+                }
+            }
             Discretization::ExactDecay | Discretization::ExactDecayScaledInput => {
                 let beta = decay_factor(tau, dt_ms);
                 let one_minus_beta = beta.clone().neg().add_scalar(1.0);
@@ -170,9 +185,21 @@ impl Membrane {
     /// One sub-threshold step of the membrane `v` driven by the current `i`.
     pub(crate) fn integrate(&self, v: Tensor<2>, i: Tensor<2>) -> Tensor<2> {
         match self {
-            Self::Euler { k, v_leak } => {
+            Self::Euler {
+                k,
+                v_leak,
+                scale_input: true,
+            } => {
                 let drive = v.clone().neg().add_scalar(*v_leak) + i;
                 v + drive * k.clone()
+            }
+            Self::Euler {
+                k,
+                v_leak,
+                scale_input: false,
+            } => {
+                let leak = v.clone().neg().add_scalar(*v_leak) * k.clone();
+                v + leak + i
             }
             Self::Exact { beta, gain, rest } => {
                 let i = match gain {
@@ -259,9 +286,11 @@ impl Synapse {
     pub(crate) fn new(tau_ms: Tensor<1>, dt_ms: f64, discretization: Discretization) -> Self {
         let tau = tau_ms.unsqueeze::<2>();
         match discretization {
-            Discretization::ForwardEuler => Self::Euler {
-                k: tau.clamp_min(dt_ms).recip().mul_scalar(dt_ms),
-            },
+            Discretization::ForwardEuler | Discretization::ForwardEulerUnscaledInput => {
+                Self::Euler {
+                    k: tau.clamp_min(dt_ms).recip().mul_scalar(dt_ms),
+                }
+            }
             _ => Self::Exact {
                 alpha: decay_factor(tau, dt_ms),
             },

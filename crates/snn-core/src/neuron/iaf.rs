@@ -51,6 +51,22 @@ pub struct IafConfig {
 }
 
 impl IafConfig {
+    /// SpikingJelly's `IFNode(v_threshold, v_reset)` (2.0.0): `h = v + x`, spikes at
+    /// `h ≥ v_threshold` (non-strict), a hard reset to `v_reset` or, with `v_reset = None`, a
+    /// soft (subtractive) reset; Sigmoid surrogate (alpha 4).
+    pub fn from_spikingjelly(size: usize, v_threshold: f64, v_reset: Option<f64>) -> Self {
+        Self::new(size)
+            .with_threshold(v_threshold)
+            .with_v_reset(v_reset.unwrap_or(0.0))
+            .with_reset(if v_reset.is_some() {
+                Reset::ToValue
+            } else {
+                Reset::Subtract
+            })
+            .with_fire_at_threshold(true)
+            .with_surrogate(Surrogate::sigmoid())
+    }
+
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> crate::Result<()> {
         nonzero("size", self.size)?;

@@ -118,6 +118,38 @@ impl LifConfig {
             .with_surrogate(Surrogate::arctan()))
     }
 
+    /// SpikingJelly's `LIFNode(tau, decay_input, v_threshold, v_reset)` (2.0.0): steps of 1 with
+    /// `h = v + (x − (v − v_reset))/τ` (`decay_input`) or `h = v − (v − v_reset)/τ + x`, spikes
+    /// at `h ≥ v_threshold` (non-strict), a hard reset to `v_reset` or, with `v_reset = None`, a
+    /// soft (subtractive) reset and a leak towards 0. Sigmoid surrogate (alpha 4), no synaptic
+    /// current. `τ` (in steps) must be at least 1.
+    pub fn from_spikingjelly(
+        size: usize,
+        tau: f64,
+        decay_input: bool,
+        v_threshold: f64,
+        v_reset: Option<f64>,
+    ) -> Self {
+        Self::new(size)
+            .with_tau_syn_ms(None)
+            .with_tau_mem_ms(tau)
+            .with_discretization(if decay_input {
+                Discretization::ForwardEuler
+            } else {
+                Discretization::ForwardEulerUnscaledInput
+            })
+            .with_threshold(v_threshold)
+            .with_v_leak(v_reset.unwrap_or(0.0))
+            .with_v_reset(v_reset.unwrap_or(0.0))
+            .with_reset(if v_reset.is_some() {
+                Reset::ToValue
+            } else {
+                Reset::Subtract
+            })
+            .with_fire_at_threshold(true)
+            .with_surrogate(Surrogate::sigmoid())
+    }
+
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> crate::Result<()> {
         nonzero("size", self.size)?;
