@@ -2,7 +2,7 @@
 //! and wgpu autodiff devices: the same spikes, readout traces and gradients, and Adam lowers the
 //! loss on each. The model code has no backend parameter: the device picks the backend.
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
@@ -53,15 +53,27 @@ impl Net {
     }
 }
 
-/// The reference weights, drawn once on ndarray and shipped to each device as burnpack bytes.
+/// The reference weights, drawn from the test's own generator (not a device RNG, which other
+/// tests running in parallel also draw from), and shipped to each device as burnpack bytes.
+/// Both layers lean positive so that part of the hidden layer fires and the readout peaks after
+/// the first spikes (a silent layer, or a readout peaking before any spike, has no surrogate
+/// gradient to compare).
 fn reference_weights() -> Vec<u8> {
     let device = Device::ndarray();
-    device.seed(7);
-    Net::init(&device)
-        .into_record()
-        .into_bytes()
-        .expect("serialize")
-        .to_vec()
+    let mut net = Net::init(&device);
+    let draw = |n: usize, seed: u64, lo: f32, hi: f32| {
+        Tensor::<1>::from_floats(uniform(n, seed, lo, hi).as_slice(), &device)
+    };
+    let linear = |layer: &mut Linear, d_in: usize, d_out: usize, seed: u64, lo: f32, hi: f32| {
+        layer.weight = Param::from_tensor(draw(d_in * d_out, seed, lo, hi).reshape([d_in, d_out]));
+        layer.bias = Some(Param::from_tensor(draw(d_out, seed + 1, lo, hi)));
+    };
+    linear(&mut net.fc1, INPUTS, HIDDEN, 70, -0.3, 0.5);
+    linear(&mut net.fc2, HIDDEN, CLASSES, 80, -0.4, 0.8);
+    // zero readout biases: a negative bias makes the membrane fall from the first step, whose
+    // maximum (what the loss reads) then comes before any spike and carries no gradient
+    net.fc2.bias = Some(Param::from_tensor(Tensor::zeros([CLASSES], &device)));
+    net.into_record().into_bytes().expect("serialize").to_vec()
 }
 
 fn load(bytes: &[u8], device: &Device) -> Net {
