@@ -42,11 +42,9 @@ pub fn signed_poisson_encode<const D: usize, const E: usize>(
     dt_ms: f64,
     rng: &mut SpikeRng,
 ) -> Result<Tensor<E>> {
-    positive("f_max_hz", f_max_hz)?;
-    positive("dt_ms", dt_ms)?;
-    let x: Tensor<E> = repeat_in_time(x, steps, "signed_poisson_encode")?;
-    let spikes = bernoulli(x.clone().abs() * (f_max_hz * dt_ms * 1e-3), rng);
-    Ok(spikes * x.sign())
+    let sign: Tensor<E> = repeat_in_time(x.clone().sign(), steps, "signed_poisson_encode")?;
+    let spikes: Tensor<E> = poisson_encode(x.abs(), steps, f_max_hz, dt_ms, rng)?;
+    Ok(spikes * sign)
 }
 
 /// snnTorch `spikegen.rate(data, num_steps, gain, offset)`: Bernoulli spikes with probability

@@ -5,7 +5,7 @@ use burn::prelude::*;
 
 use super::present::{Context, Presentation};
 use crate::error::finite;
-use crate::spike::spike_with;
+use crate::neuron::{IafConfig, IafState, Reset, iaf_step};
 use crate::surrogate::Surrogate;
 
 /// Configuration of an [`IntegrateFireInput`]: integrate-and-fire neurons driven directly by
@@ -111,29 +111,26 @@ impl IntegrateFireInput {
             .present::<D, DO>(input, num_steps, context)?;
         let frames = presented.frame_list();
         let [batch, _, size] = presented.frames.dims();
-        let mut v = Tensor::<2>::full([batch, size], c.v_init, &presented.frames.device());
+        let device = presented.frames.device();
+        // the dynamics are those of the crate's IAF layer with GeNN's `>=` threshold
+        let iaf = IafConfig::new(size)
+            .with_threshold(c.v_thresh)
+            .with_v_reset(c.v_reset)
+            .with_reset(Reset::ToValue)
+            .with_fire_at_threshold(true)
+            .with_surrogate(c.surrogate)
+            .with_detach_reset(c.detach_reset)
+            .init(&device)?;
+        let dynamics = iaf.dynamics();
+        let mut state = IafState {
+            v: Tensor::<2>::full([batch, size], c.v_init, &device),
+        };
         let mut spikes = Vec::with_capacity(num_steps);
         for &f in &presented.frame_of_step {
-            v = v + frames[f].clone();
-            let z = spike_with(v.clone().sub_scalar(c.v_thresh), c.surrogate, true);
-            let fired = if c.detach_reset {
-                z.clone().detach()
-            } else {
-                z.clone()
-            };
-            v = reset_to_value(v, fired, c.v_reset);
+            let (z, next) = iaf_step(frames[f].clone(), state, &dynamics);
             spikes.push(z);
+            state = next;
         }
         Ok(presented.stack(spikes))
-    }
-}
-
-/// `(1 − z)·v + z·v_reset`: GeNN's `V = Vreset` where the neuron spiked.
-pub(crate) fn reset_to_value(v: Tensor<2>, z: Tensor<2>, v_reset: f64) -> Tensor<2> {
-    let kept = z.clone().neg().add_scalar(1.0) * v;
-    if v_reset == 0.0 {
-        kept
-    } else {
-        kept + z.mul_scalar(v_reset)
     }
 }

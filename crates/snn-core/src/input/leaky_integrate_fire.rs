@@ -3,9 +3,9 @@
 
 use burn::prelude::*;
 
-use super::integrate_fire::reset_to_value;
 use super::present::{Context, Presentation};
 use crate::error::{SnnError, finite, positive};
+use crate::neuron::reset_to_value;
 use crate::spike::spike_with;
 use crate::surrogate::Surrogate;
 
@@ -207,7 +207,7 @@ impl LeakyIntegrateFireInput {
             v = if c.relative_reset {
                 v - fired.mul_scalar(jump)
             } else {
-                reset_to_value(v, fired, c.v_reset)
+                reset_to_value(v, fired, c.v_reset as f32)
             };
             if let (Some(r), Some(tau)) = (refrac.take(), c.tau_refrac_ms) {
                 refrac = Some(r.mask_fill(z.clone().detach().greater_elem(0.0), tau));

@@ -367,13 +367,17 @@ impl Firing {
         )
     }
 
-    /// `(1 − z)·v + z·v_reset`.
     fn reset_to_value(&self, v: Tensor<2>, z: Tensor<2>) -> Tensor<2> {
-        let kept = z.clone().neg().add_scalar(1.0) * v;
-        if self.v_reset == 0.0 {
-            kept
-        } else {
-            kept + z.mul_scalar(self.v_reset)
-        }
+        reset_to_value(v, z, self.v_reset)
+    }
+}
+
+/// `(1 − z)·v + z·v_reset`: the membrane `v` set to `v_reset` where `z` spiked.
+pub(crate) fn reset_to_value(v: Tensor<2>, z: Tensor<2>, v_reset: f32) -> Tensor<2> {
+    let kept = z.clone().neg().add_scalar(1.0) * v;
+    if v_reset == 0.0 {
+        kept
+    } else {
+        kept + z.mul_scalar(v_reset)
     }
 }

@@ -16,6 +16,7 @@ mod li;
 mod lif;
 mod shape;
 
+pub(crate) use dynamics::reset_to_value;
 pub use dynamics::{Discretization, LeakyState, Reset};
 pub use iaf::{Iaf, IafConfig, IafDynamics, IafOutput, IafState, iaf_step};
 pub use li::{Li, LiConfig, LiDynamics, LiOutput, LiState, li_step};
