@@ -111,6 +111,18 @@ pub enum Reset {
     None,
 }
 
+impl Reset {
+    /// SpikingJelly's reset from its `v_reset`: `Some(v)` is a hard reset to `v`, `None` a soft
+    /// (subtractive) reset with the potential's resting value taken as 0. Returns the reset and
+    /// the reset (and resting) potential.
+    pub(crate) fn spikingjelly(v_reset: Option<f64>) -> (Self, f64) {
+        match v_reset {
+            Some(v) => (Self::ToValue, v),
+            None => (Self::Subtract, 0.0),
+        }
+    }
+}
+
 /// How the leaky membrane equation `τ_mem dv/dt = (v_leak − v) + I` is stepped with `dt`.
 ///
 /// The synaptic current, where a model has one, follows `τ_syn di/dt = −i` with the same choice

@@ -55,14 +55,11 @@ impl IafConfig {
     /// `h ≥ v_threshold` (non-strict), a hard reset to `v_reset` or, with `v_reset = None`, a
     /// soft (subtractive) reset; Sigmoid surrogate (alpha 4).
     pub fn from_spikingjelly(size: usize, v_threshold: f64, v_reset: Option<f64>) -> Self {
+        let (reset, v_reset) = Reset::spikingjelly(v_reset);
         Self::new(size)
             .with_threshold(v_threshold)
-            .with_v_reset(v_reset.unwrap_or(0.0))
-            .with_reset(if v_reset.is_some() {
-                Reset::ToValue
-            } else {
-                Reset::Subtract
-            })
+            .with_v_reset(v_reset)
+            .with_reset(reset)
             .with_fire_at_threshold(true)
             .with_surrogate(Surrogate::sigmoid())
     }

@@ -130,6 +130,7 @@ impl LifConfig {
         v_threshold: f64,
         v_reset: Option<f64>,
     ) -> Self {
+        let (reset, v_reset) = Reset::spikingjelly(v_reset);
         Self::new(size)
             .with_tau_syn_ms(None)
             .with_tau_mem_ms(tau)
@@ -139,13 +140,9 @@ impl LifConfig {
                 Discretization::ForwardEulerUnscaledInput
             })
             .with_threshold(v_threshold)
-            .with_v_leak(v_reset.unwrap_or(0.0))
-            .with_v_reset(v_reset.unwrap_or(0.0))
-            .with_reset(if v_reset.is_some() {
-                Reset::ToValue
-            } else {
-                Reset::Subtract
-            })
+            .with_v_leak(v_reset)
+            .with_v_reset(v_reset)
+            .with_reset(reset)
             .with_fire_at_threshold(true)
             .with_surrogate(Surrogate::sigmoid())
     }
