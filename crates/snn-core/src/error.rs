@@ -102,6 +102,27 @@ pub enum SnnError {
         /// The shape given.
         actual: Vec<usize>,
     },
+    /// A name (a preset, a model) that is not one of the known ones, e.g. from a config file.
+    #[error("unknown {what} `{name}`; known: {known}")]
+    UnknownName {
+        /// What was looked up, e.g. `Izhikevich preset`.
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+    /// A parameter combination that the model's equations do not allow (e.g. a refractory period
+    /// shorter than the time step where the model needs at least one step).
+    #[error("`{field}` = {value} is invalid: {reason}")]
+    Invalid {
+        /// The config field.
+        field: &'static str,
+        /// The value given.
+        value: f64,
+        /// Why, written out.
+        reason: String,
+    },
 }
 
 impl SnnError {

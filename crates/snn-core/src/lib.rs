@@ -37,6 +37,7 @@ pub mod input;
 pub mod lift;
 pub mod logic;
 pub mod neuron;
+pub mod plasticity;
 pub mod receptive_field;
 pub mod spike;
 pub mod surrogate;

@@ -25,7 +25,6 @@
 use burn::nn::Linear;
 use burn::prelude::*;
 
-use crate::neuron::{Iaf, IafState, LeakyState, Li, Lif, iaf_step, li_step, lif_step};
 
 /// Applies `f` to every step of `input` (`[batch, time, features]`) and stacks the results
 /// (Norse `Lift`). `f` maps `[batch, features]` to `[batch, outputs]`.
@@ -50,7 +49,7 @@ pub trait StepLayer {
     /// The state before the first step.
     fn initial_state(&self, batch: usize) -> Self::State;
     /// One step.
-    fn step(
+    fn advance(
         &self,
         prepared: &Self::Prepared,
         x: Tensor<2>,
@@ -70,7 +69,7 @@ pub fn run<L: StepLayer>(
     let mut state = state.unwrap_or_else(|| layer.initial_state(batch));
     let mut outputs = Vec::new();
     for x in input.iter_dim(1) {
-        let (y, next) = layer.step(&prepared, x.reshape([batch, features]), state);
+        let (y, next) = layer.advance(&prepared, x.reshape([batch, features]), state);
         outputs.push(y);
         state = next;
     }
@@ -105,14 +104,14 @@ impl<A: StepLayer + Module, B: StepLayer + Module> StepLayer for Chain<A, B> {
             self.second.initial_state(batch),
         )
     }
-    fn step(
+    fn advance(
         &self,
         p: &Self::Prepared,
         x: Tensor<2>,
         (a, b): Self::State,
     ) -> (Tensor<2>, Self::State) {
-        let (x, a) = self.first.step(&p.0, x, a);
-        let (y, b) = self.second.step(&p.1, x, b);
+        let (x, a) = self.first.advance(&p.0, x, a);
+        let (y, b) = self.second.advance(&p.1, x, b);
         (y, (a, b))
     }
 }
@@ -131,49 +130,7 @@ impl StepLayer for Linear {
     type Prepared = ();
     fn prepare(&self) {}
     fn initial_state(&self, _batch: usize) {}
-    fn step(&self, _: &(), x: Tensor<2>, _: ()) -> (Tensor<2>, ()) {
+    fn advance(&self, _: &(), x: Tensor<2>, _: ()) -> (Tensor<2>, ()) {
         (self.forward(x), ())
-    }
-}
-
-impl StepLayer for Lif {
-    type State = LeakyState;
-    type Prepared = crate::neuron::LifDynamics;
-    fn prepare(&self) -> Self::Prepared {
-        self.dynamics()
-    }
-    fn initial_state(&self, batch: usize) -> LeakyState {
-        self.init_state(batch)
-    }
-    fn step(&self, p: &Self::Prepared, x: Tensor<2>, s: LeakyState) -> (Tensor<2>, LeakyState) {
-        lif_step(x, s, p)
-    }
-}
-
-impl StepLayer for Li {
-    type State = LeakyState;
-    type Prepared = crate::neuron::LiDynamics;
-    fn prepare(&self) -> Self::Prepared {
-        self.dynamics()
-    }
-    fn initial_state(&self, batch: usize) -> LeakyState {
-        self.init_state(batch)
-    }
-    fn step(&self, p: &Self::Prepared, x: Tensor<2>, s: LeakyState) -> (Tensor<2>, LeakyState) {
-        li_step(x, s, p)
-    }
-}
-
-impl StepLayer for Iaf {
-    type State = IafState;
-    type Prepared = crate::neuron::IafDynamics;
-    fn prepare(&self) -> Self::Prepared {
-        self.dynamics()
-    }
-    fn initial_state(&self, batch: usize) -> IafState {
-        self.init_state(batch)
-    }
-    fn step(&self, p: &Self::Prepared, x: Tensor<2>, s: IafState) -> (Tensor<2>, IafState) {
-        iaf_step(x, s, p)
     }
 }

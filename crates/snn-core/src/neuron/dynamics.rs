@@ -5,7 +5,7 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::shape;
+use super::layer::{NeuronState, check_state_tensors};
 use crate::error::{Result, SnnError, finite, positive};
 use crate::spike::{heaviside, spike_with};
 use crate::surrogate::Surrogate;
@@ -32,13 +32,11 @@ impl LeakyState {
         Self { v, i }
     }
 
-    /// Checks that both tensors are `[batch, size]`.
-    pub(crate) fn check(&self, batch: usize, size: usize, context: &'static str) -> Result<()> {
-        shape::state(&self.v, batch, size, context)?;
-        if let Some(i) = &self.i {
-            shape::state(i, batch, size, context)?;
-        }
-        Ok(())
+}
+
+impl NeuronState for LeakyState {
+    fn check(&self, batch: usize, size: usize, context: &'static str) -> Result<()> {
+        check_state_tensors([&self.v].into_iter().chain(&self.i), batch, size, context)
     }
 }
 

@@ -4,7 +4,8 @@ use burn::module::Param;
 use burn::prelude::*;
 
 use super::dynamics::{Firing, Membrane, Reset};
-use super::shape;
+use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use crate::lift::StepLayer;
 use crate::error::{finite, nonzero, positive};
 use crate::surrogate::Surrogate;
 
@@ -176,11 +177,7 @@ impl Iaf {
         input: Tensor<D>,
         state: IafState,
     ) -> crate::Result<(Tensor<D>, IafState)> {
-        let dims = input.dims();
-        let x = shape::step(input, self.size(), "Iaf::step input")?;
-        shape::state(&state.v, dims[0], self.size(), "Iaf::step state")?;
-        let (z, state) = iaf_step(x, state, &self.dynamics());
-        Ok((z.reshape(dims), state))
+        Neuron::step(self, input, state)
     }
 
     /// Runs a sequence from the resting state. `input`: `[batch, time, features...]`.
@@ -196,22 +193,39 @@ impl Iaf {
         state: Option<IafState>,
         record: bool,
     ) -> crate::Result<IafOutput<D>> {
-        let dims = input.dims();
-        let x = shape::sequence(input, self.size(), "Iaf::forward input")?;
-        let state = match state {
-            Some(state) => {
-                shape::state(&state.v, dims[0], self.size(), "Iaf::forward state")?;
-                state
-            }
-            None => self.init_state(dims[0]),
-        };
-        let dynamics = self.dynamics();
-        let run = shape::unroll(x, dims, state, record, |x_t, s| iaf_step(x_t, s, &dynamics));
+        let run = Neuron::forward_with(self, input, state, record)?;
         Ok(IafOutput {
-            v: shape::stack_trace(&run.trace, dims, |s| Some(s.v.clone())),
-            spikes: run.output,
+            v: run.traced(|s| s.v.clone()),
+            spikes: run.spikes,
             state: run.state,
         })
+    }
+}
+
+impl NeuronState for IafState {
+    fn check(&self, batch: usize, size: usize, context: &'static str) -> crate::Result<()> {
+        check_state_tensors([&self.v], batch, size, context)
+    }
+}
+
+impl StepLayer for Iaf {
+    type State = IafState;
+    type Prepared = IafDynamics;
+    fn prepare(&self) -> IafDynamics {
+        self.dynamics()
+    }
+    fn initial_state(&self, batch: usize) -> IafState {
+        self.init_state(batch)
+    }
+    fn advance(&self, p: &IafDynamics, x: Tensor<2>, s: IafState) -> (Tensor<2>, IafState) {
+        iaf_step(x, s, p)
+    }
+}
+
+impl Neuron for Iaf {
+    const CONTEXTS: Contexts = crate::neuron_contexts!("Iaf");
+    fn neurons(&self) -> usize {
+        self.size()
     }
 }
 

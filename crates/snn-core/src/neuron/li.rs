@@ -4,7 +4,8 @@ use burn::module::Param;
 use burn::prelude::*;
 
 use super::dynamics::{Discretization, Leaky, LeakyParams, LeakyState, from_norse};
-use super::shape;
+use super::layer::{Contexts, Neuron};
+use crate::lift::StepLayer;
 use crate::error::nonzero;
 
 /// Configuration of an [`Li`] layer (Norse `li_feed_forward_step`, mlGeNN `LeakyIntegrate`).
@@ -162,11 +163,7 @@ impl Li {
         input: Tensor<D>,
         state: LiState,
     ) -> crate::Result<(Tensor<D>, LiState)> {
-        let dims = input.dims();
-        let x = shape::step(input, self.size(), "Li::step input")?;
-        state.check(dims[0], self.size(), "Li::step state")?;
-        let (v, state) = li_step(x, state, &self.dynamics());
-        Ok((v.reshape(dims), state))
+        Neuron::step(self, input, state)
     }
 
     /// Runs a sequence from the resting state. `input`: `[batch, time, features...]`.
@@ -180,20 +177,31 @@ impl Li {
         input: Tensor<D>,
         state: Option<LiState>,
     ) -> crate::Result<LiOutput<D>> {
-        let dims = input.dims();
-        let x = shape::sequence(input, self.size(), "Li::forward input")?;
-        let state = match state {
-            Some(state) => {
-                state.check(dims[0], self.size(), "Li::forward state")?;
-                state
-            }
-            None => self.init_state(dims[0]),
-        };
-        let dynamics = self.dynamics();
-        let run = shape::unroll(x, dims, state, false, |x_t, s| li_step(x_t, s, &dynamics));
+        let run = Neuron::forward_with(self, input, state, false)?;
         Ok(LiOutput {
-            v: run.output,
+            v: run.spikes,
             state: run.state,
         })
+    }
+}
+
+impl StepLayer for Li {
+    type State = LiState;
+    type Prepared = LiDynamics;
+    fn prepare(&self) -> LiDynamics {
+        self.dynamics()
+    }
+    fn initial_state(&self, batch: usize) -> LiState {
+        self.init_state(batch)
+    }
+    fn advance(&self, p: &LiDynamics, x: Tensor<2>, s: LiState) -> (Tensor<2>, LiState) {
+        li_step(x, s, p)
+    }
+}
+
+impl Neuron for Li {
+    const CONTEXTS: Contexts = crate::neuron_contexts!("Li");
+    fn neurons(&self) -> usize {
+        self.size()
     }
 }

@@ -4,7 +4,8 @@ use burn::module::Param;
 use burn::prelude::*;
 
 use super::dynamics::{Discretization, Firing, Leaky, LeakyParams, LeakyState, Reset, from_norse};
-use super::shape;
+use super::layer::{Contexts, Neuron};
+use crate::lift::StepLayer;
 use crate::error::{SnnError, finite, nonzero};
 use crate::surrogate::Surrogate;
 
@@ -280,11 +281,7 @@ impl Lif {
         input: Tensor<D>,
         state: LifState,
     ) -> crate::Result<(Tensor<D>, LifState)> {
-        let dims = input.dims();
-        let x = shape::step(input, self.size(), "Lif::step input")?;
-        state.check(dims[0], self.size(), "Lif::step state")?;
-        let (z, state) = lif_step(x, state, &self.dynamics());
-        Ok((z.reshape(dims), state))
+        Neuron::step(self, input, state)
     }
 
     /// Runs a sequence from the resting state. `input`: `[batch, time, features...]` with
@@ -301,23 +298,37 @@ impl Lif {
         state: Option<LifState>,
         record: bool,
     ) -> crate::Result<LifOutput<D>> {
-        let dims = input.dims();
-        let x = shape::sequence(input, self.size(), "Lif::forward input")?;
-        let state = match state {
-            Some(state) => {
-                state.check(dims[0], self.size(), "Lif::forward state")?;
-                state
-            }
-            None => self.init_state(dims[0]),
-        };
-        let dynamics = self.dynamics();
-        let run = shape::unroll(x, dims, state, record, |x_t, s| lif_step(x_t, s, &dynamics));
+        let run = Neuron::forward_with(self, input, state, record)?;
+        let i = (self.tau_syn_ms.is_some())
+            .then(|| run.traced(|s| s.i.clone().expect("a model with a synapse carries i")))
+            .flatten();
         Ok(LifOutput {
-            v: shape::stack_trace(&run.trace, dims, |s| Some(s.v.clone())),
-            i: shape::stack_trace(&run.trace, dims, |s| s.i.clone()),
-            spikes: run.output,
+            v: run.traced(|s| s.v.clone()),
+            i,
+            spikes: run.spikes,
             state: run.state,
         })
+    }
+}
+
+impl StepLayer for Lif {
+    type State = LifState;
+    type Prepared = LifDynamics;
+    fn prepare(&self) -> LifDynamics {
+        self.dynamics()
+    }
+    fn initial_state(&self, batch: usize) -> LifState {
+        self.init_state(batch)
+    }
+    fn advance(&self, p: &LifDynamics, x: Tensor<2>, s: LifState) -> (Tensor<2>, LifState) {
+        lif_step(x, s, p)
+    }
+}
+
+impl Neuron for Lif {
+    const CONTEXTS: Contexts = crate::neuron_contexts!("Lif");
+    fn neurons(&self) -> usize {
+        self.size()
     }
 }
 

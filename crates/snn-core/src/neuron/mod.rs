@@ -12,12 +12,40 @@
 
 mod dynamics;
 mod iaf;
+mod layer;
 mod li;
 mod lif;
 mod shape;
 
+// The neuron zoo: each file one model family, re-exported whole.
+mod adex;
+mod coba;
+mod izhikevich;
+mod lif_ex;
+mod lif_mc;
+mod lsnn;
+mod mlgenn;
+mod recurrent;
+mod refrac;
+mod spikelearn;
+mod spyx;
+mod tempotron;
+pub use adex::*;
+pub use coba::*;
+pub use izhikevich::*;
+pub use lif_ex::*;
+pub use lif_mc::*;
+pub use lsnn::*;
+pub use mlgenn::*;
+pub use recurrent::*;
+pub use refrac::*;
+pub use spikelearn::*;
+pub use spyx::*;
+pub use tempotron::*;
+
 pub(crate) use dynamics::reset_to_value;
 pub use dynamics::{Discretization, LeakyState, Reset};
+pub use layer::{Contexts, Neuron, NeuronOutput, NeuronState, check_state_tensors};
 pub use iaf::{Iaf, IafConfig, IafDynamics, IafOutput, IafState, iaf_step};
 pub use li::{Li, LiConfig, LiDynamics, LiOutput, LiState, li_step};
 pub use lif::{Lif, LifConfig, LifDynamics, LifOutput, LifState, lif_step};

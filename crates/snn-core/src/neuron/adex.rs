@@ -1,0 +1,1 @@
+//! Norse's adaptive exponential LIF (`lif_adex`) and its refractory variant.

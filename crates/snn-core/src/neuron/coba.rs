@@ -1,0 +1,1 @@
+//! Norse's conductance-based LIF (`coba_lif`).

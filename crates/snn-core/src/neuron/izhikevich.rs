@@ -1,0 +1,1 @@
+//! Izhikevich's model with every Norse behaviour preset.

@@ -1,0 +1,152 @@
+//! One mechanism for the checked `step` and multi-step `forward` of every neuron model.
+//!
+//! A model implements [`StepLayer`] (its unchecked per-step update, the Norse-style pure step
+//! function) and [`Neuron`] (its size and the names used in error messages); [`Neuron`] then
+//! provides the shape-checked single step [`Neuron::step`] and the multi-step
+//! [`Neuron::forward`] / [`Neuron::forward_with`] over `[batch, time, features...]`, with the
+//! state after every step recorded on request ([`NeuronOutput::traced`]).
+//!
+//! ```
+//! use burn::prelude::*;
+//! use snn_core::neuron::{LifConfig, Neuron};
+//!
+//! let device = Device::flex();
+//! let lif = LifConfig::new(3).init(&device).unwrap();
+//! let x = Tensor::<3>::ones([2, 20, 3], &device) * 4.0;
+//! let out = Neuron::forward_with(&lif, x, None, true).unwrap();
+//! let v = out.traced(|s| s.v.clone()).unwrap(); // membrane after every step, [2, 20, 3]
+//! assert_eq!(v.dims(), [2, 20, 3]);
+//! ```
+
+use burn::prelude::*;
+
+use super::shape;
+use crate::error::Result;
+use crate::lift::StepLayer;
+
+/// The names a model's checked entry points use in their errors, e.g.
+/// `"LifAdEx::step input"`. Build them with [`neuron_contexts!`](crate::neuron_contexts).
+#[derive(Clone, Copy, Debug)]
+pub struct Contexts {
+    /// The single-step input.
+    pub step_input: &'static str,
+    /// The single-step state.
+    pub step_state: &'static str,
+    /// The multi-step input.
+    pub forward_input: &'static str,
+    /// The multi-step initial state.
+    pub forward_state: &'static str,
+}
+
+/// The [`Contexts`] of a model named `$name`: `neuron_contexts!("LifAdEx")`.
+#[macro_export]
+macro_rules! neuron_contexts {
+    ($name:literal) => {
+        $crate::neuron::Contexts {
+            step_input: concat!($name, "::step input"),
+            step_state: concat!($name, "::step state"),
+            forward_input: concat!($name, "::forward input"),
+            forward_state: concat!($name, "::forward state"),
+        }
+    };
+}
+
+/// A neuron model's state between steps: every tensor in it is `[batch, size]`.
+pub trait NeuronState: Clone {
+    /// Checks that every tensor of the state is `[batch, size]`; the error names `context`.
+    fn check(&self, batch: usize, size: usize, context: &'static str) -> Result<()>;
+}
+
+/// Checks that each of `tensors` is `[batch, size]`: the body of most [`NeuronState::check`]s.
+pub fn check_state_tensors<'a>(
+    tensors: impl IntoIterator<Item = &'a Tensor<2>>,
+    batch: usize,
+    size: usize,
+    context: &'static str,
+) -> Result<()> {
+    tensors
+        .into_iter()
+        .try_for_each(|t| shape::state(t, batch, size, context))
+}
+
+/// A layer of `size` neurons that advances by [`StepLayer::advance`] on `[batch, size]` tensors.
+///
+/// The provided methods add what users call: shape checks with typed errors, any feature shape
+/// (`[batch, features...]`), and the unrolled time loop.
+pub trait Neuron: StepLayer<State: NeuronState> {
+    /// Error-message names of the entry points.
+    const CONTEXTS: Contexts;
+
+    /// Number of neurons: the product of the feature dimensions of the input.
+    fn neurons(&self) -> usize;
+
+    /// One step. `input`: `[batch, features...]` with `neurons()` features in all; `state` from
+    /// [`StepLayer::initial_state`] or a previous step. Returns the output shaped like `input`
+    /// and the new state.
+    fn step<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        state: Self::State,
+    ) -> Result<(Tensor<D>, Self::State)> {
+        let dims = input.dims();
+        let x = shape::step(input, self.neurons(), Self::CONTEXTS.step_input)?;
+        state.check(dims[0], self.neurons(), Self::CONTEXTS.step_state)?;
+        let (y, state) = self.advance(&self.prepare(), x, state);
+        Ok((y.reshape(dims), state))
+    }
+
+    /// Runs a sequence `[batch, time, features...]` from the resting state.
+    fn forward<const D: usize>(&self, input: Tensor<D>) -> Result<NeuronOutput<Self::State, D>> {
+        self.forward_with(input, None, false)
+    }
+
+    /// Runs a sequence from `state` (the resting state if `None`), keeping the state after every
+    /// step when `record` is set.
+    fn forward_with<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        state: Option<Self::State>,
+        record: bool,
+    ) -> Result<NeuronOutput<Self::State, D>> {
+        let dims = input.dims();
+        let size = self.neurons();
+        let x = shape::sequence(input, size, Self::CONTEXTS.forward_input)?;
+        let state = match state {
+            Some(state) => {
+                state.check(dims[0], size, Self::CONTEXTS.forward_state)?;
+                state
+            }
+            None => self.initial_state(dims[0]),
+        };
+        let prepared = self.prepare();
+        let run = shape::unroll(x, dims, state, record, |x_t, s| {
+            self.advance(&prepared, x_t, s)
+        });
+        Ok(NeuronOutput {
+            spikes: run.output,
+            state: run.state,
+            trace: run.trace,
+            dims,
+        })
+    }
+}
+
+/// The result of [`Neuron::forward`].
+#[derive(Clone, Debug)]
+pub struct NeuronOutput<S, const D: usize> {
+    /// The output of every step (spikes for spiking models), `[batch, time, features...]`.
+    pub spikes: Tensor<D>,
+    /// The state after the last step.
+    pub state: S,
+    /// The state after every step, if recording was asked for (empty otherwise).
+    pub trace: Vec<S>,
+    dims: [usize; D],
+}
+
+impl<S, const D: usize> NeuronOutput<S, D> {
+    /// One field of the recorded states stacked to `[batch, time, features...]`, e.g.
+    /// `out.traced(|s| s.v.clone())`; `None` if nothing was recorded.
+    pub fn traced(&self, field: impl Fn(&S) -> Tensor<2>) -> Option<Tensor<D>> {
+        shape::stack_trace(&self.trace, self.dims, |s| Some(field(s)))
+    }
+}

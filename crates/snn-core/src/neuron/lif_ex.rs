@@ -1,0 +1,1 @@
+//! Norse's exponential LIF (`lif_ex`).

@@ -1,0 +1,1 @@
+//! Norse's multicompartment LIF (`lif_mc`, `lif_mc_refrac`).

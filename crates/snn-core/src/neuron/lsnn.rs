@@ -1,0 +1,1 @@
+//! Norse's LSNN: LIF with an adaptive threshold (Bellec et al. 2018).

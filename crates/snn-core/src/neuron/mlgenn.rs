@@ -1,0 +1,1 @@
+//! mlGeNN's neuron models: `LeakyIntegrateFire` with refractoriness, `AdaptiveLeakyIntegrateFire`, `FewSpikeRelu`.

@@ -1,0 +1,1 @@
+//! Recurrent cells with trainable recurrent weights (Norse's `*RecurrentCell`).

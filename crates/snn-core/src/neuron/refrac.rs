@@ -1,0 +1,1 @@
+//! A refractory period for the LIF family (Norse's `lif_refrac`).

@@ -1,0 +1,1 @@
+//! spikelearn's `SpikingRecLayer`: LIF with fixed recurrent weights.

@@ -1,0 +1,1 @@
+//! Spyx's neuron models (`spyx.nn`): LIF, LI, IF, ALIF, CuBaLIF.

@@ -1,0 +1,1 @@
+//! SpikingJelly's Tempotron (Gütig & Sompolinsky 2006).

@@ -1,0 +1,1 @@
+//! Local learning rules that update weights while the network runs: STDP and Tsodyks-Markram short-term plasticity.

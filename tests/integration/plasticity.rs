@@ -1,0 +1,1 @@
+//! STDP and Tsodyks-Markram: golden parity with Norse, hand-worked rules.

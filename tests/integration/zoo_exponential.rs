@@ -1,0 +1,1 @@
+//! Norse AdEx, exponential and refractory LIF: golden parity, training, errors.

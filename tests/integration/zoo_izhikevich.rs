@@ -1,0 +1,1 @@
+//! Izhikevich presets: golden parity with Norse, training, errors.

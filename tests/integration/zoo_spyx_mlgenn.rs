@@ -1,0 +1,1 @@
+//! Spyx and mlGeNN neuron models: golden parity, training, errors.
