@@ -5,6 +5,7 @@
 mod backend_switching;
 mod bad_input;
 mod common;
+mod datasets;
 mod encode;
 mod golden;
 mod input_neurons;
