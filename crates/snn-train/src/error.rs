@@ -36,6 +36,14 @@ pub enum TrainError {
     /// A layer rejected its configuration or input.
     #[error(transparent)]
     Snn(#[from] snn_core::SnnError),
+    /// A checkpoint to resume from is missing, incomplete or unreadable.
+    #[error("cannot resume from {path}: {message}")]
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// burn's training loop failed.
     #[error("training failed: {0}")]
     Learner(String),

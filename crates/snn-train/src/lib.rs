@@ -21,16 +21,21 @@
 //! ```
 #![allow(deprecated)] // burn 0.22 deprecates the ndarray backend, which we support.
 
+pub mod checkpoint;
 pub mod data;
 pub mod error;
+pub mod loader;
+pub mod metric;
 pub mod model;
 pub mod renderer;
+pub mod report;
 pub mod train;
 
-pub use data::{DigitBatch, DigitBatcher, DigitItem, DigitsDataset};
+pub use data::{DigitBatch, DigitBatcher, DigitItem, DigitsDataset, Encoding};
 pub use error::{Result, TrainError};
 pub use model::{SnnClassifier, SnnClassifierConfig, SnnClassifierOutput};
-pub use train::{TrainConfig, TrainReport, evaluate, train};
+pub use report::{EpochMetrics, RunSummary};
+pub use train::{Resume, TrainConfig, TrainReport, evaluate, train, train_from};
 
 use burn::prelude::Device;
 

@@ -3,11 +3,17 @@
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
+use burn::module::Param;
 use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
+use snn_core::encode::SpikeRng;
 use snn_core::{Li, LiConfig, Lif, LifConfig};
 use snn_losses::ClassificationLoss;
 
 use crate::data::DigitBatch;
+use crate::metric::SpikingOutput;
+
+/// The name under which the hidden layer's firing rate is reported.
+pub const HIDDEN: &str = "hidden";
 
 /// Configuration of an [`SnnClassifier`].
 #[derive(Config, Debug)]
@@ -51,6 +57,35 @@ impl SnnClassifierConfig {
             loss: self.loss,
         })
     }
+
+    /// [`SnnClassifierConfig::init`] with the weights and biases of both linear layers drawn
+    /// from `U(−1/√fan_in, 1/√fan_in)` (burn's and PyTorch's default range) by a host generator
+    /// seeded with `seed`: the same network on every backend, whatever else uses the device's
+    /// generator.
+    pub fn init_seeded(&self, device: &Device, seed: u64) -> crate::Result<SnnClassifier> {
+        let mut model = self.init(device)?;
+        let mut rng = SpikeRng::new(seed);
+        let mut uniform = |dims: Vec<usize>, fan_in: usize| {
+            let bound = 1.0 / (fan_in as f32).sqrt();
+            let n = dims.iter().product();
+            let values: Vec<f32> = rng
+                .uniform(n)
+                .into_iter()
+                .map(|u| (2.0 * u - 1.0) * bound)
+                .collect();
+            Tensor::<1>::from_floats(values.as_slice(), device)
+        };
+        for (linear, fan_in) in [(&mut model.fc1, self.inputs), (&mut model.fc2, self.hidden)] {
+            let [rows, cols] = linear.weight.dims();
+            let weight = uniform(vec![rows, cols], fan_in).reshape([rows, cols]);
+            linear.weight = Param::from_tensor(weight);
+            if let Some(bias) = &linear.bias {
+                let [n] = bias.dims();
+                linear.bias = Some(Param::from_tensor(uniform(vec![n], fan_in)));
+            }
+        }
+        Ok(model)
+    }
 }
 
 /// `Linear -> Lif -> Linear -> Li`.
@@ -91,39 +126,45 @@ impl SnnClassifier {
         Ok(self.loss.scores(self.forward(inputs)?.readout))
     }
 
-    /// The loss and scores of a batch, for burn's `Learner`.
+    /// The loss, scores and hidden firing rate of a batch, for burn's `Learner`.
     ///
     /// # Panics
     /// If the batch does not fit the model: the `Learner`'s step functions cannot return errors,
-    /// and [`crate::train`] checks the data against the model before training starts.
-    pub fn forward_classification(&self, batch: DigitBatch) -> ClassificationOutput {
-        let readout = self
+    /// and [`crate::train()`] checks the data against the model before training starts.
+    pub fn forward_classification(&self, batch: DigitBatch) -> SpikingOutput {
+        let out = self
             .forward(batch.inputs)
-            .unwrap_or_else(|e| panic!("batch does not fit the model: {e}"))
-            .readout;
+            .unwrap_or_else(|e| panic!("batch does not fit the model: {e}"));
         let loss = self
             .loss
-            .loss(readout.clone(), batch.targets.clone())
+            .loss(out.readout.clone(), batch.targets.clone())
             .unwrap_or_else(|e| panic!("batch does not fit the loss: {e}"));
-        ClassificationOutput::new(loss, self.loss.scores(readout), batch.targets)
+        SpikingOutput {
+            classification: ClassificationOutput::new(
+                loss,
+                self.loss.scores(out.readout),
+                batch.targets,
+            ),
+            firing_rates: vec![SpikingOutput::rate(HIDDEN, &out.spikes)],
+        }
     }
 }
 
 impl TrainStep for SnnClassifier {
     type Input = DigitBatch;
-    type Output = ClassificationOutput;
+    type Output = SpikingOutput;
 
-    fn step(&self, batch: DigitBatch) -> TrainOutput<ClassificationOutput> {
+    fn step(&self, batch: DigitBatch) -> TrainOutput<SpikingOutput> {
         let item = self.forward_classification(batch);
-        TrainOutput::new(self, item.loss.backward(), item)
+        TrainOutput::new(self, item.classification.loss.backward(), item)
     }
 }
 
 impl InferenceStep for SnnClassifier {
     type Input = DigitBatch;
-    type Output = ClassificationOutput;
+    type Output = SpikingOutput;
 
-    fn step(&self, batch: DigitBatch) -> ClassificationOutput {
+    fn step(&self, batch: DigitBatch) -> SpikingOutput {
         self.forward_classification(batch)
     }
 }

@@ -1,31 +1,92 @@
-//! A quiet progress renderer for the `Learner`: one line per epoch, then burn's summary table.
+//! A quiet progress renderer for the `Learner`: one line per epoch with its metrics, then burn's
+//! summary table. It also records every metric's end-of-epoch value for the JSON report.
 //!
 //! burn's `CliMetricsRenderer` prints a line per batch, and its TUI needs a terminal; a training
-//! log wants neither.
+//! log wants neither. [`crate::train()`] uses burn's terminal dashboard instead when stdout is a
+//! terminal and this renderer otherwise.
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
-use burn::train::metric::MetricDefinition;
+use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
 use burn::train::renderer::{
     EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
     MetricsRendererTraining,
 };
 
-/// Prints `epoch k/n (s)` after each epoch; the default end-of-training summary table (per-epoch
-/// minimum and maximum of every metric) follows.
+/// End-of-epoch metric values, by split (`train`, `valid`) and metric name, one value per epoch
+/// in the order the epochs ran. Shared between a renderer and whoever reads it after training.
+#[derive(Clone, Debug, Default)]
+pub struct MetricLog(Arc<Mutex<BTreeMap<String, BTreeMap<String, Vec<f64>>>>>);
+
+impl MetricLog {
+    /// The values recorded so far: split -> metric -> per-epoch values.
+    pub fn snapshot(&self) -> BTreeMap<String, BTreeMap<String, Vec<f64>>> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// Records the end-of-epoch value of `metric` in `split`.
+    pub fn record(&self, split: &str, metric: &str, value: f64) {
+        if let Ok(mut m) = self.0.lock() {
+            m.entry(split.to_string())
+                .or_default()
+                .entry(metric.to_string())
+                .or_default()
+                .push(value);
+        }
+    }
+}
+
+/// Prints `epoch k/n (s)` and the epoch's metrics after each epoch, records them in a
+/// [`MetricLog`]; the default end-of-training summary table (per-epoch minimum and maximum of
+/// every metric) follows.
 pub struct EpochRenderer {
     total_epochs: usize,
     started: Instant,
+    names: HashMap<MetricId, String>,
+    log: MetricLog,
 }
 
 impl EpochRenderer {
-    /// A renderer whose clock starts now.
+    /// A renderer whose clock starts now, recording into a fresh log.
     pub fn new() -> Self {
+        Self::with_log(MetricLog::default())
+    }
+
+    /// A renderer recording into `log`.
+    pub fn with_log(log: MetricLog) -> Self {
         Self {
             total_epochs: 0,
             started: Instant::now(),
+            names: HashMap::new(),
+            log,
         }
+    }
+
+    fn record(&mut self, split: &str, state: MetricState) {
+        if let MetricState::Numeric(entry, Some(NumericEntry::Final(value))) = state {
+            let name = self
+                .names
+                .get(&entry.metric_id)
+                .cloned()
+                .unwrap_or_else(|| format!("{:?}", entry.metric_id));
+            self.log.record(split, &name, value);
+        }
+    }
+
+    /// The latest recorded value of every metric, `split/metric=value`, for the epoch line.
+    fn latest(&self) -> String {
+        let mut parts = Vec::new();
+        for (split, metrics) in self.log.snapshot() {
+            for (metric, values) in metrics {
+                if let Some(v) = values.last() {
+                    parts.push(format!("{split} {metric} {v:.4}"));
+                }
+            }
+        }
+        parts.join(", ")
     }
 }
 
@@ -36,8 +97,12 @@ impl Default for EpochRenderer {
 }
 
 impl MetricsRendererTraining for EpochRenderer {
-    fn update_train(&mut self, _state: MetricState) {}
-    fn update_valid(&mut self, _state: MetricState) {}
+    fn update_train(&mut self, state: MetricState) {
+        self.record("train", state);
+    }
+    fn update_valid(&mut self, state: MetricState) {
+        self.record("valid", state);
+    }
 }
 
 impl TrainingProgressLogger for EpochRenderer {
@@ -51,13 +116,14 @@ impl TrainingProgressLogger for EpochRenderer {
         self.total_epochs = total_epochs;
         self.started = Instant::now();
     }
-    /// burn calls this with the number of the epoch just finished, counting from 1.
+    /// burn calls this with the number of the epoch just finished, counting from 1, before that
     fn update_epoch(&mut self, epoch: usize) {
         println!(
-            "epoch {}/{} done ({:.1} s)",
+            "epoch {}/{} done ({:.1} s) {}",
             epoch,
             self.total_epochs,
-            self.started.elapsed().as_secs_f64()
+            self.started.elapsed().as_secs_f64(),
+            self.latest()
         );
     }
     fn start_split(&mut self, _split: &str, _total_items: usize) {}
@@ -82,5 +148,8 @@ impl MetricsRendererEvaluation for EpochRenderer {
 
 impl MetricsRenderer for EpochRenderer {
     fn manual_close(&mut self) {}
-    fn register_metric(&mut self, _definition: MetricDefinition) {}
+    fn register_metric(&mut self, definition: MetricDefinition) {
+        self.names
+            .insert(definition.metric_id, definition.name.to_string());
+    }
 }

@@ -3,17 +3,23 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::data::dataloader::DataLoaderBuilder;
+use std::io::IsTerminal;
+
 use burn::data::dataset::Dataset;
+
 use burn::optim::AdamConfig;
 use burn::prelude::*;
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
 
-use crate::data::{DigitBatcher, DigitsDataset, digits};
+use crate::checkpoint;
+use crate::data::{DigitBatcher, DigitsDataset, Encoding, digits};
 use crate::error::TrainError;
-use crate::model::{SnnClassifier, SnnClassifierConfig};
+use crate::loader::EpochLoader;
+use crate::metric::FiringRateMetric;
+use crate::model::{HIDDEN, SnnClassifier, SnnClassifierConfig};
 use crate::renderer::EpochRenderer;
+use crate::report::{self, RunSummary};
 
 /// Settings of a training run.
 #[derive(Config, Debug)]
@@ -32,6 +38,9 @@ pub struct TrainConfig {
     /// Time steps each image is presented for. Default 10.
     #[config(default = 10)]
     pub time_steps: usize,
+    /// How images become input sequences. Default [`Encoding::Current`].
+    #[config(default = "Encoding::Current")]
+    pub encoding: Encoding,
     /// Fraction of each class held out for testing. Default 0.2.
     #[config(default = 0.2)]
     pub test_fraction: f64,
@@ -44,6 +53,14 @@ impl TrainConfig {
     /// The default run on the shipped digits: 64 inputs, 10 classes.
     pub fn digits() -> Self {
         Self::new(SnnClassifierConfig::new(digits::PIXELS, digits::CLASSES))
+    }
+
+    /// The batcher this configuration presents the images with.
+    pub fn batcher(&self) -> DigitBatcher {
+        DigitBatcher {
+            time_steps: self.time_steps,
+            encoding: self.encoding,
+        }
     }
 
     fn validate(&self) -> crate::Result<()> {
@@ -97,57 +114,115 @@ pub struct TrainReport {
     pub test_accuracy: f64,
     /// Number of held-out samples.
     pub test_samples: usize,
-    /// Wall time of the training, seconds.
+    /// Wall time of the training, seconds (this run only, after any resume).
     pub seconds: f64,
+    /// The per-epoch metrics and the outcome, as written to `report.json`.
+    pub summary: RunSummary,
+}
+
+/// Where a run starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resume {
+    /// From freshly initialized weights (any old checkpoints in the folder are ignored).
+    Fresh,
+    /// From the checkpoint written after this epoch (counting from 1).
+    FromEpoch(usize),
+    /// From the newest complete checkpoint in the folder, or fresh if there is none.
+    Latest,
 }
 
 /// Trains the classifier on `data` (split by `config.test_fraction`) on `device` (plain or
-/// autodiff: training uses `device.autodiff()`), writing burn's checkpoints, logs and the
-/// config under `dir`, and evaluates it on the held-out split.
+/// autodiff: training uses `device.autodiff()`), writing burn's checkpoints, logs, the config and
+/// `report.json` under `dir`, and evaluates it on the held-out split. See [`train_from`].
 pub fn train(
     config: &TrainConfig,
     data: &DigitsDataset,
     device: &Device,
     dir: impl Into<PathBuf>,
 ) -> crate::Result<TrainReport> {
+    train_from(config, data, device, dir, Resume::Fresh)
+}
+
+/// [`train`], starting as `resume` says. A resumed run replays exactly the batches the
+/// uninterrupted run would have seen (see [`crate::loader::EpochLoader`]) and restores the model
+/// and optimizer state, so it ends with the same weights.
+///
+/// The initial weights come from `config.seed` through a host generator, not from the device's
+/// generator, so a seed gives the same network on every backend and in concurrent runs.
+pub fn train_from(
+    config: &TrainConfig,
+    data: &DigitsDataset,
+    device: &Device,
+    dir: impl Into<PathBuf>,
+    resume: Resume,
+) -> crate::Result<TrainReport> {
     config.validate()?;
     let dir = dir.into();
-    std::fs::create_dir_all(&dir).map_err(|source| TrainError::Io {
-        path: dir.clone(),
-        source,
-    })?;
+    let io = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| TrainError::Io { path, source }
+    };
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let start = match resume {
+        Resume::Fresh => 0,
+        Resume::FromEpoch(epoch) => {
+            checkpoint::check_complete(&dir, epoch)?;
+            epoch
+        }
+        Resume::Latest => checkpoint::latest_complete(&dir).unwrap_or(0),
+    };
+    if start >= config.epochs {
+        return Err(TrainError::Setting {
+            field: "epochs",
+            message: format!(
+                "the run resumes after epoch {start}, so `epochs` must exceed it, got {}",
+                config.epochs
+            ),
+        });
+    }
+    if start == 0 {
+        // a fresh run must not mix its metric logs with an older run's
+        for split in ["train", "valid"] {
+            let logs = dir.join(split);
+            if logs.exists() {
+                std::fs::remove_dir_all(&logs).map_err(io(&logs))?;
+            }
+        }
+    }
     config
         .save(dir.join("config.json"))
-        .map_err(|source| TrainError::Io {
-            path: dir.join("config.json"),
-            source,
-        })?;
+        .map_err(io(&dir.join("config.json")))?;
     let (train_set, test_set) = data.split(config.test_fraction, config.seed);
     let test_samples = test_set.len();
-    let batcher = DigitBatcher {
-        time_steps: config.time_steps,
-    };
+    let batcher = config.batcher();
     let plain = device.clone().without_autodiff();
-    plain.seed(config.seed);
-    let dl_train = DataLoaderBuilder::new(batcher.clone())
-        .batch_size(config.batch_size)
-        .shuffle(config.seed)
-        .num_workers(1)
-        .set_device(plain.clone())
-        .build(train_set);
-    let dl_test = DataLoaderBuilder::new(batcher.clone())
-        .batch_size(256)
-        .num_workers(1)
-        .set_device(plain.clone())
-        .build(test_set.clone());
-    let model = config.model.init(&plain.clone().autodiff())?;
+    let dl_train = EpochLoader::new(
+        train_set,
+        batcher.clone(),
+        config.batch_size,
+        Some(config.seed),
+        &plain,
+    )
+    .starting_epoch(start)
+    .into_arc();
+    let dl_test = EpochLoader::new(test_set.clone(), batcher.clone(), 256, None, &plain).into_arc();
+    let model = config.model.init_seeded(&plain.clone().autodiff(), config.seed)?;
 
     let started = Instant::now();
-    let training = SupervisedTraining::new(dir.to_string_lossy().to_string(), dl_train, dl_test)
+    let mut training = SupervisedTraining::new(dir.to_string_lossy().to_string(), dl_train, dl_test)
         .metrics((AccuracyMetric::new(), LossMetric::new()))
+        .metric_train_numeric(FiringRateMetric::new(HIDDEN))
+        .metric_valid_numeric(FiringRateMetric::new(HIDDEN))
+        .with_default_checkpointers()
         .num_epochs(config.epochs)
-        .renderer(Box::new(EpochRenderer::new()))
         .summary();
+    if start > 0 {
+        training = training.checkpoint(start);
+    }
+    // burn's terminal dashboard when a person watches, one line per epoch in logs and pipes
+    if !std::io::stdout().is_terminal() {
+        training = training.renderer(Box::new(EpochRenderer::new()));
+    }
     let result = training.launch(Learner::new(
         model,
         AdamConfig::new().init(),
@@ -159,11 +234,22 @@ pub fn train(
     let seconds = started.elapsed().as_secs_f64();
     let model = result.model;
     let test_accuracy = evaluate(&model, &test_set, &batcher, &plain)?;
+    let summary = RunSummary {
+        backend: format!("{plain:?}"),
+        resumed_after_epoch: start,
+        epochs: report::epoch_metrics(&dir, config.epochs)?,
+        test_accuracy,
+        test_samples,
+        seconds,
+        config: config.clone(),
+    };
+    report::write_json(&dir.join("report.json"), &summary)?;
     Ok(TrainReport {
         model,
         test_accuracy,
         test_samples,
         seconds,
+        summary,
     })
 }
 

@@ -15,12 +15,21 @@ impl SpikeRng {
         Self { state: seed }
     }
 
-    fn next_u64(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// Shuffles `items` in place (Fisher-Yates); the same seed gives the same order everywhere.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for k in (1..items.len()).rev() {
+            let j = (self.next_u64() % (k as u64 + 1)) as usize;
+            items.swap(k, j);
+        }
     }
 
     /// `n` uniforms in `[0, 1)` (24 random bits each, exactly representable in `f32`).

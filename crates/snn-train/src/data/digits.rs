@@ -7,6 +7,7 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::{Dataset, DatasetError};
 use burn::prelude::*;
 use flate2::read::GzDecoder;
+use snn_core::encode::SpikeRng;
 
 use crate::error::{Result, TrainError};
 
@@ -77,7 +78,7 @@ impl DigitsDataset {
     pub fn split(&self, test_fraction: f64, seed: u64) -> (Self, Self) {
         let mut train = Vec::new();
         let mut test = Vec::new();
-        let mut rng = SplitMix64(seed);
+        let mut rng = SpikeRng::new(seed);
         for class in 0..CLASSES as u8 {
             let mut members: Vec<&DigitItem> =
                 self.items.iter().filter(|i| i.label == class).collect();
@@ -134,21 +135,80 @@ impl Dataset<DigitItem> for DigitsDataset {
     }
 }
 
-/// A batch: the pixels presented as a constant input current for `time_steps` steps.
+/// A batch of encoded images.
 #[derive(Clone, Debug)]
 pub struct DigitBatch {
-    /// Input current, `[batch, time, 64]`.
+    /// Input current or spikes, `[batch, time, 64]`.
     pub inputs: Tensor<3>,
     /// Class indices, `[batch]`.
     pub targets: Tensor<1, Int>,
 }
 
-/// Turns images into [`DigitBatch`]es: each pixel intensity is injected as a constant current
-/// over `time_steps` steps (direct, or "current", encoding).
+/// How an image's pixel intensities (0 to 1) become an input sequence.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Encoding {
+    /// Each intensity injected as a constant current at every step ("direct" coding).
+    Current,
+    /// Bernoulli spikes with the intensity as probability per step (snnTorch `spikegen.rate`,
+    /// gain 1). The draws come from a host generator seeded by the batch's pixels, so a batch
+    /// is encoded the same way on every backend and in every run.
+    Rate,
+    /// One spike per pixel, brighter pixels earlier (snnTorch `spikegen.latency` with
+    /// `tau = 5` steps, `threshold = 0.01`, `normalize` to the window, `clip`: pixels below the
+    /// threshold stay silent).
+    Latency,
+}
+
+impl Encoding {
+    /// The names the command line accepts.
+    pub const NAMES: &str = "current, rate, latency";
+
+    /// The encoding called `name` (`current`, `rate`, `latency`).
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "current" => Ok(Self::Current),
+            "rate" => Ok(Self::Rate),
+            "latency" => Ok(Self::Latency),
+            other => Err(TrainError::Setting {
+                field: "encoding",
+                message: format!("unknown encoding `{other}` ({})", Self::NAMES),
+            }),
+        }
+    }
+}
+
+/// Turns images into [`DigitBatch`]es of `time_steps` steps with an [`Encoding`].
 #[derive(Clone, Debug)]
 pub struct DigitBatcher {
     /// Number of time steps per sample.
     pub time_steps: usize,
+    /// How pixels become inputs.
+    pub encoding: Encoding,
+}
+
+impl DigitBatcher {
+    /// Encodes `frame` (`[batch, 64]`, intensities in `[0, 1]`) into `[batch, time, 64]`.
+    ///
+    /// # Panics
+    /// Never for the shipped settings: the encoders reject only `time_steps = 0` and bad
+    /// latency parameters, which [`crate::TrainConfig`] rules out before training.
+    fn encode(&self, frame: Tensor<2>, seed: u64) -> Tensor<3> {
+        let [n, _] = frame.dims();
+        let encoded = match self.encoding {
+            Encoding::Current => return frame.reshape([n, 1, PIXELS]).repeat_dim(1, self.time_steps),
+            Encoding::Rate => {
+                snn_core::encode::rate_encode(frame, self.time_steps, 1.0, 0.0, &mut SpikeRng::new(seed))
+            }
+            Encoding::Latency => {
+                let config = snn_core::encode::LatencyConfig::new(self.time_steps)
+                    .with_tau(5.0)
+                    .with_normalize(true)
+                    .with_clip(true);
+                snn_core::encode::latency_encode(frame, &config)
+            }
+        };
+        encoded.unwrap_or_else(|e| panic!("digit encoding: {e}"))
+    }
 }
 
 impl Batcher<DigitItem, DigitBatch> for DigitBatcher {
@@ -156,31 +216,14 @@ impl Batcher<DigitItem, DigitBatch> for DigitBatcher {
         let n = items.len();
         let pixels: Vec<f32> = items.iter().flat_map(|i| i.pixels).collect();
         let labels: Vec<i64> = items.iter().map(|i| i64::from(i.label)).collect();
-        let frame = Tensor::<1>::from_floats(pixels.as_slice(), device).reshape([n, 1, PIXELS]);
+        // a seed from the batch's content: reproducible, and new draws when batches reshuffle
+        let seed = pixels
+            .iter()
+            .fold(0xCBF2_9CE4_8422_2325u64, |h, p| (h ^ u64::from(p.to_bits())).wrapping_mul(0x100_0000_01B3));
+        let frame = Tensor::<1>::from_floats(pixels.as_slice(), device).reshape([n, PIXELS]);
         DigitBatch {
-            inputs: frame.repeat_dim(1, self.time_steps),
+            inputs: self.encode(frame, seed),
             targets: Tensor::<1, Int>::from_ints(labels.as_slice(), device),
-        }
-    }
-}
-
-/// SplitMix64 (Steele et al. 2014): a tiny, portable generator for reproducible shuffles.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Fisher-Yates.
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for k in (1..items.len()).rev() {
-            let j = (self.next() % (k as u64 + 1)) as usize;
-            items.swap(k, j);
         }
     }
 }

@@ -2,4 +2,4 @@
 
 pub mod digits;
 
-pub use digits::{DigitBatch, DigitBatcher, DigitItem, DigitsDataset};
+pub use digits::{DigitBatch, DigitBatcher, DigitItem, DigitsDataset, Encoding};
