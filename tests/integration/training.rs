@@ -181,3 +181,27 @@ fn an_output_folder_that_cannot_be_written_is_a_clear_error() {
     assert!(err.to_string().contains("not-a-folder"), "{err}");
     let _ = std::fs::remove_file(&file);
 }
+
+/// burn's multi-device data parallelism through `train_data_parallel`: two CPU devices stand in
+/// for two GPUs (each batch split in two, gradients summed on the first); it must learn as a
+/// single device does.
+#[test]
+fn data_parallel_training_on_two_devices_learns() {
+    let (data, config) = tiny_run();
+    let dir = temp_dir("data-parallel");
+    let devices = [Device::ndarray(), Device::flex()];
+    let report = snn_train::train_data_parallel(
+        &config,
+        &data,
+        &devices,
+        &dir,
+        snn_train::Resume::Fresh,
+    )
+    .expect("data-parallel training");
+    let epochs = &report.summary.epochs;
+    assert!(
+        epochs[2].train["Loss"] < epochs[0].train["Loss"],
+        "loss did not fall: {epochs:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

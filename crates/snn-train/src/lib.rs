@@ -35,7 +35,9 @@ pub use data::{DigitBatch, DigitBatcher, DigitItem, DigitsDataset, Encoding};
 pub use error::{Result, TrainError};
 pub use model::{SnnClassifier, SnnClassifierConfig, SnnClassifierOutput};
 pub use report::{EpochMetrics, RunSummary};
-pub use train::{Resume, TrainConfig, TrainReport, evaluate, train, train_from};
+pub use train::{
+    Resume, TrainConfig, TrainReport, evaluate, train, train_data_parallel, train_from,
+};
 
 use burn::prelude::Device;
 

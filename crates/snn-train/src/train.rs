@@ -10,7 +10,7 @@ use burn::data::dataset::Dataset;
 use burn::optim::AdamConfig;
 use burn::prelude::*;
 use burn::train::metric::{AccuracyMetric, LossMetric};
-use burn::train::{Learner, SupervisedTraining};
+use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
 
 use crate::checkpoint;
 use crate::data::{DigitBatcher, DigitsDataset, Encoding, digits};
@@ -156,7 +156,27 @@ pub fn train_from(
     dir: impl Into<PathBuf>,
     resume: Resume,
 ) -> crate::Result<TrainReport> {
+    train_data_parallel(config, data, std::slice::from_ref(device), dir, resume)
+}
+
+/// [`train_from`] on several devices at once with burn's multi-device data parallelism
+/// (`ExecutionStrategy::MultiDevice`, optimizer on the first device): each batch is split across
+/// `devices` (e.g. every GPU of a machine: `Device::wgpu(0)`, `Device::wgpu(1)`...), their
+/// gradients summed on the first. One device is plain single-device training.
+pub fn train_data_parallel(
+    config: &TrainConfig,
+    data: &DigitsDataset,
+    devices: &[Device],
+    dir: impl Into<PathBuf>,
+    resume: Resume,
+) -> crate::Result<TrainReport> {
     config.validate()?;
+    let Some(device) = devices.first() else {
+        return Err(TrainError::Setting {
+            field: "devices",
+            message: "at least one device is needed".into(),
+        });
+    };
     let dir = dir.into();
     let io = |path: &std::path::Path| {
         let path = path.to_path_buf();
@@ -218,6 +238,12 @@ pub fn train_from(
         .summary();
     if start > 0 {
         training = training.checkpoint(start);
+    }
+    if devices.len() > 1 {
+        let devices = devices.iter().map(|d| d.clone().autodiff()).collect();
+        training = training.with_training_strategy(
+            ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice).into(),
+        );
     }
     // burn's terminal dashboard when a person watches, one line per epoch in logs and pipes
     if !std::io::stdout().is_terminal() {
