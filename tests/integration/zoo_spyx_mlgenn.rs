@@ -482,7 +482,7 @@ fn spyx_layers_train() {
                 .expect("weight gradient");
             grads_finite &= values(w).iter().all(|v| v.is_finite());
             if let Some(beta) = &net.neuron.beta {
-                grads_finite &= beta.val().grad(&grads).is_none_or(|g| finite(g));
+                grads_finite &= beta.val().grad(&grads).is_some_and(finite);
             }
             let grads = GradientsParams::from_grads(grads, &net);
             net = optim.step(3e-2, net, grads);
