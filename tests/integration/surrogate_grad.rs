@@ -17,6 +17,7 @@ fn all_surrogates() -> Vec<Surrogate> {
         Surrogate::SuperSpike { alpha: 1.0 },
         Surrogate::fast_sigmoid(),
         Surrogate::arctan(),
+        Surrogate::arctan_inv_pi(),
         Surrogate::sigmoid(),
         Surrogate::triangle(),
         Surrogate::Triangle {
@@ -79,6 +80,10 @@ fn primitive(surrogate: Surrogate, x: Tensor<1>) -> Tensor<1> {
         Surrogate::Arctan { alpha } => {
             (x * (core::f32::consts::FRAC_PI_2 * alpha)).atan() / core::f32::consts::PI
         }
+        Surrogate::ArctanInvPi { k } => {
+            let k_pi = k * core::f32::consts::PI;
+            (x * k_pi).atan() / (k_pi * core::f32::consts::PI)
+        }
         Surrogate::Sigmoid { alpha } => burn::tensor::activation::sigmoid(x * alpha),
         Surrogate::StraightThrough => x,
         Surrogate::Triangle { .. } | Surrogate::Boxcar { .. } => unreachable!("piecewise"),
@@ -92,6 +97,7 @@ fn backward_matches_finite_differences_of_the_smooth_surrogate() {
         Surrogate::SuperSpike { alpha: 4.0 },
         Surrogate::FastSigmoid { slope: 2.0 },
         Surrogate::arctan(),
+        Surrogate::ArctanInvPi { k: 0.5 },
         Surrogate::sigmoid(),
         Surrogate::StraightThrough,
     ];

@@ -25,7 +25,6 @@
 use burn::nn::Linear;
 use burn::prelude::*;
 
-
 /// Applies `f` to every step of `input` (`[batch, time, features]`) and stacks the results
 /// (Norse `Lift`). `f` maps `[batch, features]` to `[batch, outputs]`.
 pub fn lift(input: Tensor<3>, mut f: impl FnMut(Tensor<2>) -> Tensor<2>) -> Tensor<3> {

@@ -39,10 +39,19 @@ pub enum Surrogate {
     ///
     /// snnTorch `surrogate.atan(alpha=2)` and SpikingJelly `surrogate.ATan(alpha=2)`. (Spyx's
     /// `arctan(k)` is `1/(π(1 + (kπx)²))`: the same shape with `α = 2k` but a peak of `1/π`
-    /// instead of `k`.)
+    /// instead of `k`; see [`Surrogate::ArctanInvPi`].)
     Arctan {
         /// `α`. Default 2.
         alpha: f32,
+    },
+    /// Arctangent with a peak of `1/π` whatever the width: `σ'(x) = 1 / (π (1 + (kπx)²))`, the
+    /// derivative of `atan(kπx) / (kπ²)`.
+    ///
+    /// Spyx `axn.arctan(k=2)` (the default here). [`Surrogate::Arctan`] with `α = 2k` has the
+    /// same width but `k·π` times the height, so neither can stand for the other.
+    ArctanInvPi {
+        /// Width factor `k` (the half-height width is `1/(kπ)`). Default 2.
+        k: f32,
     },
     /// Logistic sigmoid: `σ'(x) = α s (1 - s)` with `s = 1 / (1 + e^(-αx))`.
     ///
@@ -97,6 +106,10 @@ impl Surrogate {
     pub const fn arctan() -> Self {
         Self::Arctan { alpha: 2.0 }
     }
+    /// Spyx's arctangent with its default `k = 2`.
+    pub const fn arctan_inv_pi() -> Self {
+        Self::ArctanInvPi { k: 2.0 }
+    }
     /// Logistic sigmoid with SpikingJelly's default `alpha = 4`.
     pub const fn sigmoid() -> Self {
         Self::Sigmoid { alpha: 4.0 }
@@ -124,6 +137,7 @@ impl Surrogate {
             Self::Arctan { alpha } | Self::Sigmoid { alpha } => {
                 positive("surrogate.alpha", alpha.into()).map(drop)
             }
+            Self::ArctanInvPi { k } => positive("surrogate.k", k.into()).map(drop),
             Self::Triangle { k, height } => {
                 positive("surrogate.k", k.into())?;
                 positive("surrogate.height", height.into()).map(drop)
@@ -149,6 +163,10 @@ impl Surrogate {
                 let a = f64::from(alpha);
                 let u = FRAC_PI_2 * a * x;
                 (a / 2.0) / (1.0 + u * u)
+            }
+            Self::ArctanInvPi { k } => {
+                let u = f64::from(k) * core::f64::consts::PI * x;
+                1.0 / (core::f64::consts::PI * (1.0 + u * u))
             }
             Self::Sigmoid { alpha } => {
                 let a = f64::from(alpha);
@@ -180,6 +198,10 @@ impl Surrogate {
                 Some(x / (1.0 + f64::from(k) * x.abs()))
             }
             Self::Arctan { alpha } => Some((FRAC_PI_2 * f64::from(alpha) * x).atan() / PI),
+            Self::ArctanInvPi { k } => {
+                let k_pi = f64::from(k) * PI;
+                Some((k_pi * x).atan() / (k_pi * PI))
+            }
             Self::Sigmoid { alpha } => Some(1.0 / (1.0 + (-f64::from(alpha) * x).exp())),
             Self::StraightThrough => Some(x),
             Self::Triangle { .. } | Self::Boxcar { .. } => None,
@@ -210,6 +232,7 @@ mod tests {
             Surrogate::superspike(),
             Surrogate::fast_sigmoid(),
             Surrogate::arctan(),
+            Surrogate::arctan_inv_pi(),
             Surrogate::sigmoid(),
             Surrogate::StraightThrough,
         ] {

@@ -5,9 +5,8 @@ use burn::prelude::*;
 
 use super::present::{Context, Presentation};
 use crate::error::{SnnError, nonzero, positive};
-
-/// The largest `k`: GeNN computes the thresholds with a 32-bit `1 << (k − 1)`.
-const MAX_K: usize = 31;
+use crate::neuron::{FEW_SPIKE_MAX_K as MAX_K, few_spike_fire, few_spike_threshold};
+use crate::surrogate::Surrogate;
 
 /// Configuration of a [`FewSpikeReluInput`]: few-spike coding of a ReLU activation in `k`
 /// steps (Stöckl & Maass 2021, "Optimized spiking neurons can classify images with high
@@ -103,8 +102,7 @@ impl FewSpikeReluInput {
         (0..c.k)
             .map(|p| {
                 let bit = if c.signed_input { p / 2 } else { p };
-                // exact: α·2^−(bit+1) is α with its exponent shifted
-                (c.alpha as f32) * 0.5f32.powi(bit as i32 + 1)
+                few_spike_threshold(c.alpha, bit)
             })
             .collect()
     }
@@ -143,8 +141,10 @@ impl FewSpikeReluInput {
                 v = v + z.clone().mul_scalar(h);
                 spikes.push(z.neg());
             } else {
-                let z = v.clone().greater_equal_elem(h).float();
-                v = v - z.clone().mul_scalar(h);
+                // the firing step of mlGeNN's FewSpikeRelu neuron; the input is detached, so
+                // the surrogate is never used
+                let (z, next) = few_spike_fire(v, h, Surrogate::StraightThrough);
+                v = next;
                 spikes.push(z);
             }
         }

@@ -4,9 +4,7 @@
 use burn::prelude::*;
 
 use super::present::{Context, Presentation};
-use crate::error::{SnnError, finite, positive};
-use crate::neuron::reset_to_value;
-use crate::spike::spike_with;
+use crate::neuron::{GennLif, Membrane, validate_genn_lif};
 use crate::surrogate::Surrogate;
 
 /// Configuration of a [`LeakyIntegrateFireInput`]: leaky integrate-and-fire neurons driven
@@ -98,20 +96,14 @@ impl LeakyIntegrateFireInputConfig {
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> crate::Result<()> {
         self.presentation().validate()?;
-        positive("dt_ms", self.dt_ms)?;
-        positive("tau_mem_ms", self.tau_mem_ms)?;
-        if let Some(tau) = self.tau_refrac_ms
-            && !(tau.is_finite() && tau >= 0.0)
-        {
-            return Err(SnnError::OutOfRange {
-                field: "tau_refrac_ms",
-                allowed: "[0, ∞)",
-                value: tau,
-            });
-        }
-        finite("v_thresh", self.v_thresh)?;
-        finite("v_reset", self.v_reset)?;
-        finite("v_init", self.v_init)?;
+        validate_genn_lif(
+            self.dt_ms,
+            self.tau_mem_ms,
+            self.tau_refrac_ms,
+            self.v_thresh,
+            self.v_reset,
+            self.v_init,
+        )?;
         self.surrogate.validate()
     }
 
@@ -163,16 +155,23 @@ impl LeakyIntegrateFireInput {
         let frames = presented.frame_list();
         let [batch, _, size] = presented.frames.dims();
         let device = presented.frames.device();
-        // GeNN passes α as a single-precision parameter, as does this cast.
+        // the step of mlGeNN's LeakyIntegrateFire neuron (crate::neuron::MlgennLif), with α
+        // computed in f64 and passed as a single-precision parameter, as GeNN does
         let alpha = c.alpha() as f32;
-        let gain = 1.0 - alpha;
-        let jump = c.v_thresh as f32 - c.v_reset as f32;
-        let update = |v: Tensor<2>, x: Tensor<2>| {
-            if c.scale_i {
-                v.mul_scalar(alpha) + x.mul_scalar(gain)
-            } else {
-                v.mul_scalar(alpha) + x
-            }
+        let full = |value: f32| Tensor::<2>::full([1, size], value, &device);
+        let lif = GennLif {
+            membrane: Membrane::Exact {
+                beta: full(alpha),
+                gain: c.scale_i.then(|| full(1.0 - alpha)),
+                rest: None,
+            },
+            v_thresh: full(c.v_thresh as f32),
+            v_reset: c.v_reset as f32,
+            relative_reset: c.relative_reset,
+            refrac: c.tau_refrac_ms.map(|tau| (tau, c.dt_ms)),
+            integrate_during_refrac: c.integrate_during_refrac,
+            surrogate: c.surrogate,
+            detach_reset: c.detach_reset,
         };
         let mut v = Tensor::<2>::full([batch, size], c.v_init, &device);
         let mut refrac = c
@@ -180,38 +179,8 @@ impl LeakyIntegrateFireInput {
             .map(|_| Tensor::<2>::zeros([batch, size], &device));
         let mut spikes = Vec::with_capacity(num_steps);
         for &f in &presented.frame_of_step {
-            let x = frames[f].clone();
-            let mut can_fire = None;
-            if let Some(r) = refrac.take() {
-                let counting = r.clone().greater_elem(0.0);
-                v = if c.integrate_during_refrac {
-                    update(v, x)
-                } else {
-                    update(v.clone(), x).mask_where(counting.clone(), v)
-                };
-                let r = r.clone().mask_where(counting, r.sub_scalar(c.dt_ms));
-                can_fire = Some(r.clone().lower_equal_elem(0.0).float());
-                refrac = Some(r);
-            } else {
-                v = update(v, x);
-            }
-            let mut z = spike_with(v.clone().sub_scalar(c.v_thresh), c.surrogate, true);
-            if let Some(mask) = can_fire {
-                z = z * mask;
-            }
-            let fired = if c.detach_reset {
-                z.clone().detach()
-            } else {
-                z.clone()
-            };
-            v = if c.relative_reset {
-                v - fired.mul_scalar(jump)
-            } else {
-                reset_to_value(v, fired, c.v_reset as f32)
-            };
-            if let (Some(r), Some(tau)) = (refrac.take(), c.tau_refrac_ms) {
-                refrac = Some(r.mask_fill(z.clone().detach().greater_elem(0.0), tau));
-            }
+            let (z, next_v, next_refrac) = lif.step(frames[f].clone(), v, refrac, None);
+            (v, refrac) = (next_v, next_refrac);
             spikes.push(z);
         }
         Ok(presented.stack(spikes))

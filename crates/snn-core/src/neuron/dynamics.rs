@@ -31,7 +31,6 @@ impl LeakyState {
         let i = with_current.then(|| v.clone());
         Self { v, i }
     }
-
 }
 
 impl NeuronState for LeakyState {

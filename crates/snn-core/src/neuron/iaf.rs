@@ -5,8 +5,8 @@ use burn::prelude::*;
 
 use super::dynamics::{Firing, Membrane, Reset};
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
-use crate::lift::StepLayer;
 use crate::error::{finite, nonzero, positive};
+use crate::lift::StepLayer;
 use crate::surrogate::Surrogate;
 
 /// Configuration of an [`Iaf`] layer (Norse `iaf_feed_forward_step`, mlGeNN `IntegrateFire`).

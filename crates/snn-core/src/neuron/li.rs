@@ -5,8 +5,8 @@ use burn::prelude::*;
 
 use super::dynamics::{Discretization, Leaky, LeakyParams, LeakyState, from_norse};
 use super::layer::{Contexts, Neuron};
-use crate::lift::StepLayer;
 use crate::error::nonzero;
+use crate::lift::StepLayer;
 
 /// Configuration of an [`Li`] layer (Norse `li_feed_forward_step`, mlGeNN `LeakyIntegrate`).
 ///

@@ -5,8 +5,8 @@ use burn::prelude::*;
 
 use super::dynamics::{Discretization, Firing, Leaky, LeakyParams, LeakyState, Reset, from_norse};
 use super::layer::{Contexts, Neuron};
-use crate::lift::StepLayer;
 use crate::error::{SnnError, finite, nonzero};
+use crate::lift::StepLayer;
 use crate::surrogate::Surrogate;
 
 /// Configuration of a [`Lif`] layer.

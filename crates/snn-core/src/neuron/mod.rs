@@ -43,9 +43,13 @@ pub use spikelearn::*;
 pub use spyx::*;
 pub use tempotron::*;
 
+pub(crate) use dynamics::Membrane;
 pub(crate) use dynamics::reset_to_value;
 pub use dynamics::{Discretization, LeakyState, Reset};
-pub use layer::{Contexts, Neuron, NeuronOutput, NeuronState, check_state_tensors};
 pub use iaf::{Iaf, IafConfig, IafDynamics, IafOutput, IafState, iaf_step};
+pub use layer::{Contexts, Neuron, NeuronOutput, NeuronState, check_state_tensors};
 pub use li::{Li, LiConfig, LiDynamics, LiOutput, LiState, li_step};
 pub use lif::{Lif, LifConfig, LifDynamics, LifOutput, LifState, lif_step};
+pub(crate) use mlgenn::{
+    FEW_SPIKE_MAX_K, GennLif, few_spike_fire, few_spike_threshold, validate_genn_lif,
+};

@@ -1,1 +1,334 @@
-//! Spyx's neuron models (`spyx.nn`): LIF, LI, IF, ALIF, CuBaLIF.
+//! Spyx's neuron models (`spyx.nn`, Spyx 1.0.0): LIF, LI, IF, ALIF, CuBaLIF.
+//!
+//! One layer type, [`Spyx`], covers the five: they share Spyx's update order (the spike is read
+//! from the membrane left by the *previous* step, then the membrane decays by a per-step factor
+//! `β`, integrates the input and subtracts the reset), the parametrization by decays per step
+//! clipped to `[0, 1]`, and a state of at most two tensors. [`SpyxModel`] picks the equations.
+//!
+//! Why not `Lif::from_beta`: snnTorch's `Leaky` (which [`crate::LifConfig::from_beta`]
+//! reproduces) has the same membrane trajectory as Spyx's `LIF`, but it emits `H(v_t − θ)` of the
+//! membrane just computed, whereas Spyx emits `H(v_{t−1} − θ)`, one step earlier, and snnTorch
+//! detaches the spike in its reset while Spyx lets the surrogate gradient flow through it. The
+//! outputs and gradients differ, so a `Lif` option would be a second model behind a flag.
+
+use burn::module::Param;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::dynamics::Membrane;
+use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use crate::error::{SnnError, finite, nonzero};
+use crate::lift::StepLayer;
+use crate::spike::spike_with;
+use crate::surrogate::Surrogate;
+
+/// Which of Spyx's neurons a [`Spyx`] layer is. With `θ` the threshold, `z` the spike and
+/// `β, α, γ` the clipped decays, per step with input `x`:
+///
+/// ```text
+/// Lif      z = H(V − θ);          V ← β·V + x − z·θ
+/// If       z = H(V − θ);          V ← V + x − z·θ
+/// Li       V ← β·V + x;           output V (no spike)
+/// Alif     z = H(V − (θ + Th));   V ← β·V + x − z·(θ + Th);  Th ← γ·Th + (1 − γ)·z
+/// CubaLif  z = H(V − θ);          V ← V − z·θ;  I ← α·I + x;  V ← β·V + I
+/// ```
+///
+/// `H` is strict (`H(0) = 0`). Spyx classes `spyx.nn.LIF`, `IF`, `LI`, `ALIF`, `CuBaLIF`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SpyxModel {
+    /// `spyx.nn.LIF(hidden_shape, beta, threshold, activation)`.
+    Lif,
+    /// `spyx.nn.LI(layer_shape, beta)`: a non-spiking leaky readout.
+    Li,
+    /// `spyx.nn.IF(hidden_shape, threshold, activation)`.
+    If,
+    /// `spyx.nn.ALIF(hidden_shape, beta, gamma, threshold, activation)`: LIF with a threshold
+    /// raised by `Th`, a low-pass filter of the spikes (Bellec et al. 2018).
+    Alif,
+    /// `spyx.nn.CuBaLIF(hidden_shape, alpha, beta, threshold, activation)`: current-based LIF.
+    CubaLif,
+}
+
+impl SpyxModel {
+    fn has_beta(self) -> bool {
+        !matches!(self, Self::If)
+    }
+    fn spiking(self) -> bool {
+        !matches!(self, Self::Li)
+    }
+}
+
+/// Configuration of a [`Spyx`] layer; see [`SpyxModel`] for the equations.
+///
+/// Spyx counts time in steps: the decays `β`, `α`, `γ` are per-step factors (no `dt`). They are
+/// clipped to `[0, 1]` at every step as Spyx does (so a learned decay that leaves the interval
+/// stops there); a configured value outside `[0, 1]` is rejected. Spyx draws a decay left as
+/// `None` from a truncated normal around 0.5 per neuron; here every decay is given (default 0.8,
+/// Spyx's `LI` default, for `β`; 0.5 for `α` and `γ`) and is the same for all neurons at `init`.
+#[derive(Config, Debug)]
+pub struct SpyxConfig {
+    /// Number of neurons: the product of the input's feature dimensions.
+    pub size: usize,
+    /// The model.
+    pub model: SpyxModel,
+    /// Membrane decay per step `β` in `[0, 1]` (all but `If`). Default 0.8.
+    #[config(default = 0.8)]
+    pub beta: f64,
+    /// Synaptic current decay per step `α` in `[0, 1]` (`CubaLif`). Default 0.5.
+    #[config(default = 0.5)]
+    pub alpha: f64,
+    /// Threshold adaptation decay per step `γ` in `[0, 1]` (`Alif`). Default 0.5.
+    #[config(default = 0.5)]
+    pub gamma: f64,
+    /// Firing threshold `θ` (dimensionless; Spyx's `threshold`). Default 1.
+    #[config(default = 1.0)]
+    pub threshold: f64,
+    /// Surrogate derivative of the spike. Default Spyx's `superspike(k=25)`, i.e.
+    /// [`Surrogate::SuperSpike`] with `alpha = 25`; Spyx's `arctan(k)` is
+    /// [`Surrogate::ArctanInvPi`].
+    #[config(default = "Surrogate::SuperSpike { alpha: 25.0 }")]
+    pub surrogate: Surrogate,
+    /// Train the decays `β`, `α`, `γ` (per neuron), as Spyx's `nnx.Param`s are. Default false.
+    #[config(default = false)]
+    pub learn_decay: bool,
+    /// Train the threshold (per neuron; Spyx keeps it fixed). Default false.
+    #[config(default = false)]
+    pub learn_threshold: bool,
+}
+
+impl SpyxConfig {
+    /// `spyx.nn.LIF((size,), beta=beta, threshold=1)`.
+    pub fn lif(size: usize, beta: f64) -> Self {
+        Self::new(size, SpyxModel::Lif).with_beta(beta)
+    }
+    /// `spyx.nn.LI((size,), beta=beta)`.
+    pub fn li(size: usize, beta: f64) -> Self {
+        Self::new(size, SpyxModel::Li).with_beta(beta)
+    }
+    /// `spyx.nn.IF((size,), threshold=1)`.
+    pub fn if_(size: usize) -> Self {
+        Self::new(size, SpyxModel::If)
+    }
+    /// `spyx.nn.ALIF((size,), beta=beta, gamma=gamma, threshold=1)`.
+    pub fn alif(size: usize, beta: f64, gamma: f64) -> Self {
+        Self::new(size, SpyxModel::Alif)
+            .with_beta(beta)
+            .with_gamma(gamma)
+    }
+    /// `spyx.nn.CuBaLIF((size,), alpha=alpha, beta=beta, threshold=1)`.
+    pub fn cuba_lif(size: usize, alpha: f64, beta: f64) -> Self {
+        Self::new(size, SpyxModel::CubaLif)
+            .with_alpha(alpha)
+            .with_beta(beta)
+    }
+
+    /// Checks every field the model uses; the error names the first bad one.
+    pub fn validate(&self) -> crate::Result<()> {
+        nonzero("size", self.size)?;
+        let decays = [
+            ("beta", self.beta, self.model.has_beta()),
+            ("alpha", self.alpha, self.model == SpyxModel::CubaLif),
+            ("gamma", self.gamma, self.model == SpyxModel::Alif),
+        ];
+        for (field, value, used) in decays {
+            if used && !(0.0..=1.0).contains(&value) {
+                return Err(SnnError::out_of_range(field, "[0, 1]", value));
+            }
+        }
+        finite("threshold", self.threshold)?;
+        self.surrogate.validate()
+    }
+
+    /// Builds the layer on `device`, after [`SpyxConfig::validate`].
+    pub fn init(&self, device: &Device) -> crate::Result<Spyx> {
+        self.validate()?;
+        let decay = |value: f64, used: bool| {
+            used.then(|| {
+                Param::from_tensor(Tensor::full([self.size], value, device))
+                    .set_require_grad(self.learn_decay)
+            })
+        };
+        Ok(Spyx {
+            beta: decay(self.beta, self.model.has_beta()),
+            alpha: decay(self.alpha, self.model == SpyxModel::CubaLif),
+            gamma: decay(self.gamma, self.model == SpyxModel::Alif),
+            threshold: Param::from_tensor(Tensor::full([self.size], self.threshold, device))
+                .set_require_grad(self.learn_threshold),
+            config: self.clone(),
+        })
+    }
+}
+
+/// A layer of Spyx neurons; see [`SpyxModel`] for the equations and [`SpyxConfig`] for the
+/// parameters. The output of `forward` is the spikes, or the membrane for [`SpyxModel::Li`].
+#[derive(Module, Debug)]
+pub struct Spyx {
+    /// Membrane decay per step, `[size]` (`None` for `If`).
+    pub beta: Option<Param<Tensor<1>>>,
+    /// Current decay per step, `[size]` (`CubaLif` only).
+    pub alpha: Option<Param<Tensor<1>>>,
+    /// Threshold adaptation decay per step, `[size]` (`Alif` only).
+    pub gamma: Option<Param<Tensor<1>>>,
+    /// Threshold `θ` per neuron, `[size]`.
+    pub threshold: Param<Tensor<1>>,
+    #[module(skip)]
+    config: SpyxConfig,
+}
+
+/// State of a [`Spyx`] layer: the membrane and, for `Alif` and `CubaLif`, the second half of
+/// Spyx's concatenated state.
+#[derive(Clone, Debug)]
+pub struct SpyxState {
+    /// Membrane potential `V`, `[batch, size]`.
+    pub v: Tensor<2>,
+    /// Threshold adaptation `Th` (`Alif`) or synaptic current `I` (`CubaLif`), `[batch, size]`;
+    /// `None` for the others.
+    pub aux: Option<Tensor<2>>,
+}
+
+impl SpyxState {
+    /// The resting state of `model`: everything 0, as Spyx's `initial_state`.
+    pub fn zeros(batch: usize, size: usize, model: SpyxModel, device: &Device) -> Self {
+        let v = Tensor::zeros([batch, size], device);
+        let aux = matches!(model, SpyxModel::Alif | SpyxModel::CubaLif).then(|| v.clone());
+        Self { v, aux }
+    }
+
+    /// The state in Spyx's layout: `V`, or `concat([V, Th], -1)` / `concat([V, I], -1)`,
+    /// `[batch, size]` or `[batch, 2·size]`.
+    pub fn concat(&self) -> Tensor<2> {
+        match &self.aux {
+            Some(aux) => Tensor::cat(vec![self.v.clone(), aux.clone()], 1),
+            None => self.v.clone(),
+        }
+    }
+}
+
+impl NeuronState for SpyxState {
+    fn check(&self, batch: usize, size: usize, context: &'static str) -> crate::Result<()> {
+        check_state_tensors([&self.v].into_iter().chain(&self.aux), batch, size, context)
+    }
+}
+
+/// The per-step constants of a [`Spyx`] layer: the clipped decays (`[1, size]`).
+#[derive(Clone, Debug)]
+pub struct SpyxDynamics {
+    model: SpyxModel,
+    /// `β·V + input`, or `V + input` for `If`.
+    membrane: Membrane,
+    alpha: Option<Tensor<2>>,
+    gamma: Option<Tensor<2>>,
+    threshold: Tensor<2>,
+    surrogate: Surrogate,
+}
+
+/// One Spyx step, state in and state out (the `__call__` of `spyx.nn.LIF` and the others):
+/// `input` and the state are `[batch, size]`; returns the spikes (the membrane for `Li`) and the
+/// new state. The surrogate gradient flows through the reset, as in Spyx.
+///
+/// No shape checks: [`Neuron::step`] is the checked entry point.
+pub fn spyx_step(
+    input: Tensor<2>,
+    state: SpyxState,
+    dynamics: &SpyxDynamics,
+) -> (Tensor<2>, SpyxState) {
+    let d = dynamics;
+    let spike = |v: Tensor<2>| spike_with(v, d.surrogate, false);
+    let SpyxState { v, aux } = state;
+    match d.model {
+        SpyxModel::Li => {
+            let v = d.membrane.integrate(v, input);
+            (v.clone(), SpyxState { v, aux })
+        }
+        SpyxModel::Lif | SpyxModel::If => {
+            let z = spike(v.clone() - d.threshold.clone());
+            let v = d.membrane.integrate(v, input) - z.clone() * d.threshold.clone();
+            (z, SpyxState { v, aux })
+        }
+        SpyxModel::Alif => {
+            let th = aux.expect("an Alif state carries Th");
+            let gamma = d.gamma.clone().expect("Alif has gamma");
+            let thresh = th.clone() + d.threshold.clone();
+            let z = spike(v.clone() - thresh.clone());
+            let v = d.membrane.integrate(v, input) - z.clone() * thresh;
+            let th = gamma.clone() * th + gamma.neg().add_scalar(1.0) * z.clone();
+            (z, SpyxState { v, aux: Some(th) })
+        }
+        SpyxModel::CubaLif => {
+            let i = aux.expect("a CubaLif state carries I");
+            let alpha = d.alpha.clone().expect("CubaLif has alpha");
+            let z = spike(v.clone() - d.threshold.clone());
+            let v = v - z.clone() * d.threshold.clone();
+            let i = alpha * i + input;
+            let v = d.membrane.integrate(v, i.clone());
+            (z, SpyxState { v, aux: Some(i) })
+        }
+    }
+}
+
+impl Spyx {
+    /// The configuration the layer was built from.
+    pub fn config(&self) -> &SpyxConfig {
+        &self.config
+    }
+
+    /// Number of neurons.
+    pub fn size(&self) -> usize {
+        self.config.size
+    }
+
+    /// The resting state for a batch, on the layer's device.
+    pub fn init_state(&self, batch: usize) -> SpyxState {
+        let device = self.threshold.val().device();
+        SpyxState::zeros(batch, self.size(), self.config.model, &device)
+    }
+
+    /// Resolves the clipped decays for [`spyx_step`].
+    pub fn dynamics(&self) -> SpyxDynamics {
+        let clipped = |p: &Option<Param<Tensor<1>>>| {
+            p.as_ref().map(|p| p.val().clamp(0.0, 1.0).unsqueeze::<2>())
+        };
+        let membrane = match clipped(&self.beta) {
+            Some(beta) => Membrane::Exact {
+                beta,
+                gain: None,
+                rest: None,
+            },
+            None => Membrane::Perfect,
+        };
+        SpyxDynamics {
+            model: self.config.model,
+            membrane,
+            alpha: clipped(&self.alpha),
+            gamma: clipped(&self.gamma),
+            threshold: self.threshold.val().unsqueeze::<2>(),
+            surrogate: self.config.surrogate,
+        }
+    }
+
+    /// Whether the layer spikes (all but `Li`, whose output is its membrane).
+    pub fn spiking(&self) -> bool {
+        self.config.model.spiking()
+    }
+}
+
+impl StepLayer for Spyx {
+    type State = SpyxState;
+    type Prepared = SpyxDynamics;
+    fn prepare(&self) -> SpyxDynamics {
+        self.dynamics()
+    }
+    fn initial_state(&self, batch: usize) -> SpyxState {
+        self.init_state(batch)
+    }
+    fn advance(&self, p: &SpyxDynamics, x: Tensor<2>, s: SpyxState) -> (Tensor<2>, SpyxState) {
+        spyx_step(x, s, p)
+    }
+}
+
+impl Neuron for Spyx {
+    const CONTEXTS: Contexts = crate::neuron_contexts!("Spyx");
+    fn neurons(&self) -> usize {
+        self.size()
+    }
+}

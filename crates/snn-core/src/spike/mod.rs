@@ -75,6 +75,12 @@ pub trait SpikeBackend: Backend {
                 let d = Self::float_add_scalar(Self::float_mul(u.clone(), u), 1.0f32.into());
                 Self::float_mul_scalar(Self::float_recip(d), (alpha / 2.0).into())
             }
+            // 1 / (pi (1 + (k pi x)^2))  (Spyx's arctan)
+            Surrogate::ArctanInvPi { k } => {
+                let u = Self::float_mul_scalar(x, (k * core::f32::consts::PI).into());
+                let d = Self::float_add_scalar(Self::float_mul(u.clone(), u), 1.0f32.into());
+                Self::float_recip(Self::float_mul_scalar(d, core::f32::consts::PI.into()))
+            }
             // alpha s (1 - s), s = sigmoid(alpha x)
             Surrogate::Sigmoid { alpha } => {
                 let s = Self::sigmoid(Self::float_mul_scalar(x, alpha.into()));
