@@ -41,8 +41,16 @@ fn tempotron(g: &Golden, steps_key: &str, device: &Device) -> Tempotron {
 fn legacy_tempotron_matches_spikingjelly_0_0_0_0_14() {
     for g in golden("sj_legacy_tempotron") {
         // v0 (a Python float in SpikingJelly)
-        let v0 = psp_v0(g.param_f64("tau"), g.param_f64("tau_s"), g.param_f64("v_threshold"));
-        assert!((v0.unwrap() - g.param_f64("v0")).abs() < 1e-12, "{}: v0", g.name);
+        let v0 = psp_v0(
+            g.param_f64("tau"),
+            g.param_f64("tau_s"),
+            g.param_f64("v_threshold"),
+        );
+        assert!(
+            (v0.unwrap() - g.param_f64("v0")).abs() < 1e-12,
+            "{}: v0",
+            g.name
+        );
         for (dev, device) in autodiff_devices() {
             let what = |k: &str| format!("{} on {dev}: {k}", g.name);
             let (_, t) = g.array("inputs", "psp_kernel_t");
@@ -61,12 +69,18 @@ fn legacy_tempotron_matches_spikingjelly_0_0_0_0_14() {
 
             let model = tempotron(&g, "T", &device);
             let (shape, s) = g.array("inputs", "in_spikes");
-            let in_spikes = Tensor::<1>::from_floats(s.as_slice(), &device).reshape([shape[0], shape[1]]);
+            let in_spikes =
+                Tensor::<1>::from_floats(s.as_slice(), &device).reshape([shape[0], shape[1]]);
 
             // ours is [batch, T, out]; SpikingJelly's [batch, out, T]
             let v = model.membrane(in_spikes.clone()).expect("membrane");
             let (v_shape, v_want) = g.array("outputs", "v");
-            assert_eq!(v.dims(), [v_shape[0], v_shape[2], v_shape[1]], "{}", what("v shape"));
+            assert_eq!(
+                v.dims(),
+                [v_shape[0], v_shape[2], v_shape[1]],
+                "{}",
+                what("v shape")
+            );
             assert_close(&what("v"), &values(v.swap_dims(1, 2)), &v_want, ATOL, RTOL);
 
             let spikes = values(model.spikes(in_spikes.clone()).expect("spikes"));
@@ -124,12 +138,24 @@ fn assert_close_or_inf(what: &str, got: &[f32], want: &[f32]) {
 fn continuous_tempotron_matches_spikingjelly_2_0() {
     for g in golden("sj_tempotron_v2") {
         let (_, times) = g.array("inputs", "spike_times");
-        let indices: Vec<usize> = g.array("inputs", "input_indices").1.iter().map(|&i| i as usize).collect();
-        let offsets: Vec<usize> = g.array("inputs", "batch_offsets").1.iter().map(|&i| i as usize).collect();
+        let indices: Vec<usize> = g
+            .array("inputs", "input_indices")
+            .1
+            .iter()
+            .map(|&i| i as usize)
+            .collect();
+        let offsets: Vec<usize> = g
+            .array("inputs", "batch_offsets")
+            .1
+            .iter()
+            .map(|&i| i as usize)
+            .collect();
         for (dev, device) in autodiff_devices() {
             let what = |k: &str| format!("{} on {dev}: {k}", g.name);
             let model = tempotron(&g, "duration", &device);
-            let out = model.continuous(&times, &indices, &offsets).expect("continuous");
+            let out = model
+                .continuous(&times, &indices, &offsets)
+                .expect("continuous");
             assert_close(
                 &what("v_max"),
                 &values(out.v_max.clone()),
@@ -144,7 +170,11 @@ fn continuous_tempotron_matches_spikingjelly_2_0() {
                 ATOL,
                 RTOL,
             );
-            assert_close_or_inf(&what("t_spike"), &values(out.t_spike), &g.array("outputs", "t_spike").1);
+            assert_close_or_inf(
+                &what("t_spike"),
+                &values(out.t_spike),
+                &g.array("outputs", "t_spike").1,
+            );
             let grads = out.v_max.sum().backward();
             assert_close(
                 &what("d sum(v_max) / d weight"),
@@ -169,7 +199,11 @@ fn two_class_task(device: &Device) -> (Tensor<2>, Tensor<1, Int>, Vec<i64>) {
         for n in 0..PER_CLASS {
             let jitter = uniform(IN, 100 + (class * PER_CLASS + n) as u64, -1.0, 1.0);
             for i in 0..IN {
-                times.push(if i == class { -1.0 } else { template[i] + jitter[i] });
+                times.push(if i == class {
+                    -1.0
+                } else {
+                    template[i] + jitter[i]
+                });
             }
             labels.push(class as i64);
         }
@@ -217,7 +251,10 @@ fn sgd_on_the_tempotron_loss_learns_two_spike_patterns() {
     let (first, last) = (losses[0], *losses.last().unwrap());
     assert!(last < 0.2 * first, "loss did not drop: {losses:?}");
     let (acc0, acc1) = (accuracies[0], *accuracies.last().unwrap());
-    assert!(acc0 <= 0.5 && acc1 >= 0.9, "accuracy {acc0} -> {acc1}: {accuracies:?}");
+    assert!(
+        acc0 <= 0.5 && acc1 >= 0.9,
+        "accuracy {acc0} -> {acc1}: {accuracies:?}"
+    );
 }
 
 #[test]
@@ -225,14 +262,19 @@ fn swapping_the_time_constants_gives_the_same_membrane() {
     // SpikingJelly only forbids tau == tau_s: for tau_s > tau both v0 and the kernel change sign
     let device = Device::flex();
     let w = Tensor::<1>::from_floats(uniform(12, 3, -1.0, 1.0).as_slice(), &device).reshape([2, 6]);
-    let x = Tensor::<1>::from_floats(uniform(12, 4, -5.0, 40.0).as_slice(), &device).reshape([2, 6]);
+    let x =
+        Tensor::<1>::from_floats(uniform(12, 4, -5.0, 40.0).as_slice(), &device).reshape([2, 6]);
     let run = |tau, tau_s| {
         let config = TempotronConfig {
             tau_mem_ms: tau,
             tau_syn_ms: tau_s,
             ..TempotronConfig::new(6, 2, 50)
         };
-        let model = config.init(&device).unwrap().with_weight(w.clone()).unwrap();
+        let model = config
+            .init(&device)
+            .unwrap()
+            .with_weight(w.clone())
+            .unwrap();
         values(model.membrane(x.clone()).unwrap())
     };
     assert_close("swapped", &run(3.75, 15.0), &run(15.0, 3.75), 1e-5, 1e-5);
@@ -246,7 +288,10 @@ fn a_negative_time_constant_is_rejected() {
     };
     assert_eq!(
         config.init(&Device::flex()).unwrap_err(),
-        SnnError::NotPositive { field: "tau_mem_ms", value: -15.0 }
+        SnnError::NotPositive {
+            field: "tau_mem_ms",
+            value: -15.0
+        }
     );
     let config = TempotronConfig {
         tau_syn_ms: 0.0,
@@ -254,7 +299,10 @@ fn a_negative_time_constant_is_rejected() {
     };
     assert_eq!(
         config.validate().unwrap_err(),
-        SnnError::NotPositive { field: "tau_syn_ms", value: 0.0 }
+        SnnError::NotPositive {
+            field: "tau_syn_ms",
+            value: 0.0
+        }
     );
 }
 
@@ -266,9 +314,15 @@ fn equal_time_constants_are_rejected() {
     };
     assert!(matches!(
         config.validate(),
-        Err(SnnError::Invalid { field: "tau_syn_ms", .. })
+        Err(SnnError::Invalid {
+            field: "tau_syn_ms",
+            ..
+        })
     ));
-    assert!(matches!(psp_v0(4.0, 4.0, 1.0), Err(SnnError::Invalid { .. })));
+    assert!(matches!(
+        psp_v0(4.0, 4.0, 1.0),
+        Err(SnnError::Invalid { .. })
+    ));
 }
 
 #[test]
@@ -279,7 +333,10 @@ fn a_non_positive_threshold_or_a_zero_size_is_rejected() {
     };
     assert_eq!(
         config.validate().unwrap_err(),
-        SnnError::NotPositive { field: "threshold", value: 0.0 }
+        SnnError::NotPositive {
+            field: "threshold",
+            value: 0.0
+        }
     );
     assert_eq!(
         TempotronConfig::new(6, 2, 0).validate().unwrap_err(),
@@ -287,7 +344,9 @@ fn a_non_positive_threshold_or_a_zero_size_is_rejected() {
     );
     assert_eq!(
         TempotronConfig::new(0, 2, 50).validate().unwrap_err(),
-        SnnError::ZeroSize { field: "in_features" }
+        SnnError::ZeroSize {
+            field: "in_features"
+        }
     );
 }
 
@@ -296,7 +355,9 @@ fn a_weight_of_the_wrong_shape_is_rejected() {
     let device = Device::flex();
     let model = TempotronConfig::new(6, 2, 50).init(&device).unwrap();
     // the transposed ([in, out], burn's Linear layout) is the likely mistake
-    let err = model.with_weight(Tensor::zeros([6, 2], &device)).unwrap_err();
+    let err = model
+        .with_weight(Tensor::zeros([6, 2], &device))
+        .unwrap_err();
     assert!(
         matches!(&err, SnnError::ShapeMismatch { actual, .. } if actual == &vec![6, 2]),
         "{err:?}"
@@ -327,20 +388,31 @@ fn bad_event_lists_are_rejected() {
     // an input index beyond in_features
     assert!(matches!(
         model.continuous(&[1.0, 2.0], &[0, 6], &[0, 2]),
-        Err(SnnError::EventOutOfRange { index: 1, what: "input index", .. })
+        Err(SnnError::EventOutOfRange {
+            index: 1,
+            what: "input index",
+            ..
+        })
     ));
     // a spike time outside [0, T)
     for t in [50.0, -1.0, f32::NAN] {
         assert!(matches!(
             model.continuous(&[1.0, t], &[0, 1], &[0, 2]),
-            Err(SnnError::EventOutOfRange { index: 1, what: "spike time", .. })
+            Err(SnnError::EventOutOfRange {
+                index: 1,
+                what: "spike time",
+                ..
+            })
         ));
     }
     // offsets that do not cover the events
     for offsets in [&[0, 1][..], &[1, 2], &[0, 2, 1, 2], &[]] {
         assert!(matches!(
             model.continuous(&[1.0, 2.0], &[0, 1], offsets),
-            Err(SnnError::Invalid { field: "batch_offsets", .. })
+            Err(SnnError::Invalid {
+                field: "batch_offsets",
+                ..
+            })
         ));
     }
     // one index per time
@@ -354,11 +426,27 @@ fn bad_event_lists_are_rejected() {
 fn an_empty_sample_and_an_inhibitory_neuron_stay_at_rest() {
     let device = Device::flex();
     let w = Tensor::<2>::from_floats([[0.5, 0.5], [-0.5, -0.5]], &device);
-    let model = TempotronConfig::new(2, 2, 50).init(&device).unwrap().with_weight(w).unwrap();
+    let model = TempotronConfig::new(2, 2, 50)
+        .init(&device)
+        .unwrap()
+        .with_weight(w)
+        .unwrap();
     let out = model.continuous(&[3.0], &[1], &[0, 0, 1]).unwrap();
     // sample 0 has no events; sample 1 one excitatory PSP of peak 0.5 (unit PSP × 0.5)
-    assert_close("v_max", &values(out.v_max), &[0.0, 0.0, 0.5, 0.0], 1e-6, 1e-6);
+    assert_close(
+        "v_max",
+        &values(out.v_max),
+        &[0.0, 0.0, 0.5, 0.0],
+        1e-6,
+        1e-6,
+    );
     let t_max = (15.0f64 * 3.75 * 4.0f64.ln() / 11.25) as f32;
-    assert_close("t_peak", &values(out.t_peak), &[0.0, 0.0, 3.0 + t_max, 0.0], 1e-5, 1e-6);
+    assert_close(
+        "t_peak",
+        &values(out.t_peak),
+        &[0.0, 0.0, 3.0 + t_max, 0.0],
+        1e-5,
+        1e-6,
+    );
     assert!(values(out.t_spike).iter().all(|t| t.is_infinite()));
 }

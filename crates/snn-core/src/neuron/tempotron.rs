@@ -208,15 +208,13 @@ impl Tempotron {
         let s = in_spikes.unsqueeze_dim::<3>(1); // [batch, 1, in]
         let present = s.clone().greater_equal_elem(0.0).float();
         // [batch, T, in]: the PSP of every input at every grid time
-        let psp = psp_kernel(t - s, self.config.tau_mem_ms, self.config.tau_syn_ms)
-            .mul_scalar(v0)
+        let psp = psp_kernel(t - s, self.config.tau_mem_ms, self.config.tau_syn_ms).mul_scalar(v0)
             * present;
-        let w = self
-            .weight
-            .val()
-            .transpose()
-            .unsqueeze_dim::<3>(0)
-            .expand([batch, n, self.config.out_features]);
+        let w = self.weight.val().transpose().unsqueeze_dim::<3>(0).expand([
+            batch,
+            n,
+            self.config.out_features,
+        ]);
         Ok(psp.matmul(w))
     }
 
@@ -242,7 +240,10 @@ impl Tempotron {
     /// Errors as [`Tempotron::membrane`].
     pub fn v_max(&self, in_spikes: Tensor<2>) -> crate::Result<Tensor<2>> {
         self.check_input(&in_spikes, "Tempotron::v_max in_spikes")?;
-        Ok(self.membrane_unchecked(in_spikes)?.max_dim(1).squeeze_dim(1))
+        Ok(self
+            .membrane_unchecked(in_spikes)?
+            .max_dim(1)
+            .squeeze_dim(1))
     }
 
     /// The output "spike times" of SpikingJelly `ret_type='spikes'`, `[batch, out_features]`:
@@ -401,11 +402,13 @@ impl Tempotron {
                 }
             }
         }
-        let coeff = Tensor::<1>::from_floats(coeff.as_slice(), &device).reshape([batch, n_out, n_in]);
+        let coeff =
+            Tensor::<1>::from_floats(coeff.as_slice(), &device).reshape([batch, n_out, n_in]);
         let v_max = (coeff * self.weight.val().unsqueeze_dim::<3>(0))
             .sum_dim(2)
             .squeeze_dim(2);
-        let grid = |v: Vec<f32>| Tensor::<1>::from_floats(v.as_slice(), &device).reshape([batch, n_out]);
+        let grid =
+            |v: Vec<f32>| Tensor::<1>::from_floats(v.as_slice(), &device).reshape([batch, n_out]);
         Ok(TempotronEventOutput {
             v_max,
             t_peak: grid(t_peak),
