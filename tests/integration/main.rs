@@ -7,6 +7,7 @@ mod bad_input;
 mod common;
 mod datasets;
 mod encode;
+mod graph;
 mod golden;
 mod input_neurons;
 mod losses;

@@ -33,6 +33,7 @@
 
 pub mod encode;
 pub mod error;
+pub mod graph;
 pub mod input;
 pub mod lift;
 pub mod logic;

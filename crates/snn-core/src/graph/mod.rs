@@ -1,0 +1,1 @@
+//! spikelearn's network model: named inputs, layers and synapses stepped together.

@@ -1,0 +1,1 @@
+//! spikelearn's SpikingNet: graph construction errors, synapse rules by hand.
