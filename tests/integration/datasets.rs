@@ -62,7 +62,12 @@ fn binning_a_batch_gives_hand_computed_counts_on_every_device() {
 #[test]
 fn binning_by_bin_count_spans_max_time() {
     // 4 bins over [0, 8): bins of 2, the event at 7.99 in the last bin.
-    let s = EventSample::new(vec![0.5, 2.0, 7.99], vec![1, 0, 1], TimeUnit::Microsecond, 0);
+    let s = EventSample::new(
+        vec![0.5, 2.0, 7.99],
+        vec![1, 0, 1],
+        TimeUnit::Microsecond,
+        0,
+    );
     let config = BinConfig::count(4, 2).with_max_time(8.0);
     let (v, shape) = bin_events_to_vec(&[s], &config).unwrap();
     assert_eq!(shape, [1, 4, 2]);
@@ -201,7 +206,12 @@ fn shd_file_round_trips_in_the_reference_layout() {
     assert_eq!(read[3].times, [1.5e-3f32 as f64]);
     assert!(read.iter().all(|s| s.time_unit == TimeUnit::Second));
     // Times in ms are stored as seconds.
-    let in_ms = vec![EventSample::new(vec![250.0], vec![9], TimeUnit::Millisecond, 1)];
+    let in_ms = vec![EventSample::new(
+        vec![250.0],
+        vec![9],
+        TimeUnit::Millisecond,
+        1,
+    )];
     let p = dir.join("ms.h5");
     shd::write_shd(&p, &in_ms).unwrap();
     assert_eq!(shd::read_shd(&p, 20).unwrap()[0].times, [0.25]);
@@ -210,7 +220,11 @@ fn shd_file_round_trips_in_the_reference_layout() {
         bin_events_to_vec(&read, &BinConfig::width(0.1, SHD_UNITS).with_max_time(1.0)).unwrap();
     assert_eq!(shape, [4, 10, SHD_UNITS]);
     assert_eq!(v[699 + 5 * SHD_UNITS], 1.0, "0.5 s on unit 699 is bin 5");
-    assert_eq!(v.iter().sum::<f32>(), 9.0, "3 + 0 + 5 + 1 events, all before 1 s");
+    assert_eq!(
+        v.iter().sum::<f32>(),
+        9.0,
+        "3 + 0 + 5 + 1 events, all before 1 s"
+    );
 }
 
 #[test]
@@ -307,7 +321,11 @@ fn shd_errors_are_typed() {
     shd::write_shd(&p, &wide).unwrap();
     assert!(matches!(
         shd::read_shd(&p, 20),
-        Err(TrainError::UnitOutOfRange { unit: 700, units: 700, .. })
+        Err(TrainError::UnitOutOfRange {
+            unit: 700,
+            units: 700,
+            ..
+        })
     ));
 }
 
@@ -315,7 +333,9 @@ fn shd_errors_are_typed() {
 // N-MNIST
 
 fn nmnist_sample(label: usize, n: usize) -> EventSample {
-    let xy: Vec<(u16, u16)> = (0..n).map(|k| ((k * 7 % 34) as u16, (k * 5 % 34) as u16)).collect();
+    let xy: Vec<(u16, u16)> = (0..n)
+        .map(|k| ((k * 7 % 34) as u16, (k * 5 % 34) as u16))
+        .collect();
     let polarity: Vec<bool> = (0..n).map(|k| k % 3 == 0).collect();
     let units = xy
         .iter()
@@ -547,7 +567,11 @@ fn randman_is_reproducible_and_well_formed() {
     for s in a.samples() {
         per_class[s.label] += 1;
         assert_eq!(s.units, (0..20).collect::<Vec<u32>>(), "one spike per unit");
-        assert!(s.times.iter().all(|&t| (0.0..100.0).contains(&t)), "{:?}", s.times);
+        assert!(
+            s.times.iter().all(|&t| (0.0..100.0).contains(&t)),
+            "{:?}",
+            s.times
+        );
         assert_eq!(s.time_unit, TimeUnit::Step);
     }
     assert_eq!(per_class, [50; 10], "every class, nb_samples each");
@@ -638,12 +662,21 @@ fn randman_batches_through_burns_dataloader() {
         assert_eq!([t, u], [100, 20]);
         let spikes = values(batch.inputs.clone());
         assert!(spikes.iter().all(|&v| v == 0.0 || v == 1.0));
-        assert_eq!(spikes.iter().sum::<f32>(), (b * 20) as f32, "one spike per unit");
+        assert_eq!(
+            spikes.iter().sum::<f32>(),
+            (b * 20) as f32,
+            "one spike per unit"
+        );
         if k == 0 {
             // Unit 0 of the first sample spikes in step floor(t).
             let step = first.times[0].floor() as usize;
             assert_eq!(spikes[step * 20], 1.0);
-            let labels = batch.targets.into_data().convert::<i64>().try_to_vec::<i64>().unwrap();
+            let labels = batch
+                .targets
+                .into_data()
+                .convert::<i64>()
+                .try_to_vec::<i64>()
+                .unwrap();
             assert_eq!(labels[0], first.label as i64);
         }
         seen += b;

@@ -211,7 +211,10 @@ impl BinConfig {
             (TimeBins::Count(n), _) => n,
             (TimeBins::Width(w), Some(m)) => bins_needed(m / w, true)?,
             (TimeBins::Width(w), None) => {
-                let t_max = samples.iter().map(EventSample::duration).fold(0.0, f64::max);
+                let t_max = samples
+                    .iter()
+                    .map(EventSample::duration)
+                    .fold(0.0, f64::max);
                 bins_needed(t_max / w, false)?
             }
         })
@@ -410,10 +413,13 @@ mod tests {
     #[test]
     fn width_bins_count_events_per_unit() {
         let s = sample(&[0.0, 0.4, 1.0, 2.5, 2.9], &[1, 1, 0, 2, 2]);
-        let (v, shape) = bin_events_to_vec(&[s.clone()], &BinConfig::width(1.0, 3)).unwrap();
+        let (v, shape) =
+            bin_events_to_vec(std::slice::from_ref(&s), &BinConfig::width(1.0, 3)).unwrap();
         assert_eq!(shape, [1, 3, 3]);
         assert_eq!(v, [0., 2., 0., 1., 0., 0., 0., 0., 2.]);
-        let binary = BinConfig::width(1.0, 3).with_binary(true).with_max_time(2.0);
+        let binary = BinConfig::width(1.0, 3)
+            .with_binary(true)
+            .with_max_time(2.0);
         let (v, shape) = bin_events_to_vec(&[s], &binary).unwrap();
         assert_eq!(shape, [1, 2, 3]);
         assert_eq!(v, [0., 1., 0., 1., 0., 0.]);

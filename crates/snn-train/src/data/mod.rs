@@ -14,8 +14,8 @@ pub mod shd;
 
 pub use digits::{DigitBatch, DigitBatcher, DigitItem, DigitsDataset};
 pub use events::{
-    BinConfig, EventBatch, EventBatcher, EventDataset, EventSample, TimeBins, TimeUnit,
-    bin_events, bin_events_to_vec,
+    BinConfig, EventBatch, EventBatcher, EventDataset, EventSample, TimeBins, TimeUnit, bin_events,
+    bin_events_to_vec,
 };
 pub use nmnist::{read_nmnist, read_nmnist_folder, write_nmnist};
 pub use randman::RandmanConfig;

@@ -52,7 +52,7 @@ pub fn read_nmnist(path: impl AsRef<Path>, label: usize) -> Result<EventSample> 
 
 /// [`read_nmnist`] on the file's bytes; `path` only names the file in errors.
 pub fn parse_nmnist(bytes: &[u8], path: &Path, label: usize) -> Result<EventSample> {
-    if bytes.len() % RECORD_BYTES != 0 {
+    if !bytes.len().is_multiple_of(RECORD_BYTES) {
         return Err(TrainError::Truncated {
             path: path.to_path_buf(),
             expected: bytes.len().div_ceil(RECORD_BYTES) as u64 * RECORD_BYTES as u64,
@@ -225,7 +225,9 @@ mod tests {
     fn decodes_the_bit_layout_by_hand() {
         // x = 3, y = 33, ON, t = 0x01_02_03 = 66051 µs; then an overflow marker; then
         // x = 0, y = 0, OFF, t = 0x7f_ff_ff (largest) + 8192.
-        let bytes = [3, 33, 0x81, 0x02, 0x03, 0, 240, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff];
+        let bytes = [
+            3, 33, 0x81, 0x02, 0x03, 0, 240, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff,
+        ];
         let s = parse_nmnist(&bytes, Path::new("x.bin"), 4).unwrap();
         assert_eq!(s.times, [66051.0, (0x7f_ffff + 8192) as f64]);
         assert_eq!(s.xy.as_deref(), Some(&[(3, 33), (0, 0)][..]));

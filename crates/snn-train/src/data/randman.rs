@@ -110,7 +110,11 @@ impl RandmanConfig {
         }
         let reals = [
             ("alpha", self.alpha, self.alpha > 0.0),
-            ("step_frac", self.step_frac, self.step_frac > 0.0 && self.step_frac <= 1.0),
+            (
+                "step_frac",
+                self.step_frac,
+                self.step_frac > 0.0 && self.step_frac <= 1.0,
+            ),
             ("prec", self.prec, self.prec > 0.0 && self.prec < 1.0),
         ];
         for (field, v, ok) in reals {
@@ -136,7 +140,9 @@ impl RandmanConfig {
     pub fn generate_with_coords(&self) -> crate::Result<(EventDataset, Vec<Vec<f64>>)> {
         self.validate()?;
         let mut rng = SplitMix64(self.seed);
-        let seeds: Vec<u64> = (0..self.nb_classes * self.nb_spikes).map(|_| rng.next()).collect();
+        let seeds: Vec<u64> = (0..self.nb_classes * self.nb_spikes)
+            .map(|_| rng.next())
+            .collect();
         let horizon = self.nb_steps as f64 * self.step_frac;
         let mut samples = Vec::with_capacity(self.nb_classes * self.nb_samples);
         let mut coords = Vec::with_capacity(samples.capacity());
@@ -214,8 +220,8 @@ impl Randman {
     /// Draws a manifold's parameters for `config`'s units, dimension, alpha and cutoff from a
     /// generator seeded with `seed`.
     pub fn new(config: &RandmanConfig, seed: u64) -> Self {
-        let cutoff = (config.prec.powf(-1.0 / config.alpha).ceil() as usize)
-            .clamp(1, config.max_f_cutoff);
+        let cutoff =
+            (config.prec.powf(-1.0 / config.alpha).ceil() as usize).clamp(1, config.max_f_cutoff);
         let mut rng = SplitMix64(seed);
         let n = config.nb_units * config.dim_manifold * 3 * cutoff;
         let params: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
@@ -266,7 +272,8 @@ impl Randman {
                         let theta = &self.params[(u * self.dim + d) * 3 * cutoff..];
                         (0..cutoff)
                             .map(|f| {
-                                let phase = f as f64 * x[d] * theta[cutoff + f] + theta[2 * cutoff + f];
+                                let phase =
+                                    f as f64 * x[d] * theta[cutoff + f] + theta[2 * cutoff + f];
                                 theta[f] * self.spectrum[f] * (std::f64::consts::TAU * phase).sin()
                             })
                             .sum::<f64>()

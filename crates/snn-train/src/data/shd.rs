@@ -17,6 +17,7 @@
 //! gives an error, never a panic).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::Path;
 
 /// The HDF5 crate used here, re-exported so that callers (and tests) can inspect or build
@@ -92,11 +93,25 @@ fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
 
 fn read_layout(file: &File, path: &Path, classes: usize) -> Result<Vec<EventSample>> {
     let name = path.display();
-    let times = vlen_rows(file, &dataset(file, path, "spikes/times")?, path, "spikes/times", 4)?;
-    let units = vlen_rows(file, &dataset(file, path, "spikes/units")?, path, "spikes/units", 2)?;
+    let times = vlen_rows(
+        file,
+        &dataset(file, path, "spikes/times")?,
+        path,
+        "spikes/times",
+        4,
+    )?;
+    let units = vlen_rows(
+        file,
+        &dataset(file, path, "spikes/units")?,
+        path,
+        "spikes/units",
+        2,
+    )?;
     let labels_ds = dataset(file, path, "labels")?;
     match labels_ds.datatype() {
-        Ok(Datatype::FixedPoint { size: 2, layout, .. }) if !layout.signed => {}
+        Ok(Datatype::FixedPoint {
+            size: 2, layout, ..
+        }) if !layout.signed => {}
         other => {
             return Err(TrainError::WrongDtype {
                 path: path.to_path_buf(),
@@ -211,11 +226,41 @@ pub fn vlen_rows(
             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
         ]))
     };
+    // The objects of the global heap collection at `addr`: index -> (data offset, data size).
+    let collection = |addr: u64| -> Result<HashMap<u16, (usize, usize)>> {
+        let a = usize::try_from(addr).map_err(|_| corrupt(format!("address {addr:#x}")))?;
+        if at(a, 4)? != b"GCOL" {
+            return Err(corrupt(format!("no global heap collection at {addr:#x}")));
+        }
+        let size = usize::try_from(u64_at(a + 8)?).unwrap_or(usize::MAX);
+        let end = a.saturating_add(size).min(bytes.len());
+        let (mut objs, mut p) = (HashMap::new(), a + 16);
+        while p + 16 <= end {
+            let id = u16::from_le_bytes([bytes[p], bytes[p + 1]]);
+            if id == 0 {
+                break; // free space: the rest of the collection
+            }
+            let size = usize::try_from(u64_at(p + 8)?).unwrap_or(usize::MAX);
+            objs.insert(id, (p + 16, size));
+            p = match size
+                .div_ceil(8)
+                .checked_mul(8)
+                .and_then(|s| s.checked_add(p + 16))
+            {
+                Some(next) => next,
+                None => break,
+            };
+        }
+        Ok(objs)
+    };
     // collection address -> (object index -> (data offset, data size))
     let mut heaps: HashMap<u64, HashMap<u16, (usize, usize)>> = HashMap::new();
     let refs = ds.read_raw().map_err(|e| corrupt(e.to_string()))?;
     if refs.len() % 16 != 0 {
-        return Err(corrupt(format!("{} reference bytes, not a multiple of 16", refs.len())));
+        return Err(corrupt(format!(
+            "{} reference bytes, not a multiple of 16",
+            refs.len()
+        )));
     }
     let mut rows = Vec::with_capacity(refs.len() / 16);
     for r in refs.chunks_exact(16) {
@@ -226,33 +271,17 @@ pub fn vlen_rows(
             rows.push(Vec::new());
             continue;
         }
-        if !heaps.contains_key(&addr) {
-            let a = usize::try_from(addr).map_err(|_| corrupt(format!("address {addr:#x}")))?;
-            if at(a, 4)? != b"GCOL" {
-                return Err(corrupt(format!("no global heap collection at {addr:#x}")));
-            }
-            let size = usize::try_from(u64_at(a + 8)?).unwrap_or(usize::MAX);
-            let end = a.saturating_add(size).min(bytes.len());
-            let (mut objs, mut p) = (HashMap::new(), a + 16);
-            while p + 16 <= end {
-                let id = u16::from_le_bytes([bytes[p], bytes[p + 1]]);
-                if id == 0 {
-                    break; // free space: the rest of the collection
-                }
-                let size = usize::try_from(u64_at(p + 8)?).unwrap_or(usize::MAX);
-                objs.insert(id, (p + 16, size));
-                p = match size.div_ceil(8).checked_mul(8).and_then(|s| s.checked_add(p + 16)) {
-                    Some(next) => next,
-                    None => break,
-                };
-            }
-            heaps.insert(addr, objs);
-        }
+        let objs = match heaps.entry(addr) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(collection(addr)?),
+        };
         let object = u16::try_from(index)
             .ok()
-            .and_then(|i| heaps[&addr].get(&i).copied());
+            .and_then(|i| objs.get(&i).copied());
         let Some((off, size)) = object else {
-            return Err(corrupt(format!("global heap object {index} missing at {addr:#x}")));
+            return Err(corrupt(format!(
+                "global heap object {index} missing at {addr:#x}"
+            )));
         };
         let n = count
             .checked_mul(elem_size)
@@ -307,8 +336,16 @@ pub fn shd_bytes(samples: &[EventSample], path: &Path) -> Result<Vec<u8>> {
                 });
             }
         };
-        let t: Vec<u8> = s.times.iter().flat_map(|&t| ((t * to_s) as f32).to_le_bytes()).collect();
-        let u: Vec<u8> = s.units.iter().flat_map(|&u| (u as u16).to_le_bytes()).collect();
+        let t: Vec<u8> = s
+            .times
+            .iter()
+            .flat_map(|&t| ((t * to_s) as f32).to_le_bytes())
+            .collect();
+        let u: Vec<u8> = s
+            .units
+            .iter()
+            .flat_map(|&u| (u as u16).to_le_bytes())
+            .collect();
         times.push(t);
         units.push(u);
         labels.push(s.label as u16);
@@ -320,9 +357,8 @@ pub fn shd_bytes(samples: &[EventSample], path: &Path) -> Result<Vec<u8>> {
         base_type: Box::new(base),
     };
     // Placeholder strings of each row's byte length (ASCII, so valid UTF-8).
-    let placeholders = |rows: &[Vec<u8>]| -> Vec<String> {
-        rows.iter().map(|r| "A".repeat(r.len())).collect()
-    };
+    let placeholders =
+        |rows: &[Vec<u8>]| -> Vec<String> { rows.iter().map(|r| "A".repeat(r.len())).collect() };
     let (pt, pu) = (placeholders(&times), placeholders(&units));
     let mut fb = FileBuilder::new();
     let mut spikes = fb.create_group("spikes");
@@ -345,7 +381,9 @@ pub fn shd_bytes(samples: &[EventSample], path: &Path) -> Result<Vec<u8>> {
             ..
         }) = ds.layout()
         else {
-            return Err(hdf5(format!("{name}: hdf5-pure did not store it contiguously")));
+            return Err(hdf5(format!(
+                "{name}: hdf5-pure did not store it contiguously"
+            )));
         };
         // Where each row's placeholder sits: read the references as they are (byte counts).
         let refs = ds.read_raw().map_err(|e| hdf5(e.to_string()))?;
@@ -364,12 +402,7 @@ pub fn shd_bytes(samples: &[EventSample], path: &Path) -> Result<Vec<u8>> {
 }
 
 /// The file offset of each reference's heap object (`None` for an empty row).
-fn heap_offsets(
-    file: &File,
-    refs: &[u8],
-    path: &Path,
-    name: &str,
-) -> Result<Vec<Option<usize>>> {
+fn heap_offsets(file: &File, refs: &[u8], path: &Path, name: &str) -> Result<Vec<Option<usize>>> {
     let bytes = file.as_bytes();
     let mut out = Vec::with_capacity(refs.len() / 16);
     for r in refs.chunks_exact(16) {
