@@ -220,9 +220,7 @@ pub fn lif_adex_step(
     // the adaptation follows the membrane before this step's update, as in Norse
     let drive = state.v.clone().sub_scalar(d.v_leak).mul_scalar(d.coupling) - state.a.clone();
     let a_decayed = state.a.clone() + drive * d.k_ada.clone();
-    let (z, v, i) = d
-        .lif_ex
-        .step(input, state.v, Some(state.i), Some(state.a));
+    let (z, v, i) = d.lif_ex.step(input, state.v, Some(state.i), Some(state.a));
     let a = a_decayed + z.clone().mul_scalar(d.spike_increment);
     (z, LifAdExState { v, i, a })
 }
@@ -329,7 +327,10 @@ mod tests {
         // v2 = 0.1·(0.5·e^-2 + 0 − 0.02); step 3: a = a2 + 0.002·(4·v2 − a2) (the old v)
         let v2 = 0.1 * (0.5 * (-2f32).exp() - 0.02);
         assert!((v[1] - v2).abs() < 1e-7, "{v:?}");
-        assert!((a[2] - (a2 + 0.002 * (4.0 * v2 - a2))).abs() < 1e-7, "{a:?}");
+        assert!(
+            (a[2] - (a2 + 0.002 * (4.0 * v2 - a2))).abs() < 1e-7,
+            "{a:?}"
+        );
     }
 
     #[test]
@@ -341,7 +342,12 @@ mod tests {
         let adex = config.init(&device).unwrap();
         let ex = config.lif_ex().init(&device).unwrap();
         let x = Tensor::<3>::from_floats(
-            [[[0.9, 2.0, 3.5], [0.7, 1.1, 0.0], [1.5, 0.0, 4.0], [0.2, 2.2, 1.0]]],
+            [[
+                [0.9, 2.0, 3.5],
+                [0.7, 1.1, 0.0],
+                [1.5, 0.0, 4.0],
+                [0.2, 2.2, 1.0],
+            ]],
             &device,
         );
         let want = Neuron::forward_with(&ex, x.clone(), None, true).unwrap();
