@@ -651,9 +651,7 @@ impl IzhikevichPreset {
             Self::TonicBursting => (0.25, 880),
             Self::MixedMode => (0.25, 640),
             Self::SpikeFrequencyAdaptation => (0.25, 340),
-            Self::Class1Excitability | Self::Class2Excitability | Self::Bistability => {
-                (0.25, 1200)
-            }
+            Self::Class1Excitability | Self::Class2Excitability | Self::Bistability => (0.25, 1200),
             Self::SpikeLatency => (0.2, 500),
             Self::Resonator => (0.25, 1600),
             Self::ReboundSpike | Self::ReboundBurst => (0.2, 1000),
@@ -850,9 +848,7 @@ mod tests {
         let device = Device::flex();
         let n = IzhikevichConfig::new(1).init(&device).unwrap();
         let state = IzhikevichState::full(1, 1, 20.0, 0.0, &device);
-        let (z, s) = n
-            .step(Tensor::<2>::zeros([1, 1], &device), state)
-            .unwrap();
+        let (z, s) = n.step(Tensor::<2>::zeros([1, 1], &device), state).unwrap();
         let get = |t: Tensor<2>| t.into_scalar::<f32>();
         assert_eq!(get(z), 1.0);
         assert_eq!(get(s.v), -65.0);
