@@ -1,1 +1,865 @@
 //! Izhikevich's model with every Norse behaviour preset.
+//!
+//! Izhikevich (2004, "Which model to use for cortical spiking neurons?") reproduces twenty firing
+//! patterns of cortical neurons with two variables and four parameters `a, b, c, d`:
+//!
+//! ```text
+//! v' = 0.04 v² + 5 v + 140 − u + I        (v: membrane potential, mV)
+//! u' = a (b v − u)                        (u: recovery variable, mV)
+//! if v ≥ 30 mV:  v ← c,  u ← u + d
+//! ```
+//!
+//! with time in ms. This module ports Norse 1.1.0's version
+//! (`norse.torch.functional.izhikevich`): [`IzhikevichConfig`] / [`Izhikevich`] are
+//! `IzhikevichParameters` / `module.Izhikevich`, [`izhikevich_step`] is
+//! `izhikevich_feed_forward_step`, and [`IzhikevichPreset`] names Norse's twenty
+//! `IzhikevichSpikingBehavior` presets, each with the input schedule of Izhikevich's figure
+//! (as Norse's tests write it) in [`IzhikevichPreset::standard_input`].
+//!
+//! ```
+//! use burn::prelude::*;
+//! use snn_core::neuron::{IzhikevichConfig, IzhikevichPreset, Neuron};
+//!
+//! let device = Device::flex();
+//! let preset = IzhikevichPreset::TonicSpiking;
+//! let neuron = IzhikevichConfig::from_preset(1, preset).init(&device).unwrap();
+//! let input = preset.standard_input();                     // 400 steps, 14 mV/ms after 10 ms
+//! let out = Neuron::forward(&neuron, input.tensor(&device)).unwrap();
+//! let spikes = out.spikes.sum().into_scalar::<f32>();
+//! assert!(spikes > 3.0);
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::module::Param;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::dynamics::{Firing, Reset};
+use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use crate::error::{SnnError, finite, nonzero, positive};
+use crate::lift::StepLayer;
+use crate::surrogate::Surrogate;
+
+/// Configuration of an [`Izhikevich`] layer (Norse `IzhikevichParameters`).
+///
+/// Units: `v`, `u`, `c`, `d` and the threshold in mV; the input current `I` (like `bias`) in
+/// mV/ms; `a` in 1/ms (Izhikevich's time base), `b` dimensionless, `sq` in 1/(mV·ms), `mn` in
+/// 1/ms.
+///
+/// Per step, with the model step `h = tau_inv · dt` (see [`IzhikevichConfig::step_ms`]) and both
+/// updates reading the **old** `v` and `u` (Norse's order):
+///
+/// ```text
+/// v' = v + h·(sq·v² + mn·v + bias − u + I)
+/// u' = u + h·a·(b·v − u)
+/// z  = H(v' − v_th)                      (strict: H(0) = 0)
+/// v  = (1 − z)·v' + z·c
+/// u  = (1 − z)·u' + z·(u' + d)           (= u' + z·d)
+/// ```
+///
+/// The reset uses the spike `z` itself (not detached, as Norse), so gradients flow through it
+/// unless `detach_reset` is set.
+///
+/// **Time base.** Norse writes the equations as `τ·dv/dt = f(v, u, I)` with `τ = 1/tau_inv`, so
+/// one step of `dt` advances Izhikevich's ms-based equations by `h = tau_inv·dt` ms:
+/// `tau_inv = 1000 /s` runs them in real time, Norse's default `tau_inv = 250 /s` with
+/// `dt = 1 ms` is Izhikevich's forward-Euler scheme with a 0.25 ms step. Norse's tests and
+/// Izhikevich's figures read the time axis in model time (0.25 ms per step).
+///
+/// **Operation order** (for bit parity with Norse's float32 traces): torch folds the
+/// Python-float constants in float64 (`tau_inv·dt` and `tau_inv·dt·a`), casts each once to f32,
+/// and computes `sq·(v·v)`; [`Izhikevich::dynamics`] does the same. Other orders drift by up to
+/// 0.07 mV around spike upstrokes (spike times stay the same).
+///
+/// The defaults are Norse's with the tonic-spiking `a, b, c, d` and initial state; every Norse
+/// preset is [`IzhikevichConfig::from_preset`].
+#[derive(Config, Debug)]
+pub struct IzhikevichConfig {
+    /// Number of neurons: the product of the input's feature dimensions.
+    pub size: usize,
+    /// `a`: time scale of the recovery variable `u`, 1/ms (smaller is slower). Default 0.02.
+    #[config(default = 0.02)]
+    pub a: f64,
+    /// `b`: sensitivity of `u` to the sub-threshold `v` (dimensionless). Default 0.2.
+    #[config(default = 0.2)]
+    pub b: f64,
+    /// `c`: after-spike reset value of `v`, mV. Default −65.
+    #[config(default = "-65.0")]
+    pub c: f64,
+    /// `d`: after-spike increment of `u`, mV. Default 6.
+    #[config(default = 6.0)]
+    pub d: f64,
+    /// Coefficient of `v²`, 1/(mV·ms). Default 0.04 (Norse `sq`).
+    #[config(default = 0.04)]
+    pub sq: f64,
+    /// Coefficient of `v`, 1/ms. Default 5 (Norse `mn`).
+    #[config(default = 5.0)]
+    pub mn: f64,
+    /// Constant drive, mV/ms. Default 140 (Norse `bias`).
+    #[config(default = 140.0)]
+    pub bias: f64,
+    /// Spike threshold (peak) `v_th`, mV. Default 30.
+    #[config(default = 30.0)]
+    pub v_th: f64,
+    /// Norse's inverse time constant `tau_inv` in 1/s: the model step is
+    /// `h = tau_inv · dt` ms (see the time base above). Default 250 (h = 0.25 ms at dt = 1 ms).
+    #[config(default = 250.0)]
+    pub tau_inv: f64,
+    /// Length of a step in ms (Norse's `dt = 0.001` s). Default 1.
+    #[config(default = 1.0)]
+    pub dt_ms: f64,
+    /// Initial membrane potential `v`, mV (the state [`Izhikevich::init_state`] starts from).
+    /// Default −70 (tonic spiking).
+    #[config(default = "-70.0")]
+    pub v_init: f64,
+    /// Initial recovery variable `u`, mV. Default −14 (`b · v_init` for tonic spiking).
+    #[config(default = "-14.0")]
+    pub u_init: f64,
+    /// Stop gradients through the reset. Default false (Norse's feed-forward step).
+    #[config(default = false)]
+    pub detach_reset: bool,
+    /// Surrogate derivative of the spike. Default SuperSpike with `alpha = 100` (Norse's
+    /// `method="super"`; Norse 1.1.0's backward ignores alpha, which `alpha = 1` reproduces).
+    #[config(default = "Surrogate::SuperSpike { alpha: 100.0 }")]
+    pub surrogate: Surrogate,
+    /// Train the threshold (per neuron). Default false.
+    #[config(default = false)]
+    pub learn_threshold: bool,
+}
+
+impl IzhikevichConfig {
+    /// A layer of `size` neurons with the parameters and initial state of a Norse preset.
+    pub fn from_preset(size: usize, preset: IzhikevichPreset) -> Self {
+        let p = preset.spec();
+        Self {
+            a: p.a,
+            b: p.b,
+            c: p.c,
+            d: p.d,
+            mn: p.mn,
+            bias: p.bias,
+            tau_inv: p.tau_inv,
+            v_init: p.v0 as f64,
+            u_init: preset.initial_u() as f64,
+            ..Self::new(size)
+        }
+    }
+
+    /// Norse's `IzhikevichParameters(a, b, c, d, tau_inv=...)` with Norse's `dt` in seconds.
+    pub fn from_norse(
+        size: usize,
+        [a, b, c, d]: [f64; 4],
+        tau_inv: f64,
+        dt_s: f64,
+    ) -> crate::Result<Self> {
+        let dt_s = positive("dt", dt_s)?;
+        Ok(Self {
+            a,
+            b,
+            c,
+            d,
+            tau_inv,
+            dt_ms: dt_s * 1e3,
+            ..Self::new(size)
+        })
+    }
+
+    /// The model step `h = tau_inv · dt` in ms (Izhikevich's time base), computed in f64 as
+    /// Norse does (`250 · 0.001 = 0.25`).
+    pub fn step_ms(&self) -> f64 {
+        self.tau_inv * (self.dt_ms * 1e-3)
+    }
+
+    /// Checks every field; the error names the first bad one.
+    pub fn validate(&self) -> crate::Result<()> {
+        nonzero("size", self.size)?;
+        positive("tau_inv", self.tau_inv)?;
+        positive("dt_ms", self.dt_ms)?;
+        let finite_fields = [
+            ("a", self.a),
+            ("b", self.b),
+            ("c", self.c),
+            ("d", self.d),
+            ("sq", self.sq),
+            ("mn", self.mn),
+            ("bias", self.bias),
+            ("v_th", self.v_th),
+            ("v_init", self.v_init),
+            ("u_init", self.u_init),
+        ];
+        for (field, value) in finite_fields {
+            finite(field, value)?;
+        }
+        self.surrogate.validate()
+    }
+
+    /// Builds the layer on `device`, after [`IzhikevichConfig::validate`].
+    pub fn init(&self, device: &Device) -> crate::Result<Izhikevich> {
+        self.validate()?;
+        Ok(Izhikevich {
+            threshold: Param::from_tensor(Tensor::full([self.size], self.v_th, device))
+                .set_require_grad(self.learn_threshold),
+            config: self.clone(),
+        })
+    }
+}
+
+/// A layer of Izhikevich neurons (Norse `Izhikevich` / `IzhikevichCell`); see
+/// [`IzhikevichConfig`] for the equations. All neurons share `a, b, c, d`; the threshold is a
+/// per-neuron parameter, trainable with `learn_threshold`.
+#[derive(Module, Debug)]
+pub struct Izhikevich {
+    /// Spike threshold per neuron, mV, `[size]`.
+    pub threshold: Param<Tensor<1>>,
+    #[module(skip)]
+    config: IzhikevichConfig,
+}
+
+/// State of an [`Izhikevich`] layer between steps (Norse `IzhikevichState`).
+#[derive(Clone, Debug)]
+pub struct IzhikevichState {
+    /// Membrane potential `v`, mV, `[batch, size]`.
+    pub v: Tensor<2>,
+    /// Recovery variable `u`, mV, `[batch, size]`.
+    pub u: Tensor<2>,
+}
+
+impl IzhikevichState {
+    /// `v = 0`, `u = 0` (not a resting state of the model: use [`IzhikevichState::full`] or
+    /// [`Izhikevich::init_state`] for a preset's initial state).
+    pub fn zeros(batch: usize, size: usize, device: &Device) -> Self {
+        Self::full(batch, size, 0.0, 0.0, device)
+    }
+
+    /// Every neuron at `v` and `u` (mV).
+    pub fn full(batch: usize, size: usize, v: f32, u: f32, device: &Device) -> Self {
+        Self {
+            v: Tensor::full([batch, size], v, device),
+            u: Tensor::full([batch, size], u, device),
+        }
+    }
+}
+
+impl NeuronState for IzhikevichState {
+    fn check(&self, batch: usize, size: usize, context: &'static str) -> crate::Result<()> {
+        check_state_tensors([&self.v, &self.u], batch, size, context)
+    }
+}
+
+/// Output of [`Izhikevich::forward`].
+#[derive(Clone, Debug)]
+pub struct IzhikevichOutput<const D: usize> {
+    /// Spikes, `[batch, time, features...]` like the input.
+    pub spikes: Tensor<D>,
+    /// The state after the last step.
+    pub state: IzhikevichState,
+    /// `v` after each step (after its reset), if recording was asked for.
+    pub v: Option<Tensor<D>>,
+    /// `u` after each step (after its reset), if recording was asked for.
+    pub u: Option<Tensor<D>>,
+}
+
+/// The per-step constants of an [`Izhikevich`] layer, resolved by [`Izhikevich::dynamics`]: each
+/// product of config constants folded in f64 and cast to f32 once, as torch does.
+#[derive(Clone, Debug)]
+pub struct IzhikevichDynamics {
+    /// `h = tau_inv·dt`.
+    h: f32,
+    /// `h·a`, folded in f64 (torch's `tau_inv * dt * a`).
+    h_a: f32,
+    sq: f32,
+    mn: f32,
+    bias: f32,
+    b: f32,
+    d: f32,
+    detach_reset: bool,
+    /// Threshold crossing and the reset of `v` to `c`.
+    firing: Firing,
+}
+
+/// One Izhikevich step, state in and state out (Norse's `izhikevich_feed_forward_step`):
+/// `input` is the current `I` (mV/ms), `[batch, size]`. Returns the spikes and the new state.
+///
+/// Operation order as torch evaluates Norse's expression:
+/// `v + h·((((sq·(v·v) + mn·v) + bias) − u) + I)` and `u + (h·a)·(b·v − u)`.
+pub fn izhikevich_step(
+    input: Tensor<2>,
+    state: IzhikevichState,
+    dynamics: &IzhikevichDynamics,
+) -> (Tensor<2>, IzhikevichState) {
+    let p = dynamics;
+    let IzhikevichState { v, u } = state;
+    let recovered = u.clone() + (v.clone().mul_scalar(p.b) - u.clone()).mul_scalar(p.h_a);
+    let (z, v) = p.firing.step(v, |v| {
+        let drive = ((v.clone() * v.clone()).mul_scalar(p.sq) + v.clone().mul_scalar(p.mn))
+            .add_scalar(p.bias)
+            - u
+            + input;
+        v + drive.mul_scalar(p.h)
+    });
+    let fired = if p.detach_reset {
+        z.clone().detach()
+    } else {
+        z.clone()
+    };
+    // (1 − z)·u' + z·(u' + d) is u' + z·d, bit for bit, for z ∈ {0, 1}, with the same gradient
+    let u = recovered + fired.mul_scalar(p.d);
+    (z, IzhikevichState { v, u })
+}
+
+impl Izhikevich {
+    /// The configuration the layer was built from.
+    pub fn config(&self) -> &IzhikevichConfig {
+        &self.config
+    }
+
+    /// Number of neurons.
+    pub fn size(&self) -> usize {
+        self.config.size
+    }
+
+    /// The initial state `v = v_init`, `u = u_init` for a batch, on the layer's device.
+    pub fn init_state(&self, batch: usize) -> IzhikevichState {
+        let c = &self.config;
+        IzhikevichState::full(
+            batch,
+            self.size(),
+            c.v_init as f32,
+            c.u_init as f32,
+            &self.threshold.val().device(),
+        )
+    }
+
+    /// Resolves the constants for [`izhikevich_step`].
+    pub fn dynamics(&self) -> IzhikevichDynamics {
+        let c = &self.config;
+        let h = c.step_ms();
+        IzhikevichDynamics {
+            h: h as f32,
+            h_a: (h * c.a) as f32,
+            sq: c.sq as f32,
+            mn: c.mn as f32,
+            bias: c.bias as f32,
+            b: c.b as f32,
+            d: c.d as f32,
+            detach_reset: c.detach_reset,
+            firing: Firing {
+                threshold: self.threshold.val().unsqueeze::<2>(),
+                reset: Reset::ToValue,
+                v_reset: c.c as f32,
+                surrogate: c.surrogate,
+                fire_at_threshold: false,
+                detach_reset: c.detach_reset,
+                reset_delay: false,
+            },
+        }
+    }
+
+    /// One step. `input`: `[batch, features...]` with `size` features.
+    pub fn step<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        state: IzhikevichState,
+    ) -> crate::Result<(Tensor<D>, IzhikevichState)> {
+        Neuron::step(self, input, state)
+    }
+
+    /// Runs a sequence from the initial state. `input`: `[batch, time, features...]`.
+    pub fn forward<const D: usize>(&self, input: Tensor<D>) -> crate::Result<IzhikevichOutput<D>> {
+        self.forward_with(input, None, false)
+    }
+
+    /// Runs a sequence from `state` (the initial state if `None`), recording `v` and `u` after
+    /// every step when `record` is set.
+    pub fn forward_with<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        state: Option<IzhikevichState>,
+        record: bool,
+    ) -> crate::Result<IzhikevichOutput<D>> {
+        let run = Neuron::forward_with(self, input, state, record)?;
+        Ok(IzhikevichOutput {
+            v: run.traced(|s| s.v.clone()),
+            u: run.traced(|s| s.u.clone()),
+            spikes: run.spikes,
+            state: run.state,
+        })
+    }
+}
+
+impl StepLayer for Izhikevich {
+    type State = IzhikevichState;
+    type Prepared = IzhikevichDynamics;
+    fn prepare(&self) -> IzhikevichDynamics {
+        self.dynamics()
+    }
+    fn initial_state(&self, batch: usize) -> IzhikevichState {
+        self.init_state(batch)
+    }
+    fn advance(
+        &self,
+        p: &IzhikevichDynamics,
+        x: Tensor<2>,
+        s: IzhikevichState,
+    ) -> (Tensor<2>, IzhikevichState) {
+        izhikevich_step(x, s, p)
+    }
+}
+
+impl Neuron for Izhikevich {
+    const CONTEXTS: Contexts = crate::neuron_contexts!("Izhikevich");
+    fn neurons(&self) -> usize {
+        self.size()
+    }
+}
+
+/// Norse's twenty named Izhikevich behaviours (`norse.torch.functional.izhikevich.*`), the
+/// panels (A)–(T) of Izhikevich (2004), Fig. 1.
+///
+/// Each has Norse's parameters and initial state ([`IzhikevichConfig::from_preset`]) and the
+/// standard input schedule ([`IzhikevichPreset::standard_input`]). Names (serde, [`FromStr`],
+/// [`IzhikevichPreset::from_name`]) are snake_case ([`IzhikevichPreset::name`]); Norse's own
+/// spellings `class_1_exc`, `class_2_exc`, `dap` and `accomodation` are accepted too. An unknown
+/// name is [`SnnError::UnknownName`] (through serde, its message).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum IzhikevichPreset {
+    /// (A) tonic spiking: `a=0.02, b=0.2, c=−65, d=6`, v₀ = −70.
+    TonicSpiking,
+    /// (B) phasic spiking: `0.02, 0.25, −65, 6`, v₀ = −64.
+    PhasicSpiking,
+    /// (C) tonic bursting: `0.02, 0.2, −50, 2`, v₀ = −70.
+    TonicBursting,
+    /// (D) phasic bursting: `0.02, 0.25, −55, 0.05`, `tau_inv = 200` (h = 0.2 ms), v₀ = −64.
+    PhasicBursting,
+    /// (E) mixed mode: `0.02, 0.2, −55, 4`, v₀ = −70.
+    MixedMode,
+    /// (F) spike-frequency adaptation: `0.01, 0.2, −65, 8`, v₀ = −70.
+    SpikeFrequencyAdaptation,
+    /// (G) class 1 excitability: `0.02, −0.1, −55, 6`, `mn = 4.1, bias = 108`, v₀ = −60
+    /// (Norse `class_1_exc`).
+    Class1Excitability,
+    /// (H) class 2 excitability: `0.2, 0.26, −65, 0`, v₀ = −64 (Norse `class_2_exc`).
+    Class2Excitability,
+    /// (I) spike latency: `0.02, 0.2, −65, 6`, v₀ = −70.
+    SpikeLatency,
+    /// (J) subthreshold oscillations: `0.05, 0.26, −60, 0`, v₀ = −62.
+    SubthresholdOscillation,
+    /// (K) resonator: `0.1, 0.26, −60, −1`, v₀ = −62.
+    Resonator,
+    /// (L) integrator: `0.02, −0.1, −55, 6`, `mn = 4.1, bias = 108`, v₀ = −60.
+    Integrator,
+    /// (M) rebound spike: `0.03, 0.25, −60, 4`, `tau_inv = 200`, v₀ = −64.
+    ReboundSpike,
+    /// (N) rebound burst: `0.03, 0.25, −52, 0`, `tau_inv = 200`, v₀ = −64.
+    ReboundBurst,
+    /// (O) threshold variability: `0.03, 0.25, −60, 4`, v₀ = −64.
+    ThresholdVariability,
+    /// (P) bistability: `0.1, 0.26, −60, 0`, v₀ = −61.
+    Bistability,
+    /// (Q) depolarizing after-potential: `1, 0.2, −60, −21`, `tau_inv = 100` (h = 0.1 ms),
+    /// v₀ = −70 (Norse `dap`).
+    DepolarizingAfterPotential,
+    /// (R) accommodation: `0.02, 1, −55, 4`, `tau_inv = 500` (h = 0.5 ms), v₀ = −65, u₀ = −16
+    /// (Norse `accomodation`). Izhikevich's figure uses `u' = a·b·(v + 65)` for this panel;
+    /// Norse (and this port) keep the standard `u' = a·(b·v − u)`.
+    Accommodation,
+    /// (S) inhibition-induced spiking: `−0.02, −1, −60, 8`, v₀ = −63.8.
+    InhibitionInducedSpiking,
+    /// (T) inhibition-induced bursting: `−0.026, −1, −45, −2`, v₀ = −63.8.
+    InhibitionInducedBursting,
+}
+
+/// Parameters and initial `v` of a preset, as Norse writes them (`mn`, `bias` default 5, 140;
+/// `tau_inv` default 250).
+struct PresetSpec {
+    a: f64,
+    b: f64,
+    c: f64,
+    d: f64,
+    mn: f64,
+    bias: f64,
+    tau_inv: f64,
+    v0: f32,
+}
+
+const fn spec(a: f64, b: f64, c: f64, d: f64, tau_inv: f64, v0: f32) -> PresetSpec {
+    PresetSpec {
+        a,
+        b,
+        c,
+        d,
+        mn: 5.0,
+        bias: 140.0,
+        tau_inv,
+        v0,
+    }
+}
+
+/// The standard input current of a preset: one value per step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IzhikevichInput {
+    /// The current `I` (mV/ms) of each step, evaluated at `t_k = k · schedule_step_ms`.
+    pub currents: Vec<f32>,
+    /// Number of steps (`currents.len()`).
+    pub steps: usize,
+    /// Spacing of the schedule's time grid in ms (the `np.arange` step of Norse's test, the
+    /// `tau` of Izhikevich's figure). It equals the model step [`IzhikevichConfig::step_ms`]
+    /// except for Norse's phasic bursting (0.25 vs 0.2), spike latency (0.2 vs 0.25) and
+    /// inhibition-induced spiking/bursting (0.5 vs 0.25), where Norse's test and preset disagree.
+    pub schedule_step_ms: f64,
+}
+
+impl IzhikevichInput {
+    /// The currents as a `[1, steps, 1]` sequence (one batch, one neuron).
+    pub fn tensor(&self, device: &Device) -> Tensor<3> {
+        Tensor::<1>::from_floats(self.currents.as_slice(), device).reshape([1, self.steps, 1])
+    }
+
+    /// The schedule time `t_k` of each step in ms.
+    pub fn times_ms(&self) -> Vec<f64> {
+        (0..self.steps)
+            .map(|k| k as f64 * self.schedule_step_ms)
+            .collect()
+    }
+}
+
+impl IzhikevichPreset {
+    /// Every preset, in the order of Izhikevich's figure (A)–(T).
+    pub const ALL: [Self; 20] = [
+        Self::TonicSpiking,
+        Self::PhasicSpiking,
+        Self::TonicBursting,
+        Self::PhasicBursting,
+        Self::MixedMode,
+        Self::SpikeFrequencyAdaptation,
+        Self::Class1Excitability,
+        Self::Class2Excitability,
+        Self::SpikeLatency,
+        Self::SubthresholdOscillation,
+        Self::Resonator,
+        Self::Integrator,
+        Self::ReboundSpike,
+        Self::ReboundBurst,
+        Self::ThresholdVariability,
+        Self::Bistability,
+        Self::DepolarizingAfterPotential,
+        Self::Accommodation,
+        Self::InhibitionInducedSpiking,
+        Self::InhibitionInducedBursting,
+    ];
+
+    /// The preset's name (snake_case), as serde writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::TonicSpiking => "tonic_spiking",
+            Self::PhasicSpiking => "phasic_spiking",
+            Self::TonicBursting => "tonic_bursting",
+            Self::PhasicBursting => "phasic_bursting",
+            Self::MixedMode => "mixed_mode",
+            Self::SpikeFrequencyAdaptation => "spike_frequency_adaptation",
+            Self::Class1Excitability => "class_1_excitability",
+            Self::Class2Excitability => "class_2_excitability",
+            Self::SpikeLatency => "spike_latency",
+            Self::SubthresholdOscillation => "subthreshold_oscillation",
+            Self::Resonator => "resonator",
+            Self::Integrator => "integrator",
+            Self::ReboundSpike => "rebound_spike",
+            Self::ReboundBurst => "rebound_burst",
+            Self::ThresholdVariability => "threshold_variability",
+            Self::Bistability => "bistability",
+            Self::DepolarizingAfterPotential => "depolarizing_after_potential",
+            Self::Accommodation => "accommodation",
+            Self::InhibitionInducedSpiking => "inhibition_induced_spiking",
+            Self::InhibitionInducedBursting => "inhibition_induced_bursting",
+        }
+    }
+
+    /// The name of Norse's preset object (`norse.torch.functional.izhikevich.<name>`).
+    pub fn norse_name(self) -> &'static str {
+        match self {
+            Self::Class1Excitability => "class_1_exc",
+            Self::Class2Excitability => "class_2_exc",
+            Self::DepolarizingAfterPotential => "dap",
+            Self::Accommodation => "accomodation",
+            other => other.name(),
+        }
+    }
+
+    /// The preset called `name` ([`IzhikevichPreset::name`] or Norse's spelling).
+    pub fn from_name(name: &str) -> crate::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == name || p.norse_name() == name)
+            .ok_or_else(|| SnnError::UnknownName {
+                what: "Izhikevich preset",
+                name: name.to_owned(),
+                known: Self::ALL.map(Self::name).join(", "),
+            })
+    }
+
+    fn spec(self) -> PresetSpec {
+        match self {
+            Self::TonicSpiking => spec(0.02, 0.2, -65.0, 6.0, 250.0, -70.0),
+            Self::PhasicSpiking => spec(0.02, 0.25, -65.0, 6.0, 250.0, -64.0),
+            Self::TonicBursting => spec(0.02, 0.2, -50.0, 2.0, 250.0, -70.0),
+            Self::PhasicBursting => spec(0.02, 0.25, -55.0, 0.05, 200.0, -64.0),
+            Self::MixedMode => spec(0.02, 0.2, -55.0, 4.0, 250.0, -70.0),
+            Self::SpikeFrequencyAdaptation => spec(0.01, 0.2, -65.0, 8.0, 250.0, -70.0),
+            Self::Class1Excitability | Self::Integrator => PresetSpec {
+                mn: 4.1,
+                bias: 108.0,
+                ..spec(0.02, -0.1, -55.0, 6.0, 250.0, -60.0)
+            },
+            Self::Class2Excitability => spec(0.2, 0.26, -65.0, 0.0, 250.0, -64.0),
+            Self::SpikeLatency => spec(0.02, 0.2, -65.0, 6.0, 250.0, -70.0),
+            Self::SubthresholdOscillation => spec(0.05, 0.26, -60.0, 0.0, 250.0, -62.0),
+            Self::Resonator => spec(0.1, 0.26, -60.0, -1.0, 250.0, -62.0),
+            Self::ReboundSpike => spec(0.03, 0.25, -60.0, 4.0, 200.0, -64.0),
+            Self::ReboundBurst => spec(0.03, 0.25, -52.0, 0.0, 200.0, -64.0),
+            Self::ThresholdVariability => spec(0.03, 0.25, -60.0, 4.0, 250.0, -64.0),
+            Self::Bistability => spec(0.1, 0.26, -60.0, 0.0, 250.0, -61.0),
+            Self::DepolarizingAfterPotential => spec(1.0, 0.2, -60.0, -21.0, 100.0, -70.0),
+            Self::Accommodation => spec(0.02, 1.0, -55.0, 4.0, 500.0, -65.0),
+            Self::InhibitionInducedSpiking => spec(-0.02, -1.0, -60.0, 8.0, 250.0, -63.8),
+            Self::InhibitionInducedBursting => spec(-0.026, -1.0, -45.0, -2.0, 250.0, -63.8),
+        }
+    }
+
+    /// Norse's initial `u`: `v₀·b` computed in f32 (torch multiplies the f32 tensor by the
+    /// Python float cast to f32), except accommodation's `u₀ = −16`.
+    fn initial_u(self) -> f32 {
+        match self {
+            Self::Accommodation => -16.0,
+            _ => {
+                let p = self.spec();
+                p.v0 * p.b as f32
+            }
+        }
+    }
+
+    /// The schedule's time grid: its step in ms and its standard number of steps (the length
+    /// of Norse's `np.arange(0, T, step)`, or of Izhikevich's `0:tau:400` for accommodation).
+    fn grid(self) -> (f64, usize) {
+        match self {
+            Self::TonicSpiking | Self::Integrator | Self::ThresholdVariability => (0.25, 400),
+            Self::PhasicSpiking | Self::PhasicBursting | Self::SubthresholdOscillation => {
+                (0.25, 800)
+            }
+            Self::TonicBursting => (0.25, 880),
+            Self::MixedMode => (0.25, 640),
+            Self::SpikeFrequencyAdaptation => (0.25, 340),
+            Self::Class1Excitability | Self::Class2Excitability | Self::Bistability => (0.25, 1200),
+            Self::SpikeLatency => (0.2, 500),
+            Self::Resonator => (0.25, 1600),
+            Self::ReboundSpike | Self::ReboundBurst => (0.2, 1000),
+            Self::DepolarizingAfterPotential => (0.1, 500),
+            Self::Accommodation => (0.5, 801),
+            Self::InhibitionInducedSpiking | Self::InhibitionInducedBursting => (0.5, 700),
+        }
+    }
+
+    /// The standard input current (mV/ms) at schedule time `t_ms`, as Norse's test (or, for
+    /// accommodation, Izhikevich's figure code) computes it: in f64, then cast to f32 once.
+    /// Times derived from the sequence end (`T1 = ts[-1]/10`...) use the standard length.
+    pub fn input_current(self, t_ms: f64) -> f32 {
+        let t = t_ms;
+        let (grid, steps) = self.grid();
+        let last = (steps - 1) as f64 * grid; // numpy's ts[-1]
+        let after = |t1: f64, i: f64| if t > t1 { i } else { 0.0 };
+        let pulse = |start: f64, width: f64| t > start && t < start + width;
+        let current = match self {
+            Self::TonicSpiking => after(last / 10.0, 14.0),
+            Self::PhasicSpiking => after(20.0, 0.5),
+            Self::TonicBursting => after(25.0, 15.0),
+            Self::PhasicBursting => after(20.0, 0.6),
+            Self::MixedMode => after(last / 10.0, 10.0),
+            Self::SpikeFrequencyAdaptation => after(last / 10.0, 30.0),
+            Self::Class1Excitability => after(30.0, 0.075 * (t - 30.0)),
+            Self::Class2Excitability => {
+                if t > 30.0 {
+                    -0.5 + 0.015 * (t - 30.0)
+                } else {
+                    -0.5
+                }
+            }
+            Self::SpikeLatency => {
+                if pulse(last / 10.0, 3.0) {
+                    7.4
+                } else {
+                    0.0
+                }
+            }
+            Self::SubthresholdOscillation => {
+                if pulse(last / 10.0, 5.0) {
+                    2.0
+                } else {
+                    0.0
+                }
+            }
+            Self::Resonator => {
+                let t1 = last / 10.0;
+                let t3 = 0.7 * last;
+                if [t1, t1 + 20.0, t3, t3 + 40.0]
+                    .into_iter()
+                    .any(|s| pulse(s, 4.0))
+                {
+                    0.65
+                } else {
+                    0.0
+                }
+            }
+            Self::Integrator => {
+                let t1 = last / 11.0;
+                let t3 = 0.7 * last;
+                if [t1, t1 + 5.0, t3, t3 + 10.0]
+                    .into_iter()
+                    .any(|s| pulse(s, 2.0))
+                {
+                    9.0
+                } else {
+                    0.0
+                }
+            }
+            Self::ReboundSpike | Self::ReboundBurst => {
+                if pulse(20.0, 5.0) {
+                    -15.0
+                } else {
+                    0.0
+                }
+            }
+            Self::ThresholdVariability => {
+                if pulse(10.0, 5.0) || pulse(80.0, 5.0) {
+                    1.0
+                } else if pulse(80.0 - 10.0, 5.0) {
+                    -6.0
+                } else {
+                    0.0
+                }
+            }
+            Self::Bistability => {
+                if pulse(last / 8.0, 5.0) || pulse(216.0, 5.0) {
+                    1.24
+                } else {
+                    0.24
+                }
+            }
+            Self::DepolarizingAfterPotential => {
+                if (t - 10.0).abs() < 1.0 {
+                    20.0
+                } else {
+                    0.0
+                }
+            }
+            Self::Accommodation => {
+                if t < 200.0 {
+                    t / 25.0
+                } else if t < 300.0 {
+                    0.0
+                } else if t < 312.5 {
+                    (t - 300.0) / 12.5 * 4.0
+                } else {
+                    0.0
+                }
+            }
+            Self::InhibitionInducedSpiking | Self::InhibitionInducedBursting => {
+                if !(50.0..=250.0).contains(&t) {
+                    80.0
+                } else {
+                    75.0
+                }
+            }
+        };
+        current as f32
+    }
+
+    /// The standard input: the schedule of Izhikevich's figure as Norse's test writes it, over
+    /// its standard number of steps.
+    pub fn standard_input(self) -> IzhikevichInput {
+        self.input_for_steps(self.grid().1)
+    }
+
+    /// The standard schedule evaluated for `steps` steps (`t_k = k · schedule_step_ms`, past the
+    /// standard end too, as the golden files do).
+    pub fn input_for_steps(self, steps: usize) -> IzhikevichInput {
+        let grid = self.grid().0;
+        IzhikevichInput {
+            currents: (0..steps)
+                .map(|k| self.input_current(k as f64 * grid))
+                .collect(),
+            steps,
+            schedule_step_ms: grid,
+        }
+    }
+}
+
+impl fmt::Display for IzhikevichPreset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for IzhikevichPreset {
+    type Err = SnnError;
+    fn from_str(name: &str) -> crate::Result<Self> {
+        Self::from_name(name)
+    }
+}
+
+impl TryFrom<String> for IzhikevichPreset {
+    type Error = SnnError;
+    fn try_from(name: String) -> crate::Result<Self> {
+        Self::from_name(&name)
+    }
+}
+
+impl From<IzhikevichPreset> for String {
+    fn from(preset: IzhikevichPreset) -> String {
+        preset.name().to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One step by hand from v = −70, u = −14, I = 14 (tonic spiking, h = 0.25):
+    /// v' = −70 + 0.25·(196 − 350 + 140 + 14 + 14) = −66.5, u' = −14 + 0.005·(−14 + 14) = −14.
+    #[test]
+    fn one_step_by_hand() {
+        let device = Device::flex();
+        let n = IzhikevichConfig::from_preset(1, IzhikevichPreset::TonicSpiking)
+            .init(&device)
+            .unwrap();
+        let x = Tensor::<2>::from_floats([[14.0]], &device);
+        let (z, s) = n.step(x, n.init_state(1)).unwrap();
+        let get = |t: Tensor<2>| t.into_scalar::<f32>();
+        assert_eq!(get(z), 0.0);
+        assert_eq!(get(s.v), -66.5);
+        assert_eq!(get(s.u), -14.0);
+    }
+
+    /// Above threshold: v = 20, u = 0, I = 0 gives v' = 20 + 0.25·(16 + 100 + 140) = 84 > 30,
+    /// so z = 1, v = c = −65, u = 0 + 0.005·(0.2·20) + 6 = 6.02.
+    #[test]
+    fn spike_and_reset_by_hand() {
+        let device = Device::flex();
+        let n = IzhikevichConfig::new(1).init(&device).unwrap();
+        let state = IzhikevichState::full(1, 1, 20.0, 0.0, &device);
+        let (z, s) = n.step(Tensor::<2>::zeros([1, 1], &device), state).unwrap();
+        let get = |t: Tensor<2>| t.into_scalar::<f32>();
+        assert_eq!(get(z), 1.0);
+        assert_eq!(get(s.v), -65.0);
+        assert!((get(s.u) - 6.02).abs() < 1e-6);
+    }
+
+    #[test]
+    fn every_name_round_trips() {
+        for p in IzhikevichPreset::ALL {
+            assert_eq!(IzhikevichPreset::from_name(p.name()), Ok(p));
+            assert_eq!(p.norse_name().parse::<IzhikevichPreset>(), Ok(p));
+        }
+    }
+}
