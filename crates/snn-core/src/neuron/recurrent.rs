@@ -49,12 +49,19 @@ impl RecurrentConfig {
 
     /// Wraps `neuron` (which must have `hidden_size` neurons) with weights drawn as Norse's
     /// `SNNRecurrentCell` does: `N(0, 1)·√(2/hidden_size)` for both matrices.
-    pub fn init<N: Neuron + Module>(&self, neuron: N, device: &Device) -> crate::Result<Recurrent<N>> {
+    pub fn init<N: Neuron + Module>(
+        &self,
+        neuron: N,
+        device: &Device,
+    ) -> crate::Result<Recurrent<N>> {
         self.validate()?;
         if neuron.neurons() != self.hidden_size {
             return Err(SnnError::ShapeMismatch {
                 context: "RecurrentConfig::init neuron",
-                expected: format!("a neuron layer of hidden_size = {} neurons", self.hidden_size),
+                expected: format!(
+                    "a neuron layer of hidden_size = {} neurons",
+                    self.hidden_size
+                ),
                 actual: vec![neuron.neurons()],
             });
         }
@@ -66,8 +73,7 @@ impl RecurrentConfig {
         let (h, i) = (self.hidden_size, self.input_size);
         Ok(Recurrent {
             input_weights: Param::from_tensor(draw(h, i)).set_require_grad(self.learn_weights),
-            recurrent_weights: Param::from_tensor(draw(h, h))
-                .set_require_grad(self.learn_weights),
+            recurrent_weights: Param::from_tensor(draw(h, h)).set_require_grad(self.learn_weights),
             neuron,
             config: self.clone(),
         })
@@ -169,14 +175,27 @@ impl<N: Neuron + Module> Recurrent<N> {
                 })
             }
         };
-        check(&input_weights, [h, i], "Recurrent::with_weights input_weights")?;
-        check(&recurrent_weights, [h, h], "Recurrent::with_weights recurrent_weights")?;
+        check(
+            &input_weights,
+            [h, i],
+            "Recurrent::with_weights input_weights",
+        )?;
+        check(
+            &recurrent_weights,
+            [h, h],
+            "Recurrent::with_weights recurrent_weights",
+        )?;
         let learn = self.config.learn_weights;
         Ok(Self {
             input_weights: Param::from_tensor(input_weights).set_require_grad(learn),
             recurrent_weights: Param::from_tensor(recurrent_weights).set_require_grad(learn),
             ..self
         })
+    }
+
+    /// The resting state for a batch: no previous spikes, the neurons' resting state.
+    pub fn init_state(&self, batch: usize) -> RecurrentState<N::State> {
+        StepLayer::initial_state(self, batch)
     }
 
     /// The recurrent weights as used: the diagonal zeroed unless autapses are allowed.
