@@ -98,7 +98,12 @@ pub trait Neuron: StepLayer<State: NeuronState> {
     ) -> Result<(Tensor<D>, Self::State)> {
         let dims = input.dims();
         let x = shape::step(input, self.inputs(), Self::CONTEXTS.step_input)?;
-        let out_dims = shape::output_dims(dims, self.inputs(), self.neurons(), Self::CONTEXTS.step_input)?;
+        let out_dims = shape::output_dims(
+            dims,
+            self.inputs(),
+            self.neurons(),
+            Self::CONTEXTS.step_input,
+        )?;
         state.check(dims[0], self.neurons(), Self::CONTEXTS.step_state)?;
         let (y, state) = self.advance(&self.prepare(), x, state);
         Ok((y.reshape(out_dims), state))
