@@ -1,1 +1,287 @@
 //! Norse's conductance-based LIF (`coba_lif`).
+
+use burn::module::Param;
+use burn::prelude::*;
+
+use super::dynamics::reset_to_value;
+use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use crate::error::{SnnError, finite, nonzero, positive};
+use crate::lift::StepLayer;
+use crate::spike::spike_with;
+use crate::surrogate::Surrogate;
+
+/// Configuration of a [`CobaLif`] layer: LIF neurons driven by an excitatory conductance `g_e`
+/// and an inhibitory one `g_i`, each pulling the membrane towards its reversal potential.
+///
+/// Equations, per step of `dt_ms` (forward Euler, Norse's `coba_lif_feed_forward_step` order),
+/// input `x` per neuron (its positive part excites, its negative part inhibits):
+///
+/// ```text
+/// g_e ← g_e + relu(x);          g_i ← g_i + relu(−x)
+/// g_e ← g_e − dt/τ_e·g_e;       g_i ← g_i − dt/τ_i·g_i
+/// v'  = v + dt/C_m·( g_l·(v_rest − v) + g_e·(E_e − v) + g_i·(E_i − v) )
+/// z   = H(v' − v_th)            (strict)
+/// v   ← (1 − z)·v' + z·v_reset  (gradient through z unless `detach_reset`, as Norse)
+/// ```
+///
+/// Units: time in ms, potentials in mV, conductances in µS, capacitance in nF (so that
+/// `dt/C_m · g·v` is in mV). The defaults are Norse's `CobaLIFParameters` read in those units:
+/// `τ_e = τ_i = 5 ms`, `C_m = 0.2 nF`, `g_l = 0.25 µS` (Norse's `1/20 · 1/0.2`: a membrane time
+/// constant `C_m/g_l = 0.8 ms`), `E_e = 60 mV`, `E_i = −100 mV`, `v_rest = −20 mV`,
+/// `v_reset = −70 mV`, `v_th = −10 mV`.
+///
+/// Deliberate differences from Norse: the default step is 0.1 ms (Norse's default `dt = 0.001`
+/// in the same time unit as its time constants is a 1 µs step; set `dt_ms = 0.001` for it), and
+/// the resting state starts at `v_rest` (Norse's `CobaLIFCell` starts at `v = 0`, above its
+/// default threshold, so every neuron fires at the first step). Norse's recurrent
+/// `coba_lif_step` is not ported: in Norse 1.1.0 it overwrites the input's conductance jump with
+/// the recurrent one, so its input is lost.
+#[derive(Config, Debug)]
+pub struct CobaLifConfig {
+    /// Number of neurons.
+    pub size: usize,
+    /// Integration step in ms. Default 0.1.
+    #[config(default = 0.1)]
+    pub dt_ms: f64,
+    /// Excitatory conductance time constant `τ_e`, ms. Default 5 (Norse `tau_syn_exc_inv = 1/5`).
+    #[config(default = 5.0)]
+    pub tau_syn_exc_ms: f64,
+    /// Inhibitory conductance time constant `τ_i`, ms. Default 5 (Norse `tau_syn_inh_inv = 1/5`).
+    #[config(default = 5.0)]
+    pub tau_syn_inh_ms: f64,
+    /// Membrane capacitance `C_m`, nF. Default 0.2 (Norse `c_m_inv = 1/0.2`).
+    #[config(default = 0.2)]
+    pub c_m: f64,
+    /// Leak conductance `g_l`, µS. Default 0.25 (Norse `1/20 · 1/0.2`).
+    #[config(default = 0.25)]
+    pub g_l: f64,
+    /// Excitatory reversal potential `E_e`, mV. Default 60.
+    #[config(default = 60.0)]
+    pub e_rev_e: f64,
+    /// Inhibitory reversal potential `E_i`, mV. Default −100.
+    #[config(default = "-100.0")]
+    pub e_rev_i: f64,
+    /// Resting potential `v_rest`, mV (also the initial membrane). Default −20.
+    #[config(default = "-20.0")]
+    pub v_rest: f64,
+    /// Potential after a spike `v_reset`, mV. Default −70.
+    #[config(default = "-70.0")]
+    pub v_reset: f64,
+    /// Threshold `v_th`, mV. Default −10.
+    #[config(default = "-10.0")]
+    pub v_thresh: f64,
+    /// Surrogate derivative of the spike (its argument is `v − v_th` in mV). Default SuperSpike
+    /// `alpha = 100` (Norse).
+    #[config(default = "Surrogate::SuperSpike { alpha: 100.0 }")]
+    pub surrogate: Surrogate,
+    /// Stop gradients through the reset (as Lif's `detach_reset`). Default false (Norse).
+    #[config(default = false)]
+    pub detach_reset: bool,
+    /// Train `τ_e` and `τ_i` (per neuron). Default false.
+    #[config(default = false)]
+    pub learn_tau: bool,
+}
+
+impl CobaLifConfig {
+    /// Checks every field; the error names the first bad one. Forward Euler needs `dt` no longer
+    /// than each conductance time constant and than the membrane's `C_m/g_l`.
+    pub fn validate(&self) -> crate::Result<()> {
+        nonzero("size", self.size)?;
+        let dt = positive("dt_ms", self.dt_ms)?;
+        let c_m = positive("c_m", self.c_m)?;
+        let g_l = positive("g_l", self.g_l)?;
+        for (field, tau) in [
+            ("tau_syn_exc_ms", self.tau_syn_exc_ms),
+            ("tau_syn_inh_ms", self.tau_syn_inh_ms),
+            ("c_m / g_l", c_m / g_l),
+        ] {
+            let tau = positive(field, tau)?;
+            if dt > tau {
+                return Err(SnnError::UnstableEuler {
+                    field,
+                    dt_ms: dt,
+                    tau_ms: tau,
+                });
+            }
+        }
+        for (field, value) in [
+            ("e_rev_e", self.e_rev_e),
+            ("e_rev_i", self.e_rev_i),
+            ("v_rest", self.v_rest),
+            ("v_reset", self.v_reset),
+            ("v_thresh", self.v_thresh),
+        ] {
+            finite(field, value)?;
+        }
+        self.surrogate.validate()
+    }
+
+    /// Builds the layer on `device`, after [`CobaLifConfig::validate`].
+    pub fn init(&self, device: &Device) -> crate::Result<CobaLif> {
+        self.validate()?;
+        let per_neuron = |value: f64| {
+            Param::from_tensor(Tensor::full([self.size], value, device))
+                .set_require_grad(self.learn_tau)
+        };
+        Ok(CobaLif {
+            tau_syn_exc_ms: per_neuron(self.tau_syn_exc_ms),
+            tau_syn_inh_ms: per_neuron(self.tau_syn_inh_ms),
+            config: self.clone(),
+        })
+    }
+}
+
+/// A layer of conductance-based LIF neurons; see [`CobaLifConfig`].
+#[derive(Module, Debug)]
+pub struct CobaLif {
+    /// Excitatory conductance time constant per neuron, ms, `[size]`.
+    pub tau_syn_exc_ms: Param<Tensor<1>>,
+    /// Inhibitory conductance time constant per neuron, ms, `[size]`.
+    pub tau_syn_inh_ms: Param<Tensor<1>>,
+    #[module(skip)]
+    config: CobaLifConfig,
+}
+
+/// State of a [`CobaLif`] layer (Norse's `CobaLIFFeedForwardState`), every tensor
+/// `[batch, size]`.
+#[derive(Clone, Debug)]
+pub struct CobaLifState {
+    /// Membrane potential, mV.
+    pub v: Tensor<2>,
+    /// Excitatory conductance, µS.
+    pub g_e: Tensor<2>,
+    /// Inhibitory conductance, µS.
+    pub g_i: Tensor<2>,
+}
+
+impl CobaLifState {
+    /// Everything at 0 (Norse's `CobaLIFCell` start; the layer itself starts at `v_rest`).
+    pub fn zeros(batch: usize, size: usize, device: &Device) -> Self {
+        Self::resting(batch, size, 0.0, device)
+    }
+
+    /// `v = v_rest`, no conductance.
+    pub fn resting(batch: usize, size: usize, v_rest: f64, device: &Device) -> Self {
+        let g = Tensor::zeros([batch, size], device);
+        Self {
+            v: Tensor::full([batch, size], v_rest, device),
+            g_e: g.clone(),
+            g_i: g,
+        }
+    }
+}
+
+impl NeuronState for CobaLifState {
+    fn check(&self, batch: usize, size: usize, context: &'static str) -> crate::Result<()> {
+        check_state_tensors([&self.v, &self.g_e, &self.g_i], batch, size, context)
+    }
+}
+
+/// The per-step constants of a [`CobaLif`] layer, resolved by [`CobaLif::dynamics`].
+#[derive(Clone, Debug)]
+pub struct CobaLifDynamics {
+    /// `dt/τ_e`, `dt/τ_i`, `[1, size]`.
+    k_exc: Tensor<2>,
+    k_inh: Tensor<2>,
+    /// `dt/C_m`.
+    k_mem: f32,
+    g_l: f32,
+    e_rev_e: f32,
+    e_rev_i: f32,
+    v_rest: f32,
+    v_reset: f32,
+    v_thresh: f32,
+    surrogate: Surrogate,
+    detach_reset: bool,
+}
+
+/// One conductance-based LIF step (Norse's `coba_lif_feed_forward_step`), `input` and state
+/// `[batch, size]`. Returns the spikes and the new state. No shape checks.
+pub fn coba_lif_step(
+    input: Tensor<2>,
+    state: CobaLifState,
+    d: &CobaLifDynamics,
+) -> (Tensor<2>, CobaLifState) {
+    let CobaLifState { v, g_e, g_i } = state;
+    let g_e = g_e + input.clone().clamp_min(0.0);
+    let g_i = g_i + input.neg().clamp_min(0.0);
+    let g_e = g_e.clone() - g_e * d.k_exc.clone();
+    let g_i = g_i.clone() - g_i * d.k_inh.clone();
+    let drive = v.clone().neg().add_scalar(d.v_rest).mul_scalar(d.g_l)
+        + g_e.clone() * v.clone().neg().add_scalar(d.e_rev_e)
+        + g_i.clone() * v.clone().neg().add_scalar(d.e_rev_i);
+    let v = v + drive.mul_scalar(d.k_mem);
+    let z = spike_with(v.clone().sub_scalar(d.v_thresh), d.surrogate, false);
+    let fired = if d.detach_reset {
+        z.clone().detach()
+    } else {
+        z.clone()
+    };
+    let v = reset_to_value(v, fired, d.v_reset);
+    (z, CobaLifState { v, g_e, g_i })
+}
+
+impl CobaLif {
+    /// The configuration the layer was built from.
+    pub fn config(&self) -> &CobaLifConfig {
+        &self.config
+    }
+
+    /// The resting state (`v = v_rest`, no conductance) on the layer's device.
+    pub fn init_state(&self, batch: usize) -> CobaLifState {
+        let device = self.tau_syn_exc_ms.val().device();
+        CobaLifState::resting(batch, self.config.size, self.config.v_rest, &device)
+    }
+
+    /// Resolves the decay factors for [`coba_lif_step`].
+    pub fn dynamics(&self) -> CobaLifDynamics {
+        let c = &self.config;
+        // a learned τ below dt would make Euler overshoot: hold it at dt
+        let k = |tau: &Param<Tensor<1>>| {
+            tau.val()
+                .unsqueeze::<2>()
+                .clamp_min(c.dt_ms)
+                .recip()
+                .mul_scalar(c.dt_ms)
+        };
+        CobaLifDynamics {
+            k_exc: k(&self.tau_syn_exc_ms),
+            k_inh: k(&self.tau_syn_inh_ms),
+            k_mem: (c.dt_ms / c.c_m) as f32,
+            g_l: c.g_l as f32,
+            e_rev_e: c.e_rev_e as f32,
+            e_rev_i: c.e_rev_i as f32,
+            v_rest: c.v_rest as f32,
+            v_reset: c.v_reset as f32,
+            v_thresh: c.v_thresh as f32,
+            surrogate: c.surrogate,
+            detach_reset: c.detach_reset,
+        }
+    }
+}
+
+impl StepLayer for CobaLif {
+    type State = CobaLifState;
+    type Prepared = CobaLifDynamics;
+    fn prepare(&self) -> CobaLifDynamics {
+        self.dynamics()
+    }
+    fn initial_state(&self, batch: usize) -> CobaLifState {
+        self.init_state(batch)
+    }
+    fn advance(
+        &self,
+        p: &CobaLifDynamics,
+        x: Tensor<2>,
+        s: CobaLifState,
+    ) -> (Tensor<2>, CobaLifState) {
+        coba_lif_step(x, s, p)
+    }
+}
+
+impl Neuron for CobaLif {
+    const CONTEXTS: Contexts = crate::neuron_contexts!("CobaLif");
+    fn neurons(&self) -> usize {
+        self.config.size
+    }
+}

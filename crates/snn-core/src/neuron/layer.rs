@@ -80,6 +80,14 @@ pub trait Neuron: StepLayer<State: NeuronState> {
     /// Number of neurons: the product of the feature dimensions of the input.
     fn neurons(&self) -> usize;
 
+    /// Number of input features per step: [`Neuron::neurons`] unless the layer maps its input
+    /// through weights (the recurrent cells, whose input is `[batch, (time,) inputs]` and whose
+    /// output is `[batch, (time,) neurons]`). Such a layer takes flat features only: its output
+    /// has `neurons` features where the input has `inputs`.
+    fn inputs(&self) -> usize {
+        self.neurons()
+    }
+
     /// One step. `input`: `[batch, features...]` with `neurons()` features in all; `state` from
     /// [`StepLayer::initial_state`] or a previous step. Returns the output shaped like `input`
     /// and the new state.
@@ -89,10 +97,16 @@ pub trait Neuron: StepLayer<State: NeuronState> {
         state: Self::State,
     ) -> Result<(Tensor<D>, Self::State)> {
         let dims = input.dims();
-        let x = shape::step(input, self.neurons(), Self::CONTEXTS.step_input)?;
+        let x = shape::step(input, self.inputs(), Self::CONTEXTS.step_input)?;
+        let out_dims = shape::output_dims(
+            dims,
+            self.inputs(),
+            self.neurons(),
+            Self::CONTEXTS.step_input,
+        )?;
         state.check(dims[0], self.neurons(), Self::CONTEXTS.step_state)?;
         let (y, state) = self.advance(&self.prepare(), x, state);
-        Ok((y.reshape(dims), state))
+        Ok((y.reshape(out_dims), state))
     }
 
     /// Runs a sequence `[batch, time, features...]` from the resting state.
@@ -108,9 +122,10 @@ pub trait Neuron: StepLayer<State: NeuronState> {
         state: Option<Self::State>,
         record: bool,
     ) -> Result<NeuronOutput<Self::State, D>> {
-        let dims = input.dims();
+        let in_dims = input.dims();
         let size = self.neurons();
-        let x = shape::sequence(input, size, Self::CONTEXTS.forward_input)?;
+        let x = shape::sequence(input, self.inputs(), Self::CONTEXTS.forward_input)?;
+        let dims = shape::output_dims(in_dims, self.inputs(), size, Self::CONTEXTS.forward_input)?;
         let state = match state {
             Some(state) => {
                 state.check(dims[0], size, Self::CONTEXTS.forward_state)?;

@@ -57,6 +57,33 @@ pub(crate) fn step<const D: usize>(
     Ok(input.reshape([dims[0], size]))
 }
 
+/// The output dims of a layer with `inputs` input features and `size` neurons for an input of
+/// `dims` (already checked to hold `inputs` features): `dims` itself when the two agree, else
+/// `dims` with its last feature dimension set to `size`. A layer whose input size differs from
+/// its size needs all input features on the last axis.
+pub(crate) fn output_dims<const D: usize>(
+    dims: [usize; D],
+    inputs: usize,
+    size: usize,
+    context: &'static str,
+) -> Result<[usize; D]> {
+    if inputs == size {
+        return Ok(dims);
+    }
+    // the feature axes (checked) multiply to `inputs`: the last holding all of them leaves the
+    // others at 1, so the output keeps the rank with the last axis resized
+    if dims[D - 1] != inputs {
+        return Err(SnnError::ShapeMismatch {
+            context,
+            expected: format!("flat features: [batch, (time,) {inputs}]"),
+            actual: dims.to_vec(),
+        });
+    }
+    let mut out = dims;
+    out[D - 1] = size;
+    Ok(out)
+}
+
 /// Checks that a state tensor is `[batch, size]`.
 pub(crate) fn state(
     tensor: &Tensor<2>,
