@@ -22,7 +22,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             epoch.epoch,
             epoch.train.get("Loss").copied().unwrap_or(f64::NAN),
             epoch.valid.get("Accuracy").copied().unwrap_or(f64::NAN),
-            epoch.valid.get("Firing rate hidden").copied().unwrap_or(f64::NAN),
+            epoch
+                .valid
+                .get("Firing rate hidden")
+                .copied()
+                .unwrap_or(f64::NAN),
         );
     }
     println!(

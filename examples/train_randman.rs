@@ -6,8 +6,8 @@
 //! `cargo run --release --example train_randman [ndarray|flex|wgpu] [epochs (10)]`
 
 use burn::data::dataloader::batcher::Batcher;
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use burn_snn::core::{Discretization, LiConfig, LifConfig};
 use burn_snn::train::data::{EventBatch, RandmanConfig};

@@ -113,7 +113,10 @@ fn a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one() {
         let epochs = &straight.summary.epochs;
         assert_eq!(epochs.len(), 3, "{name}: {epochs:?}");
         let loss = |e: usize| epochs[e].train["Loss"];
-        assert!(loss(2) < loss(0), "{name}: training loss did not fall: {epochs:?}");
+        assert!(
+            loss(2) < loss(0),
+            "{name}: training loss did not fall: {epochs:?}"
+        );
         assert!(
             epochs[0].valid.contains_key("Firing rate hidden"),
             "{name}: {epochs:?}"
@@ -190,14 +193,9 @@ fn data_parallel_training_on_two_devices_learns() {
     let (data, config) = tiny_run();
     let dir = temp_dir("data-parallel");
     let devices = [Device::ndarray(), Device::flex()];
-    let report = snn_train::train_data_parallel(
-        &config,
-        &data,
-        &devices,
-        &dir,
-        snn_train::Resume::Fresh,
-    )
-    .expect("data-parallel training");
+    let report =
+        snn_train::train_data_parallel(&config, &data, &devices, &dir, snn_train::Resume::Fresh)
+            .expect("data-parallel training");
     let epochs = &report.summary.epochs;
     assert!(
         epochs[2].train["Loss"] < epochs[0].train["Loss"],

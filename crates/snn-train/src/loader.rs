@@ -108,11 +108,8 @@ where
     }
 
     fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<O>> {
-        let part = burn::data::dataset::transform::PartialDataset::new(
-            self.dataset.clone(),
-            start,
-            end,
-        );
+        let part =
+            burn::data::dataset::transform::PartialDataset::new(self.dataset.clone(), start, end);
         Arc::new(self.with(Arc::new(part), &self.device))
     }
 }

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use snn_core::LifConfig;
 use snn_losses::ClassificationLoss;
-use snn_train::{DigitsDataset, Encoding, Resume, TrainConfig, TrainError, device_by_name, train_from};
+use snn_train::{
+    DigitsDataset, Encoding, Resume, TrainConfig, TrainError, device_by_name, train_from,
+};
 
 const USAGE: &str = "\
 usage: snn-train [options]
@@ -189,25 +191,20 @@ fn run() -> Result<(), Failure> {
         args.config.model.hidden,
         args.config.time_steps
     );
-    let report =
-        train_from(&args.config, &data, &device, &args.out, args.resume).map_err(|e| {
-            let code = match e {
-                TrainError::Setting { .. } | TrainError::Snn(_) => 2,
-                TrainError::Checkpoint { .. } => 4,
-                _ => 1,
-            };
-            Failure(e, code)
-        })?;
+    let report = train_from(&args.config, &data, &device, &args.out, args.resume).map_err(|e| {
+        let code = match e {
+            TrainError::Setting { .. } | TrainError::Snn(_) => 2,
+            TrainError::Checkpoint { .. } => 4,
+            _ => 1,
+        };
+        Failure(e, code)
+    })?;
     let model_path = args.out.join("model");
     use burn::module::Module;
-    report
-        .model
-        .clone()
-        .save_file(&model_path)
-        .map_err(|e| {
-            let message = format!("saving {}: {e:?}", model_path.display());
-            Failure(TrainError::Learner(message), 1)
-        })?;
+    report.model.clone().save_file(&model_path).map_err(|e| {
+        let message = format!("saving {}: {e:?}", model_path.display());
+        Failure(TrainError::Learner(message), 1)
+    })?;
     println!(
         "test accuracy: {:.2} % on {} held-out images ({:.1} s of training; model in {}.bpk, \
          metrics per epoch in {})",

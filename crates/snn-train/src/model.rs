@@ -1,9 +1,9 @@
 //! A feed-forward spiking classifier: `Linear -> Lif -> Linear -> Li`, read out by the
 //! maximum of the readout membrane over time.
 
+use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::module::Param;
 use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
 use snn_core::encode::SpikeRng;
 use snn_core::{Li, LiConfig, Lif, LifConfig};

@@ -226,16 +226,19 @@ pub fn train_data_parallel(
     .starting_epoch(start)
     .into_arc();
     let dl_test = EpochLoader::new(test_set.clone(), batcher.clone(), 256, None, &plain).into_arc();
-    let model = config.model.init_seeded(&plain.clone().autodiff(), config.seed)?;
+    let model = config
+        .model
+        .init_seeded(&plain.clone().autodiff(), config.seed)?;
 
     let started = Instant::now();
-    let mut training = SupervisedTraining::new(dir.to_string_lossy().to_string(), dl_train, dl_test)
-        .metrics((AccuracyMetric::new(), LossMetric::new()))
-        .metric_train_numeric(FiringRateMetric::new(HIDDEN))
-        .metric_valid_numeric(FiringRateMetric::new(HIDDEN))
-        .with_default_checkpointers()
-        .num_epochs(config.epochs)
-        .summary();
+    let mut training =
+        SupervisedTraining::new(dir.to_string_lossy().to_string(), dl_train, dl_test)
+            .metrics((AccuracyMetric::new(), LossMetric::new()))
+            .metric_train_numeric(FiringRateMetric::new(HIDDEN))
+            .metric_valid_numeric(FiringRateMetric::new(HIDDEN))
+            .with_default_checkpointers()
+            .num_epochs(config.epochs)
+            .summary();
     if start > 0 {
         training = training.checkpoint(start);
     }

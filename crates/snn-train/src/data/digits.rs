@@ -195,10 +195,16 @@ impl DigitBatcher {
     fn encode(&self, frame: Tensor<2>, seed: u64) -> Tensor<3> {
         let [n, _] = frame.dims();
         let encoded = match self.encoding {
-            Encoding::Current => return frame.reshape([n, 1, PIXELS]).repeat_dim(1, self.time_steps),
-            Encoding::Rate => {
-                snn_core::encode::rate_encode(frame, self.time_steps, 1.0, 0.0, &mut SpikeRng::new(seed))
+            Encoding::Current => {
+                return frame.reshape([n, 1, PIXELS]).repeat_dim(1, self.time_steps);
             }
+            Encoding::Rate => snn_core::encode::rate_encode(
+                frame,
+                self.time_steps,
+                1.0,
+                0.0,
+                &mut SpikeRng::new(seed),
+            ),
             Encoding::Latency => {
                 let config = snn_core::encode::LatencyConfig::new(self.time_steps)
                     .with_tau(5.0)
@@ -217,9 +223,9 @@ impl Batcher<DigitItem, DigitBatch> for DigitBatcher {
         let pixels: Vec<f32> = items.iter().flat_map(|i| i.pixels).collect();
         let labels: Vec<i64> = items.iter().map(|i| i64::from(i.label)).collect();
         // a seed from the batch's content: reproducible, and new draws when batches reshuffle
-        let seed = pixels
-            .iter()
-            .fold(0xCBF2_9CE4_8422_2325u64, |h, p| (h ^ u64::from(p.to_bits())).wrapping_mul(0x100_0000_01B3));
+        let seed = pixels.iter().fold(0xCBF2_9CE4_8422_2325u64, |h, p| {
+            (h ^ u64::from(p.to_bits())).wrapping_mul(0x100_0000_01B3)
+        });
         let frame = Tensor::<1>::from_floats(pixels.as_slice(), device).reshape([n, PIXELS]);
         DigitBatch {
             inputs: self.encode(frame, seed),
