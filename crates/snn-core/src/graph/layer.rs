@@ -139,14 +139,14 @@ impl SpikingLayer {
                 *xo += (0..n).map(|e| w[o * n + e] * self.s[e]).sum::<f32>();
             }
         }
-        for i in 0..n {
-            let keep = 1.0 - self.s[i];
-            self.v[i] = if self.refractory {
-                keep * (self.a * self.v[i] + self.b * x[i])
+        for ((v, s), x) in self.v.iter_mut().zip(self.s.iter_mut()).zip(x.iter()) {
+            let keep = 1.0 - *s;
+            *v = if self.refractory {
+                keep * (self.a * *v + self.b * x)
             } else {
-                keep * self.a * self.v[i] + self.b * x[i]
+                keep * self.a * *v + self.b * x
             };
-            self.s[i] = if self.v[i] - self.v0 >= 0.0 { 1.0 } else { 0.0 };
+            *s = if *v - self.v0 >= 0.0 { 1.0 } else { 0.0 };
         }
         &self.s
     }

@@ -537,21 +537,22 @@ impl Synapse {
         let limits = match &self.kind {
             SynapseKind::Stdp(p) | SynapseKind::ModStdp(p, _) => {
                 let tm = tr.modulator.as_ref().map(|m| m.values());
-                for o in 0..self.post {
-                    for e in 0..ne {
+                for (o, row) in self.w.chunks_mut(ne).enumerate() {
+                    for (e, w) in row.iter_mut().enumerate() {
                         let mut dw = p.ap * xo[o] * te[e] - p.an * to[o] * xe[e];
                         if let Some(tm) = tm {
+                            // NumPy broadcasting of `tm() * dW` over the last (pre) axis.
                             dw *= if tm.len() == 1 { tm[0] } else { tm[e] };
                         }
-                        self.w[o * ne + e] += dw;
+                        *w += dw;
                     }
                 }
                 p.limits
             }
             SynapseKind::Mse(p) => {
-                for o in 0..self.post {
-                    for e in 0..ne {
-                        self.w[o * ne + e] += p.lr * (xm[o] - to[o]) * te[e];
+                for (o, row) in self.w.chunks_mut(ne).enumerate() {
+                    for (w, te) in row.iter_mut().zip(te) {
+                        *w += p.lr * (xm[o] - to[o]) * te;
                     }
                 }
                 p.limits
