@@ -1,1 +1,27 @@
 //! spikelearn's network model: named inputs, layers and synapses stepped together.
+//!
+//! A port of `spikelearn.SpikingNet` (github.com/spikelearn/spikelearn, `snn.py`,
+//! `streamnet/streamnet.py`, `neurons.py`, `synapses.py`, `ternary.py`, `rules.py`, `trace.py`).
+//!
+//! * [`SpikingNet`]: named external inputs, named layers, synapses from one or more sources into a
+//!   layer, one synchronous time step at a time, with local learning after each step.
+//! * [`SpikingLayer`]: spikelearn's `LIFLayer` (tau in steps, threshold `v0`, one-step refractory
+//!   flag) and, with fixed recurrent weights, its `SpikingRecLayer`.
+//! * [`Synapse`]: static, one-to-one, STDP, modulated STDP, ternary and MSE synapses with
+//!   spikelearn's trace ([`Trace`]) and weight ([`WeightLimits`]) clamping.
+//!
+//! # Representation
+//!
+//! spikelearn is a NumPy library stepping one unbatched sample; so is this port: all state is
+//! plain host `Vec<f32>` (no burn tensors, no device, no autodiff: the learning rules are local
+//! and gradient-free). Weight matrices are row-major `[post][pre]` (spikelearn's `W` of shape
+//! `(No, Ne)`, applied as `W @ x`). Spikes are `0.0`/`1.0`. Time is counted in steps, as in
+//! spikelearn (`tau` is in time steps, there is no `dt`).
+
+mod layer;
+mod net;
+mod synapse;
+
+pub use layer::*;
+pub use net::*;
+pub use synapse::*;

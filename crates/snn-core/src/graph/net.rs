@@ -1,0 +1,315 @@
+//! spikelearn's `SpikingNet`: named inputs, layers and synapses, stepped synchronously.
+
+use super::{SpikingLayer, Synapse};
+use crate::SnnError;
+
+/// Where a synapse source or a network output comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Node {
+    Input(usize),
+    Layer(usize),
+}
+
+#[derive(Clone, Debug)]
+struct Connection {
+    synapse: Synapse,
+    sources: Vec<Node>,
+}
+
+#[derive(Clone, Debug)]
+struct LayerEntry {
+    name: String,
+    layer: SpikingLayer,
+    synapses: Vec<Connection>,
+}
+
+/// A spiking network as spikelearn's `SpikingNet`: external inputs, layers, and synapses from one
+/// or more sources (inputs or layers) into a layer, all addressed by name.
+///
+/// Construction checks everything a step would need (names exist and are unique across inputs
+/// and layers, each synapse gets as many sources as its kind takes, each source's size and the
+/// layer's size match the synapse), so [`step`](Self::step) can only fail on its own inputs.
+///
+/// # One step (spikelearn's `StreamNet.__call__` then `SpikingNet.update`)
+///
+/// 1. Every synapse reads its sources: external inputs of *this* step, and the spikes layers
+///    produced in the *previous* step (spikelearn gathers all element inputs before calling any
+///    element, so every layer-to-layer connection, including a layer onto itself, has a one-step
+///    delay and the order layers were added in does not matter).
+/// 2. Every layer sums the outputs of its synapses (`LIFLayer(*x)` sums its arguments) and
+///    advances ([`SpikingLayer`]).
+/// 3. Every synapse's learning update runs with its postsynaptic layer's new spikes
+///    ([`Synapse::update`]); traces move even when learning is off, weights only when it is on.
+///
+/// Deliberate differences: inputs are passed by name instead of by position, and inputs and
+/// layers share one namespace (spikelearn checks them separately).
+#[derive(Clone, Debug, Default)]
+pub struct SpikingNet {
+    inputs: Vec<(String, usize)>,
+    layers: Vec<LayerEntry>,
+    outputs: Vec<Node>,
+}
+
+impl SpikingNet {
+    /// An empty network.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn known(&self) -> String {
+        self.inputs
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .chain(self.layers.iter().map(|l| l.name.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn find(&self, name: &str) -> Option<Node> {
+        if let Some(i) = self.inputs.iter().position(|(n, _)| n == name) {
+            return Some(Node::Input(i));
+        }
+        self.layers
+            .iter()
+            .position(|l| l.name == name)
+            .map(Node::Layer)
+    }
+
+    fn lookup(&self, name: &str) -> crate::Result<Node> {
+        self.find(name).ok_or_else(|| SnnError::UnknownName {
+            what: "network input or layer",
+            name: name.to_string(),
+            known: self.known(),
+        })
+    }
+
+    fn size_of(&self, node: Node) -> usize {
+        match node {
+            Node::Input(i) => self.inputs[i].1,
+            Node::Layer(l) => self.layers[l].layer.size(),
+        }
+    }
+
+    fn check_new_name(&self, name: &str) -> crate::Result<()> {
+        if self.find(name).is_some() {
+            return Err(SnnError::Invalid {
+                field: "name",
+                value: f64::NAN,
+                reason: format!("`{name}` is already an input or layer of this network"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Declares an external input of `size` values (spikelearn's `add_input`). Errors: a name
+    /// already used ([`SnnError::Invalid`]), `size == 0` ([`SnnError::ZeroSize`]).
+    pub fn add_input(&mut self, name: &str, size: usize) -> crate::Result<()> {
+        self.check_new_name(name)?;
+        crate::error::nonzero("size", size)?;
+        self.inputs.push((name.to_string(), size));
+        Ok(())
+    }
+
+    /// Adds a layer (spikelearn's `add_layer(snl, name)`). Errors: a name already used
+    /// ([`SnnError::Invalid`]).
+    pub fn add_layer(&mut self, name: &str, layer: SpikingLayer) -> crate::Result<()> {
+        self.check_new_name(name)?;
+        self.layers.push(LayerEntry {
+            name: name.to_string(),
+            layer,
+            synapses: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Connects `pre` (one name; for ternary kinds the presynaptic source then the modulator)
+    /// to the layer `post` through `synapse` (spikelearn's `add_synapse(pos_name, syn,
+    /// *pre_names)`). Errors: an unknown name ([`SnnError::UnknownName`]), `post` naming an
+    /// input or the wrong number of sources for the kind ([`SnnError::Invalid`]), a source or
+    /// the layer whose size does not match the synapse ([`SnnError::ShapeMismatch`]).
+    pub fn add_synapse(&mut self, post: &str, synapse: Synapse, pre: &[&str]) -> crate::Result<()> {
+        let post_node = self.lookup(post)?;
+        let Node::Layer(post_idx) = post_node else {
+            return Err(SnnError::Invalid {
+                field: "post",
+                value: f64::NAN,
+                reason: format!("`{post}` is an input; a synapse must end on a layer"),
+            });
+        };
+        let sources = pre
+            .iter()
+            .map(|name| self.lookup(name))
+            .collect::<crate::Result<Vec<_>>>()?;
+        let want = synapse.kind().sources();
+        if sources.len() != want {
+            return Err(SnnError::Invalid {
+                field: "pre",
+                value: sources.len() as f64,
+                reason: format!(
+                    "a {} synapse takes {want} source(s) (presynaptic{}), got {}",
+                    synapse.kind().name(),
+                    if want == 2 { ", modulator" } else { "" },
+                    sources.len()
+                ),
+            });
+        }
+        for ((name, node), want) in pre.iter().zip(&sources).zip(synapse.source_sizes()) {
+            let got = self.size_of(*node);
+            if got != want {
+                return Err(SnnError::ShapeMismatch {
+                    context: "SpikingNet::add_synapse source",
+                    expected: format!("`{name}` of size {want} (the synapse's)"),
+                    actual: vec![got],
+                });
+            }
+        }
+        let post_size = self.layers[post_idx].layer.size();
+        if post_size != synapse.post_size() {
+            return Err(SnnError::ShapeMismatch {
+                context: "SpikingNet::add_synapse post",
+                expected: format!("`{post}` of size {} (the synapse's)", synapse.post_size()),
+                actual: vec![post_size],
+            });
+        }
+        self.layers[post_idx]
+            .synapses
+            .push(Connection { synapse, sources });
+        Ok(())
+    }
+
+    /// Declares `name` (an input or a layer) as a network output, returned by
+    /// [`step`](Self::step) in declaration order (spikelearn's `add_output`).
+    pub fn add_output(&mut self, name: &str) -> crate::Result<()> {
+        let node = self.lookup(name)?;
+        self.outputs.push(node);
+        Ok(())
+    }
+
+    /// The layer called `name`.
+    pub fn layer(&self, name: &str) -> crate::Result<&SpikingLayer> {
+        match self.lookup(name)? {
+            Node::Layer(l) => Ok(&self.layers[l].layer),
+            Node::Input(_) => Err(SnnError::Invalid {
+                field: "name",
+                value: f64::NAN,
+                reason: format!("`{name}` is an input, not a layer"),
+            }),
+        }
+    }
+
+    /// The synapses into layer `name`, in the order they were added.
+    pub fn synapses(&self, name: &str) -> crate::Result<Vec<&Synapse>> {
+        self.layer(name)?;
+        let Some(Node::Layer(l)) = self.find(name) else {
+            unreachable!("checked above")
+        };
+        Ok(self.layers[l].synapses.iter().map(|c| &c.synapse).collect())
+    }
+
+    /// One step with learning on (spikelearn's `snn(*args, learn=True)`); see
+    /// [`step_with`](Self::step_with).
+    pub fn step(&mut self, inputs: &[(&str, &[f32])]) -> crate::Result<Vec<Vec<f32>>> {
+        self.step_with(inputs, true)
+    }
+
+    /// One step (see the type's docs for the order). `inputs` gives every declared input by
+    /// name, each of its declared size. Returns the declared outputs' values of this step.
+    ///
+    /// Errors: an input name not declared ([`SnnError::UnknownName`]), a declared input
+    /// missing or given twice ([`SnnError::Invalid`]), a wrong length
+    /// ([`SnnError::ShapeMismatch`]). Nothing is advanced when the inputs are bad.
+    pub fn step_with(
+        &mut self,
+        inputs: &[(&str, &[f32])],
+        learn: bool,
+    ) -> crate::Result<Vec<Vec<f32>>> {
+        let mut given: Vec<Option<&[f32]>> = vec![None; self.inputs.len()];
+        for (name, values) in inputs {
+            let Some(i) = self.inputs.iter().position(|(n, _)| n == name) else {
+                return Err(SnnError::UnknownName {
+                    what: "network input",
+                    name: name.to_string(),
+                    known: self
+                        .inputs
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            };
+            if given[i].is_some() {
+                return Err(SnnError::Invalid {
+                    field: "inputs",
+                    value: f64::NAN,
+                    reason: format!("input `{name}` given twice"),
+                });
+            }
+            if values.len() != self.inputs[i].1 {
+                return Err(SnnError::ShapeMismatch {
+                    context: "SpikingNet::step input",
+                    expected: format!("`{name}` of size {}", self.inputs[i].1),
+                    actual: vec![values.len()],
+                });
+            }
+            given[i] = Some(values);
+        }
+        if let Some(i) = given.iter().position(Option::is_none) {
+            return Err(SnnError::Invalid {
+                field: "inputs",
+                value: f64::NAN,
+                reason: format!("input `{}` is missing", self.inputs[i].0),
+            });
+        }
+        let given: Vec<&[f32]> = given.into_iter().flatten().collect();
+
+        // Phase 1: last step's spikes of every layer, read before any layer moves.
+        let previous: Vec<Vec<f32>> = self
+            .layers
+            .iter()
+            .map(|l| l.layer.spikes().to_vec())
+            .collect();
+        // Phase 2: synapses, then layers.
+        for entry in &mut self.layers {
+            let mut total = vec![0.0; entry.layer.size()];
+            for conn in &mut entry.synapses {
+                let sources: Vec<&[f32]> = conn
+                    .sources
+                    .iter()
+                    .map(|node| match *node {
+                        Node::Input(i) => given[i],
+                        Node::Layer(l) => previous[l].as_slice(),
+                    })
+                    .collect();
+                for (t, y) in total.iter_mut().zip(conn.synapse.forward(&sources)) {
+                    *t += y;
+                }
+            }
+            entry.layer.advance(&mut total);
+        }
+        // Phase 3: learning with this step's postsynaptic spikes.
+        for entry in &mut self.layers {
+            for conn in &mut entry.synapses {
+                conn.synapse.update(entry.layer.spikes(), learn);
+            }
+        }
+        Ok(self
+            .outputs
+            .iter()
+            .map(|node| match *node {
+                Node::Input(i) => given[i].to_vec(),
+                Node::Layer(l) => self.layers[l].layer.spikes().to_vec(),
+            })
+            .collect())
+    }
+
+    /// Back to rest: every layer's potential and spikes and every synapse's traces to 0
+    /// (spikelearn's `reset`, which keeps the learnt weights).
+    pub fn reset(&mut self) {
+        for entry in &mut self.layers {
+            entry.layer.reset();
+            for conn in &mut entry.synapses {
+                conn.synapse.reset();
+            }
+        }
+    }
+}
