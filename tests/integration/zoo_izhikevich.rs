@@ -8,12 +8,12 @@
 
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use serde::Deserialize;
 use snn_core::SnnError;
 use snn_core::Surrogate;
-use snn_core::neuron::{Izhikevich, IzhikevichConfig, IzhikevichPreset, IzhikevichState, Neuron};
+use snn_core::neuron::{Izhikevich, IzhikevichConfig, IzhikevichPreset, IzhikevichState};
 
 use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, uniform, values,

@@ -3,7 +3,7 @@
 //! Golden tolerance (the golden README's): outputs are rounded to 6 significant digits, so
 //! values and gradients must satisfy `|got − want| <= 2e-5 + 2e-5·|want|`.
 
-use burn::optim::{GradientsParams, Optimizer, SgdConfig};
+use burn::optim::{GradientsParams, SgdConfig};
 use burn::prelude::*;
 use snn_core::SnnError;
 use snn_core::neuron::{Tempotron, TempotronConfig, psp_kernel, psp_v0};

@@ -19,11 +19,14 @@ use burn::train::renderer::{
 /// End-of-epoch metric values, by split (`train`, `valid`) and metric name, one value per epoch
 /// in the order the epochs ran. Shared between a renderer and whoever reads it after training.
 #[derive(Clone, Debug, Default)]
-pub struct MetricLog(Arc<Mutex<BTreeMap<String, BTreeMap<String, Vec<f64>>>>>);
+pub struct MetricLog(Arc<Mutex<SplitMetrics>>);
+
+/// Split (`train`, `valid`) -> metric name -> one value per epoch.
+pub type SplitMetrics = BTreeMap<String, BTreeMap<String, Vec<f64>>>;
 
 impl MetricLog {
     /// The values recorded so far: split -> metric -> per-epoch values.
-    pub fn snapshot(&self) -> BTreeMap<String, BTreeMap<String, Vec<f64>>> {
+    pub fn snapshot(&self) -> SplitMetrics {
         self.0.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
