@@ -524,3 +524,54 @@ fn stp_wrong_state_shape_is_rejected() {
         .unwrap_err();
     assert!(matches!(err, SnnError::ShapeMismatch { .. }), "{err}");
 }
+
+/// The convolutional module: `forward` is the convolution (checked by hand on a 1-channel 3x3
+/// input and a 2x2 kernel), and a presynaptic spike followed by a postsynaptic one at an output
+/// position whose receptive field holds it potentiates exactly the kernel tap that links them.
+#[test]
+fn stdp_conv2d_module_convolves_and_potentiates_the_causal_tap() {
+    use snn_core::plasticity::StdpConv2d;
+    let config = StdpConfig::new()
+        .with_eta_plus(0.1)
+        .with_eta_minus(0.3)
+        .with_w_max(10.0);
+    for (dev, device) in devices() {
+        let kernel = Tensor::<1>::from_floats([1.0, 2.0, 3.0, 4.0], &device).reshape([1, 1, 2, 2]);
+        let mut syn = StdpConv2d::new(kernel, config.clone()).unwrap();
+        let x = Tensor::<1>::from_floats([1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0], &device)
+            .reshape([1, 1, 3, 3]);
+        // out[i][j] = Σ k[a][b]·x[i+a][j+b] on the diagonal input: (0,0) and (1,1) meet taps
+        // (0,0) and (1,1), 1 + 4; (0,1) meets x[1][1] through tap (1,0), 3; (1,0) through (0,1), 2
+        let want = [5.0, 3.0, 2.0, 5.0];
+        assert_close(
+            &format!("{dev}: conv"),
+            &values(syn.forward(x).unwrap()),
+            &want,
+            1e-6,
+            0.0,
+        );
+        // a spike at input pixel (0,0), then one at output (0,0): tap (0,0) grows by η⁺·t_pre
+        let mut pre = [0.0f32; 9];
+        pre[0] = 1.0;
+        let pre = Tensor::<1>::from_floats(pre, &device).reshape([1, 1, 3, 3]);
+        let mut post = [0.0f32; 4];
+        post[0] = 1.0;
+        let post = Tensor::<1>::from_floats(post, &device).reshape([1, 1, 2, 2]);
+        let state = syn.init_state([1, 1, 3, 3], [1, 1, 2, 2]);
+        let state = syn
+            .learn(pre, Tensor::zeros([1, 1, 2, 2], &device), state)
+            .unwrap();
+        syn.learn(Tensor::zeros([1, 1, 3, 3], &device), post, state)
+            .unwrap();
+        let want = [1.0 + 0.1 * TRACE_2, 2.0, 3.0, 4.0];
+        assert_close(
+            &format!("{dev}: w"),
+            &values(syn.weight()),
+            &want,
+            1e-6,
+            1e-5,
+        );
+        let bad = Tensor::<4>::zeros([1, 2, 3, 3], &device);
+        assert!(syn.forward(bad).is_err());
+    }
+}

@@ -467,25 +467,32 @@ pub fn stdp_step_conv2d(
     Ok((dynamics.update(w.detach(), corr_plus, corr_minus), state))
 }
 
-/// Dense synapses `[post, pre]` that learn by STDP while the network runs.
+/// Synapses that learn by STDP while the network runs: dense ([`StdpLinear`], weight
+/// `[post, pre]`) or 2-D convolutional ([`StdpConv2d`], weight `[out_ch, in_ch, kh, kw]`).
 ///
-/// [`StdpLinear::forward`] gives the postsynaptic input `z_pre·wᵀ`; after the postsynaptic
-/// layer has spiked, [`StdpLinear::learn`] applies one [`stdp_step_linear`] to the weight in place.
-/// The weight is a [`Param`] (so it is saved and moved with the module) that never requires a
-/// gradient: STDP is a local rule, no autodiff device is needed.
+/// `forward` gives the postsynaptic input; after the postsynaptic layer has spiked, `learn`
+/// applies one [`stdp_step_linear`] / [`stdp_step_conv2d`] to the weight in place. The weight is
+/// a [`Param`] (so it is saved and moved with the module) that never requires a gradient: STDP
+/// is a local rule, no autodiff device is needed.
 #[derive(Module, Debug)]
-pub struct StdpLinear {
-    /// The weight, `[post, pre]`.
-    pub weight: Param<Tensor<2>>,
+pub struct Stdp<const D: usize> {
+    /// The weight: `[post, pre]` (dense) or `[out_ch, in_ch, kh, kw]` (conv2d).
+    pub weight: Param<Tensor<D>>,
     #[module(skip)]
     config: StdpConfig,
     #[module(skip)]
     dynamics: StdpDynamics,
 }
 
-impl StdpLinear {
-    /// Synapses with the initial `weight` (`[post, pre]`) and the rule `config` (validated).
-    pub fn new(weight: Tensor<2>, config: StdpConfig) -> crate::Result<Self> {
+/// Dense STDP synapses, weight `[post, pre]`.
+pub type StdpLinear = Stdp<2>;
+/// 2-D convolutional STDP synapses, weight `[out_ch, in_ch, kh, kw]`; stride, padding and
+/// dilation come from the [`StdpConfig`].
+pub type StdpConv2d = Stdp<4>;
+
+impl<const D: usize> Stdp<D> {
+    /// Synapses with the initial `weight` and the rule `config` (validated).
+    pub fn new(weight: Tensor<D>, config: StdpConfig) -> crate::Result<Self> {
         let dynamics = config.dynamics()?;
         Ok(Self {
             weight: Param::from_tensor(weight.detach()).set_require_grad(false),
@@ -499,11 +506,17 @@ impl StdpLinear {
         &self.config
     }
 
-    /// The current weight, `[post, pre]`.
-    pub fn weight(&self) -> Tensor<2> {
+    /// The current weight.
+    pub fn weight(&self) -> Tensor<D> {
         self.weight.val()
     }
 
+    fn set_weight(&mut self, w: Tensor<D>) {
+        self.weight = Param::initialized(self.weight.id, w).set_require_grad(false);
+    }
+}
+
+impl Stdp<2> {
     /// `[pre, post]` sizes.
     fn sizes(&self) -> [usize; 2] {
         let [post, pre] = self.weight.val().dims();
@@ -538,7 +551,49 @@ impl StdpLinear {
         state: StdpState<2>,
     ) -> crate::Result<StdpState<2>> {
         let (w, state) = stdp_step_linear(z_pre, z_post, self.weight.val(), state, &self.dynamics)?;
-        self.weight = Param::initialized(self.weight.id, w).set_require_grad(false);
+        self.set_weight(w);
+        Ok(state)
+    }
+}
+
+impl Stdp<4> {
+    /// The postsynaptic input, the convolution of `z_pre` (`[batch, in_ch, h, w]`) with the
+    /// weight: `[batch, out_ch, h_out, w_out]`.
+    pub fn forward(&self, z_pre: Tensor<4>) -> crate::Result<Tensor<4>> {
+        let [_, in_ch, _, _] = z_pre.dims();
+        let [_, w_in, _, _] = self.weight.val().dims();
+        if in_ch != w_in {
+            return Err(SnnError::ShapeMismatch {
+                context: "StdpConv2d::forward z_pre",
+                expected: format!("[batch, in_ch = {w_in}, h, w]"),
+                actual: z_pre.dims().to_vec(),
+            });
+        }
+        let c = &self.config;
+        let options = burn::tensor::ops::ConvOptions::new(c.stride, c.padding, c.dilation, 1);
+        Ok(burn::tensor::module::conv2d(
+            z_pre,
+            self.weight.val(),
+            None,
+            options,
+        ))
+    }
+
+    /// Zero traces for presynaptic spikes shaped `pre` and postsynaptic ones shaped `post`.
+    pub fn init_state(&self, pre: [usize; 4], post: [usize; 4]) -> StdpState<4> {
+        StdpState::zeros(pre, post, &self.weight.val().device())
+    }
+
+    /// One learning step from this step's spikes (`[batch, in_ch, h, w]`,
+    /// `[batch, out_ch, h_out, w_out]`): updates the traces and the weight in place.
+    pub fn learn(
+        &mut self,
+        z_pre: Tensor<4>,
+        z_post: Tensor<4>,
+        state: StdpState<4>,
+    ) -> crate::Result<StdpState<4>> {
+        let (w, state) = stdp_step_conv2d(z_pre, z_post, self.weight.val(), state, &self.dynamics)?;
+        self.set_weight(w);
         Ok(state)
     }
 }
