@@ -3,7 +3,7 @@
 //! class; 80 % train, 20 % test. `Linear(20→128) → LIF → Linear(128→10) → LI` (hidden τ_mem 20 ms,
 //! τ_syn 10 ms as in the paper), max-membrane cross-entropy, Adam (lr 0.005), a hand-written loop (burn's `Learner` serves the digits in `snn-train`).
 //!
-//! `cargo run --release --example train_randman [ndarray|flex|wgpu] [epochs (10)]`
+//! `cargo run --release --example train_randman [ndarray|flex|wgpu] [epochs (20)]`
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
@@ -16,7 +16,7 @@ use burn_snn::train::{SnnClassifierConfig, device_by_name};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let backend = args.next().unwrap_or_else(|| "ndarray".into());
-    let epochs: usize = args.next().map_or(Ok(10), |e| e.parse())?;
+    let epochs: usize = args.next().map_or(Ok(20), |e| e.parse())?;
     let device = device_by_name(&backend)?;
     let randman = RandmanConfig::new();
     let mut samples = randman.generate()?.into_samples(); // shuffled by the generator
