@@ -203,3 +203,63 @@ fn data_parallel_training_on_two_devices_learns() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The randman path of the training wrapper: a small generated task (3 classes, 10 units, 30
+/// steps) trains through the same Learner code as the digits, and the loss falls.
+#[test]
+fn randman_trains_through_the_learner() {
+    use snn_core::{Discretization, LifConfig};
+    use snn_train::data::RandmanConfig;
+    let randman = RandmanConfig::new()
+        .with_nb_classes(3)
+        .with_nb_units(10)
+        .with_nb_steps(30)
+        .with_nb_samples(60);
+    let base = TrainConfig::digits().with_epochs(4).with_batch_size(30);
+    let model = snn_train::SnnClassifierConfig {
+        inputs: 10,
+        classes: 3,
+        ..base.model.clone()
+    }
+    .with_hidden(32)
+    .with_lif(
+        LifConfig::new(1)
+            .with_tau_mem_ms(20.0)
+            .with_tau_syn_ms(Some(10.0))
+            .with_discretization(Discretization::ExactDecay),
+    );
+    let config = TrainConfig { model, ..base };
+    let dir = temp_dir("randman");
+    let report = snn_train::train_randman(
+        &config,
+        &randman,
+        &[Device::flex()],
+        &dir,
+        snn_train::Resume::Fresh,
+    )
+    .expect("randman training");
+    let epochs = &report.summary.epochs;
+    assert!(
+        epochs[3].train["Loss"] < epochs[0].train["Loss"],
+        "loss did not fall: {epochs:?}"
+    );
+    assert_eq!(report.test_samples, 36, "20 % of 180 samples");
+    // a model that does not fit the task is refused before training
+    let wrong = TrainConfig {
+        model: snn_train::SnnClassifierConfig {
+            inputs: 11,
+            ..config.model.clone()
+        },
+        ..config.clone()
+    };
+    let err = snn_train::train_randman(
+        &wrong,
+        &randman,
+        &[Device::flex()],
+        &dir,
+        snn_train::Resume::Fresh,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("randman needs inputs 10"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

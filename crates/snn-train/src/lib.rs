@@ -31,12 +31,13 @@ pub mod renderer;
 pub mod report;
 pub mod train;
 
-pub use data::{DigitBatch, DigitBatcher, DigitItem, DigitsDataset, Encoding};
+pub use data::{DigitBatch, DigitBatcher, DigitItem, DigitsDataset, Encoding, SpikeBatch};
 pub use error::{Result, TrainError};
 pub use model::{SnnClassifier, SnnClassifierConfig, SnnClassifierOutput};
 pub use report::{EpochMetrics, RunSummary};
 pub use train::{
     Resume, TrainConfig, TrainReport, evaluate, train, train_data_parallel, train_from,
+    train_randman,
 };
 
 use burn::prelude::Device;

@@ -9,7 +9,7 @@ use snn_core::encode::SpikeRng;
 use snn_core::{Li, LiConfig, Lif, LifConfig};
 use snn_losses::ClassificationLoss;
 
-use crate::data::DigitBatch;
+use crate::data::SpikeBatch;
 use crate::metric::SpikingOutput;
 
 /// The name under which the hidden layer's firing rate is reported.
@@ -131,7 +131,7 @@ impl SnnClassifier {
     /// # Panics
     /// If the batch does not fit the model: the `Learner`'s step functions cannot return errors,
     /// and [`crate::train()`] checks the data against the model before training starts.
-    pub fn forward_classification(&self, batch: DigitBatch) -> SpikingOutput {
+    pub fn forward_classification(&self, batch: SpikeBatch) -> SpikingOutput {
         let out = self
             .forward(batch.inputs)
             .unwrap_or_else(|e| panic!("batch does not fit the model: {e}"));
@@ -151,20 +151,20 @@ impl SnnClassifier {
 }
 
 impl TrainStep for SnnClassifier {
-    type Input = DigitBatch;
+    type Input = SpikeBatch;
     type Output = SpikingOutput;
 
-    fn step(&self, batch: DigitBatch) -> TrainOutput<SpikingOutput> {
+    fn step(&self, batch: SpikeBatch) -> TrainOutput<SpikingOutput> {
         let item = self.forward_classification(batch);
         TrainOutput::new(self, item.classification.loss.backward(), item)
     }
 }
 
 impl InferenceStep for SnnClassifier {
-    type Input = DigitBatch;
+    type Input = SpikeBatch;
     type Output = SpikingOutput;
 
-    fn step(&self, batch: DigitBatch) -> SpikingOutput {
+    fn step(&self, batch: SpikeBatch) -> SpikingOutput {
         self.forward_classification(batch)
     }
 }

@@ -135,14 +135,8 @@ impl Dataset<DigitItem> for DigitsDataset {
     }
 }
 
-/// A batch of encoded images.
-#[derive(Clone, Debug)]
-pub struct DigitBatch {
-    /// Input current or spikes, `[batch, time, 64]`.
-    pub inputs: Tensor<3>,
-    /// Class indices, `[batch]`.
-    pub targets: Tensor<1, Int>,
-}
+/// A batch of encoded images: `inputs` `[batch, time, 64]`.
+pub type DigitBatch = super::SpikeBatch;
 
 /// How an image's pixel intensities (0 to 1) become an input sequence.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -359,14 +359,8 @@ impl Dataset<EventSample> for EventDataset {
     }
 }
 
-/// A batch of binned events.
-#[derive(Clone, Debug)]
-pub struct EventBatch {
-    /// Binned events, `[batch, time_bins, units]`.
-    pub inputs: Tensor<3>,
-    /// Class indices, `[batch]`.
-    pub targets: Tensor<1, Int>,
-}
+/// A batch of binned events: `inputs` `[batch, time_bins, units]`.
+pub type EventBatch = super::SpikeBatch;
 
 /// Turns [`EventSample`]s into [`EventBatch`]es with [`bin_events`].
 #[derive(Clone, Debug)]

@@ -6,6 +6,8 @@
 //! * [`nmnist`]: N-MNIST binary event files.
 //! * [`randman`]: Zenke & Vogels' random-manifold spike-timing datasets.
 
+use burn::prelude::*;
+
 pub mod digits;
 pub mod events;
 pub mod nmnist;
@@ -20,3 +22,13 @@ pub use events::{
 pub use nmnist::{read_nmnist, read_nmnist_folder, write_nmnist};
 pub use randman::RandmanConfig;
 pub use shd::{read_shd, write_shd};
+
+/// What every batcher here gives and every classifier trains on: an input sequence and the
+/// class of each sample.
+#[derive(Clone, Debug)]
+pub struct SpikeBatch {
+    /// Input currents or spikes, `[batch, time, features]`.
+    pub inputs: Tensor<3>,
+    /// Class indices, `[batch]`.
+    pub targets: Tensor<1, Int>,
+}
