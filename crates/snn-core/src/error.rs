@@ -148,6 +148,20 @@ pub(crate) fn positive(field: &'static str, value: f64) -> Result<f64> {
     }
 }
 
+/// Checks a time constant integrated by forward Euler with step `dt_ms`: finite, `> 0`, and at
+/// least `dt_ms` (beyond it the decay factor `1 − dt/τ` is negative and the state oscillates).
+pub(crate) fn euler_time_constant(field: &'static str, tau_ms: f64, dt_ms: f64) -> Result<f64> {
+    let tau = positive(field, tau_ms)?;
+    if dt_ms > tau {
+        return Err(SnnError::UnstableEuler {
+            field,
+            dt_ms,
+            tau_ms: tau,
+        });
+    }
+    Ok(tau)
+}
+
 /// Checks that `value` is finite.
 pub(crate) fn finite(field: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() {

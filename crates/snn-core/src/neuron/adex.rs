@@ -1,12 +1,13 @@
 //! Norse's adaptive exponential LIF (`lif_adex`). Its refractory variant is
 //! [`crate::neuron::LifAdExRefrac`].
 
+use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
 use super::lif_ex::{LifEx, LifExConfig, LifExDynamics};
-use crate::error::{SnnError, finite, positive};
+use crate::error::{euler_time_constant, finite, positive};
 use crate::lift::StepLayer;
 use crate::surrogate::Surrogate;
 
@@ -130,14 +131,7 @@ impl LifAdExConfig {
     /// `τ_ada` positive with `dt_ms <= τ_ada` (forward Euler), `c` and `b` finite.
     pub fn validate(&self) -> crate::Result<()> {
         self.lif_ex().validate()?;
-        let tau_ada = positive("tau_ada_ms", self.tau_ada_ms)?;
-        if self.dt_ms > tau_ada {
-            return Err(SnnError::UnstableEuler {
-                field: "tau_ada_ms",
-                dt_ms: self.dt_ms,
-                tau_ms: tau_ada,
-            });
-        }
+        euler_time_constant("tau_ada_ms", self.tau_ada_ms, self.dt_ms)?;
         finite("adaptation_current", self.adaptation_current)?;
         finite("adaptation_spike", self.adaptation_spike).map(drop)
     }
@@ -147,8 +141,7 @@ impl LifAdExConfig {
         self.validate()?;
         Ok(LifAdEx {
             lif_ex: self.lif_ex().init(device)?,
-            tau_ada_ms: Param::from_tensor(Tensor::full([self.size], self.tau_ada_ms, device))
-                .set_require_grad(self.learn_tau),
+            tau_ada_ms: per_neuron(self.size, self.tau_ada_ms, self.learn_tau, device),
             config: self.clone(),
         })
     }

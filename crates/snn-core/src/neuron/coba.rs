@@ -1,11 +1,12 @@
 //! Norse's conductance-based LIF (`coba_lif`).
 
+use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
 use super::dynamics::reset_to_value;
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
-use crate::error::{SnnError, finite, nonzero, positive};
+use crate::error::{euler_time_constant, finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::spike::spike_with;
 use crate::surrogate::Surrogate;
@@ -95,14 +96,7 @@ impl CobaLifConfig {
             ("tau_syn_inh_ms", self.tau_syn_inh_ms),
             ("c_m / g_l", c_m / g_l),
         ] {
-            let tau = positive(field, tau)?;
-            if dt > tau {
-                return Err(SnnError::UnstableEuler {
-                    field,
-                    dt_ms: dt,
-                    tau_ms: tau,
-                });
-            }
+            euler_time_constant(field, tau, dt)?;
         }
         for (field, value) in [
             ("e_rev_e", self.e_rev_e),
@@ -119,13 +113,9 @@ impl CobaLifConfig {
     /// Builds the layer on `device`, after [`CobaLifConfig::validate`].
     pub fn init(&self, device: &Device) -> crate::Result<CobaLif> {
         self.validate()?;
-        let per_neuron = |value: f64| {
-            Param::from_tensor(Tensor::full([self.size], value, device))
-                .set_require_grad(self.learn_tau)
-        };
         Ok(CobaLif {
-            tau_syn_exc_ms: per_neuron(self.tau_syn_exc_ms),
-            tau_syn_inh_ms: per_neuron(self.tau_syn_inh_ms),
+            tau_syn_exc_ms: per_neuron(self.size, self.tau_syn_exc_ms, self.learn_tau, device),
+            tau_syn_inh_ms: per_neuron(self.size, self.tau_syn_inh_ms, self.learn_tau, device),
             config: self.clone(),
         })
     }

@@ -6,7 +6,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::layer::{NeuronState, check_state_tensors};
-use crate::error::{Result, SnnError, finite, positive};
+use crate::error::{Result, euler_time_constant, finite, positive};
 use crate::spike::{heaviside, spike_with};
 use crate::surrogate::Surrogate;
 
@@ -59,17 +59,14 @@ impl LeakyParams {
         ];
         for (field, tau) in taus {
             let Some(tau) = tau else { continue };
-            let tau = positive(field, tau)?;
             let euler = matches!(
                 self.discretization,
                 Discretization::ForwardEuler | Discretization::ForwardEulerUnscaledInput
             );
-            if euler && dt > tau {
-                return Err(SnnError::UnstableEuler {
-                    field,
-                    dt_ms: dt,
-                    tau_ms: tau,
-                });
+            if euler {
+                euler_time_constant(field, tau, dt)?;
+            } else {
+                positive(field, tau)?;
             }
         }
         finite("v_leak", self.v_leak).map(drop)

@@ -1,5 +1,6 @@
 //! Integrate-and-fire neurons (no leak).
 
+use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
@@ -78,8 +79,7 @@ impl IafConfig {
     pub fn init(&self, device: &Device) -> crate::Result<Iaf> {
         self.validate()?;
         Ok(Iaf {
-            threshold: Param::from_tensor(Tensor::full([self.size], self.threshold, device))
-                .set_require_grad(self.learn_threshold),
+            threshold: per_neuron(self.size, self.threshold, self.learn_threshold, device),
             config: self.clone(),
         })
     }

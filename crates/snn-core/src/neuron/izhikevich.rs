@@ -34,6 +34,8 @@ use std::str::FromStr;
 
 use burn::module::Param;
 use burn::prelude::*;
+
+use super::layer::per_neuron;
 use serde::{Deserialize, Serialize};
 
 use super::dynamics::{Firing, Reset};
@@ -199,8 +201,7 @@ impl IzhikevichConfig {
     pub fn init(&self, device: &Device) -> crate::Result<Izhikevich> {
         self.validate()?;
         Ok(Izhikevich {
-            threshold: Param::from_tensor(Tensor::full([self.size], self.v_th, device))
-                .set_require_grad(self.learn_threshold),
+            threshold: per_neuron(self.size, self.v_th, self.learn_threshold, device),
             config: self.clone(),
         })
     }

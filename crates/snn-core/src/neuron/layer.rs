@@ -18,6 +18,7 @@
 //! assert_eq!(v.dims(), [2, 20, 3]);
 //! ```
 
+use burn::module::Param;
 use burn::prelude::*;
 
 use super::shape;
@@ -49,6 +50,17 @@ macro_rules! neuron_contexts {
             forward_state: concat!($name, "::forward state"),
         }
     };
+}
+
+/// A per-neuron parameter `[size]` filled with `value`, trainable when `learn` is set: how every
+/// model stores its time constants and thresholds.
+pub(crate) fn per_neuron(
+    size: usize,
+    value: f64,
+    learn: bool,
+    device: &Device,
+) -> Param<Tensor<1>> {
+    Param::from_tensor(Tensor::full([size], value, device)).set_require_grad(learn)
 }
 
 /// A neuron model's state between steps: every tensor in it is `[batch, size]`.

@@ -1,5 +1,6 @@
 //! Leaky integrator: the non-spiking readout layer.
 
+use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
@@ -76,13 +77,11 @@ impl LiConfig {
     /// Builds the layer on `device`, after [`LiConfig::validate`].
     pub fn init(&self, device: &Device) -> crate::Result<Li> {
         self.validate()?;
-        let per_neuron = |value: f64| {
-            Param::from_tensor(Tensor::full([self.size], value, device))
-                .set_require_grad(self.learn_tau)
-        };
         Ok(Li {
-            tau_mem_ms: per_neuron(self.tau_mem_ms),
-            tau_syn_ms: self.tau_syn_ms.map(per_neuron),
+            tau_mem_ms: per_neuron(self.size, self.tau_mem_ms, self.learn_tau, device),
+            tau_syn_ms: self
+                .tau_syn_ms
+                .map(|tau| per_neuron(self.size, tau, self.learn_tau, device)),
             config: self.clone(),
         })
     }

@@ -1,5 +1,6 @@
 //! Leaky integrate-and-fire neurons, with or without a synaptic current.
 
+use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
@@ -167,13 +168,12 @@ impl LifConfig {
     /// Builds the layer on `device`, after [`LifConfig::validate`].
     pub fn init(&self, device: &Device) -> crate::Result<Lif> {
         self.validate()?;
-        let per_neuron = |value: f64, learn: bool| {
-            Param::from_tensor(Tensor::full([self.size], value, device)).set_require_grad(learn)
-        };
         Ok(Lif {
-            tau_mem_ms: per_neuron(self.tau_mem_ms, self.learn_tau),
-            tau_syn_ms: self.tau_syn_ms.map(|tau| per_neuron(tau, self.learn_tau)),
-            threshold: per_neuron(self.threshold, self.learn_threshold),
+            tau_mem_ms: per_neuron(self.size, self.tau_mem_ms, self.learn_tau, device),
+            tau_syn_ms: self
+                .tau_syn_ms
+                .map(|tau| per_neuron(self.size, tau, self.learn_tau, device)),
+            threshold: per_neuron(self.size, self.threshold, self.learn_threshold, device),
             config: self.clone(),
         })
     }

@@ -1,5 +1,6 @@
 //! Norse's exponential LIF (`lif_ex`).
 
+use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
@@ -107,13 +108,10 @@ impl LifExConfig {
     /// Builds the layer on `device`, after [`LifExConfig::validate`].
     pub fn init(&self, device: &Device) -> crate::Result<LifEx> {
         self.validate()?;
-        let per_neuron = |value: f64, learn: bool| {
-            Param::from_tensor(Tensor::full([self.size], value, device)).set_require_grad(learn)
-        };
         Ok(LifEx {
-            tau_mem_ms: per_neuron(self.tau_mem_ms, self.learn_tau),
-            tau_syn_ms: per_neuron(self.tau_syn_ms, self.learn_tau),
-            threshold: per_neuron(self.threshold, self.learn_threshold),
+            tau_mem_ms: per_neuron(self.size, self.tau_mem_ms, self.learn_tau, device),
+            tau_syn_ms: per_neuron(self.size, self.tau_syn_ms, self.learn_tau, device),
+            threshold: per_neuron(self.size, self.threshold, self.learn_threshold, device),
             config: self.clone(),
         })
     }

@@ -1,11 +1,12 @@
 //! Norse's LSNN: LIF with an adaptive threshold (Bellec et al. 2018).
 
+use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
 use super::dynamics::{LeakyParams, Membrane, Synapse, reset_to_value};
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
-use crate::error::{SnnError, finite, nonzero, positive};
+use crate::error::{euler_time_constant, finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::spike::spike_with;
 use crate::surrogate::Surrogate;
@@ -109,14 +110,7 @@ impl LsnnConfig {
             discretization: super::Discretization::ForwardEuler,
         }
         .validate()?;
-        let tau_adapt = positive("tau_adapt_ms", self.tau_adapt_ms)?;
-        if self.dt_ms > tau_adapt {
-            return Err(SnnError::UnstableEuler {
-                field: "tau_adapt_ms",
-                dt_ms: self.dt_ms,
-                tau_ms: tau_adapt,
-            });
-        }
+        euler_time_constant("tau_adapt_ms", self.tau_adapt_ms, self.dt_ms)?;
         finite("threshold", self.threshold)?;
         finite("beta", self.beta)?;
         finite("v_reset", self.v_reset)?;
@@ -126,14 +120,11 @@ impl LsnnConfig {
     /// Builds the layer on `device`, after [`LsnnConfig::validate`].
     pub fn init(&self, device: &Device) -> crate::Result<Lsnn> {
         self.validate()?;
-        let per_neuron = |value: f64, learn: bool| {
-            Param::from_tensor(Tensor::full([self.size], value, device)).set_require_grad(learn)
-        };
         Ok(Lsnn {
-            tau_mem_ms: per_neuron(self.tau_mem_ms, self.learn_tau),
-            tau_syn_ms: per_neuron(self.tau_syn_ms, self.learn_tau),
-            tau_adapt_ms: per_neuron(self.tau_adapt_ms, self.learn_tau),
-            threshold: per_neuron(self.threshold, self.learn_threshold),
+            tau_mem_ms: per_neuron(self.size, self.tau_mem_ms, self.learn_tau, device),
+            tau_syn_ms: per_neuron(self.size, self.tau_syn_ms, self.learn_tau, device),
+            tau_adapt_ms: per_neuron(self.size, self.tau_adapt_ms, self.learn_tau, device),
+            threshold: per_neuron(self.size, self.threshold, self.learn_threshold, device),
             config: self.clone(),
         })
     }

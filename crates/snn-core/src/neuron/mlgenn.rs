@@ -8,6 +8,7 @@
 //! [`crate::input::LeakyIntegrateFireInput`] and the few-spike threshold step with
 //! [`crate::input::FewSpikeReluInput`].
 
+use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
@@ -211,12 +212,9 @@ impl MlgennLifConfig {
     /// Builds the layer on `device`, after [`MlgennLifConfig::validate`].
     pub fn init(&self, device: &Device) -> crate::Result<MlgennLif> {
         self.validate()?;
-        let per_neuron = |value: f64, learn: bool| {
-            Param::from_tensor(Tensor::full([self.size], value, device)).set_require_grad(learn)
-        };
         Ok(MlgennLif {
-            tau_mem_ms: per_neuron(self.tau_mem_ms, self.learn_tau),
-            v_thresh: per_neuron(self.v_thresh, self.learn_threshold),
+            tau_mem_ms: per_neuron(self.size, self.tau_mem_ms, self.learn_tau, device),
+            v_thresh: per_neuron(self.size, self.v_thresh, self.learn_threshold, device),
             config: self.clone(),
         })
     }
@@ -450,8 +448,7 @@ impl MlgennAlifConfig {
         self.validate()?;
         let lif = self.lif().init(device)?;
         Ok(MlgennAlif {
-            tau_adapt_ms: Param::from_tensor(Tensor::full([self.size], self.tau_adapt_ms, device))
-                .set_require_grad(self.learn_tau),
+            tau_adapt_ms: per_neuron(self.size, self.tau_adapt_ms, self.learn_tau, device),
             lif,
             config: self.clone(),
         })

@@ -47,6 +47,7 @@ pub(crate) use dynamics::Membrane;
 pub(crate) use dynamics::reset_to_value;
 pub use dynamics::{Discretization, LeakyState, Reset};
 pub use iaf::{Iaf, IafConfig, IafDynamics, IafOutput, IafState, iaf_step};
+pub(crate) use layer::per_neuron;
 pub use layer::{Contexts, Neuron, NeuronOutput, NeuronState, check_state_tensors};
 pub use li::{Li, LiConfig, LiDynamics, LiOutput, LiState, li_step};
 pub use lif::{Lif, LifConfig, LifDynamics, LifOutput, LifState, lif_step};

@@ -1,5 +1,6 @@
 //! spikelearn's `SpikingRecLayer`: LIF with fixed recurrent weights.
 
+use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
@@ -65,8 +66,7 @@ impl SpikingRecLayerConfig {
         self.validate()?;
         let n = self.size;
         Ok(SpikingRecLayer {
-            tau_steps: Param::from_tensor(Tensor::full([n], self.tau_steps, device))
-                .set_require_grad(self.learn_tau),
+            tau_steps: per_neuron(n, self.tau_steps, self.learn_tau, device),
             w_rec: Param::from_tensor(Tensor::zeros([n, n], device)).set_require_grad(false),
             config: self.clone(),
         })

@@ -11,6 +11,7 @@
 //! detaches the spike in its reset while Spyx lets the surrogate gradient flow through it. The
 //! outputs and gradients differ, so a `Lif` option would be a second model behind a flag.
 
+use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -143,17 +144,13 @@ impl SpyxConfig {
     pub fn init(&self, device: &Device) -> crate::Result<Spyx> {
         self.validate()?;
         let decay = |value: f64, used: bool| {
-            used.then(|| {
-                Param::from_tensor(Tensor::full([self.size], value, device))
-                    .set_require_grad(self.learn_decay)
-            })
+            used.then(|| per_neuron(self.size, value, self.learn_decay, device))
         };
         Ok(Spyx {
             beta: decay(self.beta, self.model.has_beta()),
             alpha: decay(self.alpha, self.model == SpyxModel::CubaLif),
             gamma: decay(self.gamma, self.model == SpyxModel::Alif),
-            threshold: Param::from_tensor(Tensor::full([self.size], self.threshold, device))
-                .set_require_grad(self.learn_threshold),
+            threshold: per_neuron(self.size, self.threshold, self.learn_threshold, device),
             config: self.clone(),
         })
     }

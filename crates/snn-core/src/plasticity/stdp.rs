@@ -41,7 +41,7 @@ use burn::tensor::module::unfold4d;
 use burn::tensor::ops::UnfoldOptions;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{SnnError, finite, nonzero, positive};
+use crate::error::{SnnError, euler_time_constant, finite, nonzero, positive};
 use crate::spike::heaviside;
 
 /// How the size of an STDP update depends on the current weight (Norse's `stdp_algorithm`).
@@ -179,14 +179,7 @@ impl StdpConfig {
             ("tau_pre_ms", self.tau_pre_ms),
             ("tau_post_ms", self.tau_post_ms),
         ] {
-            let tau = positive(field, tau)?;
-            if dt > tau {
-                return Err(SnnError::UnstableEuler {
-                    field,
-                    dt_ms: dt,
-                    tau_ms: tau,
-                });
-            }
+            euler_time_constant(field, tau, dt)?;
         }
         finite("a_pre", self.a_pre)?;
         finite("a_post", self.a_post)?;

@@ -2,10 +2,11 @@
 //! `norse.torch.functional.tsodyks_makram` (`TsodyksMakramParameters`, `stp_step`; Norse
 //! spells the name "Makram").
 
+use crate::neuron::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use crate::error::{SnnError, nonzero, positive};
+use crate::error::{SnnError, euler_time_constant, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::neuron::{Contexts, Neuron, NeuronOutput, NeuronState, check_state_tensors};
 
@@ -72,14 +73,7 @@ impl TsodyksMarkramConfig {
         nonzero("size", self.size)?;
         let dt = positive("dt_ms", self.dt_ms)?;
         for (field, tau) in [("tau_f_ms", self.tau_f_ms), ("tau_d_ms", self.tau_d_ms)] {
-            let tau = positive(field, tau)?;
-            if dt > tau {
-                return Err(SnnError::UnstableEuler {
-                    field,
-                    dt_ms: dt,
-                    tau_ms: tau,
-                });
-            }
+            euler_time_constant(field, tau, dt)?;
         }
         let u = self.u_increment;
         if !(0.0..=1.0).contains(&u) {
@@ -91,13 +85,10 @@ impl TsodyksMarkramConfig {
     /// Builds the layer on `device`, after [`TsodyksMarkramConfig::validate`].
     pub fn init(&self, device: &Device) -> crate::Result<TsodyksMarkram> {
         self.validate()?;
-        let per_synapse = |value: f64| {
-            Param::from_tensor(Tensor::full([self.size], value, device)).set_require_grad(false)
-        };
         Ok(TsodyksMarkram {
-            tau_f_ms: per_synapse(self.tau_f_ms),
-            tau_d_ms: per_synapse(self.tau_d_ms),
-            u_increment: per_synapse(self.u_increment),
+            tau_f_ms: per_neuron(self.size, self.tau_f_ms, false, device),
+            tau_d_ms: per_neuron(self.size, self.tau_d_ms, false, device),
+            u_increment: per_neuron(self.size, self.u_increment, false, device),
             config: self.clone(),
         })
     }
