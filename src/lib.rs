@@ -6,7 +6,8 @@
 //! This facade re-exports the workspace's crates:
 //! * [`core`] (`snn-core`): the spike op, surrogates, neuron layers;
 //! * [`losses`] (`snn-losses`): readout losses and accuracy;
-//! * [`train`] (`snn-train`): datasets, models and training with burn's `Learner`.
+//! * [`train`] (`snn-train`): datasets, models and training with burn's `Learner`;
+//! * [`nir`] (`snn-nir`): import and export in the Neuromorphic Intermediate Representation.
 //!
 //! ```
 //! use burn::prelude::*;
@@ -28,6 +29,7 @@
 
 pub use snn_core as core;
 pub use snn_losses as losses;
+pub use snn_nir as nir;
 pub use snn_train as train;
 
 /// The README's example, compiled and run as a doctest.

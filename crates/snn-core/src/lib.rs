@@ -33,6 +33,7 @@
 
 pub mod encode;
 pub mod error;
+pub mod fused;
 pub mod graph;
 pub mod input;
 pub mod lift;
@@ -40,6 +41,7 @@ pub mod logic;
 pub mod neuron;
 pub mod plasticity;
 pub mod receptive_field;
+pub mod sparse;
 pub mod spike;
 pub mod surrogate;
 

@@ -1,0 +1,1 @@
+//! Event-driven input layers for sparse binary spike trains.

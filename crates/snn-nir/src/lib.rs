@@ -1,0 +1,1 @@
+//! NIR (Neuromorphic Intermediate Representation) import and export for burn-snn.

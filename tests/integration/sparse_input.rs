@@ -1,0 +1,1 @@
+//! Tests of the sparse_input work (stub).
