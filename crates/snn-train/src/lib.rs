@@ -36,8 +36,8 @@ pub use error::{Result, TrainError};
 pub use model::{SnnClassifier, SnnClassifierConfig, SnnClassifierOutput};
 pub use report::{EpochMetrics, RunSummary};
 pub use train::{
-    Resume, TrainConfig, TrainReport, evaluate, train, train_data_parallel, train_from,
-    train_randman,
+    Resume, TrainConfig, TrainReport, evaluate, train, train_data_parallel, train_events,
+    train_from, train_randman,
 };
 
 use burn::prelude::Device;

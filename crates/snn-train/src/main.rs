@@ -9,10 +9,12 @@ use std::process::ExitCode;
 use snn_core::{Discretization, LifConfig};
 use snn_losses::ClassificationLoss;
 use snn_train::SnnClassifierConfig;
-use snn_train::data::RandmanConfig;
+use snn_train::data::{
+    BinConfig, EventDataset, RandmanConfig, nmnist, read_nmnist_folder, read_shd, shd,
+};
 use snn_train::{
-    DigitsDataset, Encoding, Resume, TrainConfig, TrainError, device_by_name, train_from,
-    train_randman,
+    DigitsDataset, Encoding, Resume, TrainConfig, TrainError, device_by_name, train_events,
+    train_from, train_randman,
 };
 
 const USAGE: &str = "\
@@ -23,9 +25,14 @@ held-out accuracy: by default the 8x8 digits (datasets/digits), each image prese
 constant input current.
 
 options:
-  --dataset NAME     digits (default) or randman (Zenke & Vogels' random manifolds, generated:
-                     10 classes, 20 units, 100 steps, 1000 samples a class, seeded by --seed;
-                     hidden LIF tau_mem 20 ms, tau_syn 10 ms unless --model is given)
+  --dataset NAME     digits (default); randman (Zenke & Vogels' random manifolds, generated:
+                     10 classes, 20 units, 100 steps, 1000 samples a class, seeded by --seed);
+                     shd or ssc (Spiking Heidelberg Digits / Speech Commands HDF5 files, 700
+                     units, 20 / 35 classes, binned into --time-steps bins (default 100) over
+                     1.4 s); nmnist (N-MNIST folders of digit sub-folders of .bin files, 2312
+                     units, binned into --time-steps bins (default 30) over 300 ms). For every
+                     dataset but digits the hidden LIF has tau_mem 20 ms, tau_syn 10 ms unless
+                     --model is given. shd, ssc and nmnist need --data.
   --backend NAME     ndarray (default), flex, or wgpu (needs --features gpu)
   --epochs N         passes over the training split (default 15)
   --hidden H         hidden LIF neurons (default 128)
@@ -40,16 +47,24 @@ options:
   --seed S           split, shuffle and weight seed (default 42)
   --loss NAME        max-membrane (default), integral-ce, count-ce, rate-ce, mse-count,
                      mse-spikerate, mse-membrane (snn_losses::ClassificationLoss, peer defaults)
-  --data PATH        digits.csv.gz (default: the shipped file)
-  --out DIR          checkpoints, logs, config, report.json and model (default artifacts/digits)
+  --data PATH        digits.csv.gz (default: the shipped file); for shd/ssc the training .h5
+                     file, for nmnist the training folder (e.g. Train/)
+  --test-data PATH   shd/ssc/nmnist: the test file or folder (default: hold out 20 % of --data)
+  --out DIR          checkpoints, logs, config, report.json and model (default artifacts/<dataset>)
   --resume WHAT      latest (newest complete checkpoint in --out, or fresh if none), an epoch
                      number, or none (default: a fresh run)
   -h, --help         this text";
+
+/// The `--dataset` names.
+const DATASETS: [&str; 5] = ["digits", "randman", "shd", "ssc", "nmnist"];
 
 struct Args {
     backend: String,
     dataset: String,
     model_given: bool,
+    data_given: bool,
+    time_steps_given: bool,
+    test_data: Option<std::path::PathBuf>,
     resume: Resume,
     data: std::path::PathBuf,
     out: std::path::PathBuf,
@@ -61,12 +76,16 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, TrainEr
         backend: "ndarray".into(),
         dataset: "digits".into(),
         model_given: false,
+        data_given: false,
+        time_steps_given: false,
+        test_data: None,
         resume: Resume::Fresh,
         data: DigitsDataset::shipped_path(),
         out: "artifacts/digits".into(),
         config: TrainConfig::digits(),
     };
     let bad = |field: &'static str, message: String| TrainError::Setting { field, message };
+    let mut out_given = false;
     while let Some(flag) = args.next() {
         if flag == "-h" || flag == "--help" {
             return Ok(None);
@@ -92,17 +111,23 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, TrainEr
             }
             "--data" => {
                 parsed.data = value.clone().into();
+                parsed.data_given = true;
+                c
+            }
+            "--test-data" => {
+                parsed.test_data = Some(value.clone().into());
                 c
             }
             "--out" => {
                 parsed.out = value.clone().into();
+                out_given = true;
                 c
             }
             "--dataset" => {
-                if value != "digits" && value != "randman" {
+                if !DATASETS.contains(&value.as_str()) {
                     return Err(bad(
                         "dataset",
-                        format!("unknown dataset `{value}` (digits, randman)"),
+                        format!("unknown dataset `{value}` ({})", DATASETS.join(", ")),
                     ));
                 }
                 parsed.dataset = value.clone();
@@ -128,7 +153,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, TrainEr
                 let model = c.model.clone().with_hidden(count("hidden")?);
                 TrainConfig { model, ..c }
             }
-            "--time-steps" => c.with_time_steps(count("time_steps")?),
+            "--time-steps" => {
+                parsed.time_steps_given = true;
+                c.with_time_steps(count("time_steps")?)
+            }
             "--batch-size" => c.with_batch_size(count("batch_size")?),
             "--lr" => c.with_learning_rate(number("learning_rate")?),
             "--seed" => c.with_seed(count("seed")? as u64),
@@ -143,6 +171,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, TrainEr
                 ));
             }
         };
+    }
+    if !out_given {
+        parsed.out = std::path::Path::new("artifacts").join(&parsed.dataset);
     }
     Ok(Some(parsed))
 }
@@ -190,6 +221,50 @@ fn loss_by_name(name: &str) -> Result<ClassificationLoss, TrainError> {
     })
 }
 
+/// An event dataset read from `--data` (and `--test-data`), with its binning defaults.
+struct EventData {
+    train: EventDataset,
+    test: Option<EventDataset>,
+    units: usize,
+    classes: usize,
+    /// The binning window, in the files' time unit (s for SHD/SSC, µs for N-MNIST).
+    max_time: f64,
+    /// Time bins when `--time-steps` is not given.
+    default_steps: usize,
+}
+
+impl EventData {
+    fn load(args: &Args) -> Result<Self, TrainError> {
+        if !args.data_given {
+            return Err(TrainError::Setting {
+                field: "data",
+                message: format!("--dataset {} needs --data (the training file or folder)", args.dataset),
+            });
+        }
+        let (units, classes, max_time, default_steps) = match args.dataset.as_str() {
+            "shd" => (shd::SHD_UNITS, shd::SHD_CLASSES, 1.4, 100),
+            "ssc" => (shd::SHD_UNITS, shd::SSC_CLASSES, 1.4, 100),
+            _ => (nmnist::NMNIST_UNITS, nmnist::NMNIST_CLASSES, 300_000.0, 30),
+        };
+        let read = |path: &std::path::Path| -> Result<EventDataset, TrainError> {
+            let samples = if args.dataset == "nmnist" {
+                read_nmnist_folder(path)?
+            } else {
+                read_shd(path, classes)?
+            };
+            EventDataset::new(samples, units, classes)
+        };
+        Ok(Self {
+            train: read(&args.data)?,
+            test: args.test_data.as_deref().map(read).transpose()?,
+            units,
+            classes,
+            max_time,
+            default_steps,
+        })
+    }
+}
+
 /// A failure and the exit code it gets: where in the run it happened decides the code.
 struct Failure(TrainError, u8);
 
@@ -204,43 +279,93 @@ fn run() -> Result<(), Failure> {
         return Ok(());
     };
     let device = device_by_name(&args.backend).map_err(setting)?;
-    let trained = if args.dataset == "randman" {
-        let randman = RandmanConfig::new().with_seed(args.config.seed);
-        let mut model = SnnClassifierConfig {
-            inputs: randman.nb_units,
-            classes: randman.nb_classes,
-            ..args.config.model.clone()
-        };
-        if !args.model_given {
-            // the paper's hidden neuron; single input spikes must be able to drive it
-            model = model.with_lif(
+    let devices = std::slice::from_ref(&device);
+    // the paper's hidden neuron (Zenke & Vogels) for the spike-timing datasets: single input
+    // spikes must be able to drive it
+    let event_model = |model: SnnClassifierConfig| {
+        if args.model_given {
+            model
+        } else {
+            model.with_lif(
                 LifConfig::new(1)
                     .with_tau_mem_ms(20.0)
                     .with_tau_syn_ms(Some(10.0))
                     .with_discretization(Discretization::ExactDecay),
-            );
+            )
         }
-        let config = TrainConfig {
-            model,
-            ..args.config.clone()
-        };
-        println!(
-            "training on {} (randman, {} epochs, {} hidden LIF neurons)",
-            args.backend, config.epochs, config.model.hidden
-        );
-        let devices = std::slice::from_ref(&device);
-        train_randman(&config, &randman, devices, &args.out, args.resume)
-    } else {
-        let data = DigitsDataset::load(&args.data).map_err(|e| Failure(e, 3))?;
-        println!(
-            "training on {} ({} images, {} epochs, {} hidden LIF neurons, {} steps per image)",
-            args.backend,
-            data.items().len(),
-            args.config.epochs,
-            args.config.model.hidden,
-            args.config.time_steps
-        );
-        train_from(&args.config, &data, &device, &args.out, args.resume)
+    };
+    let trained = match args.dataset.as_str() {
+        "randman" => {
+            let randman = RandmanConfig::new().with_seed(args.config.seed);
+            let model = event_model(SnnClassifierConfig {
+                inputs: randman.nb_units,
+                classes: randman.nb_classes,
+                ..args.config.model.clone()
+            });
+            let config = TrainConfig {
+                model,
+                ..args.config.clone()
+            };
+            println!(
+                "training on {} (randman, {} epochs, {} hidden LIF neurons)",
+                args.backend, config.epochs, config.model.hidden
+            );
+            train_randman(&config, &randman, devices, &args.out, args.resume)
+        }
+        "shd" | "ssc" | "nmnist" => {
+            let events = EventData::load(&args).map_err(|e| match e {
+                TrainError::Setting { .. } => Failure(e, 2),
+                _ => Failure(e, 3),
+            })?;
+            let time_steps = if args.time_steps_given {
+                args.config.time_steps
+            } else {
+                events.default_steps
+            };
+            let model = event_model(SnnClassifierConfig {
+                inputs: events.units,
+                classes: events.classes,
+                ..args.config.model.clone()
+            });
+            let config = TrainConfig {
+                model,
+                ..args.config.clone().with_time_steps(time_steps)
+            };
+            let bins = BinConfig::count(time_steps, events.units)
+                .with_max_time(events.max_time)
+                .with_binary(true);
+            println!(
+                "training on {} ({}, {} training samples, {} epochs, {} hidden LIF neurons, {} \
+                 time bins)",
+                args.backend,
+                args.dataset,
+                events.train.samples().len(),
+                config.epochs,
+                config.model.hidden,
+                time_steps
+            );
+            train_events(
+                &config,
+                events.train,
+                events.test,
+                bins,
+                devices,
+                &args.out,
+                args.resume,
+            )
+        }
+        _ => {
+            let data = DigitsDataset::load(&args.data).map_err(|e| Failure(e, 3))?;
+            println!(
+                "training on {} ({} images, {} epochs, {} hidden LIF neurons, {} steps per image)",
+                args.backend,
+                data.items().len(),
+                args.config.epochs,
+                args.config.model.hidden,
+                args.config.time_steps
+            );
+            train_from(&args.config, &data, &device, &args.out, args.resume)
+        }
     };
     let report = trained.map_err(|e| {
         let code = match e {

@@ -14,7 +14,10 @@ use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
 
 use crate::checkpoint;
-use crate::data::{DigitBatcher, DigitsDataset, Encoding, RandmanConfig, SpikeBatch, digits};
+use crate::data::{
+    BinConfig, DigitBatcher, DigitsDataset, Encoding, EventBatcher, EventDataset, RandmanConfig,
+    SpikeBatch, digits,
+};
 use crate::error::TrainError;
 use crate::loader::EpochLoader;
 use crate::metric::FiringRateMetric;
@@ -209,6 +212,46 @@ pub fn train_randman(
         dir.into(),
         resume,
     )
+}
+
+/// Trains on binned event data: SHD or SSC files ([`crate::data::read_shd`]), N-MNIST folders
+/// ([`crate::data::read_nmnist_folder`]) or samples of your own. `bins` turns each sample into
+/// `[time_bins, units]` (the model needs `bins.units` inputs; the datasets were validated against
+/// `config.model.classes` classes when built). Without a `test` set, `config.test_fraction` of
+/// `train` is held out after a shuffle seeded by `config.seed`. Otherwise as
+/// [`train_data_parallel`].
+pub fn train_events(
+    config: &TrainConfig,
+    train: EventDataset,
+    test: Option<EventDataset>,
+    bins: BinConfig,
+    devices: &[Device],
+    dir: impl Into<PathBuf>,
+    resume: Resume,
+) -> crate::Result<TrainReport> {
+    config.validate()?;
+    config.check_model("the event data", bins.units, config.model.classes)?;
+    let batcher = EventBatcher::new(bins)?;
+    let mut samples = train.into_samples();
+    let test = match test {
+        Some(test) => test.into_samples(),
+        None => {
+            snn_core::encode::SpikeRng::new(config.seed).shuffle(&mut samples);
+            let n_test = ((samples.len() as f64) * config.test_fraction).round() as usize;
+            samples.split_off(samples.len() - n_test.min(samples.len()))
+        }
+    };
+    if samples.is_empty() || test.is_empty() {
+        return Err(TrainError::Setting {
+            field: "data",
+            message: format!(
+                "training needs samples in both splits, got {} for training and {} for testing",
+                samples.len(),
+                test.len()
+            ),
+        });
+    }
+    fit(config, (samples, test), batcher, devices, dir.into(), resume)
 }
 
 /// The training run shared by every dataset: `(train, test)` items batched by `batcher`.
