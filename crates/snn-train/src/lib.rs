@@ -27,6 +27,8 @@ pub mod error;
 pub mod loader;
 pub mod metric;
 pub mod model;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod renderer;
 pub mod report;
 pub mod train;
