@@ -159,3 +159,40 @@ fn bad_extension_path_and_data_are_typed_errors() {
     assert!(matches!(err, PlotError::Data { what: "size", .. }), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The guide's pages are doctested (`src/guide_doctests.rs` includes each page named in
+/// `docs/src/SUMMARY.md`), every code block is tagged (a bare fence would be compiled as Rust by
+/// rustdoc but shown untyped by mdBook), and every figure a page shows exists.
+#[test]
+fn every_guide_page_is_doctested() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let summary = std::fs::read_to_string(root.join("docs/src/SUMMARY.md")).unwrap();
+    let included = std::fs::read_to_string(root.join("src/guide_doctests.rs")).unwrap();
+    let pages: Vec<&str> = summary
+        .split("](")
+        .skip(1)
+        .map(|s| s.split(')').next().unwrap())
+        .collect();
+    assert!(pages.len() > 20, "{pages:?}");
+    for page in pages {
+        let include = format!("include_str!(\"../docs/src/{page}\")");
+        assert!(included.contains(&include), "{page} is not doctested in src/guide_doctests.rs");
+        let text = std::fs::read_to_string(root.join("docs/src").join(page)).unwrap();
+        let mut open = false;
+        for line in text.lines().filter(|l| l.trim_start().starts_with("```")) {
+            if !open {
+                let tag = line.trim_start().trim_start_matches('`');
+                assert!(!tag.is_empty(), "{page}: a code block without a language tag");
+            }
+            open = !open;
+        }
+        assert!(!open, "{page}: an unclosed code block");
+        for image in text.split("](").skip(1).filter_map(|s| s.split(')').next()) {
+            if image.ends_with(".png") || image.ends_with(".svg") {
+                let dir = root.join("docs/src").join(page);
+                let file = dir.parent().unwrap().join(image);
+                assert!(file.exists(), "{page} shows {image}, which does not exist");
+            }
+        }
+    }
+}
