@@ -92,9 +92,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for ext in ["png", "svg"] {
         use burn_snn::train::plot::{PlotOptions, trace_grid};
         let figure = path.with_extension(ext);
-        let options = PlotOptions::new("Izhikevich presets: membrane potential under the standard input")
-            .with_size(1600, 1500)
-            .with_y_label("v (mV)");
+        let options =
+            PlotOptions::new("Izhikevich presets: membrane potential under the standard input")
+                .with_size(1600, 1500)
+                .with_y_label("v (mV)");
         trace_grid(&figure, &panels, 4, &options)?;
         println!("wrote {}", figure.display());
     }

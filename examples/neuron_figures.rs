@@ -51,28 +51,49 @@ fn main() -> Res<()> {
     let constant = |value: f32| Tensor::<3>::ones([1, steps, 1], &device) * value;
 
     // LIF, LI and IAF: the membrane under a constant input
-    let norse = LifConfig::new(1).init(&device)?.forward_with(constant(0.15), None, true)?;
-    let snntorch = LifConfig::from_beta(1, 0.9)?
+    let norse = LifConfig::new(1)
         .init(&device)?
         .forward_with(constant(0.15), None, true)?;
-    let iaf = IafConfig::new(1).init(&device)?.forward_with(constant(0.15), None, true)?;
+    let snntorch =
+        LifConfig::from_beta(1, 0.9)?
+            .init(&device)?
+            .forward_with(constant(0.15), None, true)?;
+    let iaf = IafConfig::new(1)
+        .init(&device)?
+        .forward_with(constant(0.15), None, true)?;
     let lif_traces = vec![
-        Trace::new("LifConfig::new (Norse: τ_mem 10 ms, τ_syn 5 ms)", 1.0, first(norse.v.ok_or("v")?)?),
-        Trace::new("LifConfig::from_beta(0.9) (snnTorch Leaky)", 1.0, first(snntorch.v.ok_or("v")?)?),
+        Trace::new(
+            "LifConfig::new (Norse: τ_mem 10 ms, τ_syn 5 ms)",
+            1.0,
+            first(norse.v.ok_or("v")?)?,
+        ),
+        Trace::new(
+            "LifConfig::from_beta(0.9) (snnTorch Leaky)",
+            1.0,
+            first(snntorch.v.ok_or("v")?)?,
+        ),
         Trace::new("IafConfig::new", 1.0, first(iaf.v.ok_or("v")?)?),
     ];
-    let options = PlotOptions::new("LIF and IAF membrane potential, constant input 0.15")
-        .with_y_label("v");
-    both(&dir, "lif", |p| Ok(traces(p, &lif_traces, Some(1.0), &options)?))?;
+    let options =
+        PlotOptions::new("LIF and IAF membrane potential, constant input 0.15").with_y_label("v");
+    both(&dir, "lif", |p| {
+        Ok(traces(p, &lif_traces, Some(1.0), &options)?)
+    })?;
 
     // AdEx: spike-frequency adaptation under a step of current
     let adex = LifAdExConfig::new(1).init(&device)?;
     let out = adex.forward_with(constant(0.4), None, true)?;
     let v = first(out.traced(|s| s.v.clone()).ok_or("v")?)?;
     let a = first(out.traced(|s| s.a.clone()).ok_or("a")?)?;
-    let adex_traces = vec![Trace::new("v", 1.0, v), Trace::new("a (adaptation current)", 1.0, a)];
-    let options = PlotOptions::new("LifAdEx (Norse defaults), constant input 0.4").with_y_label("value");
-    both(&dir, "adex", |p| Ok(traces(p, &adex_traces, Some(1.0), &options)?))?;
+    let adex_traces = vec![
+        Trace::new("v", 1.0, v),
+        Trace::new("a (adaptation current)", 1.0, a),
+    ];
+    let options =
+        PlotOptions::new("LifAdEx (Norse defaults), constant input 0.4").with_y_label("value");
+    both(&dir, "adex", |p| {
+        Ok(traces(p, &adex_traces, Some(1.0), &options)?)
+    })?;
 
     // LSNN: the threshold rises with every spike (a short adaptation time constant to show it)
     let lsnn = LsnnConfig::new(1).with_tau_adapt_ms(50.0).init(&device)?;
@@ -82,7 +103,9 @@ fn main() -> Res<()> {
     let lsnn_traces = vec![Trace::new("v", 1.0, v), Trace::new("b (threshold)", 1.0, b)];
     let options =
         PlotOptions::new("Lsnn (τ_adapt 50 ms, β 1.8), constant input 0.6").with_y_label("value");
-    both(&dir, "lsnn", |p| Ok(traces(p, &lsnn_traces, None, &options)?))?;
+    both(&dir, "lsnn", |p| {
+        Ok(traces(p, &lsnn_traces, None, &options)?)
+    })?;
 
     // Conductance-based LIF: excitatory Poisson input, 0.1 ms steps
     let coba_config = CobaLifConfig::new(1);
@@ -92,20 +115,31 @@ fn main() -> Res<()> {
     let drive: Tensor<3> = poisson_encode(
         Tensor::<2>::ones([1, 1], &device),
         coba_steps,
-        300.0,
+        400.0,
         coba_config.dt_ms,
         &mut rng,
     )?;
-    let out = coba.forward_with(drive * 0.4, None, true)?;
+    let out = coba.forward_with(drive * 0.012, None, true)?;
     let v = first(out.traced(|s| s.v.clone()).ok_or("v")?)?;
     let g = first(out.traced(|s| s.g_e.clone()).ok_or("g_e")?)?;
     let coba_traces = vec![
         Trace::new("v (mV)", coba_config.dt_ms, v),
-        Trace::new("g_e (µS) × 100", coba_config.dt_ms, g.iter().map(|x| x * 100.0).collect()),
+        Trace::new(
+            "g_e (µS) × 1000",
+            coba_config.dt_ms,
+            g.iter().map(|x| x * 1000.0).collect(),
+        ),
     ];
-    let options = PlotOptions::new("CobaLif (Norse parameters), Poisson input at 300 Hz")
+    let options = PlotOptions::new("CobaLif (Norse defaults), Poisson input 400 Hz × 0.012 µS")
         .with_y_label("value");
-    both(&dir, "coba", |p| Ok(traces(p, &coba_traces, Some(coba_config.v_thresh), &options)?))?;
+    both(&dir, "coba", |p| {
+        Ok(traces(
+            p,
+            &coba_traces,
+            Some(coba_config.v_thresh),
+            &options,
+        )?)
+    })?;
 
     // Spyx's models under one input
     let mut spyx_traces = Vec::new();
@@ -117,11 +151,17 @@ fn main() -> Res<()> {
     ] {
         let layer = config.init(&device)?;
         let out = layer.forward_with(constant(0.3), None, true)?;
-        spyx_traces.push(Trace::new(name, 1.0, first(out.traced(|s| s.v.clone()).ok_or("v")?)?));
+        spyx_traces.push(Trace::new(
+            name,
+            1.0,
+            first(out.traced(|s| s.v.clone()).ok_or("v")?)?,
+        ));
     }
     let _ = SpyxModel::Lif;
     let options = PlotOptions::new("Spyx layers, constant input 0.3").with_y_label("V");
-    both(&dir, "spyx", |p| Ok(traces(p, &spyx_traces, Some(1.0), &options)?))?;
+    both(&dir, "spyx", |p| {
+        Ok(traces(p, &spyx_traces, Some(1.0), &options)?)
+    })?;
 
     // A raster and the firing rates of 50 LIF neurons under Poisson input of rising rates
     let neurons = 50;
@@ -130,10 +170,16 @@ fn main() -> Res<()> {
     let input: Tensor<3> = poisson_encode(x, 200, 400.0, 1.0, &mut rng)?;
     let lif = LifConfig::new(neurons).init(&device)?;
     let spikes = lif.forward(input * 0.6)?.spikes;
-    let sample: Tensor<2> = spikes.clone().slice([0..1, 0..200, 0..neurons]).reshape([200, neurons]);
+    let sample: Tensor<2> = spikes
+        .clone()
+        .slice([0..1, 0..200, 0..neurons])
+        .reshape([200, neurons]);
     let events = spike_events(sample, 1.0)?;
-    let options = PlotOptions::new("LIF layer under Poisson input (rate rising with the neuron index)");
-    both(&dir, "raster", |p| Ok(spike_raster(p, &events, neurons, &options)?))?;
+    let options =
+        PlotOptions::new("LIF layer under Poisson input (rate rising with the neuron index)");
+    both(&dir, "raster", |p| {
+        Ok(spike_raster(p, &events, neurons, &options)?)
+    })?;
     let rates: Vec<f64> = spikes
         .sum_dim(1)
         .into_data()
@@ -143,6 +189,8 @@ fn main() -> Res<()> {
         .map(|count| f64::from(count) / 0.2) // 200 steps of 1 ms: spikes per second
         .collect();
     let options = PlotOptions::new("Firing rates of the 50 neurons").with_x_label("rate (Hz)");
-    both(&dir, "rates", |p| Ok(rate_histogram(p, &rates, 12, &options)?))?;
+    both(&dir, "rates", |p| {
+        Ok(rate_histogram(p, &rates, 12, &options)?)
+    })?;
     Ok(())
 }

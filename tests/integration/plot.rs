@@ -8,7 +8,7 @@ use burn::prelude::*;
 use burn_snn::train::EpochMetrics;
 use burn_snn::train::plot::{
     Panel, PlotError, PlotOptions, Trace, histogram, rate_histogram, spike_events, spike_raster,
-    trace_grid, training_curves, traces,
+    trace_grid, traces, training_curves,
 };
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -21,12 +21,25 @@ fn temp_dir(name: &str) -> PathBuf {
 /// type `IHDR`, width and height as big-endian u32).
 fn png_size(path: &Path) -> (u32, u32) {
     let bytes = std::fs::read(path).unwrap();
-    assert!(bytes.len() > 33, "{} is too short for a PNG", path.display());
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}: PNG signature", path.display());
+    assert!(
+        bytes.len() > 33,
+        "{} is too short for a PNG",
+        path.display()
+    );
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{}: PNG signature",
+        path.display()
+    );
     assert_eq!(&bytes[8..12], &13u32.to_be_bytes(), "IHDR length");
     assert_eq!(&bytes[12..16], b"IHDR", "first chunk is IHDR");
     let be = |k: usize| u32::from_be_bytes(bytes[k..k + 4].try_into().unwrap());
-    assert_eq!(&bytes[bytes.len() - 8..bytes.len() - 4], b"IEND", "ends with IEND");
+    assert_eq!(
+        &bytes[bytes.len() - 8..bytes.len() - 4],
+        b"IEND",
+        "ends with IEND"
+    );
     (be(16), be(20))
 }
 
@@ -52,8 +65,13 @@ fn svg_size(path: &Path) -> (u32, u32) {
     let root = &text[start..start + text[start..].find('>').unwrap()];
     let attr = |name: &str| -> u32 {
         let key = format!(" {name}=\"");
-        let at = root.find(&key).unwrap_or_else(|| panic!("no {name} in {root}")) + key.len();
-        root[at..at + root[at..].find('"').unwrap()].parse().unwrap()
+        let at = root
+            .find(&key)
+            .unwrap_or_else(|| panic!("no {name} in {root}"))
+            + key.len();
+        root[at..at + root[at..].find('"').unwrap()]
+            .parse()
+            .unwrap()
     };
     (attr("width"), attr("height"))
 }
@@ -75,13 +93,20 @@ fn spike_raster_from_a_tensor() {
     let device = Device::ndarray();
     // [time 4, neurons 3]
     let spikes = Tensor::<2>::from_floats(
-        [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0], [1.0, 1.0, 0.0]],
+        [
+            [1.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0],
+            [0.0, 0.0, 0.0],
+            [1.0, 1.0, 0.0],
+        ],
         &device,
     );
     let events = spike_events(spikes, 0.5).unwrap();
     assert_eq!(events, vec![(0.0, 0), (0.5, 2), (1.5, 0), (1.5, 1)]);
     let options = PlotOptions::new("Raster").with_size(320, 240);
-    check_both("raster", (320, 240), |p| spike_raster(p, &events, 3, &options));
+    check_both("raster", (320, 240), |p| {
+        spike_raster(p, &events, 3, &options)
+    });
 }
 
 #[test]
@@ -95,15 +120,23 @@ fn traces_with_a_threshold_and_a_grid() {
     let panels: Vec<Panel> = (0..5)
         .map(|k| Panel {
             title: format!("panel {k}"),
-            traces: vec![Trace::new("", 0.25, (0..20).map(|t| (t * k) as f64).collect())],
+            traces: vec![Trace::new(
+                "",
+                0.25,
+                (0..20).map(|t| (t * k) as f64).collect(),
+            )],
             threshold: (k % 2 == 0).then_some(10.0),
         })
         .collect();
     let options = PlotOptions::new("Grid").with_size(600, 420);
     check_both("grid", (600, 420), |p| trace_grid(p, &panels, 3, &options));
     // from a tensor
-    let t = Trace::from_tensor("v", 1.0, Tensor::<1>::from_floats([0.0, 1.0, 2.0], &Device::ndarray()))
-        .unwrap();
+    let t = Trace::from_tensor(
+        "v",
+        1.0,
+        Tensor::<1>::from_floats([0.0, 1.0, 2.0], &Device::ndarray()),
+    )
+    .unwrap();
     assert_eq!(t.values, vec![0.0, 1.0, 2.0]);
 }
 
@@ -111,12 +144,19 @@ fn traces_with_a_threshold_and_a_grid() {
 fn histograms_of_rates_and_of_two_sets() {
     let rates: Vec<f64> = (0..50).map(|k| (k % 7) as f64 * 3.0).collect();
     let options = PlotOptions::new("Firing rates").with_size(300, 200);
-    check_both("rates", (300, 200), |p| rate_histogram(p, &rates, 10, &options));
+    check_both("rates", (300, 200), |p| {
+        rate_histogram(p, &rates, 10, &options)
+    });
     let before = vec![0.5; 20];
     let after: Vec<f64> = (0..20).map(|k| if k < 10 { 1.0 } else { 0.0 }).collect();
     let options = PlotOptions::new("Weights").with_size(500, 350);
     check_both("weights", (500, 350), |p| {
-        histogram(p, &[("before", &before[..]), ("after", &after[..])], 20, &options)
+        histogram(
+            p,
+            &[("before", &before[..]), ("after", &after[..])],
+            20,
+            &options,
+        )
     });
 }
 
@@ -125,14 +165,22 @@ fn training_curves_from_epoch_metrics() {
     let epochs: Vec<EpochMetrics> = (1..=4)
         .map(|epoch| EpochMetrics {
             epoch,
-            train: [("Loss".into(), 2.0 / epoch as f64), ("Accuracy".into(), 20.0 * epoch as f64)]
-                .into(),
-            valid: [("Loss".into(), 2.2 / epoch as f64), ("Accuracy".into(), 18.0 * epoch as f64)]
-                .into(),
+            train: [
+                ("Loss".into(), 2.0 / epoch as f64),
+                ("Accuracy".into(), 20.0 * epoch as f64),
+            ]
+            .into(),
+            valid: [
+                ("Loss".into(), 2.2 / epoch as f64),
+                ("Accuracy".into(), 18.0 * epoch as f64),
+            ]
+            .into(),
         })
         .collect();
     let options = PlotOptions::new("Training").with_size(700, 300);
-    check_both("curves", (700, 300), |p| training_curves(p, &epochs, &options));
+    check_both("curves", (700, 300), |p| {
+        training_curves(p, &epochs, &options)
+    });
 }
 
 #[test]
@@ -142,20 +190,34 @@ fn bad_extension_path_and_data_are_typed_errors() {
     let options = PlotOptions::new("x").with_size(100, 100);
     for name in ["figure.jpg", "figure", "figure.png.txt"] {
         let err = spike_raster(dir.join(name), &events, 1, &options).unwrap_err();
-        assert!(matches!(err, PlotError::UnknownFormat { .. }), "{name}: {err}");
+        assert!(
+            matches!(err, PlotError::UnknownFormat { .. }),
+            "{name}: {err}"
+        );
         assert!(!dir.join(name).exists(), "{name} must not be created");
     }
     let missing = dir.join("no-such-folder").join("figure.png");
     let err = spike_raster(&missing, &events, 1, &options).unwrap_err();
     assert!(matches!(err, PlotError::Io { .. }), "{err}");
     let err = spike_raster(dir.join("a.png"), &[(0.0, 3)], 2, &options).unwrap_err();
-    assert!(matches!(err, PlotError::Data { what: "events", .. }), "{err}");
+    assert!(
+        matches!(err, PlotError::Data { what: "events", .. }),
+        "{err}"
+    );
     let err = rate_histogram(dir.join("a.svg"), &[], 10, &options).unwrap_err();
     assert!(matches!(err, PlotError::Data { .. }), "{err}");
     let err = training_curves(dir.join("a.svg"), &[], &options).unwrap_err();
-    assert!(matches!(err, PlotError::Data { what: "epochs", .. }), "{err}");
-    let err = spike_raster(dir.join("a.png"), &events, 1, &PlotOptions::default().with_size(0, 10))
-        .unwrap_err();
+    assert!(
+        matches!(err, PlotError::Data { what: "epochs", .. }),
+        "{err}"
+    );
+    let err = spike_raster(
+        dir.join("a.png"),
+        &events,
+        1,
+        &PlotOptions::default().with_size(0, 10),
+    )
+    .unwrap_err();
     assert!(matches!(err, PlotError::Data { what: "size", .. }), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -176,13 +238,19 @@ fn every_guide_page_is_doctested() {
     assert!(pages.len() > 20, "{pages:?}");
     for page in pages {
         let include = format!("include_str!(\"../docs/src/{page}\")");
-        assert!(included.contains(&include), "{page} is not doctested in src/guide_doctests.rs");
+        assert!(
+            included.contains(&include),
+            "{page} is not doctested in src/guide_doctests.rs"
+        );
         let text = std::fs::read_to_string(root.join("docs/src").join(page)).unwrap();
         let mut open = false;
         for line in text.lines().filter(|l| l.trim_start().starts_with("```")) {
             if !open {
                 let tag = line.trim_start().trim_start_matches('`');
-                assert!(!tag.is_empty(), "{page}: a code block without a language tag");
+                assert!(
+                    !tag.is_empty(),
+                    "{page}: a code block without a language tag"
+                );
             }
             open = !open;
         }

@@ -194,7 +194,11 @@ impl Trace {
                 what: "values",
                 reason: format!("{e:?}"),
             })?;
-        Ok(Self::new(label, dx, values.into_iter().map(f64::from).collect()))
+        Ok(Self::new(
+            label,
+            dx,
+            values.into_iter().map(f64::from).collect(),
+        ))
     }
 
     fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
@@ -306,10 +310,7 @@ pub fn spike_raster(
         return Err(data("neurons", "zero neurons"));
     }
     if let Some(&(_, i)) = events.iter().find(|&&(_, i)| i >= neurons) {
-        return Err(data(
-            "events",
-            format!("neuron {i} is not below {neurons}"),
-        ));
+        return Err(data("events", format!("neuron {i} is not below {neurons}")));
     }
     let t_max = events.iter().map(|e| e.0).fold(1.0, f64::max) * 1.02;
     let x_label = options.x_or("time (ms)");
@@ -377,7 +378,8 @@ pub fn trace_grid(
         let area = if options.title.is_empty() {
             root.clone()
         } else {
-            root.titled(&options.title, ("sans-serif", 26)).map_err(msg)?
+            root.titled(&options.title, ("sans-serif", 26))
+                .map_err(msg)?
         };
         for (panel, cell) in panels.iter().zip(area.split_evenly((rows, columns))) {
             let (x_min, x_max, y_min, y_max) = bounds(panel);
@@ -405,13 +407,16 @@ pub fn trace_grid(
             let mut legend = false;
             for (k, trace) in panel.traces.iter().enumerate() {
                 let color = Palette99::pick(k).to_rgba();
+                // plotters draws thick lines with mitred joins, which shoot far out of the
+                // panel at the sharp turns of dense traces (spikes): thin lines there
+                let width = if trace.values.len() > 300 { 1 } else { 2 };
                 let series = chart
-                    .draw_series(LineSeries::new(trace.points(), color.stroke_width(2)))
+                    .draw_series(LineSeries::new(trace.points(), color.stroke_width(width)))
                     .map_err(msg)?;
                 if !trace.label.is_empty() {
                     legend = true;
                     series.label(trace.label.as_str()).legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
+                        PathElement::new([(x, y), (x + 18, y)], color.stroke_width(width))
                     });
                 }
             }
@@ -552,16 +557,23 @@ pub fn training_curves(
             .filter(|(_, p)| !p.is_empty())
             .collect()
     };
-    let panels = [("loss", series("Loss")), ("accuracy (%)", series("Accuracy"))];
+    let panels = [
+        ("loss", series("Loss")),
+        ("accuracy (%)", series("Accuracy")),
+    ];
     if panels.iter().all(|p| p.1.is_empty()) {
-        return Err(data("epochs", "no `Loss` or `Accuracy` metric in any epoch"));
+        return Err(data(
+            "epochs",
+            "no `Loss` or `Accuracy` metric in any epoch",
+        ));
     }
     let e_max = epochs.iter().map(|e| e.epoch).max().unwrap_or(1).max(2) as f64;
     render!(path.as_ref(), options, |root| {
         let area = if options.title.is_empty() {
             root.clone()
         } else {
-            root.titled(&options.title, ("sans-serif", 24)).map_err(msg)?
+            root.titled(&options.title, ("sans-serif", 24))
+                .map_err(msg)?
         };
         for ((name, lines), cell) in panels.iter().zip(area.split_evenly((1, 2))) {
             let all = lines.iter().flat_map(|l| l.1.iter().map(|p| p.1));
@@ -599,11 +611,7 @@ pub fn training_curves(
                         PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
                     });
                 chart
-                    .draw_series(
-                        points
-                            .iter()
-                            .map(|&p| Circle::new(p, 3, color.filled())),
-                    )
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
                     .map_err(msg)?;
             }
             if !lines.is_empty() {
@@ -647,7 +655,10 @@ fn chart<'a, 'b, DB: DrawingBackend>(
     title: &str,
 ) -> ChartBuilder<'a, 'b, DB> {
     let mut builder = ChartBuilder::on(root);
-    builder.margin(15).x_label_area_size(45).y_label_area_size(60);
+    builder
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(60);
     if !title.is_empty() {
         builder.caption(title, ("sans-serif", 24));
     }
@@ -680,4 +691,3 @@ fn bounds(panel: &Panel) -> (f64, f64, f64, f64) {
     let pad = 0.05 * (y1 - y0);
     (x0, x1, y0 - pad, y1 + pad)
 }
-
