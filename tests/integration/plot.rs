@@ -147,7 +147,7 @@ fn histograms_of_rates_and_of_two_sets() {
     check_both("rates", (300, 200), |p| {
         rate_histogram(p, &rates, 10, &options)
     });
-    let before = vec![0.5; 20];
+    let before = [0.5; 20];
     let after: Vec<f64> = (0..20).map(|k| if k < 10 { 1.0 } else { 0.0 }).collect();
     let options = PlotOptions::new("Weights").with_size(500, 350);
     check_both("weights", (500, 350), |p| {
