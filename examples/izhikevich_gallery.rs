@@ -16,7 +16,8 @@
 //!
 //! `cargo run --release --example izhikevich_gallery [out.csv] [ndarray|flex|wgpu]`
 //! (default `docs/src/figures/izhikevich_gallery.csv` on ndarray). Prints one line per preset
-//! with its spike count.
+//! with its spike count. With the `plot` feature (on by default) it also draws the membrane
+//! potential of every preset in one grid, `izhikevich_gallery.png` and `.svg` beside the CSV.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|e| format!("reading a trace: {e:?}"))
     };
 
+    #[cfg(feature = "plot")]
+    let mut panels = Vec::new();
     let mut csv = String::from("preset,step,time_ms,input,v,u,spike\n");
     println!("Izhikevich presets on {backend} (Norse parameters, standard inputs):");
     for preset in IzhikevichPreset::ALL {
@@ -60,6 +63,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 spikes[k]
             )?;
         }
+        #[cfg(feature = "plot")]
+        panels.push(burn_snn::train::plot::Panel {
+            title: preset.name().replace('_', " "),
+            traces: vec![burn_snn::train::plot::Trace {
+                label: "v (mV)".into(),
+                x0: 0.0,
+                dx: input.schedule_step_ms,
+                values: v.iter().map(|&x| f64::from(x)).collect(),
+            }],
+            threshold: None,
+        });
         let count = spikes.iter().filter(|&&z| z > 0.0).count();
         println!(
             "  {:<30} {:>5} steps of {:>4} ms (model step {} ms): {count:>3} spikes",
@@ -74,5 +88,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     std::fs::write(&path, csv)?;
     println!("wrote {}", path.display());
+    #[cfg(feature = "plot")]
+    for ext in ["png", "svg"] {
+        use burn_snn::train::plot::{PlotOptions, trace_grid};
+        let figure = path.with_extension(ext);
+        let options =
+            PlotOptions::new("Izhikevich presets: membrane potential under the standard input")
+                .with_size(1600, 1500)
+                .with_y_label("v (mV)");
+        trace_grid(&figure, &panels, 4, &options)?;
+        println!("wrote {}", figure.display());
+    }
     Ok(())
 }

@@ -16,7 +16,9 @@
 //! coincidences of the background first). The original network is ten times larger.
 //!
 //! `cargo run --release --example stdp_pattern [backend] [train_s] [eta_plus] [ltd_ratio] [gain] [w0] [seed]`
-//! (defaults: flex 60 0.3 1.15 0.6 0.5 7)
+//! (defaults: flex 60 0.3 1.15 0.6 0.5 7). With the `plot` feature (on by default) it draws the
+//! weight of every afferent before and after learning to `docs/src/figures/stdp_weights.png` and
+//! `.svg` (`SNN_FIGURES` names another folder).
 
 use burn::prelude::*;
 use burn_snn::core::encode::SpikeRng;
@@ -232,6 +234,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let w = syn.weight().into_data().try_to_vec::<f32>()?;
     let mean = |ws: &[f32]| ws.iter().sum::<f32>() / ws.len() as f32;
     let strong = |ws: &[f32]| ws.iter().filter(|&&w| w > 0.5).count();
+    #[cfg(feature = "plot")]
+    {
+        use burn_snn::train::plot::{PlotOptions, Trace, traces};
+        let dir = std::env::var("SNN_FIGURES").unwrap_or_else(|_| "docs/src/figures".into());
+        std::fs::create_dir_all(&dir)?;
+        let as_f64 = |ws: &[f32]| ws.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+        let curves = [
+            Trace::new("before learning", 1.0, as_f64(&w_init)),
+            Trace::new("after learning", 1.0, as_f64(&w)),
+        ];
+        let options = PlotOptions::new(format!(
+            "STDP: input weights (afferents 0-{} carry the pattern)",
+            N / 2 - 1
+        ))
+        .with_size(900, 450)
+        .with_x_label("afferent")
+        .with_y_label("weight");
+        for ext in ["png", "svg"] {
+            let path = std::path::Path::new(&dir).join(format!("stdp_weights.{ext}"));
+            traces(&path, &curves, None, &options)?;
+            println!("wrote {}", path.display());
+        }
+    }
     println!(
         "weights after: pattern afferents mean {:.3} ({} above 0.5), others mean {:.3} ({} above 0.5); \
          training took {:.1} s",

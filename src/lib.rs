@@ -27,6 +27,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 pub use snn_core as core;
 pub use snn_losses as losses;
 pub use snn_nir as nir;
@@ -36,3 +38,7 @@ pub use snn_train as train;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The user guide's pages, compiled and run as doctests.
+#[cfg(doctest)]
+pub mod guide_doctests;

@@ -29,6 +29,7 @@
 //! # Ok(())
 //! # }
 //! ```
+#![warn(missing_docs)]
 #![allow(deprecated)] // burn 0.22 deprecates the ndarray backend, which this crate supports.
 
 pub mod encode;

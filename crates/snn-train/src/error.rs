@@ -149,6 +149,10 @@ pub enum TrainError {
         /// Sensor height.
         height: u16,
     },
+    /// A figure could not be drawn or written (feature `plot`).
+    #[cfg(feature = "plot")]
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
 }
 
 /// `Result` with [`TrainError`].

@@ -8,17 +8,28 @@
 //! * [`train()`]: the training run, with checkpoints and metrics, and the held-out accuracy.
 //! * the `snn-train` binary: the command-line entry (`cargo run --release -p snn-train -- --help`).
 //!
-//! ```no_run
+//! * [`plot`] (feature `plot`, on by default): spike rasters, traces, histograms and training
+//!   curves as PNG or SVG; a training run writes `curves.png` and `curves.svg`.
+//!
+//! A short run on 200 of the shipped digits (the full run: `TrainConfig::digits()` on all of
+//! them, 15 epochs):
+//!
+//! ```
 //! use burn::prelude::*;
 //! use snn_train::{DigitsDataset, TrainConfig, train};
 //!
 //! # fn main() -> Result<(), snn_train::TrainError> {
 //! let data = DigitsDataset::load(DigitsDataset::shipped_path())?;
-//! let report = train(&TrainConfig::digits().with_epochs(5), &data, &Device::flex(), "artifacts")?;
+//! let few = DigitsDataset::from_items(data.items()[..200].to_vec());
+//! let out = std::env::temp_dir().join(format!("snn-train-doc-{}", std::process::id()));
+//! let report = train(&TrainConfig::digits().with_epochs(1).with_batch_size(50), &few, &Device::flex(), &out)?;
 //! println!("test accuracy {:.1} %", 100.0 * report.test_accuracy);
+//! assert_eq!(report.summary.epochs.len(), 1);
+//! # std::fs::remove_dir_all(&out).ok();
 //! # Ok(())
 //! # }
 //! ```
+#![warn(missing_docs)]
 #![allow(deprecated)] // burn 0.22 deprecates the ndarray backend, which we support.
 
 pub mod checkpoint;
@@ -27,6 +38,8 @@ pub mod error;
 pub mod loader;
 pub mod metric;
 pub mod model;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod renderer;
 pub mod report;
 pub mod train;

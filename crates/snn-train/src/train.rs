@@ -373,6 +373,12 @@ where
         config: config.clone(),
     };
     report::write_json(&dir.join("report.json"), &summary)?;
+    // the loss and accuracy per epoch as figures beside the report
+    #[cfg(feature = "plot")]
+    for name in ["curves.png", "curves.svg"] {
+        let options = crate::plot::PlotOptions::new("Training curves").with_size(900, 400);
+        crate::plot::training_curves(dir.join(name), &summary.epochs, &options)?;
+    }
     Ok(TrainReport {
         model,
         test_accuracy,

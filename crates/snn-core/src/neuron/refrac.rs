@@ -114,7 +114,7 @@ impl RefractoryNeuron for LifAdEx {
 }
 
 /// The refractory counter reset `ρ_reset` (in steps) of a period of `refractory_ms` at `dt_ms`;
-/// see the [module docs](self) for the rules.
+/// see the module docs of `neuron/refrac.rs` (a private module) for the rules.
 pub fn refractory_steps(refractory_ms: f64, dt_ms: f64) -> crate::Result<f32> {
     if !(refractory_ms.is_finite() && refractory_ms >= 0.0) {
         return Err(SnnError::out_of_range(
@@ -155,7 +155,7 @@ fn norse_rho_reset(rho_reset: f64, dt_ms: f64) -> crate::Result<f64> {
 }
 
 /// A neuron model `M` with an absolute refractory period (Norse's `lif_refrac` and
-/// `lif_adex_refrac`); see the [module docs](self) for the equations. Built from
+/// `lif_adex_refrac`); see the module docs of `neuron/refrac.rs` for the equations. Built from
 /// [`LifRefracConfig`] / [`LifAdExRefracConfig`], or by [`Refractory::new`] around any
 /// [`RefractoryNeuron`].
 #[derive(Module, Debug)]
