@@ -82,6 +82,14 @@ pub struct RandmanConfig {
 }
 
 impl RandmanConfig {
+    /// The task of Zenke & Vogels (2021), section 4.1.1, as Zenke's experiment scripts and
+    /// stork's `make_tempo_randman` build it: 10 classes, 20 units, a one-dimensional manifold
+    /// with smoothness `alpha = 1`, one spike per unit within the first half of 100 steps
+    /// (`step_frac = 0.5`), 1000 samples a class (the paper splits them 800 / 100 / 100).
+    pub fn zenke_vogels_2021() -> Self {
+        Self::new().with_alpha(1.0).with_step_frac(0.5)
+    }
+
     /// Rejects zero sizes, non-finite or non-positive `alpha`, `step_frac` outside `(0, 1]` and
     /// `prec` outside `(0, 1)`.
     pub fn validate(&self) -> crate::Result<()> {
