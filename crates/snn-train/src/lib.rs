@@ -27,6 +27,7 @@ pub mod error;
 pub mod loader;
 pub mod metric;
 pub mod model;
+pub mod nir;
 pub mod renderer;
 pub mod report;
 pub mod train;
