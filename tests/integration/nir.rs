@@ -186,7 +186,10 @@ fn fixtures_read_as_written_by_python_nir() {
 /// The input of a fixture as `[1, T, numel]` and its golden output `[T * numel_out]`.
 fn golden_io(json: &Value) -> (usize, Vec<f32>, Vec<f32>, f64) {
     let t = json["T"].as_u64().unwrap() as usize;
-    let input: Vec<f32> = flat(&json["input"]["data"]).iter().map(|&x| x as f32).collect();
+    let input: Vec<f32> = flat(&json["input"]["data"])
+        .iter()
+        .map(|&x| x as f32)
+        .collect();
     let run = &json["runs"][json["golden_run"].as_str().unwrap()];
     let output: Vec<f32> = flat(&run["output"]).iter().map(|&x| x as f32).collect();
     (t, input, output, run["dt"].as_f64().unwrap())
@@ -196,7 +199,10 @@ fn golden_io(json: &Value) -> (usize, Vec<f32>, Vec<f32>, f64) {
 fn float_output(graph: &NirGraph) -> bool {
     graph.edges.iter().any(|(from, to)| {
         matches!(graph.nodes[to], NirNode::Output { .. })
-            && matches!(graph.nodes[from], NirNode::Li { .. } | NirNode::CubaLi { .. })
+            && matches!(
+                graph.nodes[from],
+                NirNode::Li { .. } | NirNode::CubaLi { .. }
+            )
     })
 }
 
@@ -217,7 +223,7 @@ fn fixtures_simulate_as_the_golden_peer_runs() {
                 // the peers run in f32 (README: within 1e-5 relative)
                 assert_close(&what, &got, &want, 1e-6, 1e-5);
             } else {
-                assert!(want.iter().any(|&z| z == 1.0), "{what}: the golden run spikes");
+                assert!(want.contains(&1.0), "{what}: the golden run spikes");
                 assert_spikes_equal(&what, &got, &want);
             }
         }
@@ -341,8 +347,10 @@ g = nir.read(model)
 print(sorted((k, type(v).__name__, [int(d) for d in np.shape(getattr(v, 'weight', getattr(v, 'v_leak', np.zeros(0))))]) for k, v in g.nodes.items()))
 print(float(g.metadata['dt']))
 "#;
-    let Some(out) = python_nir(script, &paths.iter().map(PathBuf::as_path).collect::<Vec<_>>())
-    else {
+    let Some(out) = python_nir(
+        script,
+        &paths.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+    ) else {
         return;
     };
     let want = "[('fc1', 'Affine', [12, 6]), ('fc2', 'Affine', [3, 12]), ('input', 'Input', [0]), \
@@ -391,7 +399,10 @@ fn trained_classifier() -> snn_train::SnnClassifier {
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(2e-2, model, grads);
     }
-    assert!(losses[4] < losses[0], "training lowers the loss: {losses:?}");
+    assert!(
+        losses[4] < losses[0],
+        "training lowers the loss: {losses:?}"
+    );
     model
 }
 
@@ -408,8 +419,12 @@ fn exported_trained_classifier_imports_to_the_same_outputs() {
         let net = import(&graph, model.lif.config().dt_ms * 1e-3, &device).unwrap();
         let got = net.forward_nodes(x, &["lif", "output"]).unwrap();
         let spikes = values(want.spikes);
-        assert!(spikes.iter().any(|&z| z == 1.0), "the hidden layer spikes");
-        assert_spikes_equal(&format!("{name}: hidden spikes"), &values(got[0].clone()), &spikes);
+        assert!(spikes.contains(&1.0), "the hidden layer spikes");
+        assert_spikes_equal(
+            &format!("{name}: hidden spikes"),
+            &values(got[0].clone()),
+            &spikes,
+        );
         assert_close(
             &format!("{name}: readout"),
             &values(got[1].clone()),
@@ -431,10 +446,15 @@ fn exported_layers_import_to_the_same_outputs() {
     let check = |what: &str, node: NirNode, dt_ms: f64, want: Tensor<3>, spiking: bool| {
         let graph = sequential(vec![n], vec![("layer".into(), node)], dt_ms).unwrap();
         let graph = read_bytes(write_bytes(&graph).unwrap()).unwrap();
-        let got = values(import(&graph, dt_ms * 1e-3, &device).unwrap().forward(x.clone()).unwrap());
+        let got = values(
+            import(&graph, dt_ms * 1e-3, &device)
+                .unwrap()
+                .forward(x.clone())
+                .unwrap(),
+        );
         let want = values(want);
         if spiking {
-            assert!(want.iter().any(|&z| z == 1.0), "{what}: spikes");
+            assert!(want.contains(&1.0), "{what}: spikes");
             assert_spikes_equal(what, &got, &want);
         } else {
             assert_close(what, &got, &want, 1e-5, 1e-4);
@@ -461,7 +481,13 @@ fn exported_layers_import_to_the_same_outputs() {
                 .init(&device)
                 .unwrap();
             let want = lif.forward(x.clone()).unwrap().spikes;
-            check(&format!("LIF {d:?} tau_syn {tau_syn:?}"), lif.to_nir(0.5).unwrap(), 0.5, want, true);
+            check(
+                &format!("LIF {d:?} tau_syn {tau_syn:?}"),
+                lif.to_nir(0.5).unwrap(),
+                0.5,
+                want,
+                true,
+            );
             let li = LiConfig::new(n)
                 .with_dt_ms(0.5)
                 .with_tau_mem_ms(8.0)
@@ -471,10 +497,20 @@ fn exported_layers_import_to_the_same_outputs() {
                 .init(&device)
                 .unwrap();
             let want = li.forward(x.clone()).unwrap().v;
-            check(&format!("LI {d:?} tau_syn {tau_syn:?}"), li.to_nir(0.5).unwrap(), 0.5, want, false);
+            check(
+                &format!("LI {d:?} tau_syn {tau_syn:?}"),
+                li.to_nir(0.5).unwrap(),
+                0.5,
+                want,
+                false,
+            );
         }
     }
-    let iaf = IafConfig::new(n).with_threshold(2.0).with_v_reset(0.25).init(&device).unwrap();
+    let iaf = IafConfig::new(n)
+        .with_threshold(2.0)
+        .with_v_reset(0.25)
+        .init(&device)
+        .unwrap();
     let want = iaf.forward(x.clone()).unwrap().spikes;
     check("IF", iaf.to_nir(1.0).unwrap(), 1.0, want, true);
 
@@ -489,7 +525,7 @@ fn exported_layers_import_to_the_same_outputs() {
     assert_eq!(net.recurrent_edges(), vec![("rec/w_rec", "rec/lif")]);
     let got = values(net.forward(x.clone()).unwrap());
     let want = values(want);
-    assert!(want.iter().any(|&z| z == 1.0));
+    assert!(want.contains(&1.0));
     assert_spikes_equal("recurrent LIF", &got, &want);
 }
 
@@ -507,17 +543,26 @@ fn layers_without_a_nir_equivalent_are_refused() {
     let err = sj.to_nir(1.0).unwrap_err();
     assert!(err.to_string().contains(">="), "{err}");
     let lif = LifConfig::new(3).init(&device).unwrap();
-    assert!(matches!(lif.to_nir(0.0), Err(NirError::BadArgument { what: "dt_ms", .. })));
+    assert!(matches!(
+        lif.to_nir(0.0),
+        Err(NirError::BadArgument { what: "dt_ms", .. })
+    ));
 }
 
 #[test]
 fn broken_fixtures_give_their_typed_errors() {
     let broken = dir().join("broken");
-    let listed: Value =
-        serde_json::from_str(&std::fs::read_to_string(broken.join("expected_errors.json")).unwrap())
-            .unwrap();
+    let listed: Value = serde_json::from_str(
+        &std::fs::read_to_string(broken.join("expected_errors.json")).unwrap(),
+    )
+    .unwrap();
     let mut checked = vec![];
-    for file in listed.as_object().unwrap().keys().filter(|k| !k.starts_with('_')) {
+    for file in listed
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| !k.starts_with('_'))
+    {
         let path = broken.join(file);
         let err = read(&path).expect_err(file);
         match (file.as_str(), &err) {
@@ -525,19 +570,46 @@ fn broken_fixtures_give_their_typed_errors() {
                 // the numbers h5py reports: eof = 19420, stored_eof = 38840
                 assert_eq!((*size, *stored_eof), (19420, 38840));
             }
-            ("edge_to_missing_node.nir", NirError::UnknownEdgeNode { from, to, missing, .. }) => {
-                assert_eq!((from.as_str(), to.as_str(), missing.as_str()), ("lif", "ghost", "ghost"));
+            (
+                "edge_to_missing_node.nir",
+                NirError::UnknownEdgeNode {
+                    from, to, missing, ..
+                },
+            ) => {
+                assert_eq!(
+                    (from.as_str(), to.as_str(), missing.as_str()),
+                    ("lif", "ghost", "ghost")
+                );
             }
-            ("wrong_param_shape.nir", NirError::ParamShape { node, field, expected, actual }) => {
+            (
+                "wrong_param_shape.nir",
+                NirError::ParamShape {
+                    node,
+                    field,
+                    expected,
+                    actual,
+                },
+            ) => {
                 assert_eq!((node.as_str(), field.as_str()), ("lif", "tau"));
-                assert_eq!((expected.as_slice(), actual.as_slice()), (&[4][..], &[3][..]));
+                assert_eq!(
+                    (expected.as_slice(), actual.as_slice()),
+                    (&[4][..], &[3][..])
+                );
             }
             (
                 "affine_lif_size_mismatch.nir",
-                NirError::TypeMismatch { from, from_shape, to, to_shape },
+                NirError::TypeMismatch {
+                    from,
+                    from_shape,
+                    to,
+                    to_shape,
+                },
             ) => {
                 assert_eq!((from.as_str(), to.as_str()), ("affine", "lif"));
-                assert_eq!((from_shape.as_slice(), to_shape.as_slice()), (&[4][..], &[5][..]));
+                assert_eq!(
+                    (from_shape.as_slice(), to_shape.as_slice()),
+                    (&[4][..], &[5][..])
+                );
             }
             _ => panic!("{file}: unexpected error {err:?}"),
         }
@@ -552,13 +624,20 @@ fn broken_fixtures_give_their_typed_errors() {
     }
 }
 
+/// A field of a hand-made node: name, shape, f32 values.
+type RawField<'a> = (&'a str, &'a [usize], &'a [f32]);
+
 /// A NIR file written directly with the HDF5 writer: `node/nodes/<name>` groups with the given
 /// datasets (`None` type leaves the `type` dataset out).
-fn raw_file(nodes: &[(&str, Option<&str>, &[(&str, &[usize], &[f32])])], edges: &[(&str, &str)]) -> Vec<u8> {
+fn raw_file(nodes: &[(&str, Option<&str>, &[RawField])], edges: &[(&str, &str)]) -> Vec<u8> {
     let mut file = hdf5_pure::FileBuilder::new();
-    file.create_dataset("version").with_vlen_strings(&["1.0.8"]).with_shape(&[]);
+    file.create_dataset("version")
+        .with_vlen_strings(&["1.0.8"])
+        .with_shape(&[]);
     let mut root = file.create_group("node");
-    root.create_dataset("type").with_vlen_strings(&["NIRGraph"]).with_shape(&[]);
+    root.create_dataset("type")
+        .with_vlen_strings(&["NIRGraph"])
+        .with_shape(&[]);
     let flat_edges: Vec<&str> = edges.iter().flat_map(|&(a, b)| [a, b]).collect();
     root.create_dataset("edges")
         .with_vlen_strings(&flat_edges)
@@ -567,11 +646,15 @@ fn raw_file(nodes: &[(&str, Option<&str>, &[(&str, &[usize], &[f32])])], edges: 
     for &(name, kind, fields) in nodes {
         let mut g = group.create_group(name);
         if let Some(kind) = kind {
-            g.create_dataset("type").with_vlen_strings(&[kind]).with_shape(&[]);
+            g.create_dataset("type")
+                .with_vlen_strings(&[kind])
+                .with_shape(&[]);
         }
         for &(field, shape, data) in fields {
             let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-            g.create_dataset(field).with_f32_data(data).with_shape(&shape);
+            g.create_dataset(field)
+                .with_f32_data(data)
+                .with_shape(&shape);
         }
         group.add_group(g.finish());
     }
@@ -582,17 +665,21 @@ fn raw_file(nodes: &[(&str, Option<&str>, &[(&str, &[usize], &[f32])])], edges: 
 
 #[test]
 fn hand_made_bad_files_give_typed_errors() {
-    let scale: &[(&str, &[usize], &[f32])] = &[("scale", &[2], &[1.0, 2.0])];
+    let scale: &[RawField] = &[("scale", &[2], &[1.0, 2.0])];
     // a node without `type`
     let bytes = raw_file(&[("s", None, scale)], &[]);
     match read_bytes(bytes) {
-        Err(NirError::MissingField { node, field }) => assert_eq!((node.as_str(), field.as_str()), ("s", "type")),
+        Err(NirError::MissingField { node, field }) => {
+            assert_eq!((node.as_str(), field.as_str()), ("s", "type"))
+        }
         other => panic!("missing type: {other:?}"),
     }
     // an unknown node type
     let bytes = raw_file(&[("s", Some("Spiky"), scale)], &[]);
     match read_bytes(bytes) {
-        Err(NirError::UnknownNodeType { node, type_name, .. }) => {
+        Err(NirError::UnknownNodeType {
+            node, type_name, ..
+        }) => {
             assert_eq!((node.as_str(), type_name.as_str()), ("s", "Spiky"))
         }
         other => panic!("unknown type: {other:?}"),
@@ -606,7 +693,7 @@ fn hand_made_bad_files_give_typed_errors() {
         other => panic!("missing field: {other:?}"),
     }
     // a weight of the wrong rank
-    let w: &[(&str, &[usize], &[f32])] = &[("weight", &[4], &[1.0; 4])];
+    let w: &[RawField] = &[("weight", &[4], &[1.0; 4])];
     assert!(matches!(
         read_bytes(raw_file(&[("w", Some("Linear"), w)], &[])),
         Err(NirError::WrongType { .. })
@@ -615,7 +702,10 @@ fn hand_made_bad_files_give_typed_errors() {
     // graphs our own writer refuses, written unchecked
     let mut graph = fixture("affine_lif");
     graph.edges.push(("lif".into(), "nowhere".into()));
-    assert!(matches!(write_bytes(&graph), Err(NirError::UnknownEdgeNode { .. })));
+    assert!(matches!(
+        write_bytes(&graph),
+        Err(NirError::UnknownEdgeNode { .. })
+    ));
     match read_bytes(write_bytes_unchecked(&graph).unwrap()) {
         Err(NirError::UnknownEdgeNode { missing, .. }) => assert_eq!(missing, "nowhere"),
         other => panic!("edge to an unknown node: {other:?}"),
@@ -625,7 +715,12 @@ fn hand_made_bad_files_give_typed_errors() {
         *bias = Array::full(vec![5], 0.0);
     }
     match read_bytes(write_bytes_unchecked(&graph).unwrap()) {
-        Err(NirError::ParamShape { node, field, expected, actual }) => {
+        Err(NirError::ParamShape {
+            node,
+            field,
+            expected,
+            actual,
+        }) => {
             assert_eq!((node.as_str(), field.as_str()), ("affine", "bias"));
             assert_eq!((expected, actual), (vec![4], vec![5]));
         }
@@ -645,9 +740,15 @@ fn hand_made_bad_files_give_typed_errors() {
         other => panic!("nested: {other:?}"),
     }
     // not a NIR file at all, an empty file, a missing file
-    assert!(matches!(read_bytes(b"hello".to_vec()), Err(NirError::Hdf5 { .. })));
+    assert!(matches!(
+        read_bytes(b"hello".to_vec()),
+        Err(NirError::Hdf5 { .. })
+    ));
     assert!(matches!(read_bytes(vec![]), Err(NirError::Hdf5 { .. })));
-    assert!(matches!(read(dir().join("no_such.nir")), Err(NirError::Io { .. })));
+    assert!(matches!(
+        read(dir().join("no_such.nir")),
+        Err(NirError::Io { .. })
+    ));
     // a bad dt and a bad input for the importer
     let graph = fixture("affine_lif");
     assert!(matches!(
@@ -676,7 +777,11 @@ fn fuzzed_files_never_panic_the_reader() {
     };
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for case in 0..600 {
-        let mut bytes = if case % 2 == 0 { h5py.clone() } else { ours.clone() };
+        let mut bytes = if case % 2 == 0 {
+            h5py.clone()
+        } else {
+            ours.clone()
+        };
         let len = bytes.len();
         match case % 5 {
             0 => {
@@ -705,7 +810,11 @@ fn fuzzed_files_never_panic_the_reader() {
         let result = result.unwrap_or_else(|_| panic!("case {case}: the reader panicked"));
         let kind = match result {
             Ok(_) => "ok".to_string(),
-            Err(e) => format!("{e:?}").split([' ', '{', '(']).next().unwrap().to_string(),
+            Err(e) => format!("{e:?}")
+                .split([' ', '{', '('])
+                .next()
+                .unwrap()
+                .to_string(),
         };
         *kinds.entry(kind).or_default() += 1;
     }
@@ -720,17 +829,27 @@ fn cli_info_and_export() {
     };
     let file = dir().join("recurrent_cubalif.nir").display().to_string();
     let text = snn_nir::cli::dispatch(&["info".into(), file], no_export).unwrap();
-    for want in ["rsyn: NIRGraph", "lif: CubaLIF [4] -> [4]", "w_rec -> lif", "fc -> rsyn"] {
+    for want in [
+        "rsyn: NIRGraph",
+        "lif: CubaLIF [4] -> [4]",
+        "w_rec -> lif",
+        "fc -> rsyn",
+    ] {
         assert!(text.contains(want), "{want} in\n{text}");
     }
     let code = |args: &[&str]| {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        snn_nir::cli::dispatch(&args, no_export).map(|_| 0).unwrap_or_else(|e| e.code())
+        snn_nir::cli::dispatch(&args, no_export)
+            .map(|_| 0)
+            .unwrap_or_else(|e| e.code())
     };
     assert_eq!(code(&["info"]), 2);
     assert_eq!(code(&["frobnicate"]), 2);
     assert_eq!(code(&["export", "--out", "x.nir"]), 2);
-    assert_eq!(code(&["export", "--model", "m", "--dt-ms", "-1", "--out", "x.nir"]), 2);
+    assert_eq!(
+        code(&["export", "--model", "m", "--dt-ms", "-1", "--out", "x.nir"]),
+        2
+    );
     let truncated = dir().join("broken/truncated.nir").display().to_string();
     assert_eq!(code(&["info", &truncated]), 3);
 

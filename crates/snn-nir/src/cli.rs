@@ -142,7 +142,9 @@ fn parse_export(args: &[String]) -> Result<ExportRequest, CliError> {
                     .parse()
                     .map_err(|_| CliError::Usage(format!("--dt-ms: `{value}` is not a number")))?;
                 if !(dt.is_finite() && dt > 0.0) {
-                    return Err(CliError::Usage(format!("--dt-ms must be positive, got {dt}")));
+                    return Err(CliError::Usage(format!(
+                        "--dt-ms must be positive, got {dt}"
+                    )));
                 }
                 request.dt_ms = Some(dt);
             }
@@ -182,7 +184,12 @@ fn describe_into(s: &mut String, graph: &NirGraph, depth: usize) {
         let _ = write!(s, "{pad}  {name}: {}", node.type_name());
         let io = |shape: Option<Vec<usize>>| shape.map_or("?".into(), |v| format!("{v:?}"));
         if !matches!(node, NirNode::Graph(_)) {
-            let _ = write!(s, " {} -> {}", io(node.input_shape()), io(node.output_shape()));
+            let _ = write!(
+                s,
+                " {} -> {}",
+                io(node.input_shape()),
+                io(node.output_shape())
+            );
         }
         let mut fields: Vec<String> = node
             .arrays()

@@ -91,7 +91,9 @@ pub enum NirError {
         reason: String,
     },
     /// An edge names a node that the graph does not have.
-    #[error("graph `{graph}`: edge ({from}, {to}) references node `{missing}`, which does not exist (nodes: {known})")]
+    #[error(
+        "graph `{graph}`: edge ({from}, {to}) references node `{missing}`, which does not exist (nodes: {known})"
+    )]
     UnknownEdgeNode {
         /// The graph (`"/"` for the root).
         graph: String,

@@ -96,12 +96,7 @@ fn synapse(tau_ms: &[f64], dt_ms: f64, d: Discretization) -> (Vec<f64>, Vec<f64>
         .unzip()
 }
 
-fn firing(
-    layer: &str,
-    reset: Reset,
-    reset_delay: bool,
-    fire_at_threshold: bool,
-) -> Result<()> {
+fn firing(layer: &str, reset: Reset, reset_delay: bool, fire_at_threshold: bool) -> Result<()> {
     if reset != Reset::ToValue {
         return Err(unsupported(
             layer,
@@ -112,7 +107,10 @@ fn firing(
         return Err(unsupported(layer, "NIR has no delayed reset (reset_delay)"));
     }
     if fire_at_threshold {
-        return Err(unsupported(layer, "NIR spikes at v > v_threshold, not >= (fire_at_threshold)"));
+        return Err(unsupported(
+            layer,
+            "NIR spikes at v > v_threshold, not >= (fire_at_threshold)",
+        ));
     }
     Ok(())
 }
@@ -244,7 +242,9 @@ impl ToNir for LifRecurrent {
         ];
         Ok(NirNode::Graph(NirGraph::new(
             nodes.into_iter().map(|(k, v)| (k.to_string(), v)),
-            edges.into_iter().map(|(a, b)| (a.to_string(), b.to_string())),
+            edges
+                .into_iter()
+                .map(|(a, b)| (a.to_string(), b.to_string())),
         )))
     }
 }
@@ -282,9 +282,10 @@ pub fn sequential(
         edges,
         metadata: BTreeMap::new(),
     };
-    graph
-        .metadata
-        .insert("dt".into(), MetaValue::Float(Array::f64(vec![], vec![dt_ms * 1e-3])));
+    graph.metadata.insert(
+        "dt".into(),
+        MetaValue::Float(Array::f64(vec![], vec![dt_ms * 1e-3])),
+    );
     graph
         .metadata
         .insert("source".into(), MetaValue::Str("burn-snn".into()));

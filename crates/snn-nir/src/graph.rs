@@ -383,12 +383,13 @@ impl NirNode {
     /// Checks the node's own fields (parameter shapes against each other, ranks, non-zero
     /// strides); `name` is the node's path, used in errors.
     pub fn check(&self, name: &str) -> Result<()> {
-        let shape_err = |field: &str, expected: Vec<usize>, actual: &[usize]| NirError::ParamShape {
-            node: name.to_string(),
-            field: field.to_string(),
-            expected,
-            actual: actual.to_vec(),
-        };
+        let shape_err =
+            |field: &str, expected: Vec<usize>, actual: &[usize]| NirError::ParamShape {
+                node: name.to_string(),
+                field: field.to_string(),
+                expected,
+                actual: actual.to_vec(),
+            };
         if self.elementwise() {
             // the shape most parameters share is the node's; name the odd one out
             let arrays = self.arrays();
@@ -417,7 +418,11 @@ impl NirNode {
             }
             Self::Linear { weight } => check_rank(name, "weight", weight, 2)?,
             Self::Conv1d(c) | Self::Conv2d(c) => {
-                let dims = if matches!(self, Self::Conv1d(_)) { 1 } else { 2 };
+                let dims = if matches!(self, Self::Conv1d(_)) {
+                    1
+                } else {
+                    2
+                };
                 check_rank(name, "weight", &c.weight, dims + 2)?;
                 if c.bias.shape != [c.weight.shape[0]] {
                     return Err(shape_err("bias", vec![c.weight.shape[0]], &c.bias.shape));
@@ -432,7 +437,10 @@ impl NirNode {
                     }
                 }
                 if c.stride.contains(&0) || c.dilation.contains(&0) {
-                    return Err(invalid("stride", "strides and dilations must be positive".into()));
+                    return Err(invalid(
+                        "stride",
+                        "strides and dilations must be positive".into(),
+                    ));
                 }
                 if c.groups == 0 || c.weight.shape[0] % c.groups != 0 {
                     return Err(invalid(
@@ -457,7 +465,10 @@ impl NirNode {
                     }
                 }
                 if p.kernel_size.contains(&0) || p.stride.contains(&0) {
-                    return Err(invalid("kernel_size", "kernel sizes and strides must be positive".into()));
+                    return Err(invalid(
+                        "kernel_size",
+                        "kernel sizes and strides must be positive".into(),
+                    ));
                 }
             }
             Self::Graph(g) => g.check_at(name)?,
@@ -478,7 +489,10 @@ impl NirNode {
                 shape
             }),
             Self::SumPool2d(_) | Self::AvgPool2d(_) => None,
-            Self::Graph(g) => g.io_node(true).map(|(_, n)| n.input_shape()).unwrap_or(None),
+            Self::Graph(g) => g
+                .io_node(true)
+                .map(|(_, n)| n.input_shape())
+                .unwrap_or(None),
             _ => self.arrays().first().map(|(_, a)| a.shape.clone()),
         }
     }
@@ -502,7 +516,9 @@ impl NirNode {
             Self::Conv1d(c) | Self::Conv2d(c) => {
                 let dims = c.stride.len();
                 if input.len() != dims + 1 {
-                    return Err(bad(format!("expects [C, {dims} spatial dims], got {input:?}")));
+                    return Err(bad(format!(
+                        "expects [C, {dims} spatial dims], got {input:?}"
+                    )));
                 }
                 let mut out = vec![c.weight.shape[0]];
                 for d in 0..dims {
@@ -622,7 +638,10 @@ impl NirGraph {
             }
         });
         let first = found.next()?;
-        found.next().is_none().then_some((first.0.as_str(), first.1))
+        found
+            .next()
+            .is_none()
+            .then_some((first.0.as_str(), first.1))
     }
 
     /// Checks the whole graph (nested graphs included) as `nir.read` with `type_check=True`
@@ -647,7 +666,11 @@ impl NirGraph {
             for end in [from, to] {
                 if !self.nodes.contains_key(end) {
                     return Err(NirError::UnknownEdgeNode {
-                        graph: if path.is_empty() { "/".into() } else { path.to_string() },
+                        graph: if path.is_empty() {
+                            "/".into()
+                        } else {
+                            path.to_string()
+                        },
                         from: from.clone(),
                         to: to.clone(),
                         missing: end.clone(),

@@ -168,7 +168,11 @@ pub fn import(graph: &NirGraph, dt_s: f64, device: &Device) -> Result<NirNetwork
     }
     Ok(NirNetwork {
         names: flat.nodes.iter().map(|(name, _)| name.clone()).collect(),
-        types: flat.nodes.iter().map(|(_, node)| node.type_name()).collect(),
+        types: flat
+            .nodes
+            .iter()
+            .map(|(_, node)| node.type_name())
+            .collect(),
         ops,
         order,
         incoming,
@@ -222,10 +226,12 @@ impl<'g> Flat<'g> {
         let path = join(prefix, name);
         match &g.nodes[name] {
             NirNode::Graph(inner) => {
-                let (io, _) = inner.io_node(entering).ok_or_else(|| NirError::Unsupported {
-                    node: path.clone(),
-                    reason: "a nested graph needs exactly one Input and one Output node".into(),
-                })?;
+                let (io, _) = inner
+                    .io_node(entering)
+                    .ok_or_else(|| NirError::Unsupported {
+                        node: path.clone(),
+                        reason: "a nested graph needs exactly one Input and one Output node".into(),
+                    })?;
                 Self::endpoint(inner, &path, io, entering)
             }
             _ => Ok(path),
@@ -241,6 +247,8 @@ fn row(values: &[f64], device: &Device) -> Tensor<2> {
 
 /// One node, compiled for a time step.
 #[derive(Clone, Debug)]
+// one per node, built once: the variants' sizes do not matter
+#[allow(clippy::large_enum_variant)]
 enum Op {
     /// Input, Output, Flatten.
     Identity,
@@ -292,6 +300,8 @@ struct Neuron {
 }
 
 #[derive(Clone, Debug)]
+// one per node, built once: the variants' sizes do not matter
+#[allow(clippy::large_enum_variant)]
 enum Membrane {
     /// `v ← v + (dt/τ)·((v_leak − v) + r·i)`.
     Leaky {
@@ -305,9 +315,14 @@ enum Membrane {
 
 /// One node's state between steps.
 #[derive(Clone, Debug)]
+// one per node, built once: the variants' sizes do not matter
+#[allow(clippy::large_enum_variant)]
 enum NodeState {
     Stateless,
-    Neuron { v: Tensor<2>, i: Option<Tensor<2>> },
+    Neuron {
+        v: Tensor<2>,
+        i: Option<Tensor<2>>,
+    },
     /// Past inputs, oldest first (at most `longest`).
     Delay(Vec<Tensor<2>>),
 }
@@ -345,14 +360,21 @@ impl Op {
             let a: Vec<f64> = tau_syn.data.iter().map(|t| dt / t).collect();
             Ok((row(&a, device), row(&w_in.data, device)))
         };
-        let firing = |th: &Array, reset: &Array| Some((row(&th.data, device), row(&reset.data, device)));
+        let firing =
+            |th: &Array, reset: &Array| Some((row(&th.data, device), row(&reset.data, device)));
         let perfect = |r: &Array| {
             let gain: Vec<f64> = r.data.iter().map(|r| dt * r).collect();
             Membrane::Perfect {
                 gain: row(&gain, device),
             }
         };
-        let neuron = |synapse, membrane, firing| Op::Neuron(Neuron { synapse, membrane, firing });
+        let neuron = |synapse, membrane, firing| {
+            Op::Neuron(Neuron {
+                synapse,
+                membrane,
+                firing,
+            })
+        };
         Ok(match node {
             NirNode::Input { .. } | NirNode::Output { .. } | NirNode::Flatten { .. } => {
                 Op::Identity
@@ -390,7 +412,11 @@ impl Op {
                         count_include_pad: true,
                         ceil_mode: false,
                     },
-                    scale: if sum { (kernel[0] * kernel[1]) as f32 } else { 1.0 },
+                    scale: if sum {
+                        (kernel[0] * kernel[1]) as f32
+                    } else {
+                        1.0
+                    },
                     input: [input[0], input[1], input[2]],
                 }
             }
@@ -412,8 +438,10 @@ impl Op {
                 let taps = distinct
                     .iter()
                     .map(|&k| {
-                        let mask: Vec<f64> =
-                            steps.iter().map(|&s| if s == k { 1.0 } else { 0.0 }).collect();
+                        let mask: Vec<f64> = steps
+                            .iter()
+                            .map(|&s| if s == k { 1.0 } else { 0.0 })
+                            .collect();
                         (k, row(&mask, device))
                     })
                     .collect();
@@ -546,7 +574,14 @@ impl Op {
                     options.clone(),
                 );
                 let y = y.reshape([batch as i64, -1]);
-                (if *scale == 1.0 { y } else { y.mul_scalar(*scale) }, s)
+                (
+                    if *scale == 1.0 {
+                        y
+                    } else {
+                        y.mul_scalar(*scale)
+                    },
+                    s,
+                )
             }
             (Op::Delay { taps, longest }, NodeState::Delay(mut history)) => {
                 let mut y = x.zeros_like();
@@ -760,12 +795,20 @@ impl NirNetwork {
     }
 
     /// One step of every node: the outputs of all nodes and the new state.
-    fn step_all(&self, x: Tensor<2>, s: NirNetworkState) -> (Vec<Option<Tensor<2>>>, NirNetworkState) {
+    fn step_all(
+        &self,
+        x: Tensor<2>,
+        s: NirNetworkState,
+    ) -> (Vec<Option<Tensor<2>>>, NirNetworkState) {
         let batch = x.dims()[0];
         let mut states = s.nodes;
         let mut out: Vec<Option<Tensor<2>>> = vec![None; self.ops.len()];
         for &u in &self.order {
-            let mut sum: Option<Tensor<2>> = if u == self.input { Some(x.clone()) } else { None };
+            let mut sum: Option<Tensor<2>> = if u == self.input {
+                Some(x.clone())
+            } else {
+                None
+            };
             for &(src, back) in &self.incoming[u] {
                 let value = if back {
                     s.previous[src].clone().expect("kept for back edges")
@@ -818,7 +861,9 @@ impl StepLayer for NirNetwork {
                 .iter()
                 .zip(&self.out_shapes)
                 .map(|(&keep, shape)| {
-                    keep.then(|| Tensor::zeros([batch, shape.iter().product::<usize>()], &self.device))
+                    keep.then(|| {
+                        Tensor::zeros([batch, shape.iter().product::<usize>()], &self.device)
+                    })
                 })
                 .collect(),
         }

@@ -12,7 +12,9 @@ use std::path::Path;
 use hdf5_pure::{DType, File, Group};
 
 use crate::error::{NirError, Result};
-use crate::graph::{Array, Conv, FloatType, MetaValue, NODE_TYPES, NirGraph, NirNode, Padding, Pool};
+use crate::graph::{
+    Array, Conv, FloatType, MetaValue, NODE_TYPES, NirGraph, NirNode, Padding, Pool,
+};
 
 /// Reads a NIR file and checks it ([`NirGraph::check`]): parameter shapes, edge endpoints and
 /// the type check along edges, as `nir.read` does.
@@ -166,9 +168,13 @@ impl Reader<'_> {
                 data: ds.read_f64().map_err(|e| hdf5(&object, e))?,
                 dtype: FloatType::F64,
             }),
-            DType::I8 | DType::I16 | DType::I32 | DType::I64 | DType::U8 | DType::U16 | DType::U32 => {
-                Raw::Int(shape, ds.read_i64().map_err(|e| hdf5(&object, e))?)
-            }
+            DType::I8
+            | DType::I16
+            | DType::I32
+            | DType::I64
+            | DType::U8
+            | DType::U16
+            | DType::U32 => Raw::Int(shape, ds.read_i64().map_err(|e| hdf5(&object, e))?),
             DType::String | DType::VariableLengthString => {
                 let v = ds.read_string().map_err(|e| hdf5(&object, e))?;
                 // some writers store the NUL terminator inside variable-length strings
@@ -230,7 +236,9 @@ impl Reader<'_> {
             values: BTreeMap::new(),
         };
         for name in datasets.iter().filter(|d| *d != "type") {
-            fields.values.insert(name.clone(), self.raw(group, name, at)?);
+            fields
+                .values
+                .insert(name.clone(), self.raw(group, name, at)?);
         }
         fields.build(&type_name)
     }
@@ -280,7 +288,9 @@ impl Reader<'_> {
             } else {
                 format!("{node}/{name}")
             };
-            graph.nodes.insert(name, self.node(&child, &child_at, &child_node)?);
+            graph
+                .nodes
+                .insert(name, self.node(&child, &child_at, &child_node)?);
         }
         if groups.iter().any(|g| g == "metadata") {
             let meta_at = format!("{at}/metadata");
@@ -299,7 +309,11 @@ impl Reader<'_> {
 }
 
 fn display(node: &str) -> String {
-    if node.is_empty() { "/".into() } else { node.into() }
+    if node.is_empty() {
+        "/".into()
+    } else {
+        node.into()
+    }
 }
 
 /// A node's datasets by field name, taken one by one while the node is built.
@@ -319,10 +333,12 @@ impl Fields {
     }
 
     fn take(&mut self, field: &str) -> Result<Raw> {
-        self.values.remove(field).ok_or_else(|| NirError::MissingField {
-            node: self.node.clone(),
-            field: field.into(),
-        })
+        self.values
+            .remove(field)
+            .ok_or_else(|| NirError::MissingField {
+                node: self.node.clone(),
+                field: field.into(),
+            })
     }
 
     /// A float array (integer data is accepted and converted).

@@ -9,7 +9,9 @@ use std::path::Path;
 use hdf5_pure::{FileBuilder, GroupBuilder};
 
 use crate::error::{NirError, Result};
-use crate::graph::{Array, Conv, FloatType, MetaValue, NIR_VERSION, NirGraph, NirNode, Padding, Pool};
+use crate::graph::{
+    Array, Conv, FloatType, MetaValue, NIR_VERSION, NirGraph, NirNode, Padding, Pool,
+};
 
 /// Writes `graph` to `path` after checking it ([`NirGraph::check`]).
 pub fn write(path: impl AsRef<Path>, graph: &NirGraph) -> Result<()> {
@@ -65,7 +67,10 @@ fn float_field(g: &mut GroupBuilder, name: &str, a: &Array) {
 fn int_array_field(g: &mut GroupBuilder, name: &str, v: &[usize]) {
     let data: Vec<i64> = v.iter().map(|&x| x as i64).collect();
     let shape = [v.len() as u64];
-    let ds = g.create_dataset(name).with_i64_data(&data).with_shape(&shape);
+    let ds = g
+        .create_dataset(name)
+        .with_i64_data(&data)
+        .with_shape(&shape);
     if !v.is_empty() {
         ds.with_chunks(&shape).with_deflate(4);
     }
@@ -78,7 +83,9 @@ fn int_plain_field(g: &mut GroupBuilder, name: &str, v: &[i64], scalar: bool) {
 }
 
 fn string_field(g: &mut GroupBuilder, name: &str, s: &str) {
-    g.create_dataset(name).with_vlen_strings(&[s]).with_shape(&[]);
+    g.create_dataset(name)
+        .with_vlen_strings(&[s])
+        .with_shape(&[]);
 }
 
 fn fill_graph(g: &mut GroupBuilder, graph: &NirGraph) {

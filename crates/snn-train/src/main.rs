@@ -272,7 +272,10 @@ fn run() -> Result<(), Failure> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().is_some_and(|a| a == "nir") {
-        return ExitCode::from(snn_nir::cli::run(&args[1..], snn_train::nir::export_request));
+        return ExitCode::from(snn_nir::cli::run(
+            &args[1..],
+            snn_train::nir::export_request,
+        ));
     }
     match run() {
         Ok(()) => ExitCode::SUCCESS,

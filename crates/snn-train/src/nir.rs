@@ -38,7 +38,8 @@ pub fn load_classifier(
     model: &Path,
     device: &Device,
 ) -> std::result::Result<SnnClassifier, CliError> {
-    let unreadable = |what: &Path, e: String| CliError::Unreadable(format!("{}: {e}", what.display()));
+    let unreadable =
+        |what: &Path, e: String| CliError::Unreadable(format!("{}: {e}", what.display()));
     let train = TrainConfig::load(config).map_err(|e| unreadable(config, e.to_string()))?;
     let fresh = train
         .model
