@@ -38,6 +38,7 @@ pub mod error;
 pub mod loader;
 pub mod metric;
 pub mod model;
+pub mod nir;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod renderer;

@@ -19,6 +19,7 @@ use snn_train::{
 
 const USAGE: &str = "\
 usage: snn-train [options]
+       snn-train nir (info FILE.nir | export ...)   NIR files: `snn-train nir --help`
 
 Trains Linear(inputs->H) -> LIF -> Linear(H->classes) -> LI on a dataset and prints the
 held-out accuracy: by default the 8x8 digits (datasets/digits), each image presented as a
@@ -394,6 +395,13 @@ fn run() -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "nir") {
+        return ExitCode::from(snn_nir::cli::run(
+            &args[1..],
+            snn_train::nir::export_request,
+        ));
+    }
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(e, code)) => {
