@@ -14,6 +14,8 @@
 //! `x` and writes the spikes and the saved membrane (12 B), the backward reads the membrane and
 //! the output gradient and writes the input gradient (12 B): 24 B.
 
+#![allow(deprecated)] // the ndarray backend is deprecated in burn 0.22 but still benchmarked
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -9,6 +9,8 @@
 //!
 //! `cargo run --release --features gpu --example lif_memory`
 
+#![allow(deprecated)] // the ndarray backend is deprecated in burn 0.22 but still measured
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -113,7 +113,7 @@ fn check_lif(name: &str, config: LifConfig, range: (f32, f32)) {
                 "{what}: fused path taken"
             );
             assert!(
-                want.spikes.iter().any(|&z| z == 1.0),
+                want.spikes.contains(&1.0),
                 "{what}: no spikes, the test is vacuous"
             );
             assert_spikes_equal(&format!("{what} spikes"), &got.spikes, &want.spikes);
