@@ -5,8 +5,10 @@ use burn::module::Param;
 use burn::prelude::*;
 
 use super::dynamics::{Discretization, Leaky, LeakyParams, LeakyState, from_norse};
-use super::layer::{Contexts, Neuron};
+use super::layer::{Contexts, Neuron, NeuronState};
+use super::shape;
 use crate::error::nonzero;
+use crate::fused::{self, Execution, LeakySpec};
 use crate::lift::StepLayer;
 
 /// Configuration of an [`Li`] layer (Norse `li_feed_forward_step`, mlGeNN `LeakyIntegrate`).
@@ -44,6 +46,12 @@ pub struct LiConfig {
     /// Train the time constants (per neuron). Default false.
     #[config(default = false)]
     pub learn_tau: bool,
+    /// How [`Li::forward`] runs the time loop. Default [`Execution::Auto`]: the fused
+    /// multi-step op ([`crate::fused`]) when the backend and this configuration support it (see
+    /// [`Li::fused_path`]), else the reference step loop; [`Execution::Reference`] forces the
+    /// step-by-step composition. Both give the same output and gradients.
+    #[config(default = "Execution::Auto")]
+    pub execution: Execution,
 }
 
 impl LiConfig {
@@ -170,16 +178,75 @@ impl Li {
         self.forward_with(input, None)
     }
 
-    /// Runs a sequence from `state` (the resting state if `None`).
+    /// Whether [`Li::forward`] on `device` takes the fused multi-step op: with
+    /// [`Execution::Auto`], on a backend the op supports ([`fused::backend_supported`]), and
+    /// unless the time constants are trained on an autodiff device.
+    pub fn fused_path(&self, device: &Device) -> bool {
+        let trains = |p: &Param<Tensor<1>>| p.is_require_grad() && device.is_autodiff();
+        self.config.execution == Execution::Auto
+            && fused::backend_supported(device)
+            && !trains(&self.tau_mem_ms)
+            && !self.tau_syn_ms.as_ref().is_some_and(trains)
+    }
+
+    /// Runs a sequence from `state` (the resting state if `None`); through the fused op when
+    /// [`Li::fused_path`] allows it.
     pub fn forward_with<const D: usize>(
         &self,
         input: Tensor<D>,
         state: Option<LiState>,
     ) -> crate::Result<LiOutput<D>> {
+        if self.fused_path(&input.device()) {
+            return self.forward_fused(input, state);
+        }
         let run = Neuron::forward_with(self, input, state, false)?;
         Ok(LiOutput {
             v: run.spikes,
             state: run.state,
+        })
+    }
+}
+
+impl Li {
+    /// [`Li::forward_with`] through the fused op (same checks, same results).
+    fn forward_fused<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        state: Option<LiState>,
+    ) -> crate::Result<LiOutput<D>> {
+        let c = &self.config;
+        let contexts = <Self as Neuron>::CONTEXTS;
+        let dims = input.dims();
+        let x = shape::sequence(input, self.size(), contexts.forward_input)?;
+        let state = match state {
+            Some(state) => {
+                state.check(dims[0], self.size(), contexts.forward_state)?;
+                state
+            }
+            None => self.init_state(dims[0]),
+        };
+        let (coef, membrane, synapse) = fused::leaky_coefficients(
+            self.tau_mem_ms.val(),
+            self.tau_syn_ms.as_ref().map(Param::val),
+            None,
+            c.dt_ms,
+            c.v_leak,
+            c.discretization,
+        );
+        let spec = LeakySpec {
+            membrane,
+            synapse,
+            v_leak: c.v_leak as f32,
+            firing: None,
+        };
+        let i0 = state.i.unwrap_or_else(|| state.v.zeros_like());
+        let (v_seq, v, i) = fused::leaky_sequence(x, state.v, i0, coef, spec);
+        Ok(LiOutput {
+            v: v_seq.reshape(dims),
+            state: LiState {
+                v,
+                i: self.tau_syn_ms.is_some().then_some(i),
+            },
         })
     }
 }

@@ -5,8 +5,10 @@ use burn::module::Param;
 use burn::prelude::*;
 
 use super::dynamics::{Discretization, Firing, Leaky, LeakyParams, LeakyState, Reset, from_norse};
-use super::layer::{Contexts, Neuron};
+use super::layer::{Contexts, Neuron, NeuronState};
+use super::shape;
 use crate::error::{SnnError, finite, nonzero};
+use crate::fused::{self, Execution, FiringSpec, LeakySpec};
 use crate::lift::StepLayer;
 use crate::surrogate::Surrogate;
 
@@ -76,6 +78,12 @@ pub struct LifConfig {
     /// Train the threshold (per neuron). Default false.
     #[config(default = false)]
     pub learn_threshold: bool,
+    /// How [`Lif::forward`] runs the time loop. Default [`Execution::Auto`]: the fused
+    /// multi-step op ([`crate::fused`]) when the backend and this configuration support it (see
+    /// [`Lif::fused_path`]), else the reference step loop; [`Execution::Reference`] forces the
+    /// step-by-step composition. Both give the same spikes and gradients.
+    #[config(default = "Execution::Auto")]
+    pub execution: Execution,
 }
 
 impl LifConfig {
@@ -290,14 +298,33 @@ impl Lif {
         self.forward_with(input, None, false)
     }
 
+    /// Whether [`Lif::forward`] on `device` takes the fused multi-step op: with
+    /// [`Execution::Auto`], on a backend the op supports ([`fused::backend_supported`]: ndarray
+    /// and flex), and with no parameter trained (`learn_tau` / `learn_threshold` on an autodiff
+    /// device need the parameter gradients, which only the reference path computes).
+    /// [`Lif::forward_with`] with `record` always takes the reference path.
+    pub fn fused_path(&self, device: &Device) -> bool {
+        let trains = |p: &Param<Tensor<1>>| p.is_require_grad() && device.is_autodiff();
+        self.config.execution == Execution::Auto
+            && fused::backend_supported(device)
+            && !trains(&self.tau_mem_ms)
+            && !self.tau_syn_ms.as_ref().is_some_and(trains)
+            && !trains(&self.threshold)
+    }
+
     /// Runs a sequence from `state` (the resting state if `None`), recording the membrane and
     /// current after every step when `record` is set.
+    ///
+    /// Without `record`, this runs the fused op when [`Lif::fused_path`] allows it.
     pub fn forward_with<const D: usize>(
         &self,
         input: Tensor<D>,
         state: Option<LifState>,
         record: bool,
     ) -> crate::Result<LifOutput<D>> {
+        if !record && self.fused_path(&input.device()) {
+            return self.forward_fused(input, state);
+        }
         let run = Neuron::forward_with(self, input, state, record)?;
         let i = (self.tau_syn_ms.is_some())
             .then(|| run.traced(|s| s.i.clone().expect("a model with a synapse carries i")))
@@ -307,6 +334,59 @@ impl Lif {
             i,
             spikes: run.spikes,
             state: run.state,
+        })
+    }
+}
+
+impl Lif {
+    /// [`Lif::forward_with`] through the fused op (same checks, same results).
+    fn forward_fused<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        state: Option<LifState>,
+    ) -> crate::Result<LifOutput<D>> {
+        let c = &self.config;
+        let contexts = <Self as Neuron>::CONTEXTS;
+        let dims = input.dims();
+        let x = shape::sequence(input, self.size(), contexts.forward_input)?;
+        let state = match state {
+            Some(state) => {
+                state.check(dims[0], self.size(), contexts.forward_state)?;
+                state
+            }
+            None => self.init_state(dims[0]),
+        };
+        let (coef, membrane, synapse) = fused::leaky_coefficients(
+            self.tau_mem_ms.val(),
+            self.tau_syn_ms.as_ref().map(Param::val),
+            Some(self.threshold.val()),
+            c.dt_ms,
+            c.v_leak,
+            c.discretization,
+        );
+        let spec = LeakySpec {
+            membrane,
+            synapse,
+            v_leak: c.v_leak as f32,
+            firing: Some(FiringSpec {
+                reset: c.reset,
+                v_reset: c.v_reset as f32,
+                surrogate: c.surrogate,
+                fire_at_threshold: c.fire_at_threshold,
+                detach_reset: c.detach_reset,
+                reset_delay: c.reset_delay,
+            }),
+        };
+        let i0 = state.i.unwrap_or_else(|| state.v.zeros_like());
+        let (spikes, v, i) = fused::leaky_sequence(x, state.v, i0, coef, spec);
+        Ok(LifOutput {
+            spikes: spikes.reshape(dims),
+            state: LifState {
+                v,
+                i: self.tau_syn_ms.is_some().then_some(i),
+            },
+            v: None,
+            i: None,
         })
     }
 }

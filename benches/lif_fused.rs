@@ -1,0 +1,187 @@
+//! The LIF layer alone, fused multi-step op against the reference step loop
+//! (`Execution::Reference`), on the CPU backends.
+//!
+//! Workload: batch 32, T = 100 and 500 steps, N = 256 / 1024 / 4096 neurons, snnTorch
+//! `Leaky(beta = 0.95)` (delayed subtractive reset, threshold 1) with a fast-sigmoid surrogate of
+//! slope 10: `LifConfig::from_beta(N, 0.95)`. Forward alone on a plain device, forward + backward
+//! (of `spikes.sum()`) on an autodiff device.
+//!
+//! `cargo bench --features gpu --bench lif_fused -- --warm-up-time 1 --measurement-time 3`
+//!
+//! After criterion's measurements, a summary table prints the median times, the fused/reference
+//! ratio and the fused forward + backward's achieved bandwidth next to a measured memcpy
+//! bandwidth. Bytes moved by the fused forward + backward per neuron and step: the forward reads
+//! `x` and writes the spikes and the saved membrane (12 B), the backward reads the membrane and
+//! the output gradient and writes the input gradient (12 B): 24 B.
+
+#![allow(deprecated)] // the ndarray backend is deprecated in burn 0.22 but still benchmarked
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use burn::prelude::*;
+use criterion::{BenchmarkId, Criterion, Throughput};
+use snn_core::fused::Execution;
+use snn_core::{LifConfig, Surrogate};
+
+const BATCH: usize = 32;
+const STEPS: [usize; 2] = [100, 500];
+const SIZES: [usize; 3] = [256, 1024, 4096];
+/// Bytes the fused forward + backward moves per neuron and step (see the module docs).
+const FUSED_BYTES_PER_NEURON_STEP: usize = 24;
+
+fn config(size: usize, execution: Execution) -> LifConfig {
+    LifConfig::from_beta(size, 0.95)
+        .unwrap()
+        .with_surrogate(Surrogate::FastSigmoid { slope: 10.0 })
+        .with_execution(execution)
+}
+
+fn input(steps: usize, size: usize, device: &Device) -> Tensor<3> {
+    // currents in [-0.3, 0.6): a firing rate of a few percent to a few tens of percent
+    Tensor::random(
+        [BATCH, steps, size],
+        burn::tensor::Distribution::Uniform(-0.3, 0.6),
+        device,
+    )
+}
+
+fn forward(device: &Device, execution: Execution, x: &Tensor<3>) {
+    let size = x.dims()[2];
+    let lif = config(size, execution).init(device).unwrap();
+    black_box(lif.forward(x.clone()).unwrap().spikes);
+}
+
+fn forward_backward(device: &Device, execution: Execution, x: &Tensor<3>) {
+    let size = x.dims()[2];
+    let lif = config(size, execution).init(device).unwrap();
+    let x = x.clone().require_grad();
+    let grads = lif.forward(x.clone()).unwrap().spikes.sum().backward();
+    black_box(x.grad(&grads).unwrap());
+}
+
+fn backends() -> [(&'static str, Device); 2] {
+    [("ndarray", Device::ndarray()), ("flex", Device::flex())]
+}
+
+fn benches(c: &mut Criterion) {
+    for (name, device) in backends() {
+        for steps in STEPS {
+            for size in SIZES {
+                let x = input(steps, size, &device);
+                let xa = input(steps, size, &device.clone().autodiff());
+                let elems = (BATCH * steps * size) as u64;
+                let mut group = c.benchmark_group(format!("lif/{name}/T{steps}/N{size}"));
+                group.sample_size(10);
+                group.throughput(Throughput::Bytes(
+                    elems * FUSED_BYTES_PER_NEURON_STEP as u64,
+                ));
+                for (label, execution) in [
+                    ("fused", Execution::Auto),
+                    ("reference", Execution::Reference),
+                ] {
+                    group.bench_function(BenchmarkId::new("forward", label), |b| {
+                        b.iter(|| forward(&device, execution, &x))
+                    });
+                    let ad = device.clone().autodiff();
+                    group.bench_function(BenchmarkId::new("forward_backward", label), |b| {
+                        b.iter(|| forward_backward(&ad, execution, &xa))
+                    });
+                }
+                group.finish();
+            }
+        }
+    }
+}
+
+/// Median wall time of `f` over `runs` runs (after one warm-up run).
+fn median(runs: usize, mut f: impl FnMut()) -> Duration {
+    f();
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+/// memcpy bandwidth (bytes read + written per second) of a 256 MiB `copy_from_slice`.
+fn memcpy_bandwidth() -> f64 {
+    let n = 64 << 20;
+    let src = vec![1.0f32; n];
+    let mut dst = vec![0.0f32; n];
+    let t = median(5, || {
+        dst.copy_from_slice(black_box(&src));
+        black_box(&mut dst);
+    });
+    (2 * 4 * n) as f64 / t.as_secs_f64()
+}
+
+fn summary() {
+    let memcpy = memcpy_bandwidth();
+    println!(
+        "\nmemcpy bandwidth (read + write): {:.2} GB/s\n",
+        memcpy / 1e9
+    );
+    println!(
+        "{:<8} {:>4} {:>5} | {:>10} {:>10} {:>6} | {:>10} {:>10} {:>6} | {:>8} {:>6}",
+        "backend",
+        "T",
+        "N",
+        "fwd fused",
+        "fwd ref",
+        "ref/f",
+        "f+b fused",
+        "f+b ref",
+        "ref/f",
+        "GB/s",
+        "%memcpy"
+    );
+    for (name, device) in backends() {
+        let ad = device.clone().autodiff();
+        for steps in STEPS {
+            for size in SIZES {
+                let x = input(steps, size, &device);
+                let xa = input(steps, size, &ad);
+                let runs = 5;
+                let ff = median(runs, || forward(&device, Execution::Auto, &x));
+                let fr = median(runs, || forward(&device, Execution::Reference, &x));
+                let bf = median(runs, || forward_backward(&ad, Execution::Auto, &xa));
+                let br = median(runs, || forward_backward(&ad, Execution::Reference, &xa));
+                let bytes = (BATCH * steps * size * FUSED_BYTES_PER_NEURON_STEP) as f64;
+                let bw = bytes / bf.as_secs_f64();
+                let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
+                println!(
+                    "{:<8} {:>4} {:>5} | {:>10} {:>10} {:>6.1} | {:>10} {:>10} {:>6.1} | {:>8.2} {:>6.0}%",
+                    name,
+                    steps,
+                    size,
+                    ms(ff),
+                    ms(fr),
+                    fr.as_secs_f64() / ff.as_secs_f64(),
+                    ms(bf),
+                    ms(br),
+                    br.as_secs_f64() / bf.as_secs_f64(),
+                    bw / 1e9,
+                    100.0 * bw / memcpy
+                );
+            }
+        }
+    }
+}
+
+fn main() {
+    let only_summary = std::env::var("LIF_BENCH_SUMMARY_ONLY").is_ok_and(|v| v == "1");
+    if !only_summary {
+        let mut c = Criterion::default().configure_from_args();
+        benches(&mut c);
+        c.final_summary();
+    }
+    // `cargo test --benches` runs this binary with `--test`: skip the long summary there
+    if !std::env::args().any(|a| a == "--test" || a == "--list") {
+        summary();
+    }
+}

@@ -1,0 +1,182 @@
+//! The autodiff side of the fused op: three graph nodes (the output sequence, the final `v`,
+//! the final `i`) that share one saved forward trajectory and run the reverse loop of
+//! [`FusedLeakyBackend::leaky_backward`].
+//!
+//! Backprop through time is linear in the upstream gradients once the forward trajectory is
+//! fixed, so each node can run the reverse loop with its own upstream gradient (zeros for the
+//! other two) and the contributions add up in the gradient of each parent. The final-state nodes
+//! only run when the final state is part of the loss (e.g. truncated BPTT over chunks).
+
+use burn::backend::{
+    TensorMetadata,
+    autodiff::{
+        Autodiff,
+        checkpoint::{base::Checkpointer, strategy::CheckpointStrategy},
+        grads::Gradients,
+        ops::{Backward, Ops, OpsKind},
+    },
+    tensor::FloatTensor,
+};
+use burn::tensor::Shape;
+
+use super::{FusedLeakyBackend, LeakySpec};
+
+/// Which output of the fused op a node stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Output {
+    Sequence,
+    FinalV,
+    FinalI,
+}
+
+/// The backward step of one output of the fused op.
+#[derive(Debug)]
+struct LeakyBackward {
+    output: Output,
+}
+
+/// What the reverse loop needs, shared (reference-counted primitives) by the three nodes.
+#[derive(Clone, Debug)]
+struct Saved<B: FusedLeakyBackend> {
+    /// Pre-reset membrane of every step `[batch, time, size]` (placeholder for a readout).
+    u: FloatTensor<B>,
+    /// The initial membrane `[batch, size]`.
+    v0: FloatTensor<B>,
+    /// Coefficients `[COEFFICIENTS, size]`.
+    coef: FloatTensor<B>,
+    spec: LeakySpec,
+    /// `[batch, time, size]`.
+    dims: [usize; 3],
+}
+
+impl<B: FusedLeakyBackend> Backward<B, 3> for LeakyBackward {
+    type State = Saved<B>;
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 3>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let [px, pv, pi] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let s = ops.state;
+        let [batch, time, size] = s.dims;
+        let device = grad.device();
+        let dtype = grad.dtype();
+        let zeros = |shape: Vec<usize>| B::float_zeros(Shape::from(shape), &device, dtype.into());
+        let (go, gv, gi) = match self.output {
+            Output::Sequence => (grad, zeros(vec![batch, size]), zeros(vec![batch, size])),
+            Output::FinalV => (
+                zeros(vec![batch, time, size]),
+                grad,
+                zeros(vec![batch, size]),
+            ),
+            Output::FinalI => (
+                zeros(vec![batch, time, size]),
+                zeros(vec![batch, size]),
+                grad,
+            ),
+        };
+        let (gx, gv0, gi0) = B::leaky_backward(s.u, s.v0, s.coef, go, gv, gi, s.spec);
+        for (parent, g) in [(px, gx), (pv, gv0), (pi, gi0)] {
+            if let Some(parent) = parent {
+                grads.register::<B>(parent.id, g);
+            }
+        }
+    }
+}
+
+type Kind<B, C> = OpsKind<LeakyBackward, B, Saved<B>, C, 3>;
+
+fn finish<B: FusedLeakyBackend, C: CheckpointStrategy>(
+    kind: Kind<B, C>,
+    saved: &Option<Saved<B>>,
+    output: FloatTensor<B>,
+) -> FloatTensor<Autodiff<B, C>> {
+    match kind {
+        OpsKind::Tracked(prep) => prep.finish(
+            saved
+                .clone()
+                .expect("the state is saved when a node is tracked"),
+            output,
+        ),
+        OpsKind::UnTracked(prep) => prep.finish(output),
+    }
+}
+
+impl<B: FusedLeakyBackend, C: CheckpointStrategy> FusedLeakyBackend for Autodiff<B, C> {
+    fn leaky_forward(
+        x: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        i0: FloatTensor<Self>,
+        coef: FloatTensor<Self>,
+        spec: LeakySpec,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let kind = |output| -> Kind<B, C> {
+            LeakyBackward { output }
+                .prepare::<C>([x.node(), v0.node(), i0.node()])
+                .compute_bound()
+                .stateful()
+        };
+        let kinds = [
+            kind(Output::Sequence),
+            kind(Output::FinalV),
+            kind(Output::FinalI),
+        ];
+        let tracked = kinds.iter().any(|k| matches!(k, OpsKind::Tracked(_)));
+        let dims = {
+            let shape = x.primitive().shape();
+            [shape[0], shape[1], shape[2]]
+        };
+        let (x, v0, i0) = (x.into_primitive(), v0.into_primitive(), i0.into_primitive());
+        let coef = coef.into_primitive();
+        let (out, v, i, saved) = if tracked {
+            let (out, v, i, u) = B::leaky_forward_saving(x, v0.clone(), i0, coef.clone(), spec);
+            let saved = Saved {
+                u,
+                v0,
+                coef,
+                spec,
+                dims,
+            };
+            (out, v, i, Some(saved))
+        } else {
+            let (out, v, i) = B::leaky_forward(x, v0, i0, coef, spec);
+            (out, v, i, None)
+        };
+        let [ko, kv, ki] = kinds;
+        (
+            finish(ko, &saved, out),
+            finish(kv, &saved, v),
+            finish(ki, &saved, i),
+        )
+    }
+
+    fn leaky_forward_saving(
+        _x: FloatTensor<Self>,
+        _v0: FloatTensor<Self>,
+        _i0: FloatTensor<Self>,
+        _coef: FloatTensor<Self>,
+        _spec: LeakySpec,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        unreachable!("leaky_forward_saving runs on the inner backend of Autodiff only")
+    }
+
+    fn leaky_backward(
+        _u: FloatTensor<Self>,
+        _v0: FloatTensor<Self>,
+        _coef: FloatTensor<Self>,
+        _grad_out: FloatTensor<Self>,
+        _grad_v: FloatTensor<Self>,
+        _grad_i: FloatTensor<Self>,
+        _spec: LeakySpec,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        unreachable!("leaky_backward runs on the inner backend of Autodiff only")
+    }
+}

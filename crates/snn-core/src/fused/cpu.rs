@@ -1,0 +1,669 @@
+//! The fused recurrence on raw `f32` slices, shared by the NdArray and Flex backends.
+//!
+//! Layout: `x`, the output and `u` are `[batch, time, size]` contiguous; states are
+//! `[batch, size]`; `coef` is `[COEFFICIENTS, size]`. Work is split into (batch, chunk of
+//! `CHUNK` neurons) items run in parallel with rayon; each item loops over time (stride `size`)
+//! with the neuron loop innermost, so the inner loop reads and writes contiguous runs and has no
+//! data-dependent branches (spikes are comparisons turned into 0.0/1.0).
+//!
+//! The membrane form, the delayed reset and the surrogate are compile-time parameters of the
+//! loops (one instance per combination); the remaining flags are loop-invariant selects.
+
+use std::borrow::Cow;
+
+use burn::backend::flex::{Flex, FlexTensor};
+use burn::backend::ndarray::{NdArray, NdArrayTensor};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, TensorMetadata};
+use burn::tensor::{Shape, TensorData};
+use rayon::prelude::*;
+
+use super::{
+    COEFFICIENTS, Coef, FiringSpec, FusedLeakyBackend, LeakySpec, MembraneForm, SynapseForm,
+    count_launch,
+};
+use crate::neuron::Reset;
+use crate::surrogate::Surrogate;
+
+/// Neurons per work item: 16 cache lines of f32, a multiple of every SIMD width.
+const CHUNK: usize = 256;
+
+const EULER_SCALED: u8 = 0;
+const EULER_UNSCALED: u8 = 1;
+const EXACT: u8 = 2;
+
+/// A raw pointer that work items share; each item writes a disjoint set of elements.
+#[derive(Clone, Copy)]
+struct Out(*mut f32);
+// SAFETY: the items write disjoint indices (their own batch row and neuron chunk).
+unsafe impl Send for Out {}
+unsafe impl Sync for Out {}
+
+impl Out {
+    /// `len` elements from `offset`.
+    ///
+    /// SAFETY: the caller's range lies inside the buffer and no other item touches it.
+    unsafe fn slice<'a>(self, offset: usize, len: usize) -> &'a mut [f32] {
+        unsafe { std::slice::from_raw_parts_mut(self.0.add(offset), len) }
+    }
+}
+
+/// Sizes of one call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Dims {
+    pub batch: usize,
+    pub time: usize,
+    pub size: usize,
+}
+
+impl Dims {
+    fn items(&self) -> usize {
+        self.batch * self.size.div_ceil(CHUNK)
+    }
+    /// `(batch, first neuron, neurons)` of a work item.
+    fn item(&self, w: usize) -> (usize, usize, usize) {
+        let chunks = self.size.div_ceil(CHUNK);
+        let (b, c) = (w / chunks, w % chunks);
+        let n0 = c * CHUNK;
+        (b, n0, CHUNK.min(self.size - n0))
+    }
+}
+
+/// The per-neuron coefficients of one chunk.
+struct Chunk<'a> {
+    a: &'a [f32],
+    gain: &'a [f32],
+    rest: &'a [f32],
+    syn: &'a [f32],
+    thr: &'a [f32],
+}
+
+impl<'a> Chunk<'a> {
+    fn new(coef: &'a [f32], size: usize, n0: usize, len: usize) -> Self {
+        let row = |r: Coef| &coef[r as usize * size + n0..r as usize * size + n0 + len];
+        Self {
+            a: row(Coef::Membrane),
+            gain: row(Coef::Gain),
+            rest: row(Coef::Rest),
+            syn: row(Coef::Synapse),
+            thr: row(Coef::Threshold),
+        }
+    }
+}
+
+/// The membrane update `u(v, c)` in the reference's operation order.
+#[inline(always)]
+fn integrate<const M: u8>(v: f32, c: f32, a: f32, gain: f32, rest: f32, v_leak: f32) -> f32 {
+    match M {
+        EULER_SCALED => v + ((v_leak - v) + c) * a,
+        EULER_UNSCALED => v + (v_leak - v) * a + c,
+        _ => v * a + c * gain + rest,
+    }
+}
+
+/// `(∂u/∂v, ∂u/∂c)` times `gu`.
+#[inline(always)]
+fn integrate_grad<const M: u8>(gu: f32, a: f32, gain: f32) -> (f32, f32) {
+    match M {
+        EULER_SCALED => (gu - gu * a, gu * a),
+        EULER_UNSCALED => (gu - gu * a, gu),
+        _ => (gu * a, gu * gain),
+    }
+}
+
+#[inline(always)]
+fn heaviside(s: f32, at_zero: bool) -> f32 {
+    // loop-invariant select, no data-dependent branch
+    let strict = (s > 0.0) as u32 as f32;
+    let wide = (s >= 0.0) as u32 as f32;
+    if at_zero { wide } else { strict }
+}
+
+/// The forward loop of one work item.
+#[allow(clippy::too_many_arguments)]
+fn forward_item<const M: u8, const DELAY: bool>(
+    x: &[f32],
+    v0: &[f32],
+    i0: &[f32],
+    coef: &[f32],
+    spec: &LeakySpec,
+    d: Dims,
+    w: usize,
+    out: Out,
+    fin: Out,
+    saved: Option<Out>,
+) {
+    let (b, n0, len) = d.item(w);
+    let k = Chunk::new(coef, d.size, n0, len);
+    let state = b * d.size + n0;
+    let mut v = [0f32; CHUNK];
+    let mut i = [0f32; CHUNK];
+    let mut fired = [0f32; CHUNK];
+    let (v, i, fired) = (&mut v[..len], &mut i[..len], &mut fired[..len]);
+    v.copy_from_slice(&v0[state..state + len]);
+    let syn = spec.synapse != SynapseForm::None;
+    let syn_euler = spec.synapse == SynapseForm::Euler;
+    if syn {
+        i.copy_from_slice(&i0[state..state + len]);
+    }
+    let vl = spec.v_leak;
+    let firing = spec.firing;
+    let (reset, v_reset, at_zero, delay_to_value) = match firing {
+        Some(f) => (
+            f.reset,
+            f.v_reset,
+            f.fire_at_threshold,
+            f.reset == Reset::ToValue,
+        ),
+        None => (Reset::None, 0.0, false, false),
+    };
+    if DELAY {
+        for j in 0..len {
+            fired[j] = heaviside(v[j] - k.thr[j], at_zero);
+        }
+    }
+    for t in 0..d.time {
+        let base = (b * d.time + t) * d.size + n0;
+        let xs = &x[base..base + len];
+        // SAFETY: [base, base + len) belongs to this item only.
+        let os = unsafe { out.slice(base, len) };
+        let mut us = saved.map(|s| unsafe { s.slice(base, len) });
+        for j in 0..len {
+            let c = if syn { i[j] + xs[j] } else { xs[j] };
+            let ce = c - c * k.syn[j];
+            let cx = c * k.syn[j];
+            i[j] = if syn_euler { ce } else { cx };
+            let thr = k.thr[j];
+            let vj = if DELAY && delay_to_value {
+                // reset to value before the leak, by the previous (detached) spike
+                (1.0 - fired[j]) * v[j] + fired[j] * v_reset
+            } else {
+                v[j]
+            };
+            let mut u = integrate::<M>(vj, c, k.a[j], k.gain[j], k.rest[j], vl);
+            if DELAY && reset == Reset::Subtract {
+                u -= fired[j] * thr;
+            }
+            if firing.is_none() {
+                os[j] = u;
+                v[j] = u;
+                continue;
+            }
+            let z = heaviside(u - thr, at_zero);
+            os[j] = z;
+            v[j] = if DELAY {
+                fired[j] = z;
+                u
+            } else {
+                let sub = u - z * thr;
+                let to_value = (1.0 - z) * u + z * v_reset;
+                match reset {
+                    Reset::Subtract => sub,
+                    Reset::ToValue => to_value,
+                    Reset::None => u,
+                }
+            };
+            if let Some(us) = us.as_deref_mut() {
+                us[j] = u;
+            }
+        }
+    }
+    // SAFETY: [state, state + len) of each final-state plane belongs to this item.
+    unsafe {
+        fin.slice(state, len).copy_from_slice(v);
+        fin.slice(d.batch * d.size + state, len).copy_from_slice(i);
+    }
+}
+
+/// The reverse (BPTT) loop of one work item.
+#[allow(clippy::too_many_arguments)]
+fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
+    u_all: &[f32],
+    v0: &[f32],
+    coef: &[f32],
+    spec: &LeakySpec,
+    d: Dims,
+    w: usize,
+    grad_out: &[f32],
+    grad_v: &[f32],
+    grad_i: &[f32],
+    surrogate: S,
+    gx: Out,
+    ginit: Out,
+) {
+    let (b, n0, len) = d.item(w);
+    let k = Chunk::new(coef, d.size, n0, len);
+    let state = b * d.size + n0;
+    let syn = spec.synapse != SynapseForm::None;
+    let syn_euler = spec.synapse == SynapseForm::Euler;
+    let mut gv = [0f32; CHUNK];
+    let mut gi = [0f32; CHUNK];
+    let (gv, gi) = (&mut gv[..len], &mut gi[..len]);
+    gv.copy_from_slice(&grad_v[state..state + len]);
+    if syn {
+        gi.copy_from_slice(&grad_i[state..state + len]);
+    }
+    let firing = spec.firing;
+    let (reset, v_reset, at_zero, detach) = match firing {
+        Some(FiringSpec {
+            reset,
+            v_reset,
+            fire_at_threshold,
+            detach_reset,
+            ..
+        }) => (reset, v_reset, fire_at_threshold, detach_reset),
+        None => (Reset::None, 0.0, false, true),
+    };
+    let keep_reset_grad = if detach { 0.0 } else { 1.0 };
+    for t in (0..d.time).rev() {
+        let base = (b * d.time + t) * d.size + n0;
+        let go = &grad_out[base..base + len];
+        // SAFETY: [base, base + len) belongs to this item only.
+        let gxs = unsafe { gx.slice(base, len) };
+        if firing.is_none() {
+            for j in 0..len {
+                let gu = gv[j] + go[j];
+                let (gvp, gc) = integrate_grad::<M>(gu, k.a[j], k.gain[j]);
+                let gc = gc
+                    + if syn_euler {
+                        gi[j] - gi[j] * k.syn[j]
+                    } else {
+                        gi[j] * k.syn[j]
+                    };
+                gxs[j] = gc;
+                gi[j] = gc;
+                gv[j] = gvp;
+            }
+            continue;
+        }
+        let us = &u_all[base..base + len];
+        // the membrane carried into this step (delayed reset: the spike that resets now)
+        let prev: &[f32] = if t > 0 {
+            &u_all[base - d.size..base - d.size + len]
+        } else {
+            &v0[state..state + len]
+        };
+        for j in 0..len {
+            let thr = k.thr[j];
+            let u = us[j];
+            let s = u - thr;
+            let sg = surrogate(s);
+            let gw;
+            if DELAY {
+                let gu = gv[j] + go[j] * sg;
+                let (g, gc) = integrate_grad::<M>(gu, k.a[j], k.gain[j]);
+                let gc = gc
+                    + if syn_euler {
+                        gi[j] - gi[j] * k.syn[j]
+                    } else {
+                        gi[j] * k.syn[j]
+                    };
+                gxs[j] = gc;
+                gi[j] = gc;
+                gw = g;
+                let f = heaviside(prev[j] - thr, at_zero);
+                gv[j] = if reset == Reset::ToValue {
+                    gw * (1.0 - f)
+                } else {
+                    gw
+                };
+            } else {
+                let z = heaviside(s, at_zero);
+                let (gu_reset, gz_reset) = match reset {
+                    Reset::Subtract => (gv[j], -thr * gv[j]),
+                    Reset::ToValue => ((1.0 - z) * gv[j], (v_reset - u) * gv[j]),
+                    Reset::None => (gv[j], 0.0),
+                };
+                let gz = go[j] + gz_reset * keep_reset_grad;
+                let gu = gu_reset + gz * sg;
+                let (g, gc) = integrate_grad::<M>(gu, k.a[j], k.gain[j]);
+                let gc = gc
+                    + if syn_euler {
+                        gi[j] - gi[j] * k.syn[j]
+                    } else {
+                        gi[j] * k.syn[j]
+                    };
+                gxs[j] = gc;
+                gi[j] = gc;
+                gv[j] = g;
+            }
+        }
+    }
+    // SAFETY: this item's slots of the initial-state gradient planes.
+    unsafe {
+        ginit.slice(state, len).copy_from_slice(gv);
+        let gi_out = ginit.slice(d.batch * d.size + state, len);
+        if syn {
+            gi_out.copy_from_slice(gi);
+        } else {
+            gi_out.fill(0.0);
+        }
+    }
+}
+
+/// Forward over all items. `out` `[B,T,N]`, `fin` `[2,B,N]` (v then i), `saved` `[B,T,N]`.
+pub(crate) fn forward(
+    x: &[f32],
+    v0: &[f32],
+    i0: &[f32],
+    coef: &[f32],
+    spec: &LeakySpec,
+    d: Dims,
+    saving: bool,
+) -> (Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+    let total = d.batch * d.time * d.size;
+    assert_eq!(x.len(), total, "fused forward: input size");
+    assert_eq!(
+        coef.len(),
+        COEFFICIENTS * d.size,
+        "fused forward: coefficients"
+    );
+    let mut out = vec![0f32; total];
+    let mut fin = vec![0f32; 2 * d.batch * d.size];
+    let mut saved = (saving && spec.firing.is_some()).then(|| vec![0f32; total]);
+    let (o, f) = (Out(out.as_mut_ptr()), Out(fin.as_mut_ptr()));
+    let s = saved.as_mut().map(|s| Out(s.as_mut_ptr()));
+    let delay = spec.firing.is_some_and(|f| f.reset_delay);
+    macro_rules! run {
+        ($m:expr, $delay:expr) => {
+            (0..d.items())
+                .into_par_iter()
+                .for_each(|w| forward_item::<$m, $delay>(x, v0, i0, coef, spec, d, w, o, f, s))
+        };
+    }
+    match (spec.membrane, delay) {
+        (MembraneForm::EulerScaled, false) => run!(EULER_SCALED, false),
+        (MembraneForm::EulerScaled, true) => run!(EULER_SCALED, true),
+        (MembraneForm::EulerUnscaled, false) => run!(EULER_UNSCALED, false),
+        (MembraneForm::EulerUnscaled, true) => run!(EULER_UNSCALED, true),
+        (MembraneForm::Exact, false) => run!(EXACT, false),
+        (MembraneForm::Exact, true) => run!(EXACT, true),
+    }
+    (out, fin, saved)
+}
+
+/// The surrogate derivative `σ'(s)` as a closure (the formulas of
+/// [`crate::spike::SpikeBackend::surrogate_backward`]), handed to `$body` as `$f`.
+macro_rules! with_surrogate {
+    ($surrogate:expr, |$f:ident| $body:expr) => {
+        match $surrogate {
+            Surrogate::SuperSpike { alpha: k } | Surrogate::FastSigmoid { slope: k } => {
+                let $f = move |s: f32| {
+                    let d = s.abs() * k + 1.0;
+                    1.0 / (d * d)
+                };
+                $body
+            }
+            Surrogate::Arctan { alpha } => {
+                let scale = core::f32::consts::FRAC_PI_2 * alpha;
+                let half = alpha / 2.0;
+                let $f = move |s: f32| {
+                    let u = s * scale;
+                    half / (u * u + 1.0)
+                };
+                $body
+            }
+            Surrogate::ArctanInvPi { k } => {
+                let scale = k * core::f32::consts::PI;
+                let $f = move |s: f32| {
+                    let u = s * scale;
+                    1.0 / ((u * u + 1.0) * core::f32::consts::PI)
+                };
+                $body
+            }
+            Surrogate::Sigmoid { alpha } => {
+                let $f = move |s: f32| {
+                    let sig = 1.0 / (1.0 + (-(s * alpha)).exp());
+                    sig * (1.0 - sig) * alpha
+                };
+                $body
+            }
+            Surrogate::Triangle { k, height } => {
+                let $f = move |s: f32| (s.abs() * -k + 1.0).max(0.0) * height;
+                $body
+            }
+            Surrogate::Boxcar { width, height } => {
+                let half = width / 2.0;
+                let $f = move |s: f32| if s.abs() < half { height } else { 0.0 };
+                $body
+            }
+            Surrogate::StraightThrough => {
+                let $f = |_: f32| 1.0f32;
+                $body
+            }
+        }
+    };
+}
+
+/// Backward over all items. Returns `gx` `[B,T,N]` and the initial-state gradients `[2,B,N]`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn backward(
+    u: &[f32],
+    v0: &[f32],
+    coef: &[f32],
+    spec: &LeakySpec,
+    d: Dims,
+    grad_out: &[f32],
+    grad_v: &[f32],
+    grad_i: &[f32],
+) -> (Vec<f32>, Vec<f32>) {
+    let total = d.batch * d.time * d.size;
+    assert_eq!(
+        grad_out.len(),
+        total,
+        "fused backward: output gradient size"
+    );
+    let mut gx = vec![0f32; total];
+    let mut ginit = vec![0f32; 2 * d.batch * d.size];
+    let (gxp, gip) = (Out(gx.as_mut_ptr()), Out(ginit.as_mut_ptr()));
+    let delay = spec.firing.is_some_and(|f| f.reset_delay);
+    let surrogate = spec
+        .firing
+        .map(|f| f.surrogate)
+        .unwrap_or(Surrogate::StraightThrough);
+    macro_rules! run {
+        ($m:expr, $delay:expr) => {
+            with_surrogate!(surrogate, |sg| (0..d.items()).into_par_iter().for_each(
+                |w| {
+                    backward_item::<$m, $delay, _>(
+                        u, v0, coef, spec, d, w, grad_out, grad_v, grad_i, sg, gxp, gip,
+                    )
+                }
+            ))
+        };
+    }
+    match (spec.membrane, delay) {
+        (MembraneForm::EulerScaled, false) => run!(EULER_SCALED, false),
+        (MembraneForm::EulerScaled, true) => run!(EULER_SCALED, true),
+        (MembraneForm::EulerUnscaled, false) => run!(EULER_UNSCALED, false),
+        (MembraneForm::EulerUnscaled, true) => run!(EULER_UNSCALED, true),
+        (MembraneForm::Exact, false) => run!(EXACT, false),
+        (MembraneForm::Exact, true) => run!(EXACT, true),
+    }
+    (gx, ginit)
+}
+
+/// Raw f32 access to a CPU backend's tensors: borrowed in place when contiguous, and results
+/// wrapped without a copy.
+pub(crate) trait CpuTensor: Backend {
+    /// The elements in row-major order (borrowed when the tensor is contiguous f32).
+    fn f32s(t: &FloatTensor<Self>) -> Cow<'_, [f32]>;
+    /// A tensor owning `data` (no copy).
+    fn from_f32s(data: Vec<f32>, shape: Vec<usize>) -> FloatTensor<Self>;
+}
+
+impl CpuTensor for NdArray {
+    fn f32s(t: &NdArrayTensor) -> Cow<'_, [f32]> {
+        match t {
+            NdArrayTensor::F32(storage) => {
+                let view = storage.view();
+                match view.to_slice() {
+                    Some(s) => Cow::Borrowed(s),
+                    None => Cow::Owned(view.iter().copied().collect()),
+                }
+            }
+            other => panic!("the fused op runs on f32 tensors, got {:?}", other.dtype()),
+        }
+    }
+    fn from_f32s(data: Vec<f32>, shape: Vec<usize>) -> NdArrayTensor {
+        NdArrayTensor::from_data(TensorData::new(data, shape))
+    }
+}
+
+impl CpuTensor for Flex {
+    fn f32s(t: &FlexTensor) -> Cow<'_, [f32]> {
+        match t.as_slice::<f32>() {
+            Some(s) => Cow::Borrowed(s),
+            None if t.dtype() == burn::tensor::DType::F32 => Cow::Owned(
+                t.to_contiguous()
+                    .as_slice::<f32>()
+                    .expect("contiguous")
+                    .to_vec(),
+            ),
+            None => Cow::Owned(
+                t.clone()
+                    .into_data()
+                    .convert::<f32>()
+                    .into_vec::<f32>()
+                    .expect("f32 data"),
+            ),
+        }
+    }
+    fn from_f32s(data: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+        FlexTensor::from_data(TensorData::new(data, shape))
+    }
+}
+
+fn dims_of<B: Backend>(x: &FloatTensor<B>) -> Dims {
+    let shape: Shape = x.shape();
+    assert_eq!(
+        shape.num_dims(),
+        3,
+        "fused op: the input must be [batch, time, size]"
+    );
+    Dims {
+        batch: shape[0],
+        time: shape[1],
+        size: shape[2],
+    }
+}
+
+fn run_forward<B: CpuTensor>(
+    x: FloatTensor<B>,
+    v0: FloatTensor<B>,
+    i0: FloatTensor<B>,
+    coef: FloatTensor<B>,
+    spec: LeakySpec,
+    saving: bool,
+) -> (
+    FloatTensor<B>,
+    FloatTensor<B>,
+    FloatTensor<B>,
+    Option<FloatTensor<B>>,
+) {
+    count_launch();
+    let d = dims_of::<B>(&x);
+    let (out, fin, saved) = forward(
+        &B::f32s(&x),
+        &B::f32s(&v0),
+        &B::f32s(&i0),
+        &B::f32s(&coef),
+        &spec,
+        d,
+        saving,
+    );
+    let plane = d.batch * d.size;
+    let i_fin = fin[plane..].to_vec();
+    let mut v_fin = fin;
+    v_fin.truncate(plane);
+    let seq = vec![d.batch, d.time, d.size];
+    let st = vec![d.batch, d.size];
+    (
+        B::from_f32s(out, seq.clone()),
+        B::from_f32s(v_fin, st.clone()),
+        B::from_f32s(i_fin, st),
+        saved.map(|s| B::from_f32s(s, seq)),
+    )
+}
+
+#[allow(clippy::type_complexity)]
+fn run_backward<B: CpuTensor>(
+    u: FloatTensor<B>,
+    v0: FloatTensor<B>,
+    coef: FloatTensor<B>,
+    grad_out: FloatTensor<B>,
+    grad_v: FloatTensor<B>,
+    grad_i: FloatTensor<B>,
+    spec: LeakySpec,
+) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
+    let d = dims_of::<B>(&grad_out);
+    let (gx, ginit) = backward(
+        &B::f32s(&u),
+        &B::f32s(&v0),
+        &B::f32s(&coef),
+        &spec,
+        d,
+        &B::f32s(&grad_out),
+        &B::f32s(&grad_v),
+        &B::f32s(&grad_i),
+    );
+    let plane = d.batch * d.size;
+    let gi = ginit[plane..].to_vec();
+    let mut gv = ginit;
+    gv.truncate(plane);
+    let st = vec![d.batch, d.size];
+    (
+        B::from_f32s(gx, vec![d.batch, d.time, d.size]),
+        B::from_f32s(gv, st.clone()),
+        B::from_f32s(gi, st),
+    )
+}
+
+macro_rules! cpu_backend {
+    ($backend:ty) => {
+        impl FusedLeakyBackend for $backend {
+            fn leaky_forward(
+                x: FloatTensor<Self>,
+                v0: FloatTensor<Self>,
+                i0: FloatTensor<Self>,
+                coef: FloatTensor<Self>,
+                spec: LeakySpec,
+            ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+                let (out, v, i, _) = run_forward::<Self>(x, v0, i0, coef, spec, false);
+                (out, v, i)
+            }
+
+            fn leaky_forward_saving(
+                x: FloatTensor<Self>,
+                v0: FloatTensor<Self>,
+                i0: FloatTensor<Self>,
+                coef: FloatTensor<Self>,
+                spec: LeakySpec,
+            ) -> (
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+            ) {
+                let (out, v, i, saved) = run_forward::<Self>(x, v0, i0, coef, spec, true);
+                let saved = saved.unwrap_or_else(|| Self::from_f32s(vec![0.0], vec![1]));
+                (out, v, i, saved)
+            }
+
+            fn leaky_backward(
+                u: FloatTensor<Self>,
+                v0: FloatTensor<Self>,
+                coef: FloatTensor<Self>,
+                grad_out: FloatTensor<Self>,
+                grad_v: FloatTensor<Self>,
+                grad_i: FloatTensor<Self>,
+                spec: LeakySpec,
+            ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+                run_backward::<Self>(u, v0, coef, grad_out, grad_v, grad_i, spec)
+            }
+        }
+    };
+}
+
+cpu_backend!(NdArray);
+cpu_backend!(Flex);
