@@ -91,6 +91,9 @@ impl SpikeEvents {
     }
 }
 
+/// One scan task's result: the active inputs of its rows and the count per row.
+type RowBlock = (Vec<u32>, Vec<usize>);
+
 /// Why a scan gave no event list.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ScanOutcome {
@@ -120,7 +123,7 @@ pub fn scan(
     // Each task scans a block of rows into its own index list; the lists are concatenated in
     // row order afterwards, so the result is the same for any thread count.
     let chunk_rows = ROWS_PER_TASK.max(1);
-    let parts: Vec<Result<(Vec<u32>, Vec<usize>), ScanOutcome>> = x
+    let parts: Vec<Result<RowBlock, ScanOutcome>> = x
         .par_chunks(chunk_rows * d_input.max(1))
         .map(|block| {
             if stop.load(Ordering::Relaxed) {

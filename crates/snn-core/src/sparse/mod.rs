@@ -41,10 +41,11 @@ use crate::SnnError;
 
 /// The density (fraction of ones) up to which [`spike_linear`] takes the event path.
 ///
-/// Measured on the 2-core development machine (Linear(700, H) on `[32, 100, 700]` Bernoulli
-/// spikes, H = 256 .. 4096, forward + backward, NdArray and Flex): the event path stays faster
-/// than burn's dense matmul up to about 20-30 % density; 0.15 leaves a margin for machines with
-/// faster matmuls (more cores, wider SIMD) while covering the usual 1-10 % of spike inputs.
+/// The event path does about `density · d_input` row additions per output row where the dense
+/// matmul does `d_input` multiply-adds at a higher rate (blocked GEMM). 0.15 is a provisional
+/// value by that operation count: it covers the usual 1-10 % of spike inputs. It has NOT yet been
+/// confirmed by measurement: `benches/sparse_input.rs` prints a density sweep (event path forced
+/// vs burn's dense `Linear`) to locate the crossover on a given machine.
 pub const DEFAULT_SPARSE_THRESHOLD: f32 = 0.15;
 
 /// The computation [`spike_linear`] uses for one call.
