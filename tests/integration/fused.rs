@@ -362,6 +362,22 @@ fn inference_devices_match_reference() {
     }
 }
 
+/// With the `gpu` feature the CubeCL kernels serve wgpu devices too (so `check_lif` and the LI
+/// test require the fused path there: `launched == backend_supported`).
+#[test]
+fn fused_path_on_every_device_with_gpu() {
+    let lif = bench_lif(8).init(&Device::flex()).unwrap();
+    let li = LiConfig::new(4).init(&Device::flex()).unwrap();
+    for (dev, device) in devices() {
+        let supported = cfg!(feature = "gpu") || dev != "wgpu";
+        assert_eq!(fused::backend_supported(&device), supported, "{dev}");
+        let device = device.autodiff();
+        assert_eq!(fused::backend_supported(&device), supported, "{dev}");
+        assert_eq!(lif.fused_path(&device), supported, "{dev}");
+        assert_eq!(li.fused_path(&device), supported, "{dev}");
+    }
+}
+
 #[test]
 fn fused_path_on_cpu_backends() {
     let lif = bench_lif(8).init(&Device::flex()).unwrap();

@@ -51,6 +51,8 @@
 
 mod autodiff;
 mod cpu;
+#[cfg(feature = "gpu")]
+mod cube;
 
 use std::cell::Cell;
 
@@ -151,11 +153,18 @@ pub const COEFFICIENTS: usize = 5;
 /// Users call [`leaky_sequence`]; [`FusedLeakyBackend::leaky_forward_saving`] and
 /// [`FusedLeakyBackend::leaky_backward`] are the pieces the `Autodiff` implementation is built
 /// from (they are not meant to be called on an autodiff backend).
-#[backend_extension(Autodiff, NdArray, Flex)]
+#[backend_extension(
+    Autodiff,
+    NdArray,
+    Flex,
+    Cube: cfg(feature = "gpu"),
+    Fusion: cfg(feature = "gpu")
+)]
 pub trait FusedLeakyBackend: SpikeBackend {
     /// Runs the recurrence over `x` `[batch, time, size]` from `v0`, `i0` `[batch, size]` with
     /// `coef` `[COEFFICIENTS, size]`. Returns the output (spikes, or the membrane for a
     /// leaky integrator) `[batch, time, size]` and the final `v` and `i` `[batch, size]`.
+    #[fusion(meta = |x, v0, _i0, _coef, _spec| cube::forward_meta(x, v0))]
     fn leaky_forward(
         x: FloatTensor<Self>,
         v0: FloatTensor<Self>,
@@ -167,6 +176,7 @@ pub trait FusedLeakyBackend: SpikeBackend {
     /// [`FusedLeakyBackend::leaky_forward`] that also returns what the backward pass needs: the
     /// pre-reset membrane `u` `[batch, time, size]` of a spiking layer (a one-element placeholder
     /// for a leaky integrator, whose backward needs nothing).
+    #[fusion(meta = |x, v0, _i0, _coef, spec| cube::forward_saving_meta(x, v0, spec))]
     fn leaky_forward_saving(
         x: FloatTensor<Self>,
         v0: FloatTensor<Self>,
@@ -183,6 +193,7 @@ pub trait FusedLeakyBackend: SpikeBackend {
     /// Backprop through time: from the upstream gradients of the output `[batch, time, size]`
     /// and of the final `v` and `i` `[batch, size]`, the gradients of `x`, `v0` and `i0`.
     #[allow(clippy::too_many_arguments)]
+    #[fusion(meta = |_u, v0, _coef, grad_out, _gv, _gi, _spec| cube::forward_meta(grad_out, v0))]
     fn leaky_backward(
         u: FloatTensor<Self>,
         v0: FloatTensor<Self>,
@@ -208,14 +219,25 @@ pub(crate) fn count_launch() {
     LAUNCHES.with(|c| c.set(c.get() + 1));
 }
 
-/// Whether the fused op runs on `device` (with or without autodiff): ndarray and flex.
-/// Elsewhere the layers use their reference step loop.
+/// Whether the fused op runs on `device` (with or without autodiff): ndarray, flex and, with
+/// the `gpu` feature, the CubeCL devices (wgpu). Elsewhere the layers use their reference step
+/// loop.
 pub fn backend_supported(device: &Device) -> bool {
     let inner = device.clone().without_autodiff();
     matches!(
         inner.as_dispatch(),
         DispatchDevice::NdArray(_) | DispatchDevice::Flex(_)
-    )
+    ) || is_cube(&inner)
+}
+
+/// A CubeCL (wgpu) device, where the op is a lazy Fusion operation.
+fn is_cube(device: &Device) -> bool {
+    #[cfg(feature = "gpu")]
+    if matches!(device.as_dispatch(), DispatchDevice::Cube(_)) {
+        return true;
+    }
+    let _ = device;
+    false
 }
 
 /// Runs the fused recurrence (see the module docs) over `x` `[batch, time, size]` from the
@@ -234,6 +256,11 @@ pub fn leaky_sequence(
     coef: Tensor<2>,
     spec: LeakySpec,
 ) -> (Tensor<3>, Tensor<2>, Tensor<2>) {
+    // On CubeCL devices the op is queued on the Fusion stream and the kernel runs when the
+    // stream is flushed (maybe on another thread), so it is counted here, when it is queued.
+    if is_cube(&x.device().without_autodiff()) {
+        count_launch();
+    }
     let (out, v, i) = <Dispatch as FusedLeakyBackend>::leaky_forward(
         x.into_dispatch(),
         v0.into_dispatch(),

@@ -1,0 +1,576 @@
+//! The fused recurrence as CubeCL kernels (wgpu), for [`CubeBackend`]; the `Fusion` selector of
+//! `#[backend_extension]` wraps them into lazy custom operations for `Fusion<CubeBackend>`, the
+//! backend of wgpu devices.
+//!
+//! One unit per (batch, neuron) runs the whole time loop (forward) or the reverse time loop
+//! (backward) of its neuron. The arithmetic is `cpu.rs`'s, operation for operation, so spikes
+//! are bit-equal to the CPU loops and the reference path wherever the GPU rounds like the CPU
+//! (no fused multiply-add). The forms, the reset, the delay and the surrogate are compile-time
+//! parameters of the kernels (one kernel per combination); the coefficients and `v_leak`,
+//! `v_reset` and the surrogate parameters are runtime values.
+//!
+//! Layout: every tensor is made contiguous first; `x`, the output, `u` and the output gradient
+//! are `[batch, time, size]`, states `[batch, size]`, `coef` `[COEFFICIENTS, size]`.
+
+#![allow(clippy::too_many_arguments)]
+
+use burn::backend::cubecl::dtype_to_storage_type;
+use burn::backend::fusion::custom::TensorSpec;
+use burn::backend::tensor::FloatTensor;
+use burn_cubecl::{
+    CubeBackend, kernel::into_contiguous, ops::numeric::empty_device_contiguous_dtype,
+    tensor::CubeTensor,
+};
+use cubecl::{calculate_cube_count_elemwise, prelude::*};
+
+use super::{COEFFICIENTS, Coef, FusedLeakyBackend, LeakySpec, MembraneForm, SynapseForm};
+use crate::neuron::Reset;
+use crate::surrogate::Surrogate;
+
+const EULER_SCALED: u32 = 0;
+const EULER_UNSCALED: u32 = 1;
+const EXACT: u32 = 2;
+
+const SYN_NONE: u32 = 0;
+const SYN_EULER: u32 = 1;
+
+const RESET_SUBTRACT: u32 = 0;
+const RESET_TO_VALUE: u32 = 1;
+
+const SG_FAST_SIGMOID: u32 = 0;
+const SG_ARCTAN: u32 = 1;
+const SG_ARCTAN_INV_PI: u32 = 2;
+const SG_SIGMOID: u32 = 3;
+const SG_TRIANGLE: u32 = 4;
+const SG_BOXCAR: u32 = 5;
+const SG_STRAIGHT_THROUGH: u32 = 6;
+
+/// Output metadata of the forward op: the sequence like `x`, the final `v` and `i` like `v0`.
+pub(super) fn forward_meta(
+    x: &TensorSpec,
+    v0: &TensorSpec,
+) -> (TensorSpec, TensorSpec, TensorSpec) {
+    (x.clone(), v0.clone(), v0.clone())
+}
+
+/// [`forward_meta`] plus the saved `u`: like `x` for a spiking layer, one element for a readout.
+pub(super) fn forward_saving_meta(
+    x: &TensorSpec,
+    v0: &TensorSpec,
+    spec: &LeakySpec,
+) -> (TensorSpec, TensorSpec, TensorSpec, TensorSpec) {
+    let saved = if spec.firing.is_some() {
+        x.clone()
+    } else {
+        TensorSpec::new(burn::tensor::Shape::from(vec![1]), x.dtype)
+    };
+    (x.clone(), v0.clone(), v0.clone(), saved)
+}
+
+/// `H(s)`: 1 where `s > 0` (`s ≥ 0` with `at_zero`), else 0.
+#[cube]
+fn heaviside<F: Float>(s: F, #[comptime] at_zero: bool) -> F {
+    let hit = if at_zero {
+        s >= F::new(0.0)
+    } else {
+        s > F::new(0.0)
+    };
+    select(hit, F::new(1.0), F::new(0.0))
+}
+
+/// The surrogate derivative `σ'(s)` (the formulas of `cpu.rs`; `p1`, `p2` are the surrogate's
+/// parameters as prepared by [`surrogate_args`]).
+#[cube]
+fn surrogate<F: Float>(s: F, p1: F, p2: F, #[comptime] kind: u32) -> F {
+    let mut out = F::new(1.0);
+    if comptime!(kind == SG_FAST_SIGMOID) {
+        // p1 = k
+        let d = F::abs(s) * p1 + F::new(1.0);
+        out = F::new(1.0) / (d * d);
+    } else if comptime!(kind == SG_ARCTAN) {
+        // p1 = π/2·α, p2 = α/2
+        let u = s * p1;
+        out = p2 / (u * u + F::new(1.0));
+    } else if comptime!(kind == SG_ARCTAN_INV_PI) {
+        // p1 = k·π, p2 = π
+        let u = s * p1;
+        out = F::new(1.0) / ((u * u + F::new(1.0)) * p2);
+    } else if comptime!(kind == SG_SIGMOID) {
+        // p1 = α
+        let sig = F::new(1.0) / (F::new(1.0) + F::exp(-(s * p1)));
+        out = sig * (F::new(1.0) - sig) * p1;
+    } else if comptime!(kind == SG_TRIANGLE) {
+        // p1 = −k, p2 = height
+        let ramp = F::abs(s) * p1 + F::new(1.0);
+        out = select(ramp > F::new(0.0), ramp, F::new(0.0)) * p2;
+    } else if comptime!(kind == SG_BOXCAR) {
+        // p1 = width/2, p2 = height
+        out = select(F::abs(s) < p1, p2, F::new(0.0));
+    }
+    out
+}
+
+/// The membrane update `u(v, c)` in the reference's operation order.
+#[cube]
+fn integrate<F: Float>(v: F, c: F, a: F, gain: F, rest: F, v_leak: F, #[comptime] m: u32) -> F {
+    let mut u = v * a + c * gain + rest;
+    if comptime!(m == EULER_SCALED) {
+        u = v + ((v_leak - v) + c) * a;
+    } else if comptime!(m == EULER_UNSCALED) {
+        u = v + (v_leak - v) * a + c;
+    }
+    u
+}
+
+/// `gu·∂u/∂v` of the membrane update.
+#[cube]
+fn integrate_grad_v<F: Float>(gu: F, a: F, #[comptime] m: u32) -> F {
+    let mut g = gu * a;
+    if comptime!(m != EXACT) {
+        g = gu - gu * a;
+    }
+    g
+}
+
+/// `gu·∂u/∂c` of the membrane update.
+#[cube]
+fn integrate_grad_c<F: Float>(gu: F, a: F, gain: F, #[comptime] m: u32) -> F {
+    let mut g = gu * gain;
+    if comptime!(m == EULER_SCALED) {
+        g = gu * a;
+    } else if comptime!(m == EULER_UNSCALED) {
+        g = gu;
+    }
+    g
+}
+
+/// Forward: one unit per (batch, neuron), time loop inside (`cpu.rs`'s `forward_item`).
+#[cube(launch)]
+fn leaky_forward_kernel<F: Float>(
+    x: &Tensor<F>,
+    v0: &Tensor<F>,
+    i0: &Tensor<F>,
+    coef: &Tensor<F>,
+    out: &mut Tensor<F>,
+    v_fin: &mut Tensor<F>,
+    i_fin: &mut Tensor<F>,
+    saved: &mut Tensor<F>,
+    v_leak: InputScalar,
+    v_reset: InputScalar,
+    #[comptime] membrane: u32,
+    #[comptime] synapse: u32,
+    #[comptime] firing: bool,
+    #[comptime] reset: u32,
+    #[comptime] at_zero: bool,
+    #[comptime] delay: bool,
+    #[comptime] saving: bool,
+    #[define(F)] _dtype: ElemType,
+) {
+    let batch = x.shape(0);
+    let time = x.shape(1);
+    let size = x.shape(2);
+    let pos = ABSOLUTE_POS;
+    if pos >= batch * size {
+        terminate!();
+    }
+    let b = pos / size;
+    let n = pos % size;
+    let vl = v_leak.get::<F>();
+    let vr = v_reset.get::<F>();
+    let a = coef[n];
+    let gain = coef[size + n];
+    let rest = coef[2 * size + n];
+    let ks = coef[3 * size + n];
+    let thr = coef[4 * size + n];
+    let mut v = v0[pos];
+    let mut i = F::new(0.0);
+    if comptime!(synapse != SYN_NONE) {
+        i = i0[pos];
+    }
+    let mut fired = F::new(0.0);
+    if delay {
+        fired = heaviside::<F>(v - thr, at_zero);
+    }
+    for t in 0..time {
+        let idx = (b * time + t) * size + n;
+        let xt = x[idx];
+        let mut c = xt;
+        if comptime!(synapse != SYN_NONE) {
+            c = i + xt;
+        }
+        if comptime!(synapse == SYN_EULER) {
+            i = c - c * ks;
+        } else {
+            i = c * ks;
+        }
+        let mut vj = v;
+        if comptime!(delay && reset == RESET_TO_VALUE) {
+            // reset to value before the leak, by the previous (detached) spike
+            vj = (F::new(1.0) - fired) * v + fired * vr;
+        }
+        let mut u = integrate::<F>(vj, c, a, gain, rest, vl, membrane);
+        if comptime!(delay && reset == RESET_SUBTRACT) {
+            u -= fired * thr;
+        }
+        if firing {
+            let z = heaviside::<F>(u - thr, at_zero);
+            out[idx] = z;
+            if delay {
+                fired = z;
+                v = u;
+            } else if comptime!(reset == RESET_SUBTRACT) {
+                v = u - z * thr;
+            } else if comptime!(reset == RESET_TO_VALUE) {
+                v = (F::new(1.0) - z) * u + z * vr;
+            } else {
+                v = u;
+            }
+            if saving {
+                saved[idx] = u;
+            }
+        } else {
+            out[idx] = u;
+            v = u;
+        }
+    }
+    v_fin[pos] = v;
+    i_fin[pos] = i;
+}
+
+/// Backward (BPTT): one unit per (batch, neuron), reverse time loop inside (`cpu.rs`'s
+/// `backward_item`). `ginit` gets the gradients of `v0` and `i0`.
+#[cube(launch)]
+fn leaky_backward_kernel<F: Float>(
+    u_all: &Tensor<F>,
+    v0: &Tensor<F>,
+    coef: &Tensor<F>,
+    grad_out: &Tensor<F>,
+    grad_v: &Tensor<F>,
+    grad_i: &Tensor<F>,
+    gx: &mut Tensor<F>,
+    gv0: &mut Tensor<F>,
+    gi0: &mut Tensor<F>,
+    v_reset: InputScalar,
+    keep_reset_grad: InputScalar,
+    p1: InputScalar,
+    p2: InputScalar,
+    #[comptime] membrane: u32,
+    #[comptime] synapse: u32,
+    #[comptime] firing: bool,
+    #[comptime] reset: u32,
+    #[comptime] at_zero: bool,
+    #[comptime] delay: bool,
+    #[comptime] kind: u32,
+    #[define(F)] _dtype: ElemType,
+) {
+    let batch = grad_out.shape(0);
+    let time = grad_out.shape(1);
+    let size = grad_out.shape(2);
+    let pos = ABSOLUTE_POS;
+    if pos >= batch * size {
+        terminate!();
+    }
+    let b = pos / size;
+    let n = pos % size;
+    let vr = v_reset.get::<F>();
+    let keep = keep_reset_grad.get::<F>();
+    let p1 = p1.get::<F>();
+    let p2 = p2.get::<F>();
+    let a = coef[n];
+    let gain = coef[size + n];
+    let ks = coef[3 * size + n];
+    let thr = coef[4 * size + n];
+    let mut gv = grad_v[pos];
+    let mut gi = F::new(0.0);
+    if comptime!(synapse != SYN_NONE) {
+        gi = grad_i[pos];
+    }
+    for r in 0..time {
+        let t = time - 1 - r;
+        let idx = (b * time + t) * size + n;
+        let go = grad_out[idx];
+        // the upstream gradient of the pre-reset membrane u
+        let mut gu = gv + go;
+        // the membrane carried into the step's leak (from a delayed ToValue reset)
+        let mut carry = F::new(1.0);
+        if firing {
+            let u = u_all[idx];
+            let s = u - thr;
+            let sg = surrogate::<F>(s, p1, p2, kind);
+            if delay {
+                gu = gv + go * sg;
+                if comptime!(reset == RESET_TO_VALUE) {
+                    let mut prev = v0[pos];
+                    if t > 0 {
+                        prev = u_all[idx - size];
+                    }
+                    carry = F::new(1.0) - heaviside::<F>(prev - thr, at_zero);
+                }
+            } else {
+                let z = heaviside::<F>(s, at_zero);
+                let mut gu_reset = gv;
+                let mut gz_reset = F::new(0.0);
+                if comptime!(reset == RESET_SUBTRACT) {
+                    gz_reset = -thr * gv;
+                } else if comptime!(reset == RESET_TO_VALUE) {
+                    gu_reset = (F::new(1.0) - z) * gv;
+                    gz_reset = (vr - u) * gv;
+                }
+                let gz = go + gz_reset * keep;
+                gu = gu_reset + gz * sg;
+            }
+        }
+        let g = integrate_grad_v::<F>(gu, a, membrane);
+        let mut gc = integrate_grad_c::<F>(gu, a, gain, membrane);
+        if comptime!(synapse == SYN_EULER) {
+            gc += gi - gi * ks;
+        } else {
+            gc += gi * ks;
+        }
+        gx[idx] = gc;
+        gi = gc;
+        if comptime!(firing && delay && reset == RESET_TO_VALUE) {
+            gv = g * carry;
+        } else {
+            gv = g;
+        }
+    }
+    gv0[pos] = gv;
+    if comptime!(synapse != SYN_NONE) {
+        gi0[pos] = gi;
+    } else {
+        gi0[pos] = F::new(0.0);
+    }
+}
+
+fn membrane_code(m: MembraneForm) -> u32 {
+    match m {
+        MembraneForm::EulerScaled => EULER_SCALED,
+        MembraneForm::EulerUnscaled => EULER_UNSCALED,
+        MembraneForm::Exact => EXACT,
+    }
+}
+
+fn synapse_code(s: SynapseForm) -> u32 {
+    match s {
+        SynapseForm::None => SYN_NONE,
+        SynapseForm::Euler => SYN_EULER,
+        SynapseForm::Exact => 2,
+    }
+}
+
+/// `(reset, v_reset, fire_at_threshold, detach_reset, reset_delay)` codes; a readout (no
+/// firing) has no reset.
+fn firing_codes(spec: &LeakySpec) -> (bool, u32, f32, bool, bool, bool) {
+    match spec.firing {
+        Some(f) => (
+            true,
+            match f.reset {
+                Reset::Subtract => RESET_SUBTRACT,
+                Reset::ToValue => RESET_TO_VALUE,
+                Reset::None => 2,
+            },
+            f.v_reset,
+            f.fire_at_threshold,
+            f.detach_reset,
+            f.reset_delay,
+        ),
+        None => (false, 2, 0.0, false, true, false),
+    }
+}
+
+/// The surrogate's kernel code and parameters `(p1, p2)`, precomputed on the host as `cpu.rs`
+/// does (`π/2·α`, `α/2`, `k·π`...).
+fn surrogate_args(surrogate: Surrogate) -> (u32, f32, f32) {
+    use core::f32::consts::{FRAC_PI_2, PI};
+    match surrogate {
+        Surrogate::SuperSpike { alpha: k } | Surrogate::FastSigmoid { slope: k } => {
+            (SG_FAST_SIGMOID, k, 0.0)
+        }
+        Surrogate::Arctan { alpha } => (SG_ARCTAN, FRAC_PI_2 * alpha, alpha / 2.0),
+        Surrogate::ArctanInvPi { k } => (SG_ARCTAN_INV_PI, k * PI, PI),
+        Surrogate::Sigmoid { alpha } => (SG_SIGMOID, alpha, 0.0),
+        Surrogate::Triangle { k, height } => (SG_TRIANGLE, -k, height),
+        Surrogate::Boxcar { width, height } => (SG_BOXCAR, width / 2.0, height),
+        Surrogate::StraightThrough => (SG_STRAIGHT_THROUGH, 0.0, 0.0),
+    }
+}
+
+fn dims(t: &CubeTensor) -> [usize; 3] {
+    let shape = t.meta.shape();
+    assert_eq!(
+        shape.num_dims(),
+        3,
+        "fused op: the input must be [batch, time, size]"
+    );
+    [shape[0], shape[1], shape[2]]
+}
+
+fn empty(like: &CubeTensor, shape: Vec<usize>) -> CubeTensor {
+    empty_device_contiguous_dtype(
+        like.client.clone(),
+        like.device.clone(),
+        burn::tensor::Shape::from(shape),
+        like.dtype,
+    )
+}
+
+/// Launches the forward kernel; returns `(out, v, i, saved)` (`saved` is a one-element
+/// placeholder when not saving or for a readout).
+fn forward(
+    x: CubeTensor,
+    v0: CubeTensor,
+    i0: CubeTensor,
+    coef: CubeTensor,
+    spec: LeakySpec,
+    saving: bool,
+) -> (CubeTensor, CubeTensor, CubeTensor, CubeTensor) {
+    let [batch, time, size] = dims(&x);
+    let (x, v0, i0, coef) = (
+        into_contiguous(x),
+        into_contiguous(v0),
+        into_contiguous(i0),
+        into_contiguous(coef),
+    );
+    assert_eq!(
+        coef.meta.shape().num_elements(),
+        COEFFICIENTS * size,
+        "fused forward: coefficients"
+    );
+    debug_assert_eq!(Coef::Threshold as usize, 4);
+    let (firing, reset, v_reset, at_zero, _, delay) = firing_codes(&spec);
+    let save = saving && firing;
+    let out = empty(&x, vec![batch, time, size]);
+    let v_fin = empty(&x, vec![batch, size]);
+    let i_fin = empty(&x, vec![batch, size]);
+    let saved = empty(
+        &x,
+        if save {
+            vec![batch, time, size]
+        } else {
+            vec![1]
+        },
+    );
+    let units = batch * size;
+    if units > 0 {
+        let client = x.client.clone();
+        let st = dtype_to_storage_type(x.dtype);
+        let cube_dim = CubeDim::new(&client, units);
+        let cube_count = calculate_cube_count_elemwise(&client, units, cube_dim);
+        leaky_forward_kernel::launch(
+            &client,
+            cube_count,
+            cube_dim,
+            x.into_tensor_arg(),
+            v0.into_tensor_arg(),
+            i0.into_tensor_arg(),
+            coef.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            v_fin.clone().into_tensor_arg(),
+            i_fin.clone().into_tensor_arg(),
+            saved.clone().into_tensor_arg(),
+            InputScalar::new(spec.v_leak, st),
+            InputScalar::new(v_reset, st),
+            membrane_code(spec.membrane),
+            synapse_code(spec.synapse),
+            firing,
+            reset,
+            at_zero,
+            delay,
+            save,
+            st,
+        );
+    }
+    (out, v_fin, i_fin, saved)
+}
+
+impl FusedLeakyBackend for CubeBackend {
+    fn leaky_forward(
+        x: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        i0: FloatTensor<Self>,
+        coef: FloatTensor<Self>,
+        spec: LeakySpec,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (out, v, i, _) = forward(x, v0, i0, coef, spec, false);
+        (out, v, i)
+    }
+
+    fn leaky_forward_saving(
+        x: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        i0: FloatTensor<Self>,
+        coef: FloatTensor<Self>,
+        spec: LeakySpec,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        forward(x, v0, i0, coef, spec, true)
+    }
+
+    fn leaky_backward(
+        u: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        coef: FloatTensor<Self>,
+        grad_out: FloatTensor<Self>,
+        grad_v: FloatTensor<Self>,
+        grad_i: FloatTensor<Self>,
+        spec: LeakySpec,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let [batch, time, size] = dims(&grad_out);
+        let (u, v0, coef, grad_out, grad_v, grad_i) = (
+            into_contiguous(u),
+            into_contiguous(v0),
+            into_contiguous(coef),
+            into_contiguous(grad_out),
+            into_contiguous(grad_v),
+            into_contiguous(grad_i),
+        );
+        let (firing, reset, v_reset, at_zero, detach, delay) = firing_codes(&spec);
+        let (kind, p1, p2) = surrogate_args(
+            spec.firing
+                .map(|f| f.surrogate)
+                .unwrap_or(Surrogate::StraightThrough),
+        );
+        let gx = empty(&grad_out, vec![batch, time, size]);
+        let gv0 = empty(&grad_out, vec![batch, size]);
+        let gi0 = empty(&grad_out, vec![batch, size]);
+        let units = batch * size;
+        if units > 0 {
+            let client = grad_out.client.clone();
+            let st = dtype_to_storage_type(grad_out.dtype);
+            let cube_dim = CubeDim::new(&client, units);
+            let cube_count = calculate_cube_count_elemwise(&client, units, cube_dim);
+            leaky_backward_kernel::launch(
+                &client,
+                cube_count,
+                cube_dim,
+                u.into_tensor_arg(),
+                v0.into_tensor_arg(),
+                coef.into_tensor_arg(),
+                grad_out.into_tensor_arg(),
+                grad_v.into_tensor_arg(),
+                grad_i.into_tensor_arg(),
+                gx.clone().into_tensor_arg(),
+                gv0.clone().into_tensor_arg(),
+                gi0.clone().into_tensor_arg(),
+                InputScalar::new(v_reset, st),
+                InputScalar::new(if detach { 0.0f32 } else { 1.0 }, st),
+                InputScalar::new(p1, st),
+                InputScalar::new(p2, st),
+                membrane_code(spec.membrane),
+                synapse_code(spec.synapse),
+                firing,
+                reset,
+                at_zero,
+                delay,
+                kind,
+                st,
+            );
+        }
+        (gx, gv0, gi0)
+    }
+}
