@@ -239,7 +239,10 @@ impl EventData {
         if !args.data_given {
             return Err(TrainError::Setting {
                 field: "data",
-                message: format!("--dataset {} needs --data (the training file or folder)", args.dataset),
+                message: format!(
+                    "--dataset {} needs --data (the training file or folder)",
+                    args.dataset
+                ),
             });
         }
         let (units, classes, max_time, default_steps) = match args.dataset.as_str() {

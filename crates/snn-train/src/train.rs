@@ -251,7 +251,14 @@ pub fn train_events(
             ),
         });
     }
-    fit(config, (samples, test), batcher, devices, dir.into(), resume)
+    fit(
+        config,
+        (samples, test),
+        batcher,
+        devices,
+        dir.into(),
+        resume,
+    )
 }
 
 /// The training run shared by every dataset: `(train, test)` items batched by `batcher`.

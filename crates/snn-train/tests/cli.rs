@@ -44,7 +44,12 @@ fn two_class_shd(n_per_class: usize) -> Vec<EventSample> {
                     units.push(class * 10 + u);
                 }
             }
-            samples.push(EventSample::new(times, units, TimeUnit::Second, class as usize));
+            samples.push(EventSample::new(
+                times,
+                units,
+                TimeUnit::Second,
+                class as usize,
+            ));
         }
     }
     samples
@@ -53,7 +58,9 @@ fn two_class_shd(n_per_class: usize) -> Vec<EventSample> {
 fn report_accuracy(dir: &Path) -> f64 {
     let text = std::fs::read_to_string(dir.join("report.json")).expect("report.json written");
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    json["test_accuracy"].as_f64().expect("test_accuracy in the report")
+    json["test_accuracy"]
+        .as_f64()
+        .expect("test_accuracy in the report")
 }
 
 #[test]
@@ -98,7 +105,11 @@ fn bad_settings_exit_2_with_the_bad_value_named() {
         all.extend(["--out", out]);
         let result = snn_train(&all);
         assert_eq!(code(&result), 2, "{args:?}: {}", stderr(&result));
-        assert!(stderr(&result).contains(needle), "{args:?}: {}", stderr(&result));
+        assert!(
+            stderr(&result).contains(needle),
+            "{args:?}: {}",
+            stderr(&result)
+        );
     }
     assert!(!out_dir.join("checkpoint").exists());
 }
@@ -179,7 +190,10 @@ fn shd_files_train_from_the_command_line() {
     assert!(stdout.contains("32 training samples"), "{stdout}");
     assert!(stdout.contains("on 8 held-out samples"), "{stdout}");
     let accuracy = report_accuracy(&out_dir);
-    assert!(accuracy >= 0.9, "two separable classes, accuracy {accuracy}");
+    assert!(
+        accuracy >= 0.9,
+        "two separable classes, accuracy {accuracy}"
+    );
 }
 
 #[test]

@@ -1,0 +1,231 @@
+//! The workload the Python peers were measured with (`../shared/peers/README.md`), and the Open
+//! Neuromorphic library-benchmark shape scaled to a CPU, each on our optimized path and on our
+//! reference path in the same run.
+//!
+//! **Standard workload.** Bernoulli(0.05) input spikes `[32, 100, 700]` (a fixed seed) →
+//! `Linear(700, H)` → LIF (decay 0.95, threshold 1, subtractive reset, fast sigmoid of slope 10)
+//! → `Linear(H, 20)` → LI readout (decay 0.95) → cross-entropy on the readout membrane summed over
+//! time, Adam (lr 1e-3). `forward`: the network alone on a plain device; `train`: forward,
+//! backward and the Adam step on an autodiff device. H = 256, 1024, 4096.
+//!
+//! **Open Neuromorphic shape.** `Linear(N, N)` + LIF over 500 steps, batch 16, N = 512 and 2048,
+//! Bernoulli(0.05) input spikes; forward, and forward + backward of the summed spikes.
+//!
+//! Paths: `optimized` is what the layers do by default: the event-driven input layer
+//! ([`SpikeLinear`], taken because the input is binary and 5 % dense) and the fused multi-step
+//! LIF and LI ops (`Execution::Auto`). `reference` forces the dense matmul
+//! (`sparse_threshold = 0`) and the step-by-step composition (`Execution::Reference`).
+//!
+//! `cargo bench --features gpu --bench standard_workload` (`-- standard/` or `-- on/` for one
+//! group; `SNN_BENCH_BACKENDS=flex` for one backend). On this 2-core machine, run it alone:
+//! the peers' numbers (`../shared/peers/run_bench_all.sh`) are taken on an idle machine too.
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::time::Duration;
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::{Linear, LinearConfig};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use criterion::{BenchmarkId, Criterion};
+use snn_core::encode::SpikeRng;
+use snn_core::fused::Execution;
+use snn_core::sparse::{SpikeLinear, SpikeLinearConfig};
+use snn_core::{Discretization, Li, LiConfig, Lif, LifConfig, Reset, Surrogate};
+
+const BATCH: usize = 32;
+const STEPS: usize = 100;
+const INPUTS: usize = 700;
+const CLASSES: usize = 20;
+const DENSITY: f64 = 0.05;
+/// τ for a per-step decay of 0.95 at dt = 1 ms: `e^(−1/τ) = 0.95`.
+fn tau_for_decay(decay: f64) -> f64 {
+    -1.0 / decay.ln()
+}
+
+/// Input → LIF → readout, as the peers' benchmark builds it.
+#[derive(Module, Debug)]
+struct Net {
+    input: SpikeLinear,
+    lif: Lif,
+    output: Option<Linear>,
+    readout: Option<Li>,
+}
+
+fn lif(size: usize, execution: Execution, device: &Device) -> Lif {
+    LifConfig::new(size)
+        .with_tau_syn_ms(None)
+        .with_tau_mem_ms(tau_for_decay(0.95))
+        .with_discretization(Discretization::ExactDecay)
+        .with_reset(Reset::Subtract)
+        .with_surrogate(Surrogate::FastSigmoid { slope: 10.0 })
+        .with_execution(execution)
+        .init(device)
+        .unwrap()
+}
+
+impl Net {
+    /// The standard workload's network (`readout = true`) or the Open Neuromorphic layer.
+    fn new(inputs: usize, hidden: usize, readout: bool, optimized: bool, device: &Device) -> Self {
+        let execution = if optimized {
+            Execution::Auto
+        } else {
+            Execution::Reference
+        };
+        let threshold = if optimized { 0.15 } else { 0.0 };
+        Self {
+            input: SpikeLinearConfig::new(inputs, hidden)
+                .with_sparse_threshold(threshold)
+                .init(device)
+                .unwrap(),
+            lif: lif(hidden, execution, device),
+            output: readout.then(|| LinearConfig::new(hidden, CLASSES).init(device)),
+            readout: readout.then(|| {
+                LiConfig::new(CLASSES)
+                    .with_tau_syn_ms(None)
+                    .with_tau_mem_ms(tau_for_decay(0.95))
+                    .with_discretization(Discretization::ExactDecay)
+                    .with_execution(execution)
+                    .init(device)
+                    .unwrap()
+            }),
+        }
+    }
+
+    /// The readout membrane summed over time `[batch, classes]` (standard workload), or the
+    /// spike count `[batch, hidden]` (Open Neuromorphic shape).
+    fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let spikes = self
+            .lif
+            .forward(self.input.forward(x).unwrap())
+            .unwrap()
+            .spikes;
+        let out = match (&self.output, &self.readout) {
+            (Some(output), Some(readout)) => readout.forward(output.forward(spikes)).unwrap().v,
+            _ => spikes,
+        };
+        out.sum_dim(1).squeeze_dim(1)
+    }
+}
+
+fn spikes(shape: [usize; 3], seed: u64, device: &Device) -> Tensor<3> {
+    let mut rng = SpikeRng::new(seed);
+    let n = shape.iter().product::<usize>();
+    let threshold = (DENSITY * u64::MAX as f64) as u64;
+    let values: Vec<f32> = (0..n)
+        .map(|_| f32::from(u8::from(rng.next_u64() < threshold)))
+        .collect();
+    Tensor::<1>::from_floats(values.as_slice(), device).reshape(shape)
+}
+
+fn backends() -> Vec<(&'static str, Device)> {
+    let wanted = std::env::var("SNN_BENCH_BACKENDS").unwrap_or_else(|_| "ndarray,flex".into());
+    let mut out = Vec::new();
+    for name in wanted.split(',') {
+        #[allow(deprecated)] // burn 0.22 deprecates ndarray, which we still measure
+        match name.trim() {
+            "ndarray" => out.push(("ndarray", Device::ndarray())),
+            "flex" => out.push(("flex", Device::flex())),
+            other => panic!("unknown backend `{other}` in SNN_BENCH_BACKENDS (ndarray, flex)"),
+        }
+    }
+    out
+}
+
+const PATHS: [(&str, bool); 2] = [("optimized", true), ("reference", false)];
+
+/// One training step: forward, cross-entropy, backward, Adam.
+fn train_step(net: Net, optim: &mut ModuleOptimizer, x: &Tensor<3>, targets: &Tensor<1, Int>) -> Net {
+    let device = x.device();
+    let logits = net.forward(x.clone());
+    let loss = CrossEntropyLossConfig::new()
+        .init(&device)
+        .forward(logits, targets.clone());
+    let grads = GradientsParams::from_grads(loss.backward(), &net);
+    optim.step(1e-3, net, grads)
+}
+
+fn standard(c: &mut Criterion) {
+    let mut group = c.benchmark_group("standard");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(6));
+    for (backend, device) in backends() {
+        let train_device = device.clone().autodiff();
+        let x = spikes([BATCH, STEPS, INPUTS], 0, &device);
+        let x_train = x.clone().to_device(&train_device);
+        let targets: Vec<i64> = (0..BATCH as i64).map(|b| b % CLASSES as i64).collect();
+        let targets = Tensor::<1, Int>::from_ints(targets.as_slice(), &train_device);
+        for hidden in [256, 1024, 4096] {
+            for (path, optimized) in PATHS {
+                let net = Net::new(INPUTS, hidden, true, optimized, &device);
+                group.bench_function(
+                    BenchmarkId::new(format!("{backend}/forward/{path}"), hidden),
+                    |b| b.iter(|| black_box(net.forward(x.clone()))),
+                );
+                let net = RefCell::new(Some(Net::new(
+                    INPUTS,
+                    hidden,
+                    true,
+                    optimized,
+                    &train_device,
+                )));
+                let mut optim = AdamConfig::new().init();
+                group.bench_function(
+                    BenchmarkId::new(format!("{backend}/train/{path}"), hidden),
+                    |b| {
+                        b.iter(|| {
+                            let current = net.borrow_mut().take().unwrap();
+                            let next = train_step(current, &mut optim, &x_train, &targets);
+                            *net.borrow_mut() = Some(next);
+                        })
+                    },
+                );
+            }
+        }
+    }
+    group.finish();
+}
+
+fn open_neuromorphic(c: &mut Criterion) {
+    let mut group = c.benchmark_group("on");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(6));
+    for (backend, device) in backends() {
+        let train_device = device.clone().autodiff();
+        for n in [512, 2048] {
+            let x = spikes([16, 500, n], 1, &device);
+            let x_train = x.clone().to_device(&train_device);
+            for (path, optimized) in PATHS {
+                let net = Net::new(n, n, false, optimized, &device);
+                group.bench_function(
+                    BenchmarkId::new(format!("{backend}/forward/{path}"), n),
+                    |b| b.iter(|| black_box(net.forward(x.clone()))),
+                );
+                let net = Net::new(n, n, false, optimized, &train_device);
+                group.bench_function(
+                    BenchmarkId::new(format!("{backend}/forward_backward/{path}"), n),
+                    |b| {
+                        b.iter(|| {
+                            let grads = net.forward(x_train.clone()).sum().backward();
+                            black_box(net.input.weight.grad(&grads))
+                        })
+                    },
+                );
+            }
+        }
+    }
+    group.finish();
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    standard(&mut c);
+    open_neuromorphic(&mut c);
+    c.final_summary();
+}
