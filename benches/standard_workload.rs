@@ -137,7 +137,12 @@ fn backends() -> Vec<(&'static str, Device)> {
 const PATHS: [(&str, bool); 2] = [("optimized", true), ("reference", false)];
 
 /// One training step: forward, cross-entropy, backward, Adam.
-fn train_step(net: Net, optim: &mut ModuleOptimizer, x: &Tensor<3>, targets: &Tensor<1, Int>) -> Net {
+fn train_step(
+    net: Net,
+    optim: &mut ModuleOptimizer,
+    x: &Tensor<3>,
+    targets: &Tensor<1, Int>,
+) -> Net {
     let device = x.device();
     let logits = net.forward(x.clone());
     let loss = CrossEntropyLossConfig::new()
