@@ -126,14 +126,14 @@ pub trait Neuron: StepLayer<State: NeuronState> {
         self.forward_with(input, None, false)
     }
 
-    /// Runs a sequence from `state` (the resting state if `None`), keeping the state after every
-    /// step when `record` is set.
-    fn forward_with<const D: usize>(
+    /// The checks every multi-step path makes before it runs: `input` as `[batch, time, inputs]`,
+    /// the output's dims, and `state` checked against the batch (the resting state if `None`).
+    /// [`Neuron::forward_with`] and the fused paths of `Lif` and `Li` share it.
+    fn sequence_input<const D: usize>(
         &self,
         input: Tensor<D>,
         state: Option<Self::State>,
-        record: bool,
-    ) -> Result<NeuronOutput<Self::State, D>> {
+    ) -> Result<(Tensor<3>, [usize; D], Self::State)> {
         let in_dims = input.dims();
         let size = self.neurons();
         let x = shape::sequence(input, self.inputs(), Self::CONTEXTS.forward_input)?;
@@ -145,6 +145,18 @@ pub trait Neuron: StepLayer<State: NeuronState> {
             }
             None => self.initial_state(dims[0]),
         };
+        Ok((x, dims, state))
+    }
+
+    /// Runs a sequence from `state` (the resting state if `None`), keeping the state after every
+    /// step when `record` is set.
+    fn forward_with<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        state: Option<Self::State>,
+        record: bool,
+    ) -> Result<NeuronOutput<Self::State, D>> {
+        let (x, dims, state) = self.sequence_input(input, state)?;
         let prepared = self.prepare();
         let run = shape::unroll(x, dims, state, record, |x_t, s| {
             self.advance(&prepared, x_t, s)

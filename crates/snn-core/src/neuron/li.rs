@@ -5,8 +5,7 @@ use burn::module::Param;
 use burn::prelude::*;
 
 use super::dynamics::{Discretization, Leaky, LeakyParams, LeakyState, from_norse};
-use super::layer::{Contexts, Neuron, NeuronState};
-use super::shape;
+use super::layer::{Contexts, Neuron};
 use crate::error::nonzero;
 use crate::fused::{self, Execution, LeakySpec};
 use crate::lift::StepLayer;
@@ -215,16 +214,7 @@ impl Li {
         state: Option<LiState>,
     ) -> crate::Result<LiOutput<D>> {
         let c = &self.config;
-        let contexts = <Self as Neuron>::CONTEXTS;
-        let dims = input.dims();
-        let x = shape::sequence(input, self.size(), contexts.forward_input)?;
-        let state = match state {
-            Some(state) => {
-                state.check(dims[0], self.size(), contexts.forward_state)?;
-                state
-            }
-            None => self.init_state(dims[0]),
-        };
+        let (x, dims, state) = self.sequence_input(input, state)?;
         let (coef, membrane, synapse) = fused::leaky_coefficients(
             self.tau_mem_ms.val(),
             self.tau_syn_ms.as_ref().map(Param::val),

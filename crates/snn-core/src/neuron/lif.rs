@@ -5,8 +5,7 @@ use burn::module::Param;
 use burn::prelude::*;
 
 use super::dynamics::{Discretization, Firing, Leaky, LeakyParams, LeakyState, Reset, from_norse};
-use super::layer::{Contexts, Neuron, NeuronState};
-use super::shape;
+use super::layer::{Contexts, Neuron};
 use crate::error::{SnnError, finite, nonzero};
 use crate::fused::{self, Execution, FiringSpec, LeakySpec};
 use crate::lift::StepLayer;
@@ -346,16 +345,7 @@ impl Lif {
         state: Option<LifState>,
     ) -> crate::Result<LifOutput<D>> {
         let c = &self.config;
-        let contexts = <Self as Neuron>::CONTEXTS;
-        let dims = input.dims();
-        let x = shape::sequence(input, self.size(), contexts.forward_input)?;
-        let state = match state {
-            Some(state) => {
-                state.check(dims[0], self.size(), contexts.forward_state)?;
-                state
-            }
-            None => self.init_state(dims[0]),
-        };
+        let (x, dims, state) = self.sequence_input(input, state)?;
         let (coef, membrane, synapse) = fused::leaky_coefficients(
             self.tau_mem_ms.val(),
             self.tau_syn_ms.as_ref().map(Param::val),
