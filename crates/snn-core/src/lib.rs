@@ -42,6 +42,7 @@ pub mod logic;
 pub mod neuron;
 pub mod plasticity;
 pub mod receptive_field;
+mod simd;
 pub mod sparse;
 pub mod spike;
 pub mod surrogate;

@@ -79,6 +79,7 @@ struct Chunk<'a> {
 }
 
 impl<'a> Chunk<'a> {
+    #[inline(always)]
     fn new(coef: &'a [f32], size: usize, n0: usize, len: usize) -> Self {
         let row = |r: Coef| &coef[r as usize * size + n0..r as usize * size + n0 + len];
         Self {
@@ -119,8 +120,10 @@ fn heaviside(s: f32, at_zero: bool) -> f32 {
     if at_zero { wide } else { strict }
 }
 
-/// The forward loop of one work item.
+/// The forward loop of one work item (`#[inline(always)]`: compiled inside
+/// [`crate::simd::widest`]).
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn forward_item<const M: u8, const DELAY: bool>(
     x: &[f32],
     v0: &[f32],
@@ -162,49 +165,69 @@ fn forward_item<const M: u8, const DELAY: bool>(
             fired[j] = heaviside(v[j] - k.thr[j], at_zero);
         }
     }
+    let (reset_subtract, reset_to_value) = (reset == Reset::Subtract, reset == Reset::ToValue);
+    let subtract_delayed = DELAY && reset_subtract;
+    // The loops write only to these stack buffers (and `v`, `i`, `fired`), which nothing else
+    // can alias, so the compiler vectorizes them without runtime overlap checks; each step's
+    // results are then copied out whole.
+    let mut z_buf = [0f32; CHUNK];
+    let mut u_buf = [0f32; CHUNK];
+    let (zs, us) = (&mut z_buf[..len], &mut u_buf[..len]);
     for t in 0..d.time {
         let base = (b * d.time + t) * d.size + n0;
         let xs = &x[base..base + len];
-        // SAFETY: [base, base + len) belongs to this item only.
-        let os = unsafe { out.slice(base, len) };
-        let mut us = saved.map(|s| unsafe { s.slice(base, len) });
-        for j in 0..len {
-            let c = if syn { i[j] + xs[j] } else { xs[j] };
-            let ce = c - c * k.syn[j];
-            let cx = c * k.syn[j];
-            i[j] = if syn_euler { ce } else { cx };
-            let thr = k.thr[j];
-            let vj = if DELAY && delay_to_value {
-                // reset to value before the leak, by the previous (detached) spike
-                (1.0 - fired[j]) * v[j] + fired[j] * v_reset
-            } else {
-                v[j]
-            };
-            let mut u = integrate::<M>(vj, c, k.a[j], k.gain[j], k.rest[j], vl);
-            if DELAY && reset == Reset::Subtract {
-                u -= fired[j] * thr;
-            }
-            if firing.is_none() {
-                os[j] = u;
+        if firing.is_none() {
+            // leaky integrator: the output is the membrane
+            for j in 0..len {
+                let c = if syn { i[j] + xs[j] } else { xs[j] };
+                let syn_j = k.syn[j];
+                i[j] = if syn_euler { c - c * syn_j } else { c * syn_j };
+                let u = integrate::<M>(v[j], c, k.a[j], k.gain[j], k.rest[j], vl);
+                zs[j] = u;
                 v[j] = u;
-                continue;
             }
-            let z = heaviside(u - thr, at_zero);
-            os[j] = z;
-            v[j] = if DELAY {
-                fired[j] = z;
-                u
-            } else {
-                let sub = u - z * thr;
-                let to_value = (1.0 - z) * u + z * v_reset;
-                match reset {
-                    Reset::Subtract => sub,
-                    Reset::ToValue => to_value,
-                    Reset::None => u,
+        } else {
+            // Every condition below is loop-invariant: the compiler turns them into selects.
+            for j in 0..len {
+                let c = if syn { i[j] + xs[j] } else { xs[j] };
+                let syn_j = k.syn[j];
+                i[j] = if syn_euler { c - c * syn_j } else { c * syn_j };
+                let thr = k.thr[j];
+                let vj = if DELAY && delay_to_value {
+                    // reset to value before the leak, by the previous (detached) spike
+                    (1.0 - fired[j]) * v[j] + fired[j] * v_reset
+                } else {
+                    v[j]
+                };
+                let mut u = integrate::<M>(vj, c, k.a[j], k.gain[j], k.rest[j], vl);
+                if subtract_delayed {
+                    u -= fired[j] * thr;
                 }
-            };
-            if let Some(us) = us.as_deref_mut() {
+                let z = heaviside(u - thr, at_zero);
+                zs[j] = z;
                 us[j] = u;
+                if DELAY {
+                    fired[j] = z;
+                    v[j] = u;
+                } else {
+                    let sub = u - z * thr;
+                    let to_value = (1.0 - z) * u + z * v_reset;
+                    // bools, not a `match`: a `match` on the enum stays a branch in the loop
+                    v[j] = if reset_subtract {
+                        sub
+                    } else if reset_to_value {
+                        to_value
+                    } else {
+                        u
+                    };
+                }
+            }
+        }
+        // SAFETY: [base, base + len) of the output and saved buffers belongs to this item only.
+        unsafe {
+            out.slice(base, len).copy_from_slice(zs);
+            if let Some(saved) = saved {
+                saved.slice(base, len).copy_from_slice(us);
             }
         }
     }
@@ -215,8 +238,10 @@ fn forward_item<const M: u8, const DELAY: bool>(
     }
 }
 
-/// The reverse (BPTT) loop of one work item.
+/// The reverse (BPTT) loop of one work item (`#[inline(always)]`: compiled inside
+/// [`crate::simd::widest`]).
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
     u_all: &[f32],
     v0: &[f32],
@@ -255,11 +280,13 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
         None => (Reset::None, 0.0, false, true),
     };
     let keep_reset_grad = if detach { 0.0 } else { 1.0 };
+    let (reset_subtract, reset_to_value) = (reset == Reset::Subtract, reset == Reset::ToValue);
+    // the step's input gradient, computed on the stack and copied out (see `forward_item`)
+    let mut gx_buf = [0f32; CHUNK];
+    let gxs = &mut gx_buf[..len];
     for t in (0..d.time).rev() {
         let base = (b * d.time + t) * d.size + n0;
         let go = &grad_out[base..base + len];
-        // SAFETY: [base, base + len) belongs to this item only.
-        let gxs = unsafe { gx.slice(base, len) };
         if firing.is_none() {
             for j in 0..len {
                 let gu = gv[j] + go[j];
@@ -274,6 +301,8 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
                 gi[j] = gc;
                 gv[j] = gvp;
             }
+            // SAFETY: [base, base + len) of the input gradient belongs to this item only.
+            unsafe { gx.slice(base, len).copy_from_slice(gxs) };
             continue;
         }
         let us = &u_all[base..base + len];
@@ -302,17 +331,16 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
                 gi[j] = gc;
                 gw = g;
                 let f = heaviside(prev[j] - thr, at_zero);
-                gv[j] = if reset == Reset::ToValue {
-                    gw * (1.0 - f)
-                } else {
-                    gw
-                };
+                gv[j] = if reset_to_value { gw * (1.0 - f) } else { gw };
             } else {
                 let z = heaviside(s, at_zero);
-                let (gu_reset, gz_reset) = match reset {
-                    Reset::Subtract => (gv[j], -thr * gv[j]),
-                    Reset::ToValue => ((1.0 - z) * gv[j], (v_reset - u) * gv[j]),
-                    Reset::None => (gv[j], 0.0),
+                // bools, not a `match` (see `forward_item`)
+                let (gu_reset, gz_reset) = if reset_subtract {
+                    (gv[j], -thr * gv[j])
+                } else if reset_to_value {
+                    ((1.0 - z) * gv[j], (v_reset - u) * gv[j])
+                } else {
+                    (gv[j], 0.0)
                 };
                 let gz = go[j] + gz_reset * keep_reset_grad;
                 let gu = gu_reset + gz * sg;
@@ -328,6 +356,8 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
                 gv[j] = g;
             }
         }
+        // SAFETY: as above.
+        unsafe { gx.slice(base, len).copy_from_slice(gxs) };
     }
     // SAFETY: this item's slots of the initial-state gradient planes.
     unsafe {
@@ -366,9 +396,12 @@ pub(crate) fn forward(
     let delay = spec.firing.is_some_and(|f| f.reset_delay);
     macro_rules! run {
         ($m:expr, $delay:expr) => {
-            (0..d.items())
-                .into_par_iter()
-                .for_each(|w| forward_item::<$m, $delay>(x, v0, i0, coef, spec, d, w, o, f, s))
+            (0..d.items()).into_par_iter().for_each(|w| {
+                crate::simd::widest(
+                    #[inline(always)]
+                    || forward_item::<$m, $delay>(x, v0, i0, coef, spec, d, w, o, f, s),
+                )
+            })
         };
     }
     match (spec.membrane, delay) {
@@ -465,8 +498,13 @@ pub(crate) fn backward(
         ($m:expr, $delay:expr) => {
             with_surrogate!(surrogate, |sg| (0..d.items()).into_par_iter().for_each(
                 |w| {
-                    backward_item::<$m, $delay, _>(
-                        u, v0, coef, spec, d, w, grad_out, grad_v, grad_i, sg, gxp, gip,
+                    crate::simd::widest(
+                        #[inline(always)]
+                        || {
+                            backward_item::<$m, $delay, _>(
+                                u, v0, coef, spec, d, w, grad_out, grad_v, grad_i, sg, gxp, gip,
+                            )
+                        },
                     )
                 }
             ))

@@ -1,0 +1,68 @@
+//! Runtime choice of the widest vector instructions for the hand-written CPU loops.
+//!
+//! The crate is compiled for the baseline of its target (SSE2 on x86-64), so that one binary runs
+//! on every machine. The hot loops of [`crate::fused`] and [`crate::sparse`] are written as plain
+//! element-wise Rust that the compiler vectorizes; [`widest`] compiles such a loop a second and
+//! third time with AVX-512 or AVX2 enabled and picks, at run time, the widest one this CPU has.
+//!
+//! Only the instruction set changes: no fast-math, no fused multiply-add contraction (Rust never
+//! contracts `a * b + c`), so every variant gives bit-identical results.
+
+/// Runs `f` compiled for the widest vector extension the CPU supports (AVX-512F, then AVX2,
+/// then the target's baseline).
+///
+/// `f` must be an `#[inline(always)]` closure (`widest(#[inline(always)] || ...)`) and everything
+/// it calls in its hot loop `#[inline(always)]` too: code behind a real call is compiled for the
+/// baseline whatever the caller enables.
+/// The feature check is a cached atomic load, cheap enough to call once per work item.
+#[inline(always)]
+pub(crate) fn widest<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        fn avx512<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        #[target_feature(enable = "avx2")]
+        fn avx2<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU was just checked to support AVX-512F.
+            return unsafe { avx512(f) };
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU was just checked to support AVX2.
+            return unsafe { avx2(f) };
+        }
+    }
+    f()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::widest;
+
+    #[test]
+    fn every_variant_gives_the_baseline_result() {
+        // an element-wise loop with division and a compare: the operations of the neuron loops
+        let x: Vec<f32> = (0..1000).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
+        let run = |x: &[f32]| -> Vec<f32> {
+            x.iter()
+                .map(|&v| {
+                    let d = v.abs() * 10.0 + 1.0;
+                    1.0 / (d * d) + (v > 0.5) as u32 as f32
+                })
+                .collect()
+        };
+        let baseline = run(&x);
+        let wide = widest(
+            #[inline(always)]
+            || run(&x),
+        );
+        assert_eq!(
+            baseline.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            wide.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+    }
+}
