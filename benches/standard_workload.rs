@@ -50,7 +50,7 @@ fn tau_for_decay(decay: f64) -> f64 {
 struct Net {
     input: SpikeLinear,
     lif: Lif,
-    output: Option<Linear>,
+    output: Option<SpikeLinear>,
     readout: Option<Li>,
 }
 
@@ -81,7 +81,12 @@ impl Net {
                 .init(device)
                 .unwrap(),
             lif: lif(hidden, execution, device),
-            output: readout.then(|| LinearConfig::new(hidden, CLASSES).init(device)),
+            output: readout.then(|| {
+                SpikeLinearConfig::new(hidden, CLASSES)
+                    .with_sparse_threshold(threshold)
+                    .init(device)
+                    .unwrap()
+            }),
             readout: readout.then(|| {
                 LiConfig::new(CLASSES)
                     .with_tau_syn_ms(None)
@@ -103,7 +108,9 @@ impl Net {
             .unwrap()
             .spikes;
         let out = match (&self.output, &self.readout) {
-            (Some(output), Some(readout)) => readout.forward(output.forward(spikes)).unwrap().v,
+            (Some(output), Some(readout)) => {
+                readout.forward(output.forward(spikes).unwrap()).unwrap().v
+            }
             _ => spikes,
         };
         out.sum_dim(1).squeeze_dim(1)

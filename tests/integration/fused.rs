@@ -454,3 +454,46 @@ fn fused_by_hand() {
         close("grad", &g, &[1.875, 1.75, 1.5, 1.0]);
     }
 }
+
+/// The CPU backends write the spikes over the layer input, and the input gradient over the
+/// output gradient, when the op holds the only handle to them: same bits as with a shared input
+/// (where a new buffer is written), and the in-place path is taken.
+#[test]
+fn in_place_runs_equal_shared_runs() {
+    let config = sized(bench_lif(1), 37);
+    let [b, t, n] = [3, 40, 37];
+    for (dev, device) in autodiff_devices() {
+        if dev == "wgpu" {
+            continue; // GPU buffers are never written in place
+        }
+        let lif = config.clone().init(&device).unwrap();
+        let run = |keep_input: bool| {
+            let leaf = tensor(noise(b * t * n, 11, -0.3, 0.6), [b, t, n], &device).require_grad();
+            // an op output: the layer gets its only handle unless `kept` holds another
+            let x = leaf.clone() * 2.0;
+            let kept = keep_input.then(|| x.clone());
+            let before = fused::in_place_runs();
+            let out = lif.forward(x).unwrap();
+            let w = tensor(noise(b * t * n, 12, -1.0, 1.0), [b, t, n], &device);
+            // the gradient of `spikes * w` is a fresh tensor, unless `kept_grad` shares it
+            let grads = (out.spikes.clone() * w).sum().backward();
+            let in_place = fused::in_place_runs() - before;
+            drop(kept);
+            (
+                values(out.spikes),
+                values(leaf.grad(&grads).unwrap()),
+                in_place,
+            )
+        };
+        let (spikes_shared, grad_shared, _) = run(true);
+        let (spikes_own, grad_own, in_place) = run(false);
+        assert!(in_place >= 1, "{dev}: no pass ran in place");
+        assert_eq!(spikes_own, spikes_shared, "{dev}: spikes");
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&grad_own), bits(&grad_shared), "{dev}: input gradient");
+        assert!(
+            spikes_own.iter().any(|&s| s == 1.0),
+            "{dev}: no spike at all"
+        );
+    }
+}

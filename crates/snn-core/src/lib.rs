@@ -36,6 +36,7 @@ pub mod encode;
 pub mod error;
 pub mod fused;
 pub mod graph;
+mod host_buffer;
 pub mod input;
 pub mod lift;
 pub mod logic;

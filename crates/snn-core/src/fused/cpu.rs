@@ -48,6 +48,58 @@ impl Out {
     }
 }
 
+/// A read-only raw pointer that work items share (the input sequence, which may also be the
+/// output buffer when the op runs in place).
+#[derive(Clone, Copy)]
+struct In(*const f32);
+// SAFETY: items read disjoint ranges; in place, each item reads a range before writing it.
+unsafe impl Send for In {}
+unsafe impl Sync for In {}
+
+impl In {
+    /// `len` elements from `offset`.
+    ///
+    /// SAFETY: the range lies inside the buffer, and nothing writes it while the slice lives.
+    unsafe fn slice<'a>(self, offset: usize, len: usize) -> &'a [f32] {
+        unsafe { std::slice::from_raw_parts(self.0.add(offset), len) }
+    }
+}
+
+/// A `[batch, time, size]` input of the loops: borrowed, or owned by a tensor nobody else holds,
+/// in which case the loop writes its result over it (each step's values are read before that
+/// step's result is written) and allocates no output buffer.
+pub(crate) enum Sequence<'a> {
+    /// Read only (borrowed, or copied when the tensor was not contiguous); the result goes to a
+    /// new buffer.
+    Shared(Cow<'a, [f32]>),
+    /// Read, then overwritten with the result.
+    InPlace(&'a mut [f32]),
+}
+
+impl Sequence<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Sequence::Shared(s) => s.len(),
+            Sequence::InPlace(s) => s.len(),
+        }
+    }
+
+    /// The pointer to read from, the pointer to write to, and the new buffer behind the latter
+    /// (`None` in place).
+    fn pointers(&mut self) -> (In, Out, Option<Vec<f32>>) {
+        match self {
+            Sequence::Shared(s) => {
+                let mut out = crate::host_buffer::zeroed(s.len());
+                (In(s.as_ptr()), Out(out.as_mut_ptr()), Some(out))
+            }
+            Sequence::InPlace(s) => {
+                super::count_in_place();
+                (In(s.as_ptr()), Out(s.as_mut_ptr()), None)
+            }
+        }
+    }
+}
+
 /// Sizes of one call.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Dims {
@@ -125,7 +177,7 @@ fn heaviside(s: f32, at_zero: bool) -> f32 {
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn forward_item<const M: u8, const DELAY: bool>(
-    x: &[f32],
+    x: In,
     v0: &[f32],
     i0: &[f32],
     coef: &[f32],
@@ -175,7 +227,9 @@ fn forward_item<const M: u8, const DELAY: bool>(
     let (zs, us) = (&mut z_buf[..len], &mut u_buf[..len]);
     for t in 0..d.time {
         let base = (b * d.time + t) * d.size + n0;
-        let xs = &x[base..base + len];
+        // SAFETY: [base, base + len) belongs to this item; in place, `xs` is last read before
+        // the step's output is written below.
+        let xs = unsafe { x.slice(base, len) };
         if firing.is_none() {
             // leaky integrator: the output is the membrane
             for j in 0..len {
@@ -249,7 +303,7 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
     spec: &LeakySpec,
     d: Dims,
     w: usize,
-    grad_out: &[f32],
+    grad_out: In,
     grad_v: &[f32],
     grad_i: &[f32],
     surrogate: S,
@@ -286,7 +340,8 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
     let gxs = &mut gx_buf[..len];
     for t in (0..d.time).rev() {
         let base = (b * d.time + t) * d.size + n0;
-        let go = &grad_out[base..base + len];
+        // SAFETY: as in `forward_item`: this item's range, read before `gx` is written.
+        let go = unsafe { grad_out.slice(base, len) };
         if firing.is_none() {
             for j in 0..len {
                 let gu = gv[j] + go[j];
@@ -373,14 +428,14 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
 
 /// Forward over all items. `out` `[B,T,N]`, `fin` `[2,B,N]` (v then i), `saved` `[B,T,N]`.
 pub(crate) fn forward(
-    x: &[f32],
+    mut x: Sequence<'_>,
     v0: &[f32],
     i0: &[f32],
     coef: &[f32],
     spec: &LeakySpec,
     d: Dims,
     saving: bool,
-) -> (Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+) -> (Option<Vec<f32>>, Vec<f32>, Option<Vec<f32>>) {
     let total = d.batch * d.time * d.size;
     assert_eq!(x.len(), total, "fused forward: input size");
     assert_eq!(
@@ -388,10 +443,10 @@ pub(crate) fn forward(
         COEFFICIENTS * d.size,
         "fused forward: coefficients"
     );
-    let mut out = vec![0f32; total];
+    let (xp, o, out) = x.pointers();
     let mut fin = vec![0f32; 2 * d.batch * d.size];
-    let mut saved = (saving && spec.firing.is_some()).then(|| vec![0f32; total]);
-    let (o, f) = (Out(out.as_mut_ptr()), Out(fin.as_mut_ptr()));
+    let mut saved = (saving && spec.firing.is_some()).then(|| crate::host_buffer::zeroed(total));
+    let f = Out(fin.as_mut_ptr());
     let s = saved.as_mut().map(|s| Out(s.as_mut_ptr()));
     let delay = spec.firing.is_some_and(|f| f.reset_delay);
     macro_rules! run {
@@ -399,7 +454,7 @@ pub(crate) fn forward(
             (0..d.items()).into_par_iter().for_each(|w| {
                 crate::simd::widest(
                     #[inline(always)]
-                    || forward_item::<$m, $delay>(x, v0, i0, coef, spec, d, w, o, f, s),
+                    || forward_item::<$m, $delay>(xp, v0, i0, coef, spec, d, w, o, f, s),
                 )
             })
         };
@@ -476,19 +531,19 @@ pub(crate) fn backward(
     coef: &[f32],
     spec: &LeakySpec,
     d: Dims,
-    grad_out: &[f32],
+    mut grad_out: Sequence<'_>,
     grad_v: &[f32],
     grad_i: &[f32],
-) -> (Vec<f32>, Vec<f32>) {
+) -> (Option<Vec<f32>>, Vec<f32>) {
     let total = d.batch * d.time * d.size;
     assert_eq!(
         grad_out.len(),
         total,
         "fused backward: output gradient size"
     );
-    let mut gx = vec![0f32; total];
+    let (gop, gxp, gx) = grad_out.pointers();
     let mut ginit = vec![0f32; 2 * d.batch * d.size];
-    let (gxp, gip) = (Out(gx.as_mut_ptr()), Out(ginit.as_mut_ptr()));
+    let gip = Out(ginit.as_mut_ptr());
     let delay = spec.firing.is_some_and(|f| f.reset_delay);
     let surrogate = spec
         .firing
@@ -502,7 +557,7 @@ pub(crate) fn backward(
                         #[inline(always)]
                         || {
                             backward_item::<$m, $delay, _>(
-                                u, v0, coef, spec, d, w, grad_out, grad_v, grad_i, sg, gxp, gip,
+                                u, v0, coef, spec, d, w, gop, grad_v, grad_i, sg, gxp, gip,
                             )
                         },
                     )
@@ -526,6 +581,15 @@ pub(crate) fn backward(
 pub(crate) trait CpuTensor: Backend {
     /// The elements in row-major order (borrowed when the tensor is contiguous f32).
     fn f32s(t: &FloatTensor<Self>) -> Cow<'_, [f32]>;
+    /// A tensor whose buffer this op owns alone, for writing over it.
+    type Unique;
+    /// The tensor as [`CpuTensor::Unique`] when it is f32, contiguous in row-major order and
+    /// its buffer held by nobody else (and is exactly its size); the tensor back otherwise.
+    fn take_unique(t: FloatTensor<Self>) -> Result<Self::Unique, FloatTensor<Self>>;
+    /// The elements of a unique tensor, row-major.
+    fn unique_values(u: &mut Self::Unique) -> &mut [f32];
+    /// The unique tensor as a tensor again.
+    fn from_unique(u: Self::Unique) -> FloatTensor<Self>;
     /// A tensor owning `data` (no copy).
     fn from_f32s(data: Vec<f32>, shape: Vec<usize>) -> FloatTensor<Self>;
 }
@@ -542,6 +606,28 @@ impl CpuTensor for NdArray {
             }
             other => panic!("the fused op runs on f32 tensors, got {:?}", other.dtype()),
         }
+    }
+    type Unique = burn::backend::ndarray::SharedArray<f32>;
+    fn take_unique(t: NdArrayTensor) -> Result<Self::Unique, NdArrayTensor> {
+        match t {
+            NdArrayTensor::F32(storage) if storage.is_unique() => {
+                // unique and owned: no copy
+                let array = storage.into_owned();
+                if array.is_standard_layout() {
+                    Ok(array)
+                } else {
+                    Err(NdArrayTensor::from(array))
+                }
+            }
+            other => Err(other),
+        }
+    }
+    fn unique_values(u: &mut Self::Unique) -> &mut [f32] {
+        // standard layout (checked), unique: a view of the buffer, no copy
+        u.as_slice_mut().expect("standard layout")
+    }
+    fn from_unique(u: Self::Unique) -> NdArrayTensor {
+        NdArrayTensor::from(u)
     }
     fn from_f32s(data: Vec<f32>, shape: Vec<usize>) -> NdArrayTensor {
         NdArrayTensor::from_data(TensorData::new(data, shape))
@@ -566,6 +652,21 @@ impl CpuTensor for Flex {
                     .expect("f32 data"),
             ),
         }
+    }
+    type Unique = FlexTensor;
+    fn take_unique(t: FlexTensor) -> Result<FlexTensor, FlexTensor> {
+        let whole = t.is_unique()
+            && t.is_contiguous()
+            && t.layout().start_offset() == 0
+            && t.dtype() == burn::tensor::DType::F32
+            && t.bytes().len() == t.layout().num_elements() * size_of::<f32>();
+        if whole { Ok(t) } else { Err(t) }
+    }
+    fn unique_values(u: &mut FlexTensor) -> &mut [f32] {
+        u.try_storage_mut::<f32>().expect("checked unique")
+    }
+    fn from_unique(u: FlexTensor) -> FlexTensor {
+        u
     }
     fn from_f32s(data: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
         FlexTensor::from_data(TensorData::new(data, shape))
@@ -601,23 +702,50 @@ fn run_forward<B: CpuTensor>(
 ) {
     count_launch();
     let d = dims_of::<B>(&x);
-    let (out, fin, saved) = forward(
-        &B::f32s(&x),
-        &B::f32s(&v0),
-        &B::f32s(&i0),
-        &B::f32s(&coef),
-        &spec,
-        d,
-        saving,
-    );
+    let (out, fin, saved) = {
+        let (v0s, i0s, coefs) = (B::f32s(&v0), B::f32s(&i0), B::f32s(&coef));
+        // x is not needed after this op (the backward keeps the membrane, not the input), so
+        // when the caller handed over its only handle, the output is written over it.
+        match B::take_unique(x) {
+            Ok(mut unique) => {
+                let values = B::unique_values(&mut unique);
+                let (_, fin, saved) = forward(
+                    Sequence::InPlace(values),
+                    &v0s,
+                    &i0s,
+                    &coefs,
+                    &spec,
+                    d,
+                    saving,
+                );
+                (Ok(unique), fin, saved)
+            }
+            Err(x) => {
+                let (out, fin, saved) = forward(
+                    Sequence::Shared(B::f32s(&x)),
+                    &v0s,
+                    &i0s,
+                    &coefs,
+                    &spec,
+                    d,
+                    saving,
+                );
+                (Err(out.expect("a new buffer")), fin, saved)
+            }
+        }
+    };
     let plane = d.batch * d.size;
     let i_fin = fin[plane..].to_vec();
     let mut v_fin = fin;
     v_fin.truncate(plane);
     let seq = vec![d.batch, d.time, d.size];
     let st = vec![d.batch, d.size];
+    let out = match out {
+        Ok(unique) => B::from_unique(unique),
+        Err(values) => B::from_f32s(values, seq.clone()),
+    };
     (
-        B::from_f32s(out, seq.clone()),
+        out,
         B::from_f32s(v_fin, st.clone()),
         B::from_f32s(i_fin, st),
         saved.map(|s| B::from_f32s(s, seq)),
@@ -635,26 +763,35 @@ fn run_backward<B: CpuTensor>(
     spec: LeakySpec,
 ) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
     let d = dims_of::<B>(&grad_out);
-    let (gx, ginit) = backward(
-        &B::f32s(&u),
-        &B::f32s(&v0),
-        &B::f32s(&coef),
-        &spec,
-        d,
-        &B::f32s(&grad_out),
-        &B::f32s(&grad_v),
-        &B::f32s(&grad_i),
-    );
+    let (gx, ginit) = {
+        let (us, v0s, coefs) = (B::f32s(&u), B::f32s(&v0), B::f32s(&coef));
+        let (gvs, gis) = (B::f32s(&grad_v), B::f32s(&grad_i));
+        // the output gradient is consumed here: written over with the input gradient when
+        // this op holds its only handle
+        match B::take_unique(grad_out) {
+            Ok(mut unique) => {
+                let values = B::unique_values(&mut unique);
+                let go = Sequence::InPlace(values);
+                let (_, ginit) = backward(&us, &v0s, &coefs, &spec, d, go, &gvs, &gis);
+                (Ok(unique), ginit)
+            }
+            Err(grad_out) => {
+                let go = Sequence::Shared(B::f32s(&grad_out));
+                let (gx, ginit) = backward(&us, &v0s, &coefs, &spec, d, go, &gvs, &gis);
+                (Err(gx.expect("a new buffer")), ginit)
+            }
+        }
+    };
     let plane = d.batch * d.size;
     let gi = ginit[plane..].to_vec();
     let mut gv = ginit;
     gv.truncate(plane);
     let st = vec![d.batch, d.size];
-    (
-        B::from_f32s(gx, vec![d.batch, d.time, d.size]),
-        B::from_f32s(gv, st.clone()),
-        B::from_f32s(gi, st),
-    )
+    let gx = match gx {
+        Ok(unique) => B::from_unique(unique),
+        Err(values) => B::from_f32s(values, vec![d.batch, d.time, d.size]),
+    };
+    (gx, B::from_f32s(gv, st.clone()), B::from_f32s(gi, st))
 }
 
 macro_rules! cpu_backend {

@@ -207,6 +207,7 @@ pub trait FusedLeakyBackend: SpikeBackend {
 
 thread_local! {
     static LAUNCHES: Cell<usize> = const { Cell::new(0) };
+    static IN_PLACE: Cell<usize> = const { Cell::new(0) };
 }
 
 /// How many fused forward ops the backends ran on this thread so far (a diagnostic: tests
@@ -217,6 +218,17 @@ pub fn launches() -> usize {
 
 pub(crate) fn count_launch() {
     LAUNCHES.with(|c| c.set(c.get() + 1));
+}
+
+/// How many fused forward or backward passes on the CPU backends wrote their result over their
+/// input sequence (the layer input, or the output gradient) on this thread so far, because the
+/// op held the only handle to it (a diagnostic, like [`launches`]).
+pub fn in_place_runs() -> usize {
+    IN_PLACE.with(Cell::get)
+}
+
+pub(crate) fn count_in_place() {
+    IN_PLACE.with(|c| c.set(c.get() + 1));
 }
 
 /// Whether the fused op runs on `device` (with or without autodiff): ndarray, flex and, with

@@ -17,6 +17,10 @@ const COL_BLOCK: usize = 256;
 /// so a sum over many rows loads each row's tile once and stores the result once.
 const TILE: usize = 64;
 
+/// Bytes of one column block of `grad_out` that the weight-gradient pass sums before moving on
+/// to the next rows: about half of a core's L2 cache.
+const GRAD_CHUNK_BYTES: usize = 1 << 20;
+
 /// Input rows one scan task checks.
 const SCAN_ROWS_PER_TASK: usize = 32;
 
@@ -250,28 +254,18 @@ impl Grid {
     }
 }
 
-/// `dst[j0..j1] = init + Σ_{r in src_rows} src[r · stride + j0 .. r · stride + j1]`, summed in
-/// the order of `src_rows` (so the result does not depend on the tiling or the vector width),
-/// [`TILE`] columns at a time in registers.
+/// `dst[..] += Σ_{r in src_rows} src[r · stride + j0 ..][..dst.len()]`, summed in the order of
+/// `src_rows` after `dst`'s own value (so the result does not depend on the tiling, the vector
+/// width or how a caller splits `src_rows` into consecutive parts), [`TILE`] columns at a time
+/// in registers.
 ///
-/// `init` is `None` for zero. `#[inline(always)]` so that [`crate::simd::widest`] compiles it
-/// for the CPU's widest vectors.
+/// `#[inline(always)]` so that [`crate::simd::widest`] compiles it for the CPU's widest vectors.
 #[inline(always)]
-fn sum_rows(
-    dst: &mut [f32],
-    init: Option<&[f32]>,
-    src: &[f32],
-    stride: usize,
-    src_rows: &[u32],
-    j0: usize,
-) {
+fn add_rows(dst: &mut [f32], src: &[f32], stride: usize, src_rows: &[u32], j0: usize) {
     let width = dst.len();
     let mut t = 0;
     while t + TILE <= width {
-        let mut acc = [0f32; TILE];
-        if let Some(init) = init {
-            acc.copy_from_slice(&init[t..t + TILE]);
-        }
+        let mut acc: [f32; TILE] = dst[t..t + TILE].try_into().expect("tile");
         for &r in src_rows {
             let base = r as usize * stride + j0 + t;
             let row: &[f32; TILE] = src[base..base + TILE].try_into().expect("tile");
@@ -284,10 +278,6 @@ fn sum_rows(
     }
     // the last partial tile, element by element in the same order
     let rest = &mut dst[t..];
-    match init {
-        Some(init) => rest.copy_from_slice(&init[t..]),
-        None => rest.fill(0.0),
-    }
     let n = rest.len();
     for &r in src_rows {
         let base = r as usize * stride + j0 + t;
@@ -310,7 +300,7 @@ pub fn forward(
     bias: Option<&[f32]>,
 ) -> Vec<f32> {
     debug_assert_eq!(weight.len(), events.d_input * d_output);
-    let mut out = vec![0.0f32; events.rows * d_output];
+    let mut out = crate::host_buffer::zeroed(events.rows * d_output);
     if d_output == 0 || events.rows == 0 {
         return out;
     }
@@ -324,8 +314,10 @@ pub fn forward(
                 for r in rows {
                     // SAFETY: row r, columns `cols` belong to this item only.
                     let seg = unsafe { dst.slice(r * d_output + cols.start, cols.len()) };
-                    let init = bias.map(|b| &b[cols.clone()]);
-                    sum_rows(seg, init, weight, d_output, events.row(r), cols.start);
+                    if let Some(b) = bias {
+                        seg.copy_from_slice(&b[cols.clone()]);
+                    }
+                    add_rows(seg, weight, d_output, events.row(r), cols.start);
                 }
             },
         )
@@ -337,8 +329,18 @@ pub fn forward(
 /// i.e. `xᵀ · grad_out` for the 0/1 input `x`, accumulated row by row instead of by a dense
 /// matmul. `grad_out` is row-major `[rows, d_output]`; returns `[d_input, d_output]` row-major.
 pub fn grad_weight(events: &SpikeEvents, grad_out: &[f32], d_output: usize) -> Vec<f32> {
+    grad_weight_in_chunks(events, grad_out, d_output, GRAD_CHUNK_BYTES)
+}
+
+/// [`grad_weight`] summing `grad_out` in row chunks of `chunk_bytes` per column block.
+fn grad_weight_in_chunks(
+    events: &SpikeEvents,
+    grad_out: &[f32],
+    d_output: usize,
+    chunk_bytes: usize,
+) -> Vec<f32> {
     debug_assert_eq!(grad_out.len(), events.rows * d_output);
-    let mut grad_w = vec![0.0f32; events.d_input * d_output];
+    let mut grad_w = crate::host_buffer::zeroed(events.d_input * d_output);
     if d_output == 0 || events.d_input == 0 {
         return grad_w;
     }
@@ -347,17 +349,27 @@ pub fn grad_weight(events: &SpikeEvents, grad_out: &[f32], d_output: usize) -> V
     let dst = Out(grad_w.as_mut_ptr());
     (0..grid.items()).into_par_iter().for_each(|w| {
         let (inputs, cols) = grid.item(w);
-        crate::simd::widest(
-            #[inline(always)]
-            || {
-                for i in inputs {
-                    // SAFETY: row i, columns `cols` belong to this item only.
-                    let seg = unsafe { dst.slice(i * d_output + cols.start, cols.len()) };
-                    let active = &rows_of[col_ptr[i]..col_ptr[i + 1]];
-                    sum_rows(seg, None, grad_out, d_output, active, cols.start);
-                }
-            },
-        )
+        // Rows of `grad_out` in chunks whose column block fits in L2 next to the gradient rows
+        // being summed; each input's sum goes on chunk after chunk (its rows are ascending, so
+        // the additions come in the order of one pass over all rows).
+        let chunk_rows = (chunk_bytes / (cols.len() * size_of::<f32>())).max(1);
+        let mut cursor: Vec<usize> = inputs.clone().map(|i| col_ptr[i]).collect();
+        for r0 in (0..events.rows).step_by(chunk_rows) {
+            let r_end = (r0 + chunk_rows).min(events.rows) as u32;
+            crate::simd::widest(
+                #[inline(always)]
+                || {
+                    for (k, i) in inputs.clone().enumerate() {
+                        let rest = &rows_of[cursor[k]..col_ptr[i + 1]];
+                        let n = rest.partition_point(|&r| r < r_end);
+                        // SAFETY: row i, columns `cols` belong to this item only.
+                        let seg = unsafe { dst.slice(i * d_output + cols.start, cols.len()) };
+                        add_rows(seg, grad_out, d_output, &rest[..n], cols.start);
+                        cursor[k] += n;
+                    }
+                },
+            )
+        }
     });
     grad_w
 }
@@ -440,5 +452,10 @@ mod tests {
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&forward(&ev, &w, d_out, Some(&b))), bits(&want_out));
         assert_eq!(bits(&grad_weight(&ev, &g, d_out)), bits(&want_gw));
+        // row chunks of 1, 3 and 64 rows per column block give the same bits
+        for chunk_bytes in [1, 3 * 256 * 4, 64 * 256 * 4] {
+            let gw = grad_weight_in_chunks(&ev, &g, d_out, chunk_bytes);
+            assert_eq!(bits(&gw), bits(&want_gw), "chunk of {chunk_bytes} bytes");
+        }
     }
 }
