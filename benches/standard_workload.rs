@@ -11,10 +11,12 @@
 //! **Open Neuromorphic shape.** `Linear(N, N)` + LIF over 500 steps, batch 16, N = 512 and 2048,
 //! Bernoulli(0.05) input spikes; forward, and forward + backward of the summed spikes.
 //!
-//! Paths: `optimized` is what the layers do by default: the event-driven input layer
-//! ([`SpikeLinear`], taken because the input is binary and 5 % dense) and the fused multi-step
-//! LIF and LI ops (`Execution::Auto`). `reference` forces the dense matmul
-//! (`sparse_threshold = 0`) and the step-by-step composition (`Execution::Reference`).
+//! Paths: `optimized` is what the layers do by default: both `Linear`s are [`SpikeLinear`]s
+//! (the same affine map as burn's `Linear`, same parameters and results), which take their
+//! event-driven path because their inputs are binary spikes (the 5 % dense input, and the hidden
+//! layer's spikes when under `sparse_threshold`), and the fused multi-step LIF and LI ops
+//! (`Execution::Auto`). `reference` forces the dense matmul (`sparse_threshold = 0`, i.e.
+//! burn's `Linear` computation) and the step-by-step composition (`Execution::Reference`).
 //!
 //! `cargo bench --features gpu --bench standard_workload` (`-- standard/` or `-- on/` for one
 //! group; `SNN_BENCH_BACKENDS=flex` for one backend). On this 2-core machine, run it alone:
@@ -26,7 +28,6 @@ use std::time::Duration;
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use criterion::{BenchmarkId, Criterion};
