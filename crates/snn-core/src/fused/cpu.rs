@@ -32,21 +32,8 @@ const EULER_SCALED: u8 = 0;
 const EULER_UNSCALED: u8 = 1;
 const EXACT: u8 = 2;
 
-/// A raw pointer that work items share; each item writes a disjoint set of elements.
-#[derive(Clone, Copy)]
-struct Out(*mut f32);
-// SAFETY: the items write disjoint indices (their own batch row and neuron chunk).
-unsafe impl Send for Out {}
-unsafe impl Sync for Out {}
-
-impl Out {
-    /// `len` elements from `offset`.
-    ///
-    /// SAFETY: the caller's range lies inside the buffer and no other item touches it.
-    unsafe fn slice<'a>(self, offset: usize, len: usize) -> &'a mut [f32] {
-        unsafe { std::slice::from_raw_parts_mut(self.0.add(offset), len) }
-    }
-}
+// The work items write disjoint indices (their own batch row and neuron chunk) through `Out`.
+use crate::host_buffer::Out;
 
 /// A read-only raw pointer that work items share (the input sequence, which may also be the
 /// output buffer when the op runs in place).

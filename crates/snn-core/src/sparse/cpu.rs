@@ -227,21 +227,8 @@ pub fn scan(
     })
 }
 
-/// A raw pointer that work items share; each item writes a disjoint set of elements.
-#[derive(Clone, Copy)]
-struct Out(*mut f32);
-// SAFETY: the items of one grid write disjoint elements (their own rows x column block).
-unsafe impl Send for Out {}
-unsafe impl Sync for Out {}
-
-impl Out {
-    /// `len` elements from `offset`.
-    ///
-    /// SAFETY: the range lies inside the buffer and no other item touches it.
-    unsafe fn slice<'a>(self, offset: usize, len: usize) -> &'a mut [f32] {
-        unsafe { std::slice::from_raw_parts_mut(self.0.add(offset), len) }
-    }
-}
+// The items of one grid write disjoint elements (their own rows x column block) through `Out`.
+use crate::host_buffer::Out;
 
 /// A 2-D grid of work items over `[rows, cols]`: column blocks of [`COL_BLOCK`] times row
 /// chunks, with enough row chunks that every thread gets [`ITEMS_PER_THREAD`] items. Item `w`
