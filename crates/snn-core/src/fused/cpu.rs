@@ -151,6 +151,20 @@ fn integrate_grad<const M: u8>(gu: f32, a: f32, gain: f32) -> (f32, f32) {
     }
 }
 
+/// The step's input current `c = x (+ i)` and the synaptic current carried to the next step
+/// (`c − c·k_syn` Euler, `c·α` exact; the coefficient is 0 without a synapse).
+#[inline(always)]
+fn synapse(x: f32, i: f32, k_syn: f32, syn: bool, euler: bool) -> (f32, f32) {
+    let c = if syn { i + x } else { x };
+    (c, if euler { c - c * k_syn } else { c * k_syn })
+}
+
+/// `∂i_next/∂c` times `gi`: the gradient the carried synaptic current sends back to `c`.
+#[inline(always)]
+fn synapse_grad(gi: f32, k_syn: f32, euler: bool) -> f32 {
+    if euler { gi - gi * k_syn } else { gi * k_syn }
+}
+
 #[inline(always)]
 fn heaviside(s: f32, at_zero: bool) -> f32 {
     // loop-invariant select, no data-dependent branch
@@ -220,9 +234,8 @@ fn forward_item<const M: u8, const DELAY: bool>(
         if firing.is_none() {
             // leaky integrator: the output is the membrane
             for j in 0..len {
-                let c = if syn { i[j] + xs[j] } else { xs[j] };
-                let syn_j = k.syn[j];
-                i[j] = if syn_euler { c - c * syn_j } else { c * syn_j };
+                let c;
+                (c, i[j]) = synapse(xs[j], i[j], k.syn[j], syn, syn_euler);
                 let u = integrate::<M>(v[j], c, k.a[j], k.gain[j], k.rest[j], vl);
                 zs[j] = u;
                 v[j] = u;
@@ -230,9 +243,8 @@ fn forward_item<const M: u8, const DELAY: bool>(
         } else {
             // Every condition below is loop-invariant: the compiler turns them into selects.
             for j in 0..len {
-                let c = if syn { i[j] + xs[j] } else { xs[j] };
-                let syn_j = k.syn[j];
-                i[j] = if syn_euler { c - c * syn_j } else { c * syn_j };
+                let c;
+                (c, i[j]) = synapse(xs[j], i[j], k.syn[j], syn, syn_euler);
                 let thr = k.thr[j];
                 let vj = if DELAY && delay_to_value {
                     // reset to value before the leak, by the previous (detached) spike
@@ -333,12 +345,7 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
             for j in 0..len {
                 let gu = gv[j] + go[j];
                 let (gvp, gc) = integrate_grad::<M>(gu, k.a[j], k.gain[j]);
-                let gc = gc
-                    + if syn_euler {
-                        gi[j] - gi[j] * k.syn[j]
-                    } else {
-                        gi[j] * k.syn[j]
-                    };
+                let gc = gc + synapse_grad(gi[j], k.syn[j], syn_euler);
                 gxs[j] = gc;
                 gi[j] = gc;
                 gv[j] = gvp;
@@ -359,21 +366,9 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
             let u = us[j];
             let s = u - thr;
             let sg = surrogate(s);
-            let gw;
-            if DELAY {
-                let gu = gv[j] + go[j] * sg;
-                let (g, gc) = integrate_grad::<M>(gu, k.a[j], k.gain[j]);
-                let gc = gc
-                    + if syn_euler {
-                        gi[j] - gi[j] * k.syn[j]
-                    } else {
-                        gi[j] * k.syn[j]
-                    };
-                gxs[j] = gc;
-                gi[j] = gc;
-                gw = g;
-                let f = heaviside(prev[j] - thr, at_zero);
-                gv[j] = if reset_to_value { gw * (1.0 - f) } else { gw };
+            let gu = if DELAY {
+                // the reset was applied before this step's leak, by the detached previous spike
+                gv[j] + go[j] * sg
             } else {
                 let z = heaviside(s, at_zero);
                 // bools, not a `match` (see `forward_item`)
@@ -385,18 +380,18 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
                     (gv[j], 0.0)
                 };
                 let gz = go[j] + gz_reset * keep_reset_grad;
-                let gu = gu_reset + gz * sg;
-                let (g, gc) = integrate_grad::<M>(gu, k.a[j], k.gain[j]);
-                let gc = gc
-                    + if syn_euler {
-                        gi[j] - gi[j] * k.syn[j]
-                    } else {
-                        gi[j] * k.syn[j]
-                    };
-                gxs[j] = gc;
-                gi[j] = gc;
-                gv[j] = g;
-            }
+                gu_reset + gz * sg
+            };
+            let (g, gc) = integrate_grad::<M>(gu, k.a[j], k.gain[j]);
+            let gc = gc + synapse_grad(gi[j], k.syn[j], syn_euler);
+            gxs[j] = gc;
+            gi[j] = gc;
+            gv[j] = if DELAY && reset_to_value {
+                // the delayed reset to a value cut the membrane's path where the spike fired
+                g * (1.0 - heaviside(prev[j] - thr, at_zero))
+            } else {
+                g
+            };
         }
         // SAFETY: as above.
         unsafe { gx.slice(base, len).copy_from_slice(gxs) };
