@@ -9,19 +9,27 @@
 //! `cargo bench --features gpu --bench lif_fused -- --warm-up-time 1 --measurement-time 3`
 //!
 //! After criterion's measurements, a summary table prints the median times, the fused/reference
-//! ratio and the fused forward + backward's achieved bandwidth next to a measured memcpy
-//! bandwidth. Bytes moved by the fused forward + backward per neuron and step: the forward reads
-//! `x` and writes the spikes and the saved membrane (12 B), the backward reads the membrane and
-//! the output gradient and writes the input gradient (12 B): 24 B.
+//! ratio and the fused op's achieved bandwidth next to a measured memcpy bandwidth. Bytes moved
+//! by the fused forward + backward per neuron and step: the forward reads `x` and writes the
+//! spikes and the saved membrane (12 B), the backward reads the membrane and the output gradient
+//! and writes the input gradient (12 B): 24 B.
+//!
+//! Two bandwidth figures: "layer" divides by the layer's forward + backward on an autodiff device
+//! (which includes burn building the all-ones gradient of `sum()` and the autodiff bookkeeping),
+//! "op" by the op alone: [`FusedLeakyBackend::leaky_forward_saving`] then
+//! [`FusedLeakyBackend::leaky_backward`] on the plain device, with the inputs and the output
+//! gradient made before the clock starts and handed over (so the op writes over them, as it does
+//! inside a network).
 
 #![allow(deprecated)] // the ndarray backend is deprecated in burn 0.22 but still benchmarked
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use burn::backend::Dispatch;
 use burn::prelude::*;
 use criterion::{BenchmarkId, Criterion, Throughput};
-use snn_core::fused::Execution;
+use snn_core::fused::{Execution, FusedLeakyBackend};
 use snn_core::{LifConfig, Surrogate};
 
 const BATCH: usize = 32;
@@ -58,6 +66,29 @@ fn forward_backward(device: &Device, execution: Execution, x: &Tensor<3>) {
     let x = x.clone().require_grad();
     let grads = lif.forward(x.clone()).unwrap().spikes.sum().backward();
     black_box(x.grad(&grads).unwrap());
+}
+
+/// The fused op alone: forward (keeping the membrane) then backward, on a plain device. The
+/// input, the output gradient and the states are made before the clock starts; the op gets the
+/// only handle to the input and the output gradient (as inside a network). Returns the op's time.
+fn op_forward_backward(device: &Device, x: &Tensor<3>) -> Duration {
+    let [batch, _, size] = x.dims();
+    let lif = config(size, Execution::Auto).init(device).unwrap();
+    let (coef, spec) = lif.fused_operands();
+    let zeros = || Tensor::<2>::zeros([batch, size], device).into_dispatch();
+    let (v0, i0, v0_back, grad_v, grad_i) = (zeros(), zeros(), zeros(), zeros(), zeros());
+    let (coef, coef_back) = (coef.clone().into_dispatch(), coef.into_dispatch());
+    let grad_out = x.ones_like().into_dispatch();
+    let x = (x.clone() + 0.0).into_dispatch();
+    let start = Instant::now();
+    let (spikes, _, _, u) =
+        <Dispatch as FusedLeakyBackend>::leaky_forward_saving(x, v0, i0, coef, spec);
+    let (gx, _, _) = <Dispatch as FusedLeakyBackend>::leaky_backward(
+        u, v0_back, coef_back, grad_out, grad_v, grad_i, spec,
+    );
+    let elapsed = start.elapsed();
+    black_box((spikes, gx));
+    elapsed
 }
 
 fn backends() -> [(&'static str, Device); 2] {
@@ -127,7 +158,7 @@ fn summary() {
         memcpy / 1e9
     );
     println!(
-        "{:<8} {:>4} {:>5} | {:>10} {:>10} {:>6} | {:>10} {:>10} {:>6} | {:>8} {:>6}",
+        "{:<8} {:>4} {:>5} | {:>10} {:>10} {:>6} | {:>10} {:>10} {:>6} | {:>7} {:>10} {:>7}",
         "backend",
         "T",
         "N",
@@ -137,8 +168,9 @@ fn summary() {
         "f+b fused",
         "f+b ref",
         "ref/f",
-        "GB/s",
-        "%memcpy"
+        "layer %",
+        "op f+b",
+        "op %"
     );
     for (name, device) in backends() {
         let ad = device.clone().autodiff();
@@ -151,11 +183,17 @@ fn summary() {
                 let fr = median(runs, || forward(&device, Execution::Reference, &x));
                 let bf = median(runs, || forward_backward(&ad, Execution::Auto, &xa));
                 let br = median(runs, || forward_backward(&ad, Execution::Reference, &xa));
+                let mut op_times: Vec<Duration> = (0..=runs)
+                    .map(|_| op_forward_backward(&device, &x))
+                    .skip(1) // warm-up
+                    .collect();
+                op_times.sort();
+                let op = op_times[runs / 2];
                 let bytes = (BATCH * steps * size * FUSED_BYTES_PER_NEURON_STEP) as f64;
-                let bw = bytes / bf.as_secs_f64();
+                let share = |d: Duration| 100.0 * bytes / d.as_secs_f64() / memcpy;
                 let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
                 println!(
-                    "{:<8} {:>4} {:>5} | {:>10} {:>10} {:>6.1} | {:>10} {:>10} {:>6.1} | {:>8.2} {:>6.0}%",
+                    "{:<8} {:>4} {:>5} | {:>10} {:>10} {:>6.1} | {:>10} {:>10} {:>6.1} | {:>6.0}% {:>10} {:>6.0}%",
                     name,
                     steps,
                     size,
@@ -165,8 +203,9 @@ fn summary() {
                     ms(bf),
                     ms(br),
                     br.as_secs_f64() / bf.as_secs_f64(),
-                    bw / 1e9,
-                    100.0 * bw / memcpy
+                    share(bf),
+                    ms(op),
+                    share(op)
                 );
             }
         }

@@ -344,8 +344,26 @@ impl Lif {
         input: Tensor<D>,
         state: Option<LifState>,
     ) -> crate::Result<LifOutput<D>> {
-        let c = &self.config;
         let (x, dims, state) = self.sequence_input(input, state)?;
+        let (coef, spec) = self.fused_operands();
+        let i0 = state.i.unwrap_or_else(|| state.v.zeros_like());
+        let (spikes, v, i) = fused::leaky_sequence(x, state.v, i0, coef, spec);
+        Ok(LifOutput {
+            spikes: spikes.reshape(dims),
+            state: LifState {
+                v,
+                i: self.tau_syn_ms.is_some().then_some(i),
+            },
+            v: None,
+            i: None,
+        })
+    }
+
+    /// The coefficient tensor `[COEFFICIENTS, size]` and the [`LeakySpec`] with which this
+    /// layer calls [`fused::leaky_sequence`] (for running or benchmarking the fused op on its
+    /// own; the coefficients are detached).
+    pub fn fused_operands(&self) -> (Tensor<2>, LeakySpec) {
+        let c = &self.config;
         let (coef, membrane, synapse) = fused::leaky_coefficients(
             self.tau_mem_ms.val(),
             self.tau_syn_ms.as_ref().map(Param::val),
@@ -367,17 +385,7 @@ impl Lif {
                 reset_delay: c.reset_delay,
             }),
         };
-        let i0 = state.i.unwrap_or_else(|| state.v.zeros_like());
-        let (spikes, v, i) = fused::leaky_sequence(x, state.v, i0, coef, spec);
-        Ok(LifOutput {
-            spikes: spikes.reshape(dims),
-            state: LifState {
-                v,
-                i: self.tau_syn_ms.is_some().then_some(i),
-            },
-            v: None,
-            i: None,
-        })
+        (coef, spec)
     }
 }
 
