@@ -7,6 +7,8 @@
 //! (of `spikes.sum()`) on an autodiff device.
 //!
 //! `cargo bench --features gpu --bench lif_fused -- --warm-up-time 1 --measurement-time 3`
+//! (`LIF_BENCH_SUMMARY_ONLY=1`: the summary table only; `LIF_BENCH_OP_ONLY=1`: the op's
+//! bandwidth only, without the reference runs, which take minutes at T = 500)
 //!
 //! After criterion's measurements, a summary table prints the median times, the fused/reference
 //! ratio and the fused op's achieved bandwidth next to a measured memcpy bandwidth. Bytes moved
@@ -80,6 +82,7 @@ fn op_forward_backward(device: &Device, x: &Tensor<3>) -> Duration {
     let (coef, coef_back) = (coef.clone().into_dispatch(), coef.into_dispatch());
     let grad_out = x.ones_like().into_dispatch();
     let x = (x.clone() + 0.0).into_dispatch();
+    let in_place_before = snn_core::fused::in_place_runs();
     let start = Instant::now();
     let (spikes, _, _, u) =
         <Dispatch as FusedLeakyBackend>::leaky_forward_saving(x, v0, i0, coef, spec);
@@ -88,6 +91,11 @@ fn op_forward_backward(device: &Device, x: &Tensor<3>) -> Duration {
     );
     let elapsed = start.elapsed();
     black_box((spikes, gx));
+    assert_eq!(
+        snn_core::fused::in_place_runs() - in_place_before,
+        2,
+        "the op did not run in place"
+    );
     elapsed
 }
 
@@ -151,6 +159,46 @@ fn memcpy_bandwidth() -> f64 {
     (2 * 4 * n) as f64 / t.as_secs_f64()
 }
 
+/// Median of `runs` [`op_forward_backward`] times (after one warm-up run).
+fn op_median(runs: usize, device: &Device, x: &Tensor<3>) -> Duration {
+    let mut times: Vec<Duration> = (0..=runs)
+        .map(|_| op_forward_backward(device, x))
+        .skip(1)
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+/// The op's bandwidth alone (`LIF_BENCH_OP_ONLY=1`: no reference runs, which take minutes).
+fn op_summary() {
+    let memcpy = memcpy_bandwidth();
+    println!(
+        "\nmemcpy bandwidth (read + write): {:.2} GB/s\n",
+        memcpy / 1e9
+    );
+    println!(
+        "{:<8} {:>4} {:>5} | {:>10} {:>7}",
+        "backend", "T", "N", "op f+b", "op %"
+    );
+    for (name, device) in backends() {
+        for steps in STEPS {
+            for size in SIZES {
+                let x = input(steps, size, &device);
+                let op = op_median(9, &device, &x);
+                let bytes = (BATCH * steps * size * FUSED_BYTES_PER_NEURON_STEP) as f64;
+                println!(
+                    "{:<8} {:>4} {:>5} | {:>7.2} ms {:>6.0}%",
+                    name,
+                    steps,
+                    size,
+                    op.as_secs_f64() * 1e3,
+                    100.0 * bytes / op.as_secs_f64() / memcpy
+                );
+            }
+        }
+    }
+}
+
 fn summary() {
     let memcpy = memcpy_bandwidth();
     println!(
@@ -183,12 +231,7 @@ fn summary() {
                 let fr = median(runs, || forward(&device, Execution::Reference, &x));
                 let bf = median(runs, || forward_backward(&ad, Execution::Auto, &xa));
                 let br = median(runs, || forward_backward(&ad, Execution::Reference, &xa));
-                let mut op_times: Vec<Duration> = (0..=runs)
-                    .map(|_| op_forward_backward(&device, &x))
-                    .skip(1) // warm-up
-                    .collect();
-                op_times.sort();
-                let op = op_times[runs / 2];
+                let op = op_median(runs, &device, &x);
                 let bytes = (BATCH * steps * size * FUSED_BYTES_PER_NEURON_STEP) as f64;
                 let share = |d: Duration| 100.0 * bytes / d.as_secs_f64() / memcpy;
                 let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
@@ -213,6 +256,10 @@ fn summary() {
 }
 
 fn main() {
+    if std::env::var("LIF_BENCH_OP_ONLY").is_ok_and(|v| v == "1") {
+        op_summary();
+        return;
+    }
     let only_summary = std::env::var("LIF_BENCH_SUMMARY_ONLY").is_ok_and(|v| v == "1");
     if !only_summary {
         let mut c = Criterion::default().configure_from_args();
