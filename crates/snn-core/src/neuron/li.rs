@@ -213,8 +213,23 @@ impl Li {
         input: Tensor<D>,
         state: Option<LiState>,
     ) -> crate::Result<LiOutput<D>> {
-        let c = &self.config;
         let (x, dims, state) = self.sequence_input(input, state)?;
+        let (coef, spec) = self.fused_operands();
+        let i0 = state.i.unwrap_or_else(|| state.v.zeros_like());
+        let (v_seq, v, i) = fused::leaky_sequence(x, state.v, i0, coef, spec);
+        Ok(LiOutput {
+            v: v_seq.reshape(dims),
+            state: LiState {
+                v,
+                i: self.tau_syn_ms.is_some().then_some(i),
+            },
+        })
+    }
+
+    /// The coefficient tensor `[COEFFICIENTS, size]` and the [`LeakySpec`] (no firing) with
+    /// which this layer calls [`fused::leaky_sequence`], like [`crate::Lif::fused_operands`].
+    pub fn fused_operands(&self) -> (Tensor<2>, LeakySpec) {
+        let c = &self.config;
         let (coef, membrane, synapse) = fused::leaky_coefficients(
             self.tau_mem_ms.val(),
             self.tau_syn_ms.as_ref().map(Param::val),
@@ -229,15 +244,7 @@ impl Li {
             v_leak: c.v_leak as f32,
             firing: None,
         };
-        let i0 = state.i.unwrap_or_else(|| state.v.zeros_like());
-        let (v_seq, v, i) = fused::leaky_sequence(x, state.v, i0, coef, spec);
-        Ok(LiOutput {
-            v: v_seq.reshape(dims),
-            state: LiState {
-                v,
-                i: self.tau_syn_ms.is_some().then_some(i),
-            },
-        })
+        (coef, spec)
     }
 }
 
