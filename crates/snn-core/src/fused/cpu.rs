@@ -669,6 +669,36 @@ fn dims_of<B: Backend>(x: &FloatTensor<B>) -> Dims {
     }
 }
 
+/// Runs `run` over the sequence tensor `seq` `[batch, time, size]`, which this op consumes: over
+/// its own buffer when the op holds the only handle (the result replaces the values), else from
+/// a borrowed view into the new buffer `run` returns. Gives the result as a tensor and what else
+/// `run` returns.
+fn over_sequence<B: CpuTensor, R>(
+    seq: FloatTensor<B>,
+    d: Dims,
+    run: impl FnOnce(Sequence<'_>) -> (Option<Vec<f32>>, R),
+) -> (FloatTensor<B>, R) {
+    match B::take_unique(seq) {
+        Ok(mut unique) => {
+            let (_, rest) = run(Sequence::InPlace(B::unique_values(&mut unique)));
+            (B::from_unique(unique), rest)
+        }
+        Err(seq) => {
+            let (out, rest) = run(Sequence::Shared(B::f32s(&seq)));
+            let out = out.expect("a new buffer when not in place");
+            (B::from_f32s(out, vec![d.batch, d.time, d.size]), rest)
+        }
+    }
+}
+
+/// The `[v, i]` pair of `[batch, size]` tensors from the loops' state buffer (`v` then `i`).
+fn state_pair<B: CpuTensor>(mut both: Vec<f32>, d: Dims) -> (FloatTensor<B>, FloatTensor<B>) {
+    let plane = d.batch * d.size;
+    let i = both.split_off(plane);
+    let shape = vec![d.batch, d.size];
+    (B::from_f32s(both, shape.clone()), B::from_f32s(i, shape))
+}
+
 fn run_forward<B: CpuTensor>(
     x: FloatTensor<B>,
     v0: FloatTensor<B>,
@@ -684,54 +714,16 @@ fn run_forward<B: CpuTensor>(
 ) {
     count_launch();
     let d = dims_of::<B>(&x);
-    let (out, fin, saved) = {
-        let (v0s, i0s, coefs) = (B::f32s(&v0), B::f32s(&i0), B::f32s(&coef));
-        // x is not needed after this op (the backward keeps the membrane, not the input), so
-        // when the caller handed over its only handle, the output is written over it.
-        match B::take_unique(x) {
-            Ok(mut unique) => {
-                let values = B::unique_values(&mut unique);
-                let (_, fin, saved) = forward(
-                    Sequence::InPlace(values),
-                    &v0s,
-                    &i0s,
-                    &coefs,
-                    &spec,
-                    d,
-                    saving,
-                );
-                (Ok(unique), fin, saved)
-            }
-            Err(x) => {
-                let (out, fin, saved) = forward(
-                    Sequence::Shared(B::f32s(&x)),
-                    &v0s,
-                    &i0s,
-                    &coefs,
-                    &spec,
-                    d,
-                    saving,
-                );
-                (Err(out.expect("a new buffer")), fin, saved)
-            }
-        }
-    };
-    let plane = d.batch * d.size;
-    let i_fin = fin[plane..].to_vec();
-    let mut v_fin = fin;
-    v_fin.truncate(plane);
+    let (v0s, i0s, coefs) = (B::f32s(&v0), B::f32s(&i0), B::f32s(&coef));
+    // x is not needed after this op (the backward keeps the membrane, not the input), so when
+    // the caller handed over its only handle, the output is written over it.
+    let (out, (fin, saved)) = over_sequence::<B, _>(x, d, |x| {
+        let (out, fin, saved) = forward(x, &v0s, &i0s, &coefs, &spec, d, saving);
+        (out, (fin, saved))
+    });
+    let (v_fin, i_fin) = state_pair::<B>(fin, d);
     let seq = vec![d.batch, d.time, d.size];
-    let st = vec![d.batch, d.size];
-    let out = match out {
-        Ok(unique) => B::from_unique(unique),
-        Err(values) => B::from_f32s(values, seq.clone()),
-    };
-    (
-        out,
-        B::from_f32s(v_fin, st.clone()),
-        B::from_f32s(i_fin, st),
-        saved.map(|s| B::from_f32s(s, seq)),
-    )
+    (out, v_fin, i_fin, saved.map(|s| B::from_f32s(s, seq)))
 }
 
 #[allow(clippy::type_complexity)]
@@ -745,35 +737,15 @@ fn run_backward<B: CpuTensor>(
     spec: LeakySpec,
 ) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
     let d = dims_of::<B>(&grad_out);
-    let (gx, ginit) = {
-        let (us, v0s, coefs) = (B::f32s(&u), B::f32s(&v0), B::f32s(&coef));
-        let (gvs, gis) = (B::f32s(&grad_v), B::f32s(&grad_i));
-        // the output gradient is consumed here: written over with the input gradient when
-        // this op holds its only handle
-        match B::take_unique(grad_out) {
-            Ok(mut unique) => {
-                let values = B::unique_values(&mut unique);
-                let go = Sequence::InPlace(values);
-                let (_, ginit) = backward(&us, &v0s, &coefs, &spec, d, go, &gvs, &gis);
-                (Ok(unique), ginit)
-            }
-            Err(grad_out) => {
-                let go = Sequence::Shared(B::f32s(&grad_out));
-                let (gx, ginit) = backward(&us, &v0s, &coefs, &spec, d, go, &gvs, &gis);
-                (Err(gx.expect("a new buffer")), ginit)
-            }
-        }
-    };
-    let plane = d.batch * d.size;
-    let gi = ginit[plane..].to_vec();
-    let mut gv = ginit;
-    gv.truncate(plane);
-    let st = vec![d.batch, d.size];
-    let gx = match gx {
-        Ok(unique) => B::from_unique(unique),
-        Err(values) => B::from_f32s(values, vec![d.batch, d.time, d.size]),
-    };
-    (gx, B::from_f32s(gv, st.clone()), B::from_f32s(gi, st))
+    let (us, v0s, coefs) = (B::f32s(&u), B::f32s(&v0), B::f32s(&coef));
+    let (gvs, gis) = (B::f32s(&grad_v), B::f32s(&grad_i));
+    // the output gradient is consumed here: written over with the input gradient when this op
+    // holds its only handle
+    let (gx, ginit) = over_sequence::<B, _>(grad_out, d, |go| {
+        backward(&us, &v0s, &coefs, &spec, d, go, &gvs, &gis)
+    });
+    let (gv, gi) = state_pair::<B>(ginit, d);
+    (gx, gv, gi)
 }
 
 macro_rules! cpu_backend {
