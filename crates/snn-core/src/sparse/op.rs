@@ -133,7 +133,7 @@ macro_rules! host_sparse_backend {
                 bias: FloatTensor<Self>,
                 threshold: f32,
             ) -> FloatTensor<Self> {
-                event_or_dense::<Self>(input, weight, Some(bias), threshold)
+                forward_inner::<Self>(&input, &weight, Some(&bias), threshold).0
             }
 
             fn spike_linear_no_bias(
@@ -141,7 +141,7 @@ macro_rules! host_sparse_backend {
                 weight: FloatTensor<Self>,
                 threshold: f32,
             ) -> FloatTensor<Self> {
-                event_or_dense::<Self>(input, weight, None, threshold)
+                forward_inner::<Self>(&input, &weight, None, threshold).0
             }
         }
     };
@@ -222,22 +222,6 @@ fn event_grad_weight<B: EventHost>(events: &SpikeEvents, grad: FloatTensor<B>) -
     }
 }
 
-/// The forward of a backend with host access: events if the input qualifies, else dense.
-fn event_or_dense<B: EventHost>(
-    input: FloatTensor<B>,
-    weight: FloatTensor<B>,
-    bias: Option<FloatTensor<B>>,
-    threshold: f32,
-) -> FloatTensor<B> {
-    if let Some(events) = scan_input::<B>(&input, threshold)
-        && let Some(out) = event_forward::<B>(&events, &weight, bias.as_ref())
-    {
-        return out;
-    }
-    set_last_path(SparsePath::Dense);
-    dense_linear::<B>(input, weight, bias)
-}
-
 /// What the backward step keeps: the forward's events (event path), the input (dense path, when
 /// the weight needs a gradient), the weight (when the input needs a gradient).
 #[derive(Clone, Debug)]
@@ -313,8 +297,9 @@ impl<B: SparseBackend + EventHost> Backward<B, 3> for SpikeLinearBackward {
     }
 }
 
-/// The inner forward of the autodiff op: the output and, on the event path, the events.
-fn forward_inner<B: SparseBackend + EventHost>(
+/// The forward of a backend with host access: the output and, on the event path, the events
+/// (which the autodiff op keeps for the backward; the CPU backends' own `spike_linear` drops them).
+fn forward_inner<B: EventHost>(
     input: &FloatTensor<B>,
     weight: &FloatTensor<B>,
     bias: Option<&FloatTensor<B>>,
