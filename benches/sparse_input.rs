@@ -178,8 +178,9 @@ fn main() {
         benches(&mut c);
         c.final_summary();
     }
-    // `cargo test --benches` runs this binary with `--test`: skip the long summary there
-    if !std::env::args().any(|a| a == "--test" || a == "--list") {
+    // Only a benchmark run (`cargo bench` passes `--bench`) prints the long summary: `cargo test
+    // --benches` runs this binary without arguments (criterion's test mode), `--list` lists.
+    if std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--list") {
         summary();
     }
 }
