@@ -30,7 +30,8 @@ use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use criterion::{BenchmarkId, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 use snn_core::encode::SpikeRng;
 use snn_core::fused::Execution;
 use snn_core::sparse::{SpikeLinear, SpikeLinearConfig};
@@ -160,12 +161,19 @@ fn train_step(
     optim.step(1e-3, net, grads)
 }
 
-fn standard(c: &mut Criterion) {
-    let mut group = c.benchmark_group("standard");
+/// A benchmark group for steps of tens to thousands of milliseconds: 10 samples, 2 s warm-up,
+/// 6 s of measurement (overridable from the command line).
+fn slow_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
     group
         .sample_size(10)
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(6));
+    group
+}
+
+fn standard(c: &mut Criterion) {
+    let mut group = slow_group(c, "standard");
     for (backend, device) in backends() {
         let train_device = device.clone().autodiff();
         let x = spikes([BATCH, STEPS, INPUTS], 0, &device);
@@ -204,11 +212,7 @@ fn standard(c: &mut Criterion) {
 }
 
 fn open_neuromorphic(c: &mut Criterion) {
-    let mut group = c.benchmark_group("on");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(6));
+    let mut group = slow_group(c, "on");
     for (backend, device) in backends() {
         let train_device = device.clone().autodiff();
         for n in [512, 2048] {

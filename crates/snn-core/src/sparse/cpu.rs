@@ -331,10 +331,11 @@ impl Grid {
     }
 }
 
-/// `dst[..] += Σ_{r in src_rows} src[(r − first_row) · stride ..][..dst.len()]`, summed in the order of
-/// `src_rows` after `dst`'s own value (so the result does not depend on the tiling, the vector
-/// width or how a caller splits `src_rows` into consecutive parts), `W` columns at a time
-/// in registers ([`TILE`] or [`WIDE_TILE`], see [`add_rows_tiled`]).
+/// `dst[..] += Σ_{r in src_rows} src[(r − first_row) · stride ..][..dst.len()]` (`src` holds
+/// rows from `first_row` on), summed in the order of `src_rows` after `dst`'s own value (so the
+/// result does not depend on the tiling, the vector width or how a caller splits `src_rows` into
+/// consecutive parts), `W` columns at a time in registers ([`TILE`] or [`WIDE_TILE`], see
+/// [`add_rows_tiled`]).
 ///
 /// `#[inline(always)]` so that [`crate::simd::widest`] compiles it for the CPU's widest vectors.
 #[inline(always)]
