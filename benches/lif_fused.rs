@@ -13,8 +13,8 @@
 //! After criterion's measurements, a summary table prints the median times, the fused/reference
 //! ratio and the fused op's achieved bandwidth next to a measured memcpy bandwidth. Bytes moved
 //! by the fused forward + backward per neuron and step: the forward reads `x` and writes the
-//! spikes and the saved membrane (12 B), the backward reads the membrane and the output gradient
-//! and writes the input gradient (12 B): 24 B.
+//! spikes and the packed surrogate derivative and spike it keeps (4 + 4 + 3 B), the backward
+//! reads those and the output gradient and writes the input gradient (3 + 4 + 4 B): 22 B.
 //!
 //! Two bandwidth figures: "layer" divides by the layer's forward + backward on an autodiff device
 //! (which includes burn building the all-ones gradient of `sum()` and the autodiff bookkeeping),
@@ -38,7 +38,7 @@ const BATCH: usize = 32;
 const STEPS: [usize; 2] = [100, 500];
 const SIZES: [usize; 3] = [256, 1024, 4096];
 /// Bytes the fused forward + backward moves per neuron and step (see the module docs).
-const FUSED_BYTES_PER_NEURON_STEP: usize = 24;
+const FUSED_BYTES_PER_NEURON_STEP: usize = 22;
 
 fn config(size: usize, execution: Execution) -> LifConfig {
     LifConfig::from_beta(size, 0.95)

@@ -187,6 +187,12 @@ impl Surrogate {
         }
     }
 
+    /// The largest value of `σ'`, `σ'(0)` (every variant peaks at 0 when its parameters pass
+    /// [`Surrogate::validate`]). The fused CPU op packs `σ'` as a fraction of it.
+    pub fn peak(&self) -> f64 {
+        self.derivative(0.0)
+    }
+
     /// The smooth function whose derivative is [`Surrogate::derivative`], where one exists in
     /// closed form (`None` for the piecewise surrogates). Finite differences of this function
     /// check the backward pass.

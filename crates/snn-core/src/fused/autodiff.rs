@@ -38,7 +38,8 @@ struct LeakyBackward {
 /// What the reverse loop needs, shared (reference-counted primitives) by the three nodes.
 #[derive(Clone, Debug)]
 struct Saved<B: FusedLeakyBackend> {
-    /// Pre-reset membrane of every step `[batch, time, size]` (placeholder for a readout).
+    /// What [`FusedLeakyBackend::leaky_forward_saving`] kept for the reverse loop (the membrane, or
+    /// the CPU backends' packed surrogate derivatives; a placeholder for a readout).
     u: FloatTensor<B>,
     /// The initial membrane `[batch, size]`.
     v0: FloatTensor<B>,

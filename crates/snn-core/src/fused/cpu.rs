@@ -18,6 +18,7 @@ use burn::backend::{Backend, TensorMetadata};
 use burn::tensor::{Shape, TensorData};
 use rayon::prelude::*;
 
+use super::saved::{self, Packed, PackedOut, SavedForm};
 use super::{
     COEFFICIENTS, Coef, FiringSpec, FusedLeakyBackend, LeakySpec, MembraneForm, SynapseForm,
     count_launch,
@@ -173,11 +174,87 @@ fn heaviside(s: f32, at_zero: bool) -> f32 {
     if at_zero { wide } else { strict }
 }
 
+/// The surrogate derivative `σ'(s)` as a closure (the formulas of
+/// [`crate::spike::SpikeBackend::surrogate_backward`]), handed to `$body` as `$f`; with a
+/// leading `needed` flag, a closure returning 0 when the flag is false (one instance of `$body`
+/// instead of one per surrogate, for loops that do not evaluate it).
+macro_rules! with_surrogate {
+    ($needed:expr, $surrogate:expr, |$f:ident| $body:expr) => {
+        if $needed {
+            with_surrogate!($surrogate, |$f| $body)
+        } else {
+            let $f = |_: f32| 0.0f32;
+            $body
+        }
+    };
+    ($surrogate:expr, |$f:ident| $body:expr) => {
+        match $surrogate {
+            Surrogate::SuperSpike { alpha: k } | Surrogate::FastSigmoid { slope: k } => {
+                let $f = move |s: f32| {
+                    let d = s.abs() * k + 1.0;
+                    1.0 / (d * d)
+                };
+                $body
+            }
+            Surrogate::Arctan { alpha } => {
+                let scale = core::f32::consts::FRAC_PI_2 * alpha;
+                let half = alpha / 2.0;
+                let $f = move |s: f32| {
+                    let u = s * scale;
+                    half / (u * u + 1.0)
+                };
+                $body
+            }
+            Surrogate::ArctanInvPi { k } => {
+                let scale = k * core::f32::consts::PI;
+                let $f = move |s: f32| {
+                    let u = s * scale;
+                    1.0 / ((u * u + 1.0) * core::f32::consts::PI)
+                };
+                $body
+            }
+            Surrogate::Sigmoid { alpha } => {
+                let $f = move |s: f32| {
+                    let sig = 1.0 / (1.0 + (-(s * alpha)).exp());
+                    sig * (1.0 - sig) * alpha
+                };
+                $body
+            }
+            Surrogate::Triangle { k, height } => {
+                let $f = move |s: f32| (s.abs() * -k + 1.0).max(0.0) * height;
+                $body
+            }
+            Surrogate::Boxcar { width, height } => {
+                let half = width / 2.0;
+                let $f = move |s: f32| if s.abs() < half { height } else { 0.0 };
+                $body
+            }
+            Surrogate::StraightThrough => {
+                let $f = |_: f32| 1.0f32;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` for every work item `$w` of `$dims` in parallel, compiled for the widest SIMD
+/// the CPU has ([`crate::simd::widest`]; the item functions are `#[inline(always)]`).
+macro_rules! for_each_item {
+    ($dims:expr, |$w:ident| $body:expr) => {
+        (0..$dims.items()).into_par_iter().for_each(|$w| {
+            crate::simd::widest(
+                #[inline(always)]
+                || $body,
+            )
+        })
+    };
+}
+
 /// The forward loop of one work item (`#[inline(always)]`: compiled inside
 /// [`crate::simd::widest`]).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn forward_item<const M: u8, const DELAY: bool>(
+fn forward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
     x: In,
     v0: &[f32],
     i0: &[f32],
@@ -187,7 +264,8 @@ fn forward_item<const M: u8, const DELAY: bool>(
     w: usize,
     out: Out,
     fin: Out,
-    saved: Option<Out>,
+    saved: SavedOut,
+    surrogate: S,
 ) {
     let (b, n0, len) = d.item(w);
     let k = Chunk::new(coef, d.size, n0, len);
@@ -225,7 +303,8 @@ fn forward_item<const M: u8, const DELAY: bool>(
     // results are then copied out whole.
     let mut z_buf = [0f32; CHUNK];
     let mut u_buf = [0f32; CHUNK];
-    let (zs, us) = (&mut z_buf[..len], &mut u_buf[..len]);
+    let mut word_buf = [0u32; CHUNK];
+    let (zs, us, words) = (&mut z_buf[..len], &mut u_buf[..len], &mut word_buf[..len]);
     for t in 0..d.time {
         let base = (b * d.time + t) * d.size + n0;
         // SAFETY: [base, base + len) belongs to this item; in place, `xs` is last read before
@@ -279,8 +358,15 @@ fn forward_item<const M: u8, const DELAY: bool>(
         // SAFETY: [base, base + len) of the output and saved buffers belongs to this item only.
         unsafe {
             out.slice(base, len).copy_from_slice(zs);
-            if let Some(saved) = saved {
-                saved.slice(base, len).copy_from_slice(us);
+            match saved {
+                SavedOut::Nothing => {}
+                SavedOut::Membrane(saved) => saved.slice(base, len).copy_from_slice(us),
+                SavedOut::Packed(saved) => {
+                    for j in 0..len {
+                        words[j] = saved::encode(surrogate(us[j] - k.thr[j]), zs[j], saved.scale);
+                    }
+                    saved.write(base, words);
+                }
             }
         }
     }
@@ -296,7 +382,7 @@ fn forward_item<const M: u8, const DELAY: bool>(
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
-    u_all: &[f32],
+    saved: SavedIn<'_>,
     v0: &[f32],
     coef: &[f32],
     spec: &LeakySpec,
@@ -337,6 +423,12 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
     // the step's input gradient, computed on the stack and copied out (see `forward_item`)
     let mut gx_buf = [0f32; CHUNK];
     let gxs = &mut gx_buf[..len];
+    // the step's σ', spike, membrane (Membrane form only; zeros otherwise, where it is not
+    // used) and the previous step's spike, unpacked onto the stack before the step's loop
+    let (mut sg_buf, mut z_buf) = ([0f32; CHUNK], [0f32; CHUNK]);
+    let (mut u_buf, mut prev_buf) = ([0f32; CHUNK], [0f32; CHUNK]);
+    let (sgs, zs) = (&mut sg_buf[..len], &mut z_buf[..len]);
+    let (us, prev) = (&mut u_buf[..len], &mut prev_buf[..len]);
     for t in (0..d.time).rev() {
         let base = (b * d.time + t) * d.size + n0;
         // SAFETY: as in `forward_item`: this item's range, read before `gx` is written.
@@ -354,23 +446,45 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
             unsafe { gx.slice(base, len).copy_from_slice(gxs) };
             continue;
         }
-        let us = &u_all[base..base + len];
-        // the membrane carried into this step (delayed reset: the spike that resets now)
-        let prev: &[f32] = if t > 0 {
-            &u_all[base - d.size..base - d.size + len]
-        } else {
-            &v0[state..state + len]
-        };
+        match saved {
+            SavedIn::Membrane(u_all) => {
+                us.copy_from_slice(&u_all[base..base + len]);
+                for j in 0..len {
+                    let s = us[j] - k.thr[j];
+                    sgs[j] = surrogate(s);
+                    zs[j] = heaviside(s, at_zero);
+                }
+            }
+            SavedIn::Packed(packed) => packed.decode_run(base, sgs, zs),
+        }
+        if DELAY && reset_to_value {
+            // the spike of the previous step, which reset the membrane carried into this one
+            match saved {
+                _ if t == 0 => {
+                    for j in 0..len {
+                        prev[j] = heaviside(v0[state + j] - k.thr[j], at_zero);
+                    }
+                }
+                SavedIn::Membrane(u_all) => {
+                    for j in 0..len {
+                        prev[j] = heaviside(u_all[base - d.size + j] - k.thr[j], at_zero);
+                    }
+                }
+                SavedIn::Packed(packed) => {
+                    // only the spikes are used; the σ' go to a scratch run
+                    let mut scratch = [0f32; CHUNK];
+                    packed.decode_run(base - d.size, &mut scratch[..len], prev)
+                }
+            }
+        }
         for j in 0..len {
             let thr = k.thr[j];
-            let u = us[j];
-            let s = u - thr;
-            let sg = surrogate(s);
+            let sg = sgs[j];
             let gu = if DELAY {
                 // the reset was applied before this step's leak, by the detached previous spike
                 gv[j] + go[j] * sg
             } else {
-                let z = heaviside(s, at_zero);
+                let (u, z) = (us[j], zs[j]);
                 // bools, not a `match` (see `forward_item`)
                 let (gu_reset, gz_reset) = if reset_subtract {
                     (gv[j], -thr * gv[j])
@@ -388,7 +502,7 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
             gi[j] = gc;
             gv[j] = if DELAY && reset_to_value {
                 // the delayed reset to a value cut the membrane's path where the spike fired
-                g * (1.0 - heaviside(prev[j] - thr, at_zero))
+                g * (1.0 - prev[j])
             } else {
                 g
             };
@@ -427,18 +541,29 @@ pub(crate) fn forward(
     );
     let (xp, o, out) = x.pointers();
     let mut fin = vec![0f32; 2 * d.batch * d.size];
-    let mut saved = (saving && spec.firing.is_some()).then(|| crate::host_buffer::zeroed(total));
+    let form = if saving {
+        SavedForm::of(spec)
+    } else {
+        SavedForm::Nothing
+    };
+    let mut saved =
+        (form != SavedForm::Nothing).then(|| crate::host_buffer::zeroed(form.words(total)));
     let f = Out(fin.as_mut_ptr());
-    let s = saved.as_mut().map(|s| Out(s.as_mut_ptr()));
+    let s = match (form, saved.as_mut()) {
+        (SavedForm::Membrane, Some(buffer)) => SavedOut::Membrane(Out(buffer.as_mut_ptr())),
+        (SavedForm::Surrogate { scale, .. }, Some(buffer)) => {
+            SavedOut::Packed(PackedOut::new(buffer, total, scale))
+        }
+        _ => SavedOut::Nothing,
+    };
     let delay = spec.firing.is_some_and(|f| f.reset_delay);
+    // the packed form stores σ': then the surrogate runs in the forward loop
+    let packed = matches!(s, SavedOut::Packed(_));
     macro_rules! run {
         ($m:expr, $delay:expr) => {
-            (0..d.items()).into_par_iter().for_each(|w| {
-                crate::simd::widest(
-                    #[inline(always)]
-                    || forward_item::<$m, $delay>(xp, v0, i0, coef, spec, d, w, o, f, s),
-                )
-            })
+            with_surrogate!(packed, surrogate_of(spec), |sg| for_each_item!(d, |w| {
+                forward_item::<$m, $delay, _>(xp, v0, i0, coef, spec, d, w, o, f, s, sg)
+            }))
         };
     }
     match (spec.membrane, delay) {
@@ -452,63 +577,32 @@ pub(crate) fn forward(
     (out, fin, saved)
 }
 
-/// The surrogate derivative `σ'(s)` as a closure (the formulas of
-/// [`crate::spike::SpikeBackend::surrogate_backward`]), handed to `$body` as `$f`.
-macro_rules! with_surrogate {
-    ($surrogate:expr, |$f:ident| $body:expr) => {
-        match $surrogate {
-            Surrogate::SuperSpike { alpha: k } | Surrogate::FastSigmoid { slope: k } => {
-                let $f = move |s: f32| {
-                    let d = s.abs() * k + 1.0;
-                    1.0 / (d * d)
-                };
-                $body
-            }
-            Surrogate::Arctan { alpha } => {
-                let scale = core::f32::consts::FRAC_PI_2 * alpha;
-                let half = alpha / 2.0;
-                let $f = move |s: f32| {
-                    let u = s * scale;
-                    half / (u * u + 1.0)
-                };
-                $body
-            }
-            Surrogate::ArctanInvPi { k } => {
-                let scale = k * core::f32::consts::PI;
-                let $f = move |s: f32| {
-                    let u = s * scale;
-                    1.0 / ((u * u + 1.0) * core::f32::consts::PI)
-                };
-                $body
-            }
-            Surrogate::Sigmoid { alpha } => {
-                let $f = move |s: f32| {
-                    let sig = 1.0 / (1.0 + (-(s * alpha)).exp());
-                    sig * (1.0 - sig) * alpha
-                };
-                $body
-            }
-            Surrogate::Triangle { k, height } => {
-                let $f = move |s: f32| (s.abs() * -k + 1.0).max(0.0) * height;
-                $body
-            }
-            Surrogate::Boxcar { width, height } => {
-                let half = width / 2.0;
-                let $f = move |s: f32| if s.abs() < half { height } else { 0.0 };
-                $body
-            }
-            Surrogate::StraightThrough => {
-                let $f = |_: f32| 1.0f32;
-                $body
-            }
-        }
-    };
+/// Where the forward loop writes what the backward needs (see [`SavedForm`]).
+#[derive(Clone, Copy)]
+enum SavedOut {
+    Nothing,
+    Membrane(Out),
+    Packed(PackedOut),
+}
+
+/// What the backward loop reads (see [`SavedForm`]).
+#[derive(Clone, Copy)]
+enum SavedIn<'a> {
+    Membrane(&'a [f32]),
+    Packed(Packed<'a>),
+}
+
+/// The layer's surrogate (unused by a leaky integrator).
+fn surrogate_of(spec: &LeakySpec) -> Surrogate {
+    spec.firing
+        .map(|f| f.surrogate)
+        .unwrap_or(Surrogate::StraightThrough)
 }
 
 /// Backward over all items. Returns `gx` `[B,T,N]` and the initial-state gradients `[2,B,N]`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn backward(
-    u: &[f32],
+    saved: &[f32],
     v0: &[f32],
     coef: &[f32],
     spec: &LeakySpec,
@@ -526,25 +620,24 @@ pub(crate) fn backward(
     let (gop, gxp, gx) = grad_out.pointers();
     let mut ginit = vec![0f32; 2 * d.batch * d.size];
     let gip = Out(ginit.as_mut_ptr());
+    let form = SavedForm::of(spec);
+    if spec.firing.is_some() {
+        assert_eq!(saved.len(), form.words(total), "fused backward: saved size");
+    }
     let delay = spec.firing.is_some_and(|f| f.reset_delay);
-    let surrogate = spec
-        .firing
-        .map(|f| f.surrogate)
-        .unwrap_or(Surrogate::StraightThrough);
+    let saved = match form {
+        SavedForm::Surrogate { step, .. } => SavedIn::Packed(Packed::new(saved, total, step)),
+        SavedForm::Membrane | SavedForm::Nothing => SavedIn::Membrane(saved),
+    };
+    // the Membrane form recomputes σ' from u; the packed form stored it
+    let recompute = matches!(saved, SavedIn::Membrane(_)) && spec.firing.is_some();
     macro_rules! run {
         ($m:expr, $delay:expr) => {
-            with_surrogate!(surrogate, |sg| (0..d.items()).into_par_iter().for_each(
-                |w| {
-                    crate::simd::widest(
-                        #[inline(always)]
-                        || {
-                            backward_item::<$m, $delay, _>(
-                                u, v0, coef, spec, d, w, gop, grad_v, grad_i, sg, gxp, gip,
-                            )
-                        },
-                    )
-                }
-            ))
+            with_surrogate!(recompute, surrogate_of(spec), |sg| for_each_item!(d, |w| {
+                backward_item::<$m, $delay, _>(
+                    saved, v0, coef, spec, d, w, gop, grad_v, grad_i, sg, gxp, gip,
+                )
+            }))
         };
     }
     match (spec.membrane, delay) {
@@ -722,8 +815,15 @@ fn run_forward<B: CpuTensor>(
         (out, (fin, saved))
     });
     let (v_fin, i_fin) = state_pair::<B>(fin, d);
-    let seq = vec![d.batch, d.time, d.size];
-    (out, v_fin, i_fin, saved.map(|s| B::from_f32s(s, seq)))
+    let saved = saved.map(|s| {
+        let shape = match SavedForm::of(&spec) {
+            // packed words, one-dimensional
+            SavedForm::Surrogate { .. } => vec![s.len()],
+            _ => vec![d.batch, d.time, d.size],
+        };
+        B::from_f32s(s, shape)
+    });
+    (out, v_fin, i_fin, saved)
 }
 
 #[allow(clippy::type_complexity)]
@@ -737,12 +837,12 @@ fn run_backward<B: CpuTensor>(
     spec: LeakySpec,
 ) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
     let d = dims_of::<B>(&grad_out);
-    let (us, v0s, coefs) = (B::f32s(&u), B::f32s(&v0), B::f32s(&coef));
+    let (saved, v0s, coefs) = (B::f32s(&u), B::f32s(&v0), B::f32s(&coef));
     let (gvs, gis) = (B::f32s(&grad_v), B::f32s(&grad_i));
     // the output gradient is consumed here: written over with the input gradient when this op
     // holds its only handle
     let (gx, ginit) = over_sequence::<B, _>(grad_out, d, |go| {
-        backward(&us, &v0s, &coefs, &spec, d, go, &gvs, &gis)
+        backward(&saved, &v0s, &coefs, &spec, d, go, &gvs, &gis)
     });
     let (gv, gi) = state_pair::<B>(ginit, d);
     (gx, gv, gi)
@@ -796,3 +896,40 @@ macro_rules! cpu_backend {
 
 cpu_backend!(NdArray);
 cpu_backend!(Flex);
+
+#[cfg(test)]
+mod tests {
+    use burn::backend::{Dispatch, TensorMetadata};
+    use burn::prelude::*;
+
+    use super::super::FusedLeakyBackend;
+    use crate::LifConfig;
+
+    /// Bytes per neuron and step of the tensor the forward keeps for the backward.
+    fn kept_bytes(config: LifConfig, device: &Device) -> f64 {
+        let [batch, time, size] = [3, 50, 300];
+        let lif = config.init(device).unwrap();
+        let (coef, spec) = lif.fused_operands();
+        let x = Tensor::<3>::ones([batch, time, size], device);
+        let zeros = || Tensor::<2>::zeros([batch, size], device).into_dispatch();
+        let (_, _, _, kept) = <Dispatch as FusedLeakyBackend>::leaky_forward_saving(
+            x.into_dispatch(),
+            zeros(),
+            zeros(),
+            coef.into_dispatch(),
+            spec,
+        );
+        let kept = kept.shape().num_elements();
+        (4 * kept) as f64 / (batch * time * size) as f64
+    }
+
+    #[test]
+    fn snntorch_lif_keeps_three_bytes_and_norse_lif_four() {
+        for device in [Device::ndarray(), Device::flex()] {
+            let snntorch = LifConfig::from_beta(300, 0.95).unwrap();
+            assert_eq!(kept_bytes(snntorch, &device), 3.0, "{device:?}");
+            // Norse's LIF resets to a value with the gradient through the spike: keeps `u`
+            assert_eq!(kept_bytes(LifConfig::new(300), &device), 4.0, "{device:?}");
+        }
+    }
+}

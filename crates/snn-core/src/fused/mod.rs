@@ -28,12 +28,18 @@
 //!
 //! # What the backward pass keeps
 //!
-//! Only the pre-reset membrane `u` of every step, as f32 (4 bytes per neuron per step), plus the
-//! initial membrane and the coefficients (per neuron, not per step). The spikes `z` (and, with a
-//! delayed reset, the previous step's spike) are recomputed bit-exactly from `u` in the reverse
-//! loop, so no spike tensor is kept at all. The LI readout is linear: its backward keeps nothing
-//! per step. The reference path keeps several f32 tensors per neuron and step (the spike op's
-//! input, the spikes, the reset's operands...).
+//! The reverse loop needs, at every step, the surrogate derivative `σ'(u − θ)` and the spike;
+//! the CPU loops keep exactly that, packed into **3 bytes per neuron and step** (`σ'` as a
+//! 23-bit fixed-point fraction of the surrogate's peak, [`Surrogate::peak`], and the spike bit;
+//! absolute error of `σ'` at most `2.4e-7 · peak`, the order of f32 rounding, so the gradients
+//! match the reference within 1e-5 while the spikes are exact). Only an undetached reset to a
+//! value (Norse's default LIF, whose gradient carries `(v_reset − u)·σ'`) keeps the pre-reset
+//! membrane `u` as f32 instead (4 bytes), from which the spikes and `σ'` are recomputed
+//! bit-exactly. Plus the initial membrane and the coefficients (per neuron, not per step). The
+//! LI readout is linear: its backward keeps nothing per step. The CubeCL kernel keeps `u` (4
+//! bytes). The reference path keeps several f32 tensors per neuron and step (the spike op's
+//! input, the spikes, the reset's operands...): 10.8 bytes for snnTorch's LIF
+//! (`examples/lif_memory.rs`).
 //!
 //! # Implementations
 //!
@@ -53,6 +59,7 @@ mod autodiff;
 mod cpu;
 #[cfg(feature = "gpu")]
 mod cube;
+mod saved;
 
 use std::cell::Cell;
 
@@ -173,9 +180,11 @@ pub trait FusedLeakyBackend: SpikeBackend {
         spec: LeakySpec,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 
-    /// [`FusedLeakyBackend::leaky_forward`] that also returns what the backward pass needs: the
-    /// pre-reset membrane `u` `[batch, time, size]` of a spiking layer (a one-element placeholder
-    /// for a leaky integrator, whose backward needs nothing).
+    /// [`FusedLeakyBackend::leaky_forward`] that also returns what the backward pass needs, in a
+    /// form private to the backend that only [`FusedLeakyBackend::leaky_backward`] reads: the
+    /// pre-reset membrane `u` `[batch, time, size]`, or on the CPU backends usually the packed
+    /// surrogate derivatives and spikes (see the module docs); a one-element placeholder for a
+    /// leaky integrator, whose backward needs nothing.
     #[fusion(meta = |x, v0, _i0, _coef, spec| cube::forward_saving_meta(x, v0, spec))]
     fn leaky_forward_saving(
         x: FloatTensor<Self>,
@@ -190,8 +199,9 @@ pub trait FusedLeakyBackend: SpikeBackend {
         FloatTensor<Self>,
     );
 
-    /// Backprop through time: from the upstream gradients of the output `[batch, time, size]`
-    /// and of the final `v` and `i` `[batch, size]`, the gradients of `x`, `v0` and `i0`.
+    /// Backprop through time: from what [`FusedLeakyBackend::leaky_forward_saving`] kept (`u`)
+    /// and the upstream gradients of the output `[batch, time, size]` and of the final `v` and
+    /// `i` `[batch, size]`, the gradients of `x`, `v0` and `i0`.
     #[allow(clippy::too_many_arguments)]
     #[fusion(meta = |_u, v0, _coef, grad_out, _gv, _gi, _spec| cube::forward_meta(grad_out, v0))]
     fn leaky_backward(
