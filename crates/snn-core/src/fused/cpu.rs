@@ -808,7 +808,7 @@ fn run_forward<B: CpuTensor>(
     count_launch();
     let d = dims_of::<B>(&x);
     let (v0s, i0s, coefs) = (B::f32s(&v0), B::f32s(&i0), B::f32s(&coef));
-    // x is not needed after this op (the backward keeps the membrane, not the input), so when
+    // x is not needed after this op (the backward keeps σ' or the membrane, not the input), so when
     // the caller handed over its only handle, the output is written over it.
     let (out, (fin, saved)) = over_sequence::<B, _>(x, d, |x| {
         let (out, fin, saved) = forward(x, &v0s, &i0s, &coefs, &spec, d, saving);
