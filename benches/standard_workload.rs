@@ -5,7 +5,8 @@
 //! **Standard workload.** Bernoulli(0.05) input spikes `[32, 100, 700]` (a fixed seed) →
 //! `Linear(700, H)` → LIF (decay 0.95, threshold 1, subtractive reset, fast sigmoid of slope 10)
 //! → `Linear(H, 20)` → LI readout (decay 0.95) → cross-entropy on the readout membrane summed over
-//! time, Adam (lr 1e-3). `forward`: the network alone on a plain device; `train`: forward,
+//! time, Adam (lr 1e-3; [`FusedAdam`](snn_core::optim::FusedAdam) on the optimized path, burn's
+//! `Adam` on the reference path, bit-equal updates). `forward`: the network alone on a plain device; `train`: forward,
 //! backward and the Adam step on an autodiff device. H = 256, 1024, 4096.
 //!
 //! **Open Neuromorphic shape.** `Linear(N, N)` + LIF over 500 steps, batch 16, N = 512 and 2048,
@@ -34,6 +35,7 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 use snn_core::encode::SpikeRng;
 use snn_core::fused::Execution;
+use snn_core::optim::FusedAdamConfig;
 use snn_core::sparse::{SpikeLinear, SpikeLinearConfig};
 use snn_core::{Discretization, Li, LiConfig, Lif, LifConfig, Reset, Surrogate};
 
@@ -194,7 +196,12 @@ fn standard(c: &mut Criterion) {
                     optimized,
                     &train_device,
                 )));
-                let mut optim = AdamConfig::new().init();
+                // the optimized path's Adam is the fused one; the reference path keeps burn's
+                let mut optim = if optimized {
+                    FusedAdamConfig::new().init()
+                } else {
+                    AdamConfig::new().init()
+                };
                 group.bench_function(
                     BenchmarkId::new(format!("{backend}/train/{path}"), hidden),
                     |b| {

@@ -17,8 +17,9 @@
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
+use burn_snn::core::optim::FusedAdamConfig;
 use burn_snn::core::{Discretization, LiConfig, LifConfig, Surrogate};
 use burn_snn::train::data::{EventBatch, RandmanConfig};
 use burn_snn::train::{SnnClassifierConfig, device_by_name};
@@ -66,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_readout(readout);
     let train_device = device.clone().autodiff();
     let mut model = config.init_seeded(&train_device, 1)?;
-    let mut optim = AdamConfig::new().init();
+    let mut optim = FusedAdamConfig::new().init();
     let started = std::time::Instant::now();
     for epoch in 1..=epochs {
         let mut total = 0.0;

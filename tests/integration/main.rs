@@ -13,6 +13,7 @@ mod graph;
 mod input_neurons;
 mod losses;
 mod nir;
+mod optim;
 mod plasticity;
 mod plot;
 mod receptive_field;

@@ -9,6 +9,8 @@
 //!   `forward` over `[batch, time, features...]`, and a pure step function beside it:
 //!   [`Lif`] (leaky integrate-and-fire, with or without a synaptic current), [`Li`] (leaky
 //!   integrator readout), [`Iaf`] (integrate-and-fire).
+//! * [`optim::FusedAdamConfig`]: burn's Adam with the update fused into one pass on the CPU
+//!   backends.
 //!
 //! Time is in milliseconds, sequences are batch-major, spikes are `0.0`/`1.0` floats.
 //!
@@ -41,6 +43,7 @@ pub mod input;
 pub mod lift;
 pub mod logic;
 pub mod neuron;
+pub mod optim;
 pub mod plasticity;
 pub mod receptive_field;
 mod simd;

@@ -8,10 +8,10 @@ use std::io::IsTerminal;
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::InMemDataset;
 
-use burn::optim::AdamConfig;
 use burn::prelude::*;
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
+use snn_core::optim::FusedAdamConfig;
 
 use crate::checkpoint;
 use crate::data::{
@@ -361,7 +361,8 @@ where
     }
     let result = training.launch(Learner::new(
         model,
-        AdamConfig::new().init(),
+        // burn's Adam, with the update fused into one pass on the CPU backends (bit-equal)
+        FusedAdamConfig::new().init(),
         config.learning_rate,
     ));
     if let Some(error) = result.error {

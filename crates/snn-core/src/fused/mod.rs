@@ -56,7 +56,7 @@
 //! [`Execution::Reference`] forces the step-by-step composition.
 
 mod autodiff;
-mod cpu;
+pub(crate) mod cpu;
 #[cfg(feature = "gpu")]
 mod cube;
 mod saved;

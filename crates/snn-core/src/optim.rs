@@ -1,0 +1,391 @@
+//! Adam with a fused update on the CPU backends.
+//!
+//! burn's [`Adam`](burn::optim::Adam) updates a parameter with a chain of about ten tensor ops,
+//! each of which reads its operands and writes a new tensor: for the 700 × 4096 input weight of
+//! the standard benchmark that is ~11 MB per op, and every fresh buffer costs page faults. On
+//! ndarray and flex, [`FusedAdam`] runs the whole update in one pass over the four arrays
+//! (parameter, gradient, both moments), writing the parameter and the moments over their old
+//! values when the optimizer holds the only handle to them (the usual case). On every other device
+//! (wgpu included) it composes burn's tensor ops in burn's order.
+//!
+//! The update is burn's `AdamConfig` (without AMSGrad) with the same f32 operations in the same
+//! order, so the parameters are bit-equal to burn's Adam (`tests/integration/optim.rs`), and the
+//! state is burn's [`AdamState`], so a checkpoint of one resumes with the other:
+//!
+//! ```text
+//! g  ← g + λ·p                                  (weight decay λ, if set)
+//! m  ← β₁·m + (1 − β₁)·g                        (m = (1 − β₁)·g at the first step)
+//! v  ← β₂·v + (1 − β₂)·g²
+//! c₂ = √(1 − β₂ᵗ),  f = c₂ / (1 − β₁ᵗ)
+//! p  ← p − lr · (f·m) / (√v + ε·c₂)
+//! ```
+//!
+//! ```
+//! use burn::optim::GradientsParams;
+//! use burn::prelude::*;
+//! use snn_core::optim::FusedAdamConfig;
+//!
+//! let device = Device::flex().autodiff();
+//! let layer = burn::nn::LinearConfig::new(4, 2).init(&device);
+//! let mut optim = FusedAdamConfig::new().init();
+//! let loss = layer.forward(Tensor::<2>::ones([3, 4], &device)).sum();
+//! let grads = GradientsParams::from_grads(loss.backward(), &layer);
+//! let layer = optim.step(1e-2, layer, grads);
+//! # let _ = layer;
+//! ```
+
+use std::borrow::Cow;
+use std::cell::Cell;
+
+use burn::backend::{Backend, DispatchDevice, backend_extension, tensor::FloatTensor};
+use burn::config::Config;
+use burn::optim::{AdamState, AdaptiveMomentumState, LearningRate, ModuleOptimizer, Optimizer};
+use burn::prelude::*;
+use rayon::prelude::*;
+
+use crate::fused::cpu::CpuTensor;
+
+/// Configuration of [`FusedAdam`]: burn's [`AdamConfig`](burn::optim::AdamConfig) without
+/// AMSGrad, with the same defaults.
+#[derive(Config, Debug)]
+pub struct FusedAdamConfig {
+    /// Decay of the first moment `β₁`. Default 0.9.
+    #[config(default = 0.9)]
+    pub beta_1: f32,
+    /// Decay of the second moment `β₂`. Default 0.999.
+    #[config(default = 0.999)]
+    pub beta_2: f32,
+    /// `ε` added to `√v` (scaled by `√(1 − β₂ᵗ)`, as burn does). Default 1e-5 (burn's).
+    #[config(default = 1e-5)]
+    pub epsilon: f32,
+    /// L2 weight decay `λ` added to the gradient as `λ·p` (burn's `WeightDecayConfig`). Default
+    /// none.
+    pub weight_decay: Option<f32>,
+}
+
+impl FusedAdamConfig {
+    /// The optimizer alone.
+    pub fn build(&self) -> FusedAdam {
+        FusedAdam {
+            beta_1: self.beta_1,
+            beta_2: self.beta_2,
+            epsilon: self.epsilon,
+            weight_decay: self.weight_decay,
+        }
+    }
+
+    /// A module optimizer (what `AdamConfig::init` returns), for `Optimizer::step` or a
+    /// `Learner`; gradient clipping can be added with `with_grad_clipping`.
+    pub fn init(&self) -> ModuleOptimizer {
+        ModuleOptimizer::from(self.build())
+    }
+}
+
+/// Adam whose update is one fused pass on the CPU backends (see the module docs).
+#[derive(Clone, Debug)]
+pub struct FusedAdam {
+    beta_1: f32,
+    beta_2: f32,
+    epsilon: f32,
+    weight_decay: Option<f32>,
+}
+
+/// The scalars of one update, in f32 as burn computes them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamStep {
+    /// Learning rate (f32, as `grad.mul_scalar(lr)` casts it).
+    pub lr: f32,
+    /// `β₁`.
+    pub beta_1: f32,
+    /// `β₂`.
+    pub beta_2: f32,
+    /// `1 − β₁`.
+    pub one_minus_beta_1: f32,
+    /// `1 − β₂`.
+    pub one_minus_beta_2: f32,
+    /// `f = √(1 − β₂ᵗ) / (1 − β₁ᵗ)`.
+    pub combined_factor: f32,
+    /// `ε·√(1 − β₂ᵗ)`.
+    pub epsilon_scaled: f32,
+    /// Weight decay `λ` (0: none, and then not applied at all).
+    pub weight_decay: f32,
+    /// Whether `m`, `v` are zero (the first step): burn then computes `(1 − β₁)·g` without the
+    /// `β₁·m` term, which the fused loop reproduces exactly (`0 + x = x`).
+    pub first: bool,
+}
+
+impl AdamStep {
+    fn new(adam: &FusedAdam, lr: LearningRate, time: usize, first: bool) -> Self {
+        // burn's expressions (`AdaptiveMomentum::transform`), in f32
+        let t = time as i32;
+        let bias_correction2_sqrt = (1.0 - adam.beta_2.powi(t)).sqrt();
+        Self {
+            lr: lr as f32,
+            beta_1: adam.beta_1,
+            beta_2: adam.beta_2,
+            one_minus_beta_1: 1.0 - adam.beta_1,
+            one_minus_beta_2: 1.0 - adam.beta_2,
+            combined_factor: bias_correction2_sqrt / (1.0 - adam.beta_1.powi(t)),
+            epsilon_scaled: adam.epsilon * bias_correction2_sqrt,
+            weight_decay: adam.weight_decay.unwrap_or(0.0),
+            first,
+        }
+    }
+
+    /// One element: `(p, m, v)` after the update, burn's operation order.
+    #[inline(always)]
+    fn apply(&self, p: f32, g: f32, m: f32, v: f32) -> (f32, f32, f32) {
+        let g = if self.weight_decay != 0.0 {
+            p * self.weight_decay + g
+        } else {
+            g
+        };
+        let (m, v) = if self.first {
+            (g * self.one_minus_beta_1, (g * g) * self.one_minus_beta_2)
+        } else {
+            (
+                m * self.beta_1 + g * self.one_minus_beta_1,
+                v * self.beta_2 + (g * g) * self.one_minus_beta_2,
+            )
+        };
+        let update = (m * self.combined_factor) / (v.sqrt() + self.epsilon_scaled);
+        (p - update * self.lr, m, v)
+    }
+}
+
+/// The fused Adam update as a backend extension: ndarray and flex only (other devices never call
+/// it, see [`FusedAdam`]).
+#[backend_extension(NdArray, Flex)]
+pub trait AdamBackend: Backend {
+    /// `(p, m, v)` after one update from the gradient `grad` (all four of one shape).
+    fn adam_update(
+        param: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        moment_1: FloatTensor<Self>,
+        moment_2: FloatTensor<Self>,
+        step: AdamStep,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+}
+
+thread_local! {
+    static FUSED_UPDATES: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many parameter updates ran the fused CPU loop on this thread so far (a diagnostic, like
+/// [`crate::fused::launches`]: tests compare it before and after a step).
+pub fn fused_updates() -> usize {
+    FUSED_UPDATES.with(Cell::get)
+}
+
+/// Elements per parallel work item (256 KiB of each array).
+const ADAM_CHUNK: usize = 1 << 16;
+
+/// An array the update writes: over its own buffer when the optimizer holds its only handle,
+/// else into a new one (the old values read from the shared tensor).
+enum Target<'a, B: CpuTensor> {
+    InPlace(B::Unique),
+    Copy(Cow<'a, [f32]>, Vec<f32>),
+}
+
+fn target<B: CpuTensor>(t: &mut Option<FloatTensor<B>>) -> Target<'_, B> {
+    match B::take_unique(t.take().expect("tensor")) {
+        Ok(unique) => Target::InPlace(unique),
+        Err(shared) => {
+            *t = Some(shared);
+            let values = B::f32s(t.as_ref().expect("just put back"));
+            let out = crate::host_buffer::zeroed(values.len());
+            Target::Copy(values, out)
+        }
+    }
+}
+
+/// A raw pointer pair (read, write) into one array, shared by the work items, which touch
+/// disjoint chunks.
+#[derive(Clone, Copy)]
+struct Lanes(*const f32, *mut f32);
+// SAFETY: the items read and write disjoint chunks; in place, each element is read before it is
+// written, by the same item.
+unsafe impl Send for Lanes {}
+unsafe impl Sync for Lanes {}
+
+impl Lanes {
+    /// SAFETY: `j` is inside the array.
+    #[inline(always)]
+    unsafe fn get(self, j: usize) -> f32 {
+        unsafe { *self.0.add(j) }
+    }
+    /// SAFETY: `j` is inside the array and only the calling item touches it.
+    #[inline(always)]
+    unsafe fn set(self, j: usize, x: f32) {
+        unsafe { *self.1.add(j) = x }
+    }
+}
+
+impl<B: CpuTensor> Target<'_, B> {
+    fn lanes(&mut self) -> Lanes {
+        match self {
+            Target::InPlace(unique) => {
+                let values = B::unique_values(unique);
+                Lanes(values.as_ptr(), values.as_mut_ptr())
+            }
+            Target::Copy(values, out) => Lanes(values.as_ptr(), out.as_mut_ptr()),
+        }
+    }
+
+    fn finish(self, shape: Vec<usize>) -> FloatTensor<B> {
+        match self {
+            Target::InPlace(unique) => B::from_unique(unique),
+            Target::Copy(_, out) => B::from_f32s(out, shape),
+        }
+    }
+}
+
+fn cpu_adam_update<B: CpuTensor>(
+    param: FloatTensor<B>,
+    grad: FloatTensor<B>,
+    moment_1: FloatTensor<B>,
+    moment_2: FloatTensor<B>,
+    step: AdamStep,
+) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
+    use burn::backend::TensorMetadata;
+    FUSED_UPDATES.with(|c| c.set(c.get() + 1));
+    let shape: Vec<usize> = param.shape().to_vec();
+    let n = shape.iter().product::<usize>();
+    let (mut p, mut m, mut v) = (Some(param), Some(moment_1), Some(moment_2));
+    let g = B::f32s(&grad);
+    assert_eq!(g.len(), n, "fused Adam: gradient size");
+    let (mut pt, mut mt, mut vt) = (
+        target::<B>(&mut p),
+        target::<B>(&mut m),
+        target::<B>(&mut v),
+    );
+    let (pl, ml, vl) = (pt.lanes(), mt.lanes(), vt.lanes());
+    let gp = Lanes(g.as_ptr(), std::ptr::null_mut());
+    (0..n.div_ceil(ADAM_CHUNK)).into_par_iter().for_each(|c| {
+        let (start, len) = (c * ADAM_CHUNK, ADAM_CHUNK.min(n - c * ADAM_CHUNK));
+        crate::simd::widest(
+            #[inline(always)]
+            || {
+                for j in start..start + len {
+                    // SAFETY: element j lies inside every array and belongs to this item; raw
+                    // pointers, because in place the read and the write pointer are the same
+                    unsafe {
+                        let (p, m, v) = step.apply(pl.get(j), gp.get(j), ml.get(j), vl.get(j));
+                        pl.set(j, p);
+                        ml.set(j, m);
+                        vl.set(j, v);
+                    }
+                }
+            },
+        )
+    });
+    (
+        pt.finish(shape.clone()),
+        mt.finish(shape.clone()),
+        vt.finish(shape),
+    )
+}
+
+macro_rules! cpu_adam_backend {
+    ($backend:ty) => {
+        impl AdamBackend for $backend {
+            fn adam_update(
+                param: FloatTensor<Self>,
+                grad: FloatTensor<Self>,
+                moment_1: FloatTensor<Self>,
+                moment_2: FloatTensor<Self>,
+                step: AdamStep,
+            ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+                cpu_adam_update::<Self>(param, grad, moment_1, moment_2, step)
+            }
+        }
+    };
+}
+
+cpu_adam_backend!(burn::backend::NdArray);
+cpu_adam_backend!(burn::backend::Flex);
+
+impl FusedAdam {
+    /// burn's tensor-op composition of the same update, for devices without the fused loop.
+    fn composed<const D: usize>(
+        &self,
+        step: &AdamStep,
+        param: Tensor<D>,
+        grad: Tensor<D>,
+        moments: Option<(Tensor<D>, Tensor<D>)>,
+    ) -> (Tensor<D>, Tensor<D>, Tensor<D>) {
+        let grad = match self.weight_decay {
+            Some(decay) => param.clone().mul_scalar(decay).add(grad),
+            None => grad,
+        };
+        let (m, v) = match moments {
+            Some((m, v)) => (
+                m.mul_scalar(step.beta_1)
+                    .add(grad.clone().mul_scalar(step.one_minus_beta_1)),
+                v.mul_scalar(step.beta_2)
+                    .add(grad.square().mul_scalar(step.one_minus_beta_2)),
+            ),
+            None => (
+                grad.clone().mul_scalar(step.one_minus_beta_1),
+                grad.square().mul_scalar(step.one_minus_beta_2),
+            ),
+        };
+        let update = m
+            .clone()
+            .mul_scalar(step.combined_factor)
+            .div(v.clone().sqrt().add_scalar(step.epsilon_scaled));
+        (param - update.mul_scalar(step.lr), m, v)
+    }
+}
+
+/// Whether `device` runs the fused loop (plain ndarray or flex, f32).
+fn fused_device(device: &Device) -> bool {
+    matches!(
+        device.as_dispatch(),
+        DispatchDevice::NdArray(_) | DispatchDevice::Flex(_)
+    )
+}
+
+impl Optimizer for FusedAdam {
+    type State<const D: usize> = AdamState<D>;
+
+    fn step<const D: usize>(
+        &self,
+        lr: LearningRate,
+        tensor: Tensor<D>,
+        grad: Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        let previous = state.map(|s| s.momentum);
+        let time = previous.as_ref().map_or(1, |s| s.time + 1);
+        let step = AdamStep::new(self, lr, time, previous.is_none());
+        let moments = previous.map(|s| (s.moment_1, s.moment_2));
+        let fused = fused_device(&tensor.device())
+            && tensor.dtype() == burn::tensor::DType::F32
+            && grad.dtype() == burn::tensor::DType::F32;
+        let (param, m, v) = if fused {
+            let (m, v) = moments.unwrap_or_else(|| (tensor.zeros_like(), tensor.zeros_like()));
+            let (p, m, v) = <burn::backend::Dispatch as AdamBackend>::adam_update(
+                tensor.into_dispatch(),
+                grad.into_dispatch(),
+                m.into_dispatch(),
+                v.into_dispatch(),
+                step,
+            );
+            (
+                Tensor::from_dispatch(p),
+                Tensor::from_dispatch(m),
+                Tensor::from_dispatch(v),
+            )
+        } else {
+            self.composed(&step, tensor, grad, moments)
+        };
+        let state = AdamState::new(AdaptiveMomentumState::new(time, m, v));
+        (param, Some(state))
+    }
+
+    fn to_device<const D: usize>(mut state: Self::State<D>, device: &Device) -> Self::State<D> {
+        state.momentum = state.momentum.to_device(device);
+        state
+    }
+}
