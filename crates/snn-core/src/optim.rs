@@ -286,24 +286,18 @@ fn cpu_adam_update<B: CpuTensor>(
     )
 }
 
-macro_rules! cpu_adam_backend {
-    ($backend:ty) => {
-        impl AdamBackend for $backend {
-            fn adam_update(
-                param: FloatTensor<Self>,
-                grad: FloatTensor<Self>,
-                moment_1: FloatTensor<Self>,
-                moment_2: FloatTensor<Self>,
-                step: AdamStep,
-            ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-                cpu_adam_update::<Self>(param, grad, moment_1, moment_2, step)
-            }
-        }
-    };
+/// The CPU backends (ndarray, flex): the fused loop.
+impl<B: CpuTensor> AdamBackend for B {
+    fn adam_update(
+        param: FloatTensor<B>,
+        grad: FloatTensor<B>,
+        moment_1: FloatTensor<B>,
+        moment_2: FloatTensor<B>,
+        step: AdamStep,
+    ) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
+        cpu_adam_update::<B>(param, grad, moment_1, moment_2, step)
+    }
 }
-
-cpu_adam_backend!(burn::backend::NdArray);
-cpu_adam_backend!(burn::backend::Flex);
 
 impl FusedAdam {
     /// burn's tensor-op composition of the same update, for devices without the fused loop.
