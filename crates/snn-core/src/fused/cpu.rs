@@ -470,11 +470,7 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
                         prev[j] = heaviside(u_all[base - d.size + j] - k.thr[j], at_zero);
                     }
                 }
-                SavedIn::Packed(packed) => {
-                    // only the spikes are used; the σ' go to a scratch run
-                    let mut scratch = [0f32; CHUNK];
-                    packed.decode_run(base - d.size, &mut scratch[..len], prev)
-                }
+                SavedIn::Packed(packed) => packed.spikes_run(base - d.size, prev),
             }
         }
         for j in 0..len {

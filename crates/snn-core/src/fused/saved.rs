@@ -189,6 +189,16 @@ impl<'a> Packed<'a> {
             (*sg, *z) = decode(u32::from(low) | (u32::from(high) << 16), self.step);
         }
     }
+
+    /// Decodes only the spikes of elements `offset..offset + z.len()` (they sit in the high
+    /// plane alone).
+    #[inline(always)]
+    pub(crate) fn spikes_run(&self, offset: usize, z: &mut [f32]) {
+        let high = &self.high[offset..offset + z.len()];
+        for (&high, z) in high.iter().zip(z) {
+            *z = decode(u32::from(high) << 16, self.step).1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -290,8 +300,12 @@ mod tests {
         let (mut sg, mut z) = ([0f32; 7], [0f32; 7]);
         packed.decode_run(0, &mut sg[..4], &mut z[..4]);
         packed.decode_run(4, &mut sg[4..], &mut z[4..]);
+        let mut spikes = [0f32; 7];
+        packed.spikes_run(0, &mut spikes[..5]);
+        packed.spikes_run(5, &mut spikes[5..]);
         for (k, &w) in words.iter().enumerate() {
             assert_eq!((sg[k], z[k]), decode(w, 1.0), "element {k}");
+            assert_eq!(spikes[k], z[k], "spike of element {k}");
         }
     }
 
