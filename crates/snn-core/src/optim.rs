@@ -240,52 +240,6 @@ impl<B: CpuTensor> Target<'_, B> {
     }
 }
 
-fn cpu_adam_update<B: CpuTensor>(
-    param: FloatTensor<B>,
-    grad: FloatTensor<B>,
-    moment_1: FloatTensor<B>,
-    moment_2: FloatTensor<B>,
-    step: AdamStep,
-) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
-    use burn::backend::TensorMetadata;
-    FUSED_UPDATES.with(|c| c.set(c.get() + 1));
-    let shape: Vec<usize> = param.shape().to_vec();
-    let n = shape.iter().product::<usize>();
-    let (mut p, mut m, mut v) = (Some(param), Some(moment_1), Some(moment_2));
-    let g = B::f32s(&grad);
-    assert_eq!(g.len(), n, "fused Adam: gradient size");
-    let (mut pt, mut mt, mut vt) = (
-        target::<B>(&mut p),
-        target::<B>(&mut m),
-        target::<B>(&mut v),
-    );
-    let (pl, ml, vl) = (pt.lanes(), mt.lanes(), vt.lanes());
-    let gp = Lanes(g.as_ptr(), std::ptr::null_mut());
-    (0..n.div_ceil(ADAM_CHUNK)).into_par_iter().for_each(|c| {
-        let (start, len) = (c * ADAM_CHUNK, ADAM_CHUNK.min(n - c * ADAM_CHUNK));
-        crate::simd::widest(
-            #[inline(always)]
-            || {
-                for j in start..start + len {
-                    // SAFETY: element j lies inside every array and belongs to this item; raw
-                    // pointers, because in place the read and the write pointer are the same
-                    unsafe {
-                        let (p, m, v) = step.apply(pl.get(j), gp.get(j), ml.get(j), vl.get(j));
-                        pl.set(j, p);
-                        ml.set(j, m);
-                        vl.set(j, v);
-                    }
-                }
-            },
-        )
-    });
-    (
-        pt.finish(shape.clone()),
-        mt.finish(shape.clone()),
-        vt.finish(shape),
-    )
-}
-
 /// The CPU backends (ndarray, flex): the fused loop.
 impl<B: CpuTensor> AdamBackend for B {
     fn adam_update(
@@ -295,7 +249,43 @@ impl<B: CpuTensor> AdamBackend for B {
         moment_2: FloatTensor<B>,
         step: AdamStep,
     ) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
-        cpu_adam_update::<B>(param, grad, moment_1, moment_2, step)
+        use burn::backend::TensorMetadata;
+        FUSED_UPDATES.with(|c| c.set(c.get() + 1));
+        let shape: Vec<usize> = param.shape().to_vec();
+        let n = shape.iter().product::<usize>();
+        let (mut p, mut m, mut v) = (Some(param), Some(moment_1), Some(moment_2));
+        let g = B::f32s(&grad);
+        assert_eq!(g.len(), n, "fused Adam: gradient size");
+        let (mut pt, mut mt, mut vt) = (
+            target::<B>(&mut p),
+            target::<B>(&mut m),
+            target::<B>(&mut v),
+        );
+        let (pl, ml, vl) = (pt.lanes(), mt.lanes(), vt.lanes());
+        let gp = Lanes(g.as_ptr(), std::ptr::null_mut());
+        (0..n.div_ceil(ADAM_CHUNK)).into_par_iter().for_each(|c| {
+            let (start, len) = (c * ADAM_CHUNK, ADAM_CHUNK.min(n - c * ADAM_CHUNK));
+            crate::simd::widest(
+                #[inline(always)]
+                || {
+                    for j in start..start + len {
+                        // SAFETY: element j lies inside every array and belongs to this item; raw
+                        // pointers, because in place the read and the write pointer are the same
+                        unsafe {
+                            let (p, m, v) = step.apply(pl.get(j), gp.get(j), ml.get(j), vl.get(j));
+                            pl.set(j, p);
+                            ml.set(j, m);
+                            vl.set(j, v);
+                        }
+                    }
+                },
+            )
+        });
+        (
+            pt.finish(shape.clone()),
+            mt.finish(shape.clone()),
+            vt.finish(shape),
+        )
     }
 }
 
