@@ -39,8 +39,9 @@ struct LeakyBackward {
 #[derive(Clone, Debug)]
 struct Saved<B: FusedLeakyBackend> {
     /// What [`FusedLeakyBackend::leaky_forward_saving`] kept for the reverse loop (the membrane, or
-    /// the CPU backends' packed surrogate derivatives; a placeholder for a readout).
-    u: FloatTensor<B>,
+    /// the CPU backends' packed surrogate derivatives; a placeholder for a readout). Always
+    /// `Some` until the drop takes it.
+    u: Option<FloatTensor<B>>,
     /// The initial membrane `[batch, size]`.
     v0: FloatTensor<B>,
     /// Coefficients `[COEFFICIENTS, size]`.
@@ -48,6 +49,16 @@ struct Saved<B: FusedLeakyBackend> {
     spec: LeakySpec,
     /// `[batch, time, size]`.
     dims: [usize; 3],
+}
+
+impl<B: FusedLeakyBackend> Drop for Saved<B> {
+    /// The three nodes each hold a clone; the last one to go gives the kept buffer back to the
+    /// CPU loops for the next forward of the same size (see `crate::host_buffer::overwritable`).
+    fn drop(&mut self) {
+        if let Some(u) = self.u.take() {
+            super::cpu::give_back_any::<B>(u);
+        }
+    }
 }
 
 impl<B: FusedLeakyBackend> Backward<B, 3> for LeakyBackward {
@@ -79,7 +90,15 @@ impl<B: FusedLeakyBackend> Backward<B, 3> for LeakyBackward {
                 grad,
             ),
         };
-        let (gx, gv0, gi0) = B::leaky_backward(s.u, s.v0, s.coef, go, gv, gi, s.spec);
+        let (gx, gv0, gi0) = B::leaky_backward(
+            s.u.clone().expect("kept until dropped"),
+            s.v0.clone(),
+            s.coef.clone(),
+            go,
+            gv,
+            gi,
+            s.spec,
+        );
         for (parent, g) in [(px, gx), (pv, gv0), (pi, gi0)] {
             if let Some(parent) = parent {
                 grads.register::<B>(parent.id, g);
@@ -135,7 +154,7 @@ impl<B: FusedLeakyBackend, C: CheckpointStrategy> FusedLeakyBackend for Autodiff
         let (out, v, i, saved) = if tracked {
             let (out, v, i, u) = B::leaky_forward_saving(x, v0.clone(), i0, coef.clone(), spec);
             let saved = Saved {
-                u,
+                u: Some(u),
                 v0,
                 coef,
                 spec,

@@ -29,6 +29,10 @@ use crate::surrogate::Surrogate;
 /// Neurons per work item: 16 cache lines of f32, a multiple of every SIMD width.
 const CHUNK: usize = 256;
 
+/// How many time steps ahead the loops hint the caches to fetch their rows (see
+/// [`crate::simd::prefetch`]).
+const PREFETCH_STEPS: usize = 4;
+
 const EULER_SCALED: u8 = 0;
 const EULER_UNSCALED: u8 = 1;
 const EXACT: u8 = 2;
@@ -77,7 +81,8 @@ impl Sequence<'_> {
     fn pointers(&mut self) -> (In, Out, Option<Vec<f32>>) {
         match self {
             Sequence::Shared(s) => {
-                let mut out = crate::host_buffer::zeroed(s.len());
+                // every element is written (each item writes its rows at every step)
+                let mut out = crate::host_buffer::overwritable(s.len());
                 (In(s.as_ptr()), Out(out.as_mut_ptr()), Some(out))
             }
             Sequence::InPlace(s) => {
@@ -307,6 +312,20 @@ fn forward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
     let (zs, us, words) = (&mut z_buf[..len], &mut u_buf[..len], &mut word_buf[..len]);
     for t in 0..d.time {
         let base = (b * d.time + t) * d.size + n0;
+        if t + PREFETCH_STEPS < d.time {
+            let ahead = base + PREFETCH_STEPS * d.size;
+            crate::simd::prefetch(x.0.wrapping_add(ahead), len);
+            if x.0 != out.0.cast_const() {
+                crate::simd::prefetch(out.0.wrapping_add(ahead), len);
+            }
+            match saved {
+                SavedOut::Nothing => {}
+                SavedOut::Membrane(saved) => {
+                    crate::simd::prefetch(saved.0.wrapping_add(ahead), len)
+                }
+                SavedOut::Packed(saved) => saved.prefetch(ahead, len),
+            }
+        }
         // SAFETY: [base, base + len) belongs to this item; in place, `xs` is last read before
         // the step's output is written below.
         let xs = unsafe { x.slice(base, len) };
@@ -431,6 +450,20 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
     let (us, prev) = (&mut u_buf[..len], &mut prev_buf[..len]);
     for t in (0..d.time).rev() {
         let base = (b * d.time + t) * d.size + n0;
+        if t >= PREFETCH_STEPS {
+            let ahead = base - PREFETCH_STEPS * d.size;
+            crate::simd::prefetch(grad_out.0.wrapping_add(ahead), len);
+            if grad_out.0 != gx.0.cast_const() {
+                crate::simd::prefetch(gx.0.wrapping_add(ahead), len);
+            }
+            match saved {
+                SavedIn::Membrane(u_all) if firing.is_some() => {
+                    crate::simd::prefetch(u_all.as_ptr().wrapping_add(ahead), len)
+                }
+                SavedIn::Membrane(_) => {}
+                SavedIn::Packed(packed) => packed.prefetch(ahead, len),
+            }
+        }
         // SAFETY: as in `forward_item`: this item's range, read before `gx` is written.
         let go = unsafe { grad_out.slice(base, len) };
         if firing.is_none() {
@@ -542,8 +575,10 @@ pub(crate) fn forward(
     } else {
         SavedForm::Nothing
     };
+    // every element is written (each item writes its rows at every step); the backward gives
+    // the buffer back (`give_back`) for the next forward of the same size
     let mut saved =
-        (form != SavedForm::Nothing).then(|| crate::host_buffer::zeroed(form.words(total)));
+        (form != SavedForm::Nothing).then(|| crate::host_buffer::overwritable(form.words(total)));
     let f = Out(fin.as_mut_ptr());
     let s = match (form, saved.as_mut()) {
         (SavedForm::Membrane, Some(buffer)) => SavedOut::Membrane(Out(buffer.as_mut_ptr())),
@@ -661,6 +696,8 @@ pub(crate) trait CpuTensor: Backend {
     fn unique_values(u: &mut Self::Unique) -> &mut [f32];
     /// The unique tensor as a tensor again.
     fn from_unique(u: Self::Unique) -> FloatTensor<Self>;
+    /// The unique tensor's buffer as a `Vec` (no copy).
+    fn into_f32s(u: Self::Unique) -> Vec<f32>;
     /// A tensor owning `data` (no copy).
     fn from_f32s(data: Vec<f32>, shape: Vec<usize>) -> FloatTensor<Self>;
 }
@@ -700,6 +737,10 @@ impl CpuTensor for NdArray {
     fn from_unique(u: Self::Unique) -> NdArrayTensor {
         NdArrayTensor::from(u)
     }
+    fn into_f32s(u: Self::Unique) -> Vec<f32> {
+        // standard layout and unique (checked by `take_unique`): the buffer itself, from offset 0
+        u.into_owned().into_raw_vec_and_offset().0
+    }
     fn from_f32s(data: Vec<f32>, shape: Vec<usize>) -> NdArrayTensor {
         NdArrayTensor::from_data(TensorData::new(data, shape))
     }
@@ -738,6 +779,11 @@ impl CpuTensor for Flex {
     }
     fn from_unique(u: FlexTensor) -> FlexTensor {
         u
+    }
+    fn into_f32s(u: FlexTensor) -> Vec<f32> {
+        // unique, contiguous from offset 0 and exactly its size (checked by `take_unique`):
+        // `into_data` unwraps the buffer, and a buffer allocated as f32 converts without a copy
+        u.into_data().try_into_vec::<f32>().expect("checked f32")
     }
     fn from_f32s(data: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
         FlexTensor::from_data(TensorData::new(data, shape))
@@ -841,7 +887,31 @@ fn run_backward<B: CpuTensor>(
         backward(&saved, &v0s, &coefs, &spec, d, go, &gvs, &gis)
     });
     let (gv, gi) = state_pair::<B>(ginit, d);
+    drop(saved);
+    give_back::<B>(u);
     (gx, gv, gi)
+}
+
+/// [`give_back`] for a tensor of any backend: a no-op unless it is an NdArray or Flex tensor
+/// (the autodiff wrapper, generic over its inner backend, calls this when its saved state goes).
+pub(crate) fn give_back_any<B: Backend>(kept: FloatTensor<B>) {
+    let kept: Box<dyn std::any::Any> = Box::new(kept);
+    match kept.downcast::<NdArrayTensor>() {
+        Ok(t) => give_back::<NdArray>(*t),
+        Err(kept) => {
+            if let Ok(t) = kept.downcast::<FlexTensor>() {
+                give_back::<Flex>(*t)
+            }
+        }
+    }
+}
+
+/// Gives the buffer of `kept` (what a forward kept for its backward) back to
+/// [`crate::host_buffer::recycle`] when nothing else holds it; otherwise just drops this handle.
+pub(crate) fn give_back<B: CpuTensor>(kept: FloatTensor<B>) {
+    if let Ok(unique) = B::take_unique(kept) {
+        crate::host_buffer::recycle(B::into_f32s(unique));
+    }
 }
 
 macro_rules! cpu_backend {
@@ -899,6 +969,7 @@ mod tests {
     use burn::prelude::*;
 
     use super::super::FusedLeakyBackend;
+    use super::SavedForm;
     use crate::LifConfig;
 
     /// Bytes per neuron and step of the tensor the forward keeps for the backward.
@@ -917,6 +988,69 @@ mod tests {
         );
         let kept = kept.shape().num_elements();
         (4 * kept) as f64 / (batch * time * size) as f64
+    }
+
+    /// One training-like step of an snnTorch LIF on an autodiff device: the spikes and the
+    /// input gradient of `spikes · w` (a weighted sum, so the output gradient is not uniform).
+    fn lif_step(device: &Device, dims: [usize; 3]) -> (Vec<f32>, Vec<f32>) {
+        let [batch, time, size] = dims;
+        let n = batch * time * size;
+        let lif = LifConfig::from_beta(size, 0.95)
+            .unwrap()
+            .init(device)
+            .unwrap();
+        let wave = |k: usize, scale: f32| {
+            (0..n)
+                .map(|i| ((i * k % 997) as f32 / 997.0 - 0.4) * scale)
+                .collect::<Vec<_>>()
+        };
+        let x = Tensor::<3>::from_data(TensorData::new(wave(7, 1.5), dims), device).require_grad();
+        let w = Tensor::<3>::from_data(TensorData::new(wave(13, 1.0), dims), device);
+        let spikes = lif.forward(x.clone()).unwrap().spikes;
+        let grads = (spikes.clone() * w).sum().backward();
+        let gx = x.grad(&grads).unwrap();
+        let values = |t: Tensor<3>| t.into_data().into_vec::<f32>().unwrap();
+        (values(spikes), values(gx))
+    }
+
+    #[test]
+    fn kept_buffers_are_reused_and_written_over_whole() {
+        // an odd size no other test uses: the spare list is shared by the whole process
+        let dims = [3, 61, 8197];
+        let total = dims.iter().product::<usize>();
+        let words = SavedForm::of(
+            &LifConfig::from_beta(8197, 0.95)
+                .unwrap()
+                .init(&Device::flex())
+                .unwrap()
+                .fused_operands()
+                .1,
+        )
+        .words(total);
+        assert!(words * 4 >= 4 << 20, "large enough to be kept for reuse");
+        for device in [Device::ndarray(), Device::flex()] {
+            let device = device.autodiff();
+            let first = lif_step(&device, dims);
+            // the last of the op's autodiff nodes gave the kept buffer back: poison it, and a
+            // spare output-sized buffer, with NaN; a second step must not see either
+            let mut kept = crate::host_buffer::overwritable(words);
+            assert!(
+                kept.iter().any(|&v| v != 0.0),
+                "{device:?}: the kept buffer came back (a fresh one is all zeros)"
+            );
+            kept.fill(f32::NAN);
+            crate::host_buffer::recycle(kept);
+            let mut out = crate::host_buffer::overwritable(total);
+            out.fill(f32::NAN);
+            crate::host_buffer::recycle(out);
+            let second = lif_step(&device, dims);
+            assert!(first.0 == second.0, "{device:?}: spikes differ after reuse");
+            assert!(
+                first.1 == second.1,
+                "{device:?}: gradients differ after reuse"
+            );
+            assert!(first.1.iter().all(|v| v.is_finite()));
+        }
     }
 
     #[test]

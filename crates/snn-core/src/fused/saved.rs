@@ -134,6 +134,14 @@ impl PackedOut {
         }
     }
 
+    /// Hints the caches to fetch elements `offset..offset + len` of both planes (see
+    /// [`crate::simd::prefetch`]).
+    #[inline(always)]
+    pub(crate) fn prefetch(self, offset: usize, len: usize) {
+        crate::simd::prefetch(self.low.wrapping_add(offset), len);
+        crate::simd::prefetch(self.high.wrapping_add(offset), len);
+    }
+
     /// Writes `words[..]` at elements `offset..offset + words.len()`.
     ///
     /// SAFETY: the range lies inside the buffer's `elements` and belongs to the calling item.
@@ -175,6 +183,14 @@ impl<'a> Packed<'a> {
             )
         };
         Self { low, high, step }
+    }
+
+    /// Hints the caches to fetch elements `offset..offset + len` of both planes (see
+    /// [`crate::simd::prefetch`]).
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, offset: usize, len: usize) {
+        crate::simd::prefetch(self.low.as_ptr().wrapping_add(offset), len);
+        crate::simd::prefetch(self.high.as_ptr().wrapping_add(offset), len);
     }
 
     /// Decodes elements `offset..offset + sg.len()` into `(σ', z)`, written to `sg` and `z`.
