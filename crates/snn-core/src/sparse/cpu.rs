@@ -401,7 +401,8 @@ pub fn forward(
     bias: Option<&[f32]>,
 ) -> Vec<f32> {
     debug_assert_eq!(weight.len(), events.d_input * d_output);
-    let mut out = crate::host_buffer::zeroed(events.rows * d_output);
+    // every element is written below (the bias or zero, then the sums): a spare buffer will do
+    let mut out = crate::host_buffer::overwritable(events.rows * d_output);
     if d_output == 0 || events.rows == 0 {
         return out;
     }
@@ -418,8 +419,9 @@ pub fn forward(
                     for r in rows {
                         // SAFETY: row r, columns `cols` belong to this item only.
                         let seg = unsafe { dst.slice(r * d_output + cols.start, cols.len()) };
-                        if let Some(b) = bias {
-                            seg.copy_from_slice(&b[cols.clone()]);
+                        match bias {
+                            Some(b) => seg.copy_from_slice(&b[cols.clone()]),
+                            None => seg.fill(0.0),
                         }
                         add_rows_tiled(wide, seg, block, cols.len(), events.row(r), 0);
                     }
@@ -576,6 +578,35 @@ mod tests {
                     assert_eq!(got, want, "len {len}, case {case}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn forward_writes_over_a_reused_buffer_whole() {
+        // rows × columns large enough for the spare list (and a length no other test uses); a
+        // NaN-filled spare buffer of that length must not show through, with or without a bias
+        let (rows, d_input, d_output) = (1031, 3, 1029);
+        let x: Vec<f32> = (0..rows * d_input)
+            .map(|k| ((k * 7) % 5 == 0) as u32 as f32)
+            .collect();
+        let ev = scan(&x, rows, d_input, 1.0).unwrap();
+        let w: Vec<f32> = (0..d_input * d_output).map(|k| k as f32 * 0.5).collect();
+        let b: Vec<f32> = (0..d_output).map(|k| -(k as f32)).collect();
+        let want = |bias: Option<&[f32]>| -> Vec<f32> {
+            (0..rows * d_output)
+                .map(|k| {
+                    let (r, j) = (k / d_output, k % d_output);
+                    let sum: f32 = (0..d_input)
+                        .filter(|&i| x[r * d_input + i] == 1.0)
+                        .map(|i| w[i * d_output + j])
+                        .sum();
+                    sum + bias.map_or(0.0, |b| b[j])
+                })
+                .collect()
+        };
+        for bias in [None, Some(b.as_slice())] {
+            crate::host_buffer::recycle(vec![f32::NAN; rows * d_output]);
+            assert_eq!(forward(&ev, &w, d_output, bias), want(bias));
         }
     }
 

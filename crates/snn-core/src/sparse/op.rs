@@ -209,7 +209,12 @@ fn event_grad_weight<B: EventHost>(events: &SpikeEvents, grad: FloatTensor<B>) -
     let d_output = grad.shape()[1];
     let device = grad.device();
     match B::with_host_f32(&grad, |g| cpu::grad_weight(events, g, d_output)) {
-        Some(gw) => B::from_host_f32(gw, vec![events.d_input, d_output], &device),
+        Some(gw) => {
+            // `grad` has the shape of the forward's output: the next forward of this layer can
+            // write its output into the buffer (see `crate::host_buffer::overwritable`)
+            crate::fused::cpu::give_back_any::<B>(grad);
+            B::from_host_f32(gw, vec![events.d_input, d_output], &device)
+        }
         // Not reached for NdArray/Flex (their gradients are f32 host tensors); kept correct.
         None => {
             let x = B::from_host_f32(
