@@ -13,7 +13,8 @@
 //! a fifth of the fused LIF op's time at 4096 neurons. The buffers a loop overwrites whole
 //! (every element written before any is read) therefore come from [`overwritable`], which hands
 //! back a buffer of the same length given up by [`recycle`] (the fused op gives back what its
-//! forward kept once the backward has read it) and allocates only when none is spare. At most
+//! forward kept once the backward has read it, the event-driven input layer its output
+//! gradient) and allocates only when none is spare. At most
 //! [`SPARE_BUFFERS`] buffers and [`SPARE_BYTES`] bytes wait in the spare list, so the memory it
 //! holds is bounded by about one step's kept activations.
 
@@ -58,8 +59,14 @@ pub(crate) fn zeroed(len: usize) -> Vec<f32> {
     buffer
 }
 
-/// How many given-back buffers wait for reuse at most.
-const SPARE_BUFFERS: usize = 4;
+/// How many given-back buffers wait for reuse at most (a few layers' worth: each fused neuron
+/// layer and event-driven input layer gives one back per training step).
+const SPARE_BUFFERS: usize = 8;
+
+/// Buffers from this size on are kept for reuse: glibc serves allocations this large (above its
+/// `mmap` threshold, 128 KiB to 32 MiB) with fresh pages from the kernel, each faulted in and
+/// zeroed on first touch; smaller ones come from its heap, which reuses them itself.
+const SPARE_MIN_BYTES: usize = 128 << 10;
 
 /// How many bytes the waiting buffers hold at most.
 const SPARE_BYTES: usize = 1 << 30;
@@ -72,7 +79,7 @@ static SPARE: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
 ///
 /// Only for loops that write every element before reading any.
 pub(crate) fn overwritable(len: usize) -> Vec<f32> {
-    if len * size_of::<f32>() >= HUGE_PAGE_MIN_BYTES {
+    if len * size_of::<f32>() >= SPARE_MIN_BYTES {
         let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(k) = spare.iter().position(|b| b.len() == len) {
             return spare.remove(k);
@@ -86,7 +93,7 @@ pub(crate) fn overwritable(len: usize) -> Vec<f32> {
 /// [`SPARE_BYTES`].
 pub(crate) fn recycle(buffer: Vec<f32>) {
     let bytes = |b: &Vec<f32>| b.len() * size_of::<f32>();
-    if bytes(&buffer) < HUGE_PAGE_MIN_BYTES || bytes(&buffer) > SPARE_BYTES {
+    if bytes(&buffer) < SPARE_MIN_BYTES || bytes(&buffer) > SPARE_BYTES {
         return;
     }
     let evicted = {
