@@ -109,6 +109,12 @@ pub(crate) fn recycle(buffer: Vec<f32>) {
     drop(evicted);
 }
 
+/// Frees every spare buffer; returns the bytes they held.
+pub(crate) fn release_spare() -> usize {
+    let freed = std::mem::take(&mut *SPARE.lock().unwrap_or_else(PoisonError::into_inner));
+    freed.iter().map(|b| b.len() * size_of::<f32>()).sum()
+}
+
 #[cfg(target_os = "linux")]
 fn advise_huge_pages(buffer: &[f32]) {
     // the 2 MiB-aligned part of the buffer: huge pages cover only whole aligned 2 MiB ranges
@@ -136,9 +142,31 @@ fn advise_huge_pages(buffer: &[f32]) {
 fn advise_huge_pages(_buffer: &[f32]) {}
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::sync::{Mutex, MutexGuard, PoisonError};
+
+    /// Held by the tests that count on a buffer they gave back staying in the spare list, and by
+    /// the one that empties it (the tests of one binary share the list and run in parallel).
+    pub(crate) fn spare_list_to_myself() -> MutexGuard<'static, ()> {
+        static LOCK: Mutex<()> = Mutex::new(());
+        LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    #[test]
+    fn release_frees_the_spare_buffers() {
+        let _alone = spare_list_to_myself();
+        let len = (1 << 20) / 4 + 777;
+        super::recycle(vec![3.0f32; len]);
+        assert!(super::release_spare() >= len * 4);
+        assert!(
+            super::overwritable(len).iter().all(|&v| v == 0.0),
+            "a fresh buffer after the release"
+        );
+    }
+
     #[test]
     fn recycled_buffers_come_back_for_the_same_length_only() {
+        let _alone = spare_list_to_myself();
         // lengths no other test uses: the spare list is shared by the whole process
         let len = (4 << 20) / 4 + 12_345;
         let mut given = vec![7.0f32; len];

@@ -1028,6 +1028,7 @@ mod tests {
         )
         .words(total);
         assert!(words * 4 >= 4 << 20, "large enough to be kept for reuse");
+        let _alone = crate::host_buffer::tests::spare_list_to_myself();
         for device in [Device::ndarray(), Device::flex()] {
             let device = device.autodiff();
             let first = lif_step(&device, dims);

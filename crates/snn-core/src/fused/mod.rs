@@ -237,6 +237,17 @@ pub fn in_place_runs() -> usize {
     IN_PLACE.with(Cell::get)
 }
 
+/// Frees the spare buffers the CPU backends keep for reuse and returns how many bytes they held.
+///
+/// The fused neuron ops and the event-driven input layer write their large results into buffers
+/// that earlier backward passes gave back, instead of asking the kernel for fresh (faulted-in,
+/// zeroed) pages every step; at most 8 such buffers and 1 GiB wait between steps. Call this after
+/// training when the process goes on with other work and wants that memory back. Nothing
+/// else changes: later calls allocate afresh and start keeping buffers again.
+pub fn release_spare_buffers() -> usize {
+    crate::host_buffer::release_spare()
+}
+
 pub(crate) fn count_in_place() {
     IN_PLACE.with(|c| c.set(c.get() + 1));
 }

@@ -604,6 +604,7 @@ mod tests {
                 })
                 .collect()
         };
+        let _alone = crate::host_buffer::tests::spare_list_to_myself();
         for bias in [None, Some(b.as_slice())] {
             crate::host_buffer::recycle(vec![f32::NAN; rows * d_output]);
             assert_eq!(forward(&ev, &w, d_output, bias), want(bias));
