@@ -163,6 +163,79 @@ fn input_requiring_grad_gets_the_dense_input_gradient() {
     }
 }
 
+/// A readout-shaped layer (20 outputs) whose input gradient is over 32 MiB: on the CPU backends
+/// its `∂L/∂x` comes from the host loop (`host_input_gradients`), written into the buffer of the
+/// spikes it read when the layer held them alone; either way equal to burn's dense `Linear`.
+/// (wgpu takes the matmul, which the tests above cover; at this size it takes seconds on the
+/// software driver.)
+#[test]
+fn narrow_layer_input_gradient_on_the_host_matches_dense_linear() {
+    let [batch, time, d_in, d_out] = [16, 128, 4200, 20];
+    let n = batch * time * d_in;
+    let x: Vec<f32> = uniform(n, 11, 0.0, 1.0)
+        .into_iter()
+        .map(|u| (u < 0.05) as u32 as f32)
+        .collect();
+    let w = uniform(d_in * d_out, 12, -1.0, 1.0);
+    let r = uniform(batch * time * d_out, 13, -1.0, 1.0);
+    let cpu = autodiff_devices()
+        .into_iter()
+        .filter(|(name, _)| *name != "wgpu");
+    for (name, device) in cpu {
+        let weight = || {
+            Param::from_tensor(
+                Tensor::<1>::from_floats(w.as_slice(), &device).reshape([d_in, d_out]),
+            )
+        };
+        let dense = Linear {
+            weight: weight(),
+            bias: None,
+        };
+        let leaf = || {
+            Tensor::<1>::from_floats(x.as_slice(), &device)
+                .reshape([batch, time, d_in])
+                .require_grad()
+        };
+        let loss = |out: Tensor<3>| {
+            let r = Tensor::<1>::from_floats(r.as_slice(), &device).reshape([batch, time, d_out]);
+            (out * r).sum()
+        };
+        let xd = leaf();
+        let want = values(
+            xd.grad(&loss(dense.forward(xd.clone())).backward())
+                .unwrap(),
+        );
+        let layer = SpikeLinear::from_linear(Linear {
+            weight: weight(),
+            bias: None,
+        });
+        // the layer shares its input with the caller, then holds it alone (a computed tensor,
+        // as the spikes of a layer before it)
+        for held_alone in [false, true] {
+            let before = snn_core::sparse::host_input_gradients();
+            let xs = leaf();
+            let input = if held_alone {
+                xs.clone() * 1.0
+            } else {
+                xs.clone()
+            };
+            let got = values(
+                xs.grad(&loss(layer.forward(input).unwrap()).backward())
+                    .unwrap(),
+            );
+            let host = snn_core::sparse::host_input_gradients() - before;
+            assert_eq!(host, 1, "{name}: the host loop ran");
+            assert_close(
+                &format!("{name} held alone {held_alone}"),
+                &got,
+                &want,
+                TOL,
+                TOL,
+            );
+        }
+    }
+}
+
 #[test]
 fn non_binary_input_falls_back_to_dense_and_stays_right() {
     // 5 % dense but graded (0.5 and 1.0): not spikes, so no event path

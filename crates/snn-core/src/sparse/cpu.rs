@@ -464,6 +464,106 @@ fn pack_columns<'a>(
     buf
 }
 
+/// Widest output (`d_output`) for which [`grad_input`] is used instead of a dense matmul: a readout
+/// or a narrow layer, whose `Wᵀ` column block stays in L1 while the loop sweeps the rows.
+pub const NARROW_OUTPUT_MAX: usize = 64;
+
+/// Smallest input gradient (bytes) for which [`grad_input`] is used: glibc serves allocations
+/// from 32 MiB on (its largest `mmap` threshold) with fresh pages every time, which is what the
+/// kernel saves; below, glibc's heap usually reuses the memory and the matmul is as fast
+/// (measured at H = 256: the kernel was no faster, the train step 0.5-1 ms slower).
+pub const NARROW_GRAD_MIN_BYTES: usize = 32 << 20;
+
+/// Input gradient of a narrow layer: `grad_x = grad_out · Wᵀ`, i.e. `grad_x[r, i] =
+/// Σ_j grad_out[r, j] · W[i, j]` for `grad_out` `[rows, d_output]` and `W` `[d_input, d_output]`
+/// row-major; returns `[rows, d_input]` row-major. The sum runs over `j` in ascending order.
+///
+/// Why not the matmul: with `d_output` ≤ [`NARROW_OUTPUT_MAX`] the product is one pass that
+/// writes `rows × d_input` values (52 MB for the benchmark's readout at H = 4096), and a matmul
+/// writes them into a fresh buffer whose pages the kernel faults in and zeroes every step (about
+/// a tenth of that train step). Here the result goes into a spare buffer of the same length when
+/// one was given back (the spikes this layer read, see [`super::op`]).
+pub fn grad_input(
+    grad_out: &[f32],
+    weight: &[f32],
+    rows: usize,
+    d_input: usize,
+    d_output: usize,
+) -> Vec<f32> {
+    debug_assert_eq!(grad_out.len(), rows * d_output);
+    debug_assert_eq!(weight.len(), d_input * d_output);
+    // every element is written below (zero, then the sum over j, empty when d_output = 0)
+    let mut out = crate::host_buffer::overwritable(rows * d_input);
+    if rows == 0 || d_input == 0 {
+        return out;
+    }
+    // Wᵀ `[d_output, d_input]`: row j holds W[:, j], so a row of the result is a sum of rows
+    let mut wt = vec![0f32; d_input * d_output];
+    for i in 0..d_input {
+        for j in 0..d_output {
+            wt[j * d_input + i] = weight[i * d_output + j];
+        }
+    }
+    let grid = Grid::new(rows, d_input);
+    let dst = Out(out.as_mut_ptr());
+    let wide = crate::simd::has_avx512();
+    (0..grid.items()).into_par_iter().for_each(|w| {
+        let (rows, cols) = grid.item(w);
+        crate::simd::widest(
+            #[inline(always)]
+            || {
+                for r in rows {
+                    let g = &grad_out[r * d_output..(r + 1) * d_output];
+                    // SAFETY: row r, columns `cols` belong to this item only.
+                    let seg = unsafe { dst.slice(r * d_input + cols.start, cols.len()) };
+                    if wide {
+                        weighted_rows::<WIDE_TILE>(seg, &wt, d_input, cols.start, g);
+                    } else {
+                        weighted_rows::<TILE>(seg, &wt, d_input, cols.start, g);
+                    }
+                }
+            },
+        )
+    });
+    out
+}
+
+/// `dst[k] = Σ_j g[j] · src[j · stride + first + k]`, summed over `j` in ascending order, `W`
+/// columns at a time in registers (see [`add_rows`]).
+#[inline(always)]
+fn weighted_rows<const W: usize>(
+    dst: &mut [f32],
+    src: &[f32],
+    stride: usize,
+    first: usize,
+    g: &[f32],
+) {
+    let width = dst.len();
+    let mut t = 0;
+    while t + W <= width {
+        let mut acc = [0f32; W];
+        for (j, &gj) in g.iter().enumerate() {
+            let base = j * stride + first + t;
+            let row: &[f32; W] = src[base..base + W].try_into().expect("tile");
+            for k in 0..W {
+                acc[k] += gj * row[k];
+            }
+        }
+        dst[t..t + W].copy_from_slice(&acc);
+        t += W;
+    }
+    // the last partial tile, element by element in the same order
+    let rest = &mut dst[t..];
+    let n = rest.len();
+    rest.fill(0.0);
+    for (j, &gj) in g.iter().enumerate() {
+        let base = j * stride + first + t;
+        for (o, &v) in rest.iter_mut().zip(&src[base..base + n]) {
+            *o += gj * v;
+        }
+    }
+}
+
 /// Event-driven weight gradient: `grad_W[i, :] = Σ_{rows r where i is active} grad_out[r, :]`,
 /// i.e. `xᵀ · grad_out` for the 0/1 input `x`, accumulated row by row instead of by a dense
 /// matmul. `grad_out` is row-major `[rows, d_output]`; returns `[d_input, d_output]` row-major.
@@ -609,6 +709,38 @@ mod tests {
             crate::host_buffer::recycle(vec![f32::NAN; rows * d_output]);
             assert_eq!(forward(&ev, &w, d_output, bias), want(bias));
         }
+    }
+
+    #[test]
+    fn grad_input_sums_weighted_weight_columns_in_order() {
+        // 300 inputs: whole register tiles and a partial one, over two column blocks; a
+        // NaN-filled spare buffer of the result's length must not show through
+        let (rows, d_input, d_output) = (120, 300, 5);
+        let g: Vec<f32> = (0..rows * d_output)
+            .map(|k| ((k * 37 % 101) as f32 - 50.0) / 7.0)
+            .collect();
+        let w: Vec<f32> = (0..d_input * d_output)
+            .map(|k| ((k * 53 % 89) as f32 - 44.0) / 13.0)
+            .collect();
+        // the same f32 operations in the same order: the results must be equal bit for bit
+        let want: Vec<f32> = (0..rows * d_input)
+            .map(|k| {
+                let (r, i) = (k / d_input, k % d_input);
+                (0..d_output).fold(0.0f32, |acc, j| {
+                    acc + g[r * d_output + j] * w[i * d_output + j]
+                })
+            })
+            .collect();
+        let _alone = crate::host_buffer::tests::spare_list_to_myself();
+        crate::host_buffer::recycle(vec![f32::NAN; rows * d_input]);
+        assert_eq!(grad_input(&g, &w, rows, d_input, d_output), want);
+        // no outputs: an empty sum, zero everywhere
+        crate::host_buffer::recycle(vec![f32::NAN; rows * d_input]);
+        assert!(
+            grad_input(&[], &[], rows, d_input, 0)
+                .iter()
+                .all(|&v| v == 0.0)
+        );
     }
 
     #[test]

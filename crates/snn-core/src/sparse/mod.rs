@@ -12,6 +12,10 @@
 //! ∂L/∂x       = ∂L/∂out · Wᵀ                                      (dense; only if x needs it)
 //! ```
 //!
+//! `∂L/∂x` is a dense product: a matmul, except for a narrow layer (at most
+//! 64 outputs, such as a readout) whose input gradient is 32 MiB or more, where a host loop
+//! writes it into the buffer of the input it read (see [`host_input_gradients`]).
+//!
 //! `W` is `[d_input, d_output]`, burn's `Linear` layout, so `W[i, :]` is a contiguous row.
 //!
 //! [`spike_linear`] (and the [`SpikeLinear`] module built on it) scans the input once per call:
@@ -72,6 +76,20 @@ pub fn choose_path(density: f64, binary: bool, threshold: f32) -> SparsePath {
 
 std::thread_local! {
     static LAST_PATH: core::cell::Cell<Option<SparsePath>> = const { core::cell::Cell::new(None) };
+    static HOST_INPUT_GRADIENTS: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+}
+
+/// How many backward passes on this thread so far computed `∂L/∂x` of a narrow layer with the
+/// host loop instead of a matmul (a diagnostic, like [`last_path`]): on ndarray and flex, for a
+/// layer with at most 64 outputs whose input gradient takes 32 MiB or more. That loop writes the
+/// gradient into the buffer of the spikes the forward pass read (given back once read, when
+/// nothing else held them) instead of into fresh pages, which the kernel would fault in and zero.
+pub fn host_input_gradients() -> usize {
+    HOST_INPUT_GRADIENTS.with(core::cell::Cell::get)
+}
+
+pub(crate) fn count_host_input_gradient() {
+    HOST_INPUT_GRADIENTS.with(|c| c.set(c.get() + 1));
 }
 
 pub(crate) fn set_last_path(path: SparsePath) {

@@ -227,6 +227,33 @@ fn event_grad_weight<B: EventHost>(events: &SpikeEvents, grad: FloatTensor<B>) -
     }
 }
 
+/// Whether [`narrow_grad_input`] computes the input gradient of a `[rows, d_input]` →
+/// `[rows, d_output]` layer.
+fn narrow_grad_applies(rows: usize, d_input: usize, d_output: usize) -> bool {
+    d_output <= cpu::NARROW_OUTPUT_MAX
+        && rows * d_input * size_of::<f32>() >= cpu::NARROW_GRAD_MIN_BYTES
+}
+
+/// `grad · Wᵀ` on the host for a narrow layer with a large input gradient (`d_output` ≤
+/// [`cpu::NARROW_OUTPUT_MAX`], at least [`cpu::NARROW_GRAD_MIN_BYTES`]) where both are
+/// host-readable; `None` otherwise (the caller takes the matmul).
+fn narrow_grad_input<B: EventHost>(
+    grad: &FloatTensor<B>,
+    weight: &FloatTensor<B>,
+) -> Option<FloatTensor<B>> {
+    let (shape, w_shape) = (grad.shape(), weight.shape());
+    let (rows, d_output, d_input) = (shape[0], shape[1], w_shape[0]);
+    if !narrow_grad_applies(rows, d_input, d_output) {
+        return None;
+    }
+    let gx = B::with_host_f32(grad, |g| {
+        B::with_host_f32(weight, |w| cpu::grad_input(g, w, rows, d_input, d_output))
+    })
+    .flatten()?;
+    super::count_host_input_gradient();
+    Some(B::from_host_f32(gx, vec![rows, d_input], &weight.device()))
+}
+
 /// What the backward step keeps: the forward's events (event path), the input (dense path, when
 /// the weight needs a gradient), the weight (when the input needs a gradient).
 #[derive(Clone, Debug)]
@@ -261,7 +288,9 @@ fn backward_step<B: SparseBackend + EventHost>(
     if let Some(id) = input
         && let Some(w) = state.weight
     {
-        grads.register::<B>(id, B::float_matmul(grad.clone(), B::float_transpose(w)));
+        let grad_x = narrow_grad_input::<B>(&grad, &w)
+            .unwrap_or_else(|| B::float_matmul(grad.clone(), B::float_transpose(w)));
+        grads.register::<B>(id, grad_x);
     }
     if let Some(id) = weight {
         let grad_w = match (state.events, state.input) {
@@ -340,6 +369,23 @@ impl<B: SparseBackend + EventHost, C: CheckpointStrategy> SparseBackend for Auto
     }
 }
 
+/// On the event path the backward keeps the events, not the input. When that backward will write
+/// the input gradient (same shape) on the host ([`narrow_grad_input`]), the input's buffer, once
+/// read, goes back to the spare list for it, if nothing else holds it (usually the spikes of the
+/// layer before): the gradient then needs no fresh pages. Otherwise the buffer is left to the
+/// allocator, which reuses it itself (a spare buffer nobody takes would only keep it from that).
+fn give_back_read_input<B: Backend, C: CheckpointStrategy>(
+    on_events: bool,
+    input: FloatTensor<Autodiff<B, C>>,
+    weight: &FloatTensor<Autodiff<B, C>>,
+) {
+    let input_tracked = input.is_tracked();
+    let (shape, w_shape) = (input.primitive().shape(), weight.primitive().shape());
+    if on_events && input_tracked && narrow_grad_applies(shape[0], shape[1], w_shape[1]) {
+        crate::fused::cpu::give_back_any::<B>(input.into_primitive());
+    }
+}
+
 /// The autodiff op: the inner forward, recording [`SpikeLinearBackward`] with two or three parents.
 fn autodiff_spike_linear<B: SparseBackend + EventHost, C: CheckpointStrategy>(
     input: FloatTensor<Autodiff<B, C>>,
@@ -369,7 +415,10 @@ fn autodiff_spike_linear<B: SparseBackend + EventHost, C: CheckpointStrategy>(
                         Some(bias.primitive()),
                         threshold,
                     );
-                    prep.finish(state(events), out)
+                    let on_events = events.is_some();
+                    let out = prep.finish(state(events), out);
+                    give_back_read_input::<B, C>(on_events, input, &weight);
+                    out
                 }
                 OpsKind::UnTracked(prep) => prep.finish(B::spike_linear(
                     input.into_primitive(),
@@ -388,7 +437,10 @@ fn autodiff_spike_linear<B: SparseBackend + EventHost, C: CheckpointStrategy>(
                 OpsKind::Tracked(prep) => {
                     let (out, events) =
                         forward_inner::<B>(input.primitive(), weight.primitive(), None, threshold);
-                    prep.finish(state(events), out)
+                    let on_events = events.is_some();
+                    let out = prep.finish(state(events), out);
+                    give_back_read_input::<B, C>(on_events, input, &weight);
+                    out
                 }
                 OpsKind::UnTracked(prep) => prep.finish(B::spike_linear_no_bias(
                     input.into_primitive(),
