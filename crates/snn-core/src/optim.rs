@@ -209,17 +209,26 @@ unsafe impl Send for Lanes {}
 unsafe impl Sync for Lanes {}
 
 impl Lanes {
-    /// SAFETY: `j` is inside the array.
+    /// Elements `j..j + dst.len()` into `dst`.
+    ///
+    /// SAFETY: the range is inside the array and nothing writes it meanwhile.
     #[inline(always)]
-    unsafe fn get(self, j: usize) -> f32 {
-        unsafe { *self.0.add(j) }
+    unsafe fn read(self, j: usize, dst: &mut [f32]) {
+        unsafe { dst.copy_from_slice(std::slice::from_raw_parts(self.0.add(j), dst.len())) }
     }
-    /// SAFETY: `j` is inside the array and only the calling item touches it.
+    /// `src` over elements `j..j + src.len()`.
+    ///
+    /// SAFETY: the range is inside the array and only the calling item touches it.
     #[inline(always)]
-    unsafe fn set(self, j: usize, x: f32) {
-        unsafe { *self.1.add(j) = x }
+    unsafe fn write(self, j: usize, src: &[f32]) {
+        unsafe { std::slice::from_raw_parts_mut(self.1.add(j), src.len()).copy_from_slice(src) }
     }
 }
+
+/// Elements the update loads onto the stack at a time: there the loop reads and writes arrays
+/// nothing else can alias, so the compiler vectorizes it (over the raw pointers, which in place
+/// read and write the same memory, it stayed scalar: 6 % of a train step at H = 256).
+const ADAM_BLOCK: usize = 256;
 
 impl<B: CpuTensor> Target<'_, B> {
     fn lanes(&mut self) -> Lanes {
@@ -268,15 +277,31 @@ impl<B: CpuTensor> AdamBackend for B {
             crate::simd::widest(
                 #[inline(always)]
                 || {
-                    for j in start..start + len {
-                        // SAFETY: element j lies inside every array and belongs to this item; raw
-                        // pointers, because in place the read and the write pointer are the same
+                    let mut blocks = [[0f32; ADAM_BLOCK]; 4];
+                    let [bp, bg, bm, bv] = &mut blocks;
+                    let mut j = start;
+                    while j < start + len {
+                        let n = ADAM_BLOCK.min(start + len - j);
+                        let (bp, bg, bm, bv) =
+                            (&mut bp[..n], &mut bg[..n], &mut bm[..n], &mut bv[..n]);
+                        // SAFETY: elements j..j + n lie inside every array and belong to this
+                        // item; in place, each block is read whole before it is written
                         unsafe {
-                            let (p, m, v) = step.apply(pl.get(j), gp.get(j), ml.get(j), vl.get(j));
-                            pl.set(j, p);
-                            ml.set(j, m);
-                            vl.set(j, v);
+                            pl.read(j, bp);
+                            gp.read(j, bg);
+                            ml.read(j, bm);
+                            vl.read(j, bv);
                         }
+                        for k in 0..n {
+                            (bp[k], bm[k], bv[k]) = step.apply(bp[k], bg[k], bm[k], bv[k]);
+                        }
+                        // SAFETY: as above
+                        unsafe {
+                            pl.write(j, bp);
+                            ml.write(j, bm);
+                            vl.write(j, bv);
+                        }
+                        j += n;
                     }
                 },
             )
