@@ -331,30 +331,27 @@ impl Grid {
     }
 }
 
-/// `dst[..] += Σ_{r in src_rows} src[(r − first_row) · stride ..][..dst.len()]` (`src` holds
-/// rows from `first_row` on), summed in the order of `src_rows` after `dst`'s own value (so the
-/// result does not depend on the tiling, the vector width or how a caller splits `src_rows` into
-/// consecutive parts), `W` columns at a time in registers ([`TILE`] or [`WIDE_TILE`], see
-/// [`add_rows_tiled`]).
+/// `dst[k] += Σ_{(start, weight) in rows} weight · src[start + k]`, summed in the order of `rows`
+/// after `dst`'s own value (so the result does not depend on the tiling, the vector width or how
+/// a caller splits `rows` into consecutive parts), `W` columns at a time in registers ([`TILE`]
+/// or [`WIDE_TILE`], see [`add_rows_tiled`]). The one loop behind the event sums (weight 1, which
+/// the compiler folds away: `1 · x` is exactly `x`) and the narrow input gradient.
 ///
 /// `#[inline(always)]` so that [`crate::simd::widest`] compiles it for the CPU's widest vectors.
 #[inline(always)]
-fn add_rows<const W: usize>(
+fn sum_rows<const W: usize>(
     dst: &mut [f32],
     src: &[f32],
-    stride: usize,
-    src_rows: &[u32],
-    first_row: usize,
+    rows: impl Iterator<Item = (usize, f32)> + Clone,
 ) {
     let width = dst.len();
     let mut t = 0;
     while t + W <= width {
         let mut acc: [f32; W] = dst[t..t + W].try_into().expect("tile");
-        for &r in src_rows {
-            let base = (r as usize - first_row) * stride + t;
-            let row: &[f32; W] = src[base..base + W].try_into().expect("tile");
+        for (start, weight) in rows.clone() {
+            let row: &[f32; W] = src[start + t..start + t + W].try_into().expect("tile");
             for k in 0..W {
-                acc[k] += row[k];
+                acc[k] += weight * row[k];
             }
         }
         dst[t..t + W].copy_from_slice(&acc);
@@ -363,12 +360,27 @@ fn add_rows<const W: usize>(
     // the last partial tile, element by element in the same order
     let rest = &mut dst[t..];
     let n = rest.len();
-    for &r in src_rows {
-        let base = (r as usize - first_row) * stride + t;
-        for (o, &v) in rest.iter_mut().zip(&src[base..base + n]) {
-            *o += v;
+    for (start, weight) in rows {
+        for (o, &v) in rest.iter_mut().zip(&src[start + t..start + t + n]) {
+            *o += weight * v;
         }
     }
+}
+
+/// `dst[..] += Σ_{r in src_rows} src[(r − first_row) · stride ..][..dst.len()]` (`src` holds
+/// rows from `first_row` on), in the order of `src_rows`: [`sum_rows`] with unit weights.
+#[inline(always)]
+fn add_rows<const W: usize>(
+    dst: &mut [f32],
+    src: &[f32],
+    stride: usize,
+    src_rows: &[u32],
+    first_row: usize,
+) {
+    let rows = src_rows
+        .iter()
+        .map(move |&r| ((r as usize - first_row) * stride, 1.0));
+    sum_rows::<W>(dst, src, rows);
 }
 
 /// [`add_rows`] with the tile for this CPU.
@@ -516,52 +528,22 @@ pub fn grad_input(
                     let g = &grad_out[r * d_output..(r + 1) * d_output];
                     // SAFETY: row r, columns `cols` belong to this item only.
                     let seg = unsafe { dst.slice(r * d_input + cols.start, cols.len()) };
+                    // rows j of Wᵀ (from this item's first column), weighted by g[j]
+                    let rows = g
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &gj)| (j * d_input + cols.start, gj));
+                    seg.fill(0.0);
                     if wide {
-                        weighted_rows::<WIDE_TILE>(seg, &wt, d_input, cols.start, g);
+                        sum_rows::<WIDE_TILE>(seg, &wt, rows);
                     } else {
-                        weighted_rows::<TILE>(seg, &wt, d_input, cols.start, g);
+                        sum_rows::<TILE>(seg, &wt, rows);
                     }
                 }
             },
         )
     });
     out
-}
-
-/// `dst[k] = Σ_j g[j] · src[j · stride + first + k]`, summed over `j` in ascending order, `W`
-/// columns at a time in registers (see [`add_rows`]).
-#[inline(always)]
-fn weighted_rows<const W: usize>(
-    dst: &mut [f32],
-    src: &[f32],
-    stride: usize,
-    first: usize,
-    g: &[f32],
-) {
-    let width = dst.len();
-    let mut t = 0;
-    while t + W <= width {
-        let mut acc = [0f32; W];
-        for (j, &gj) in g.iter().enumerate() {
-            let base = j * stride + first + t;
-            let row: &[f32; W] = src[base..base + W].try_into().expect("tile");
-            for k in 0..W {
-                acc[k] += gj * row[k];
-            }
-        }
-        dst[t..t + W].copy_from_slice(&acc);
-        t += W;
-    }
-    // the last partial tile, element by element in the same order
-    let rest = &mut dst[t..];
-    let n = rest.len();
-    rest.fill(0.0);
-    for (j, &gj) in g.iter().enumerate() {
-        let base = j * stride + first + t;
-        for (o, &v) in rest.iter_mut().zip(&src[base..base + n]) {
-            *o += gj * v;
-        }
-    }
 }
 
 /// Event-driven weight gradient: `grad_W[i, :] = Σ_{rows r where i is active} grad_out[r, :]`,
