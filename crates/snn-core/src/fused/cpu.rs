@@ -314,17 +314,8 @@ fn forward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
         let base = (b * d.time + t) * d.size + n0;
         if t + PREFETCH_STEPS < d.time {
             let ahead = base + PREFETCH_STEPS * d.size;
-            crate::simd::prefetch(x.0.wrapping_add(ahead), len);
-            if x.0 != out.0.cast_const() {
-                crate::simd::prefetch(out.0.wrapping_add(ahead), len);
-            }
-            match saved {
-                SavedOut::Nothing => {}
-                SavedOut::Membrane(saved) => {
-                    crate::simd::prefetch(saved.0.wrapping_add(ahead), len)
-                }
-                SavedOut::Packed(saved) => saved.prefetch(ahead, len),
-            }
+            prefetch_rows(x, out, ahead, len);
+            saved.prefetch(ahead, len);
         }
         // SAFETY: [base, base + len) belongs to this item; in place, `xs` is last read before
         // the step's output is written below.
@@ -452,17 +443,8 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
         let base = (b * d.time + t) * d.size + n0;
         if t >= PREFETCH_STEPS {
             let ahead = base - PREFETCH_STEPS * d.size;
-            crate::simd::prefetch(grad_out.0.wrapping_add(ahead), len);
-            if grad_out.0 != gx.0.cast_const() {
-                crate::simd::prefetch(gx.0.wrapping_add(ahead), len);
-            }
-            match saved {
-                SavedIn::Membrane(u_all) if firing.is_some() => {
-                    crate::simd::prefetch(u_all.as_ptr().wrapping_add(ahead), len)
-                }
-                SavedIn::Membrane(_) => {}
-                SavedIn::Packed(packed) => packed.prefetch(ahead, len),
-            }
+            prefetch_rows(grad_out, gx, ahead, len);
+            saved.prefetch(ahead, len);
         }
         // SAFETY: as in `forward_item`: this item's range, read before `gx` is written.
         let go = unsafe { grad_out.slice(base, len) };
@@ -621,6 +603,44 @@ enum SavedOut {
 enum SavedIn<'a> {
     Membrane(&'a [f32]),
     Packed(Packed<'a>),
+}
+
+impl SavedOut {
+    /// Hints the caches to fetch elements `at..at + len` (see [`crate::simd::prefetch`]).
+    #[inline(always)]
+    fn prefetch(self, at: usize, len: usize) {
+        match self {
+            SavedOut::Nothing => {}
+            SavedOut::Membrane(saved) => crate::simd::prefetch(saved.0.wrapping_add(at), len),
+            SavedOut::Packed(saved) => saved.prefetch(at, len),
+        }
+    }
+}
+
+impl SavedIn<'_> {
+    /// Hints the caches to fetch elements `at..at + len` (see [`crate::simd::prefetch`]); nothing
+    /// for a leaky integrator's one-element placeholder.
+    #[inline(always)]
+    fn prefetch(self, at: usize, len: usize) {
+        match self {
+            SavedIn::Membrane(u_all) => {
+                if let Some(row) = u_all.get(at..at + len) {
+                    crate::simd::prefetch(row.as_ptr(), len)
+                }
+            }
+            SavedIn::Packed(packed) => packed.prefetch(at, len),
+        }
+    }
+}
+
+/// Hints the caches to fetch elements `at..at + len` of a loop's sequence and of its output
+/// (one buffer when the loop runs in place).
+#[inline(always)]
+fn prefetch_rows(read: In, write: Out, at: usize, len: usize) {
+    crate::simd::prefetch(read.0.wrapping_add(at), len);
+    if read.0 != write.0.cast_const() {
+        crate::simd::prefetch(write.0.wrapping_add(at), len);
+    }
 }
 
 /// The layer's surrogate (unused by a leaky integrator).
