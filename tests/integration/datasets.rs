@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::data::dataset::Dataset;
 use burn::prelude::*;
+use snn_core::encode::SpikeRng;
 use snn_train::TrainError;
 use snn_train::data::nmnist::{self, NMNIST_SIZE};
 use snn_train::data::shd::{self, SHD_CLASSES, SHD_UNITS, hdf5_pure};
@@ -440,20 +441,16 @@ fn nmnist_errors_are_typed() {
 // ---------------------------------------------------------------------------------------------
 // Fuzzing: mutated and truncated files never panic the readers.
 
-/// SplitMix64, so that every run mutates the same way.
-struct Rng(u64);
+/// The project's seeded generator, so that every run mutates the same way.
+struct Rng(SpikeRng);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        self.0.below(n.max(1) as u64) as usize
     }
 }
 
@@ -504,7 +501,7 @@ fn fuzzed_files_give_ok_or_a_typed_error_never_a_panic() {
     let path = Path::new("fuzz.h5");
     let shd_good = shd::shd_bytes(&shd_samples(), path).unwrap();
     let nmnist_good = nmnist::nmnist_bytes(&nmnist_sample(1, 40), path).unwrap();
-    let mut rng = Rng(0x5eed);
+    let mut rng = Rng(SpikeRng::new(0x5eed));
     let (mut shd_ok, mut shd_err, mut guarded) = (0, 0, 0);
     for _ in 0..3000 {
         let bytes = mutate(&mut rng, &shd_good);

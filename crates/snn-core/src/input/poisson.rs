@@ -1,8 +1,10 @@
 //! mlGeNN's `PoissonInput` (`ml_genn/neurons/poisson_input.py`).
 
 use burn::prelude::*;
+use rayon::prelude::*;
 
 use super::present::{Context, Presentation};
+use crate::encode::SpikeRng;
 use crate::error::{SnnError, positive};
 
 /// Configuration of a [`PoissonInput`]: a Poisson spike source whose rate is the magnitude of
@@ -24,11 +26,14 @@ use crate::error::{SnnError, positive};
 ///
 /// # Random numbers
 ///
-/// The uniforms come from a deterministic host generator (SplitMix64 over the element index,
-/// keyed by the seed), not from the backend's generator, so [`PoissonInput::forward`] with the
-/// same seed gives the same spikes on every call, independent of other threads drawing random
-/// numbers. The comparison with `exp(−|x|·dt)` runs on the device, so two backends agree
-/// except where a draw falls within an ulp of `exp` (backends may round `exp` differently).
+/// The uniforms come from the host generator [`SpikeRng`](crate::encode::SpikeRng), not from
+/// the backend's generator: the uniform of element `i` (row-major over
+/// `[batch, steps, features]`) is the `i`-th `f32` uniform of
+/// `SpikeRng::new(seed ^ 0x5EED_5EED_5EED_5EED)`. So [`PoissonInput::forward`] with the same
+/// seed gives the same spikes on every call, independent of the thread count and of other
+/// threads drawing random numbers. The comparison with `exp(−|x|·dt)` runs on the device, so
+/// two backends agree except where a draw falls within an ulp of `exp` (backends may round
+/// `exp` differently).
 #[derive(Config, Debug)]
 pub struct PoissonInputConfig {
     /// Number of neurons: the product of the input's feature dimensions.
@@ -144,25 +149,27 @@ fn check_finite(x: &Tensor<3>) -> crate::Result<()> {
     Ok(())
 }
 
-/// SplitMix64's output function (Steele, Lea & Flood 2014).
-fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+/// Key of the Poisson input's stream: `PoissonInput::forward(.., seed)` does not repeat the
+/// draws of an encoder given `SpikeRng::new(seed)`.
+const POISSON_KEY: u64 = 0x5EED_5EED_5EED_5EED;
 
-/// `n` uniforms in `[0, 1)` with 24 random bits each (exact in `f32`): SplitMix64 started
-/// from the mixed seed, so element `i` depends only on `(seed, i)`.
+/// Draws per parallel chunk: each chunk jumps ahead to its own part of the one stream.
+const CHUNK: usize = 1 << 16;
+
+/// `n` uniforms in `[0, 1)`: element `i` is the `i`-th [`SpikeRng::next_f32`] of
+/// `SpikeRng::new(seed ^ POISSON_KEY)`, so it depends only on `(seed, i)`. Fixed-size chunks
+/// are drawn in parallel, each from a generator advanced to its first element, which gives the
+/// sequential stream whatever the number of threads.
 fn uniforms(seed: u64, n: usize) -> Vec<f32> {
-    const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-    const UNIT: f32 = 1.0 / (1u32 << 24) as f32;
-    let mut state = mix64(seed ^ 0x5EED_5EED_5EED_5EED);
-    (0..n)
-        .map(|_| {
-            state = state.wrapping_add(GAMMA);
-            (mix64(state) >> 40) as f32 * UNIT
-        })
-        .collect()
+    let mut out = vec![0.0f32; n];
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(chunk, values)| {
+            let mut rng = SpikeRng::new(seed ^ POISSON_KEY);
+            rng.advance((chunk * CHUNK) as u128);
+            values.iter_mut().for_each(|v| *v = rng.next_f32());
+        });
+    out
 }
 
 #[cfg(test)]
@@ -177,5 +184,13 @@ mod tests {
         assert!((mean - 0.5).abs() < 0.02, "{mean}");
         assert_eq!(a, uniforms(7, 10_000));
         assert_ne!(a, uniforms(8, 10_000));
+    }
+
+    #[test]
+    fn parallel_chunks_give_the_sequential_stream() {
+        let n = 3 * CHUNK + 5;
+        let sequential = SpikeRng::new(7 ^ POISSON_KEY).uniform(n);
+        assert_eq!(uniforms(7, n), sequential);
+        assert_eq!(uniforms(7, 10), sequential[..10]);
     }
 }

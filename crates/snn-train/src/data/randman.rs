@@ -23,11 +23,12 @@
 //!   `y * nb_steps * step_frac` (time steps, in `[0, nb_steps)`);
 //! * the samples of all classes are shuffled.
 //!
-//! The random stream differs from numpy's/torch's (a SplitMix64 generator here, see
+//! The random stream differs from numpy's/torch's (the project's PCG64 [`SpikeRng`] here, see
 //! [`RandmanConfig::seed`]), so the same seed does not give the Python package's numbers;
 //! the algorithm and the distributions are the same.
 
 use burn::config::Config;
+use snn_core::encode::SpikeRng;
 
 use super::events::{BinConfig, EventBatcher, EventDataset, EventSample, TimeUnit};
 use crate::error::TrainError;
@@ -75,8 +76,10 @@ pub struct RandmanConfig {
     /// Shuffle the samples of all classes together. Default true.
     #[config(default = true)]
     pub shuffle: bool,
-    /// Seed of the generator: it draws one seed per (class, spike) manifold, then each class's
-    /// manifold coordinates, then the shuffle (the order of `make_spiking_dataset`). Default 0.
+    /// Seed of the generator ([`SpikeRng::new`]): it draws one seed per (class, spike)
+    /// manifold ([`SpikeRng::next_u64`]), then each class's manifold coordinates
+    /// ([`SpikeRng::next_f64`]), then the shuffle ([`SpikeRng::shuffle`]; the order of
+    /// `make_spiking_dataset`). Default 0.
     #[config(default = 0)]
     pub seed: u64,
 }
@@ -147,16 +150,16 @@ impl RandmanConfig {
     /// (`dim_manifold` values in `[0, 1)`: the targets of the regression variant).
     pub fn generate_with_coords(&self) -> crate::Result<(EventDataset, Vec<Vec<f64>>)> {
         self.validate()?;
-        let mut rng = SplitMix64(self.seed);
+        let mut rng = SpikeRng::new(self.seed);
         let seeds: Vec<u64> = (0..self.nb_classes * self.nb_spikes)
-            .map(|_| rng.next())
+            .map(|_| rng.next_u64())
             .collect();
         let horizon = self.nb_steps as f64 * self.step_frac;
         let mut samples = Vec::with_capacity(self.nb_classes * self.nb_samples);
         let mut coords = Vec::with_capacity(samples.capacity());
         for class in 0..self.nb_classes {
             let xs: Vec<Vec<f64>> = (0..self.nb_samples)
-                .map(|_| (0..self.dim_manifold).map(|_| rng.uniform()).collect())
+                .map(|_| (0..self.dim_manifold).map(|_| rng.next_f64()).collect())
                 .collect();
             let mut times = vec![Vec::with_capacity(self.nb_units * self.nb_spikes); xs.len()];
             for spike in 0..self.nb_spikes {
@@ -183,12 +186,10 @@ impl RandmanConfig {
             }
         }
         if self.shuffle {
-            // Fisher-Yates on both lists with one permutation.
-            for k in (1..samples.len()).rev() {
-                let j = (rng.next() % (k as u64 + 1)) as usize;
-                samples.swap(k, j);
-                coords.swap(k, j);
-            }
+            // One permutation for both lists.
+            let mut pairs: Vec<(EventSample, Vec<f64>)> = samples.into_iter().zip(coords).collect();
+            rng.shuffle(&mut pairs);
+            (samples, coords) = pairs.into_iter().unzip();
         }
         Ok((
             EventDataset::new(samples, self.nb_units, self.nb_classes)?,
@@ -226,13 +227,13 @@ pub struct Randman {
 
 impl Randman {
     /// Draws a manifold's parameters for `config`'s units, dimension, alpha and cutoff from a
-    /// generator seeded with `seed`.
+    /// generator seeded with `seed` ([`SpikeRng::next_f64`] each, in `theta`'s row-major order).
     pub fn new(config: &RandmanConfig, seed: u64) -> Self {
         let cutoff =
             (config.prec.powf(-1.0 / config.alpha).ceil() as usize).clamp(1, config.max_f_cutoff);
-        let mut rng = SplitMix64(seed);
+        let mut rng = SpikeRng::new(seed);
         let n = config.nb_units * config.dim_manifold * 3 * cutoff;
-        let params: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+        let params: Vec<f64> = (0..n).map(|_| rng.next_f64()).collect();
         Self::from_params(
             config.nb_units,
             config.dim_manifold,
@@ -289,24 +290,6 @@ impl Randman {
                     .product()
             })
             .collect()
-    }
-}
-
-/// SplitMix64 (Steele et al. 2014): small, portable and reproducible on every machine.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)` with 53 random bits.
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 }
 
