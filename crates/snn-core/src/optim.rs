@@ -199,29 +199,69 @@ fn target<B: CpuTensor>(t: &mut Option<FloatTensor<B>>) -> Target<'_, B> {
     }
 }
 
-/// A raw pointer pair (read, write) into one array, shared by the work items, which touch
-/// disjoint chunks.
+/// Raw pointers (read, write) into one array of `len` elements, shared by the work items, which
+/// touch disjoint chunks. In place, both pointers come from one `as_mut_ptr`, so neither borrow
+/// invalidates the other.
 #[derive(Clone, Copy)]
-struct Lanes(*const f32, *mut f32);
+struct Lanes {
+    read: *const f32,
+    /// Null for a read-only array (the gradient).
+    write: *mut f32,
+    len: usize,
+}
 // SAFETY: the items read and write disjoint chunks; in place, each element is read before it is
 // written, by the same item.
 unsafe impl Send for Lanes {}
 unsafe impl Sync for Lanes {}
 
 impl Lanes {
-    /// Elements `j..j + dst.len()` into `dst`.
+    /// Reads and writes `values` itself.
+    fn in_place(values: &mut [f32]) -> Self {
+        let write = values.as_mut_ptr();
+        Self {
+            read: write.cast_const(),
+            write,
+            len: values.len(),
+        }
+    }
+
+    /// Reads `from`, writes `to` (of the same length).
+    fn copy(from: &[f32], to: &mut [f32]) -> Self {
+        assert_eq!(from.len(), to.len(), "fused Adam: copy target size");
+        Self {
+            read: from.as_ptr(),
+            write: to.as_mut_ptr(),
+            len: from.len(),
+        }
+    }
+
+    /// Reads `values` only.
+    fn read_only(values: &[f32]) -> Self {
+        Self {
+            read: values.as_ptr(),
+            write: std::ptr::null_mut(),
+            len: values.len(),
+        }
+    }
+
+    /// Elements `j..j + dst.len()` into `dst`; panics outside the array.
     ///
-    /// SAFETY: the range is inside the array and nothing writes it meanwhile.
+    /// SAFETY: nothing writes the range meanwhile, and the array outlives the call.
     #[inline(always)]
     unsafe fn read(self, j: usize, dst: &mut [f32]) {
-        unsafe { dst.copy_from_slice(std::slice::from_raw_parts(self.0.add(j), dst.len())) }
+        assert!(j + dst.len() <= self.len, "fused Adam: read out of bounds");
+        unsafe { dst.copy_from_slice(std::slice::from_raw_parts(self.read.add(j), dst.len())) }
     }
-    /// `src` over elements `j..j + src.len()`.
+    /// `src` over elements `j..j + src.len()`; panics outside the array or when read-only.
     ///
-    /// SAFETY: the range is inside the array and only the calling item touches it.
+    /// SAFETY: only the calling item touches the range, and the array outlives the call.
     #[inline(always)]
     unsafe fn write(self, j: usize, src: &[f32]) {
-        unsafe { std::slice::from_raw_parts_mut(self.1.add(j), src.len()).copy_from_slice(src) }
+        assert!(
+            !self.write.is_null() && j + src.len() <= self.len,
+            "fused Adam: write out of bounds"
+        );
+        unsafe { std::slice::from_raw_parts_mut(self.write.add(j), src.len()).copy_from_slice(src) }
     }
 }
 
@@ -233,11 +273,8 @@ const ADAM_BLOCK: usize = 256;
 impl<B: CpuTensor> Target<'_, B> {
     fn lanes(&mut self) -> Lanes {
         match self {
-            Target::InPlace(unique) => {
-                let values = B::unique_values(unique);
-                Lanes(values.as_ptr(), values.as_mut_ptr())
-            }
-            Target::Copy(values, out) => Lanes(values.as_ptr(), out.as_mut_ptr()),
+            Target::InPlace(unique) => Lanes::in_place(B::unique_values(unique)),
+            Target::Copy(values, out) => Lanes::copy(values, out),
         }
     }
 
@@ -264,14 +301,27 @@ impl<B: CpuTensor> AdamBackend for B {
         let n = shape.iter().product::<usize>();
         let (mut p, mut m, mut v) = (Some(param), Some(moment_1), Some(moment_2));
         let g = B::f32s(&grad);
-        assert_eq!(g.len(), n, "fused Adam: gradient size");
         let (mut pt, mut mt, mut vt) = (
             target::<B>(&mut p),
             target::<B>(&mut m),
             target::<B>(&mut v),
         );
         let (pl, ml, vl) = (pt.lanes(), mt.lanes(), vt.lanes());
-        let gp = Lanes(g.as_ptr(), std::ptr::null_mut());
+        let gp = Lanes::read_only(&g);
+        // The loop reads and writes elements 0..n of all four arrays: a wrong-sized one (an
+        // optimizer record of another shape, loaded on resume) must stop here.
+        for (name, lanes) in [
+            ("param", pl),
+            ("grad", gp),
+            ("moment_1", ml),
+            ("moment_2", vl),
+        ] {
+            assert!(
+                lanes.len == n,
+                "fused Adam: {name} has {} elements, the parameter's shape {shape:?} has {n}",
+                lanes.len
+            );
+        }
         (0..n.div_ceil(ADAM_CHUNK)).into_par_iter().for_each(|c| {
             let (start, len) = (c * ADAM_CHUNK, ADAM_CHUNK.min(n - c * ADAM_CHUNK));
             crate::simd::widest(
@@ -396,5 +446,107 @@ impl Optimizer for FusedAdam {
     fn to_device<const D: usize>(mut state: Self::State<D>, device: &Device) -> Self::State<D> {
         state.momentum = state.momentum.to_device(device);
         state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::backend::flex::Flex;
+    use burn::backend::ndarray::NdArray;
+
+    use super::*;
+
+    fn step() -> AdamStep {
+        AdamStep::new(&FusedAdamConfig::new().build(), 1e-2, 1, true)
+    }
+
+    /// One update of a 4-element parameter on backend `B` with the given sizes of the gradient
+    /// and the moments.
+    fn update<B: CpuTensor>(grad: usize, moment_1: usize, moment_2: usize) -> Vec<f32> {
+        let tensor = |n: usize| B::from_f32s(vec![0.5; n], vec![n]);
+        let (p, _, _) = B::adam_update(
+            tensor(4),
+            tensor(grad),
+            tensor(moment_1),
+            tensor(moment_2),
+            step(),
+        );
+        B::f32s(&p).into_owned()
+    }
+
+    #[test]
+    fn right_sizes_update_on_both_backends() {
+        let (a, b) = (update::<NdArray>(4, 4, 4), update::<Flex>(4, 4, 4));
+        assert_eq!(a, b);
+        assert!(a.iter().all(|&p| p < 0.5), "{a:?}");
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "fused Adam: moment_1 has 3 elements, the parameter's shape [4] has 4"
+    )]
+    fn short_moment_1_panics_on_ndarray() {
+        update::<NdArray>(4, 3, 4);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "fused Adam: moment_1 has 3 elements, the parameter's shape [4] has 4"
+    )]
+    fn short_moment_1_panics_on_flex() {
+        update::<Flex>(4, 3, 4);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "fused Adam: moment_2 has 2 elements, the parameter's shape [4] has 4"
+    )]
+    fn short_moment_2_panics_on_ndarray() {
+        update::<NdArray>(4, 4, 2);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "fused Adam: moment_2 has 2 elements, the parameter's shape [4] has 4"
+    )]
+    fn short_moment_2_panics_on_flex() {
+        update::<Flex>(4, 4, 2);
+    }
+
+    #[test]
+    #[should_panic(expected = "fused Adam: grad has 1 elements, the parameter's shape [4] has 4")]
+    fn short_grad_panics_on_ndarray() {
+        update::<NdArray>(1, 4, 4);
+    }
+
+    #[test]
+    #[should_panic(expected = "fused Adam: grad has 1 elements, the parameter's shape [4] has 4")]
+    fn short_grad_panics_on_flex() {
+        update::<Flex>(1, 4, 4);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "fused Adam: moment_1 has 5 elements, the parameter's shape [4] has 4"
+    )]
+    fn long_moment_panics() {
+        update::<Flex>(4, 5, 4);
+    }
+
+    #[test]
+    #[should_panic(expected = "fused Adam: read out of bounds")]
+    fn lanes_check_their_range() {
+        let values = [1.0f32; 4];
+        let mut dst = [0f32; 3];
+        // SAFETY: nothing writes `values`; the call panics before reading past it.
+        unsafe { Lanes::read_only(&values).read(2, &mut dst) };
+    }
+
+    #[test]
+    #[should_panic(expected = "fused Adam: write out of bounds")]
+    fn read_only_lanes_refuse_writes() {
+        let values = [1.0f32; 4];
+        // SAFETY: the call panics before writing.
+        unsafe { Lanes::read_only(&values).write(0, &[0.0]) };
     }
 }

@@ -87,7 +87,10 @@ impl Sequence<'_> {
             }
             Sequence::InPlace(s) => {
                 super::count_in_place();
-                (In(s.as_ptr()), Out(s.as_mut_ptr()), None)
+                // both from one mutable pointer: a shared borrow's pointer may not be written
+                // through once the mutable one exists
+                let p = s.as_mut_ptr();
+                (In(p.cast_const()), Out(p), None)
             }
         }
     }
