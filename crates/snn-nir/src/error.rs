@@ -140,6 +140,51 @@ pub enum NirError {
         /// What the writer said.
         message: String,
     },
+    /// A size read from the file exceeds what the file can hold, or a cap of
+    /// [`ReadLimits`](crate::read::ReadLimits): refused before anything of that size is
+    /// allocated.
+    #[error("`{object}`: {what} of {found} exceeds the limit of {cap}")]
+    Limit {
+        /// The HDF5 object (`node/nodes/lif/tau`), or the file for its own size.
+        object: String,
+        /// What was too large, e.g. `group depth (links from the root)`.
+        what: String,
+        /// The size found or declared.
+        found: u64,
+        /// The limit.
+        cap: u64,
+    },
+    /// HDF5 links lead to a group that was already read: a cycle (a link back to an ancestor)
+    /// or a group shared by two parents. NIR files are trees, and following such links would
+    /// never end.
+    #[error(
+        "`{object}` is the HDF5 group already read as `{first}` (object header at {address:#x}): the links form a cycle"
+    )]
+    LinkCycle {
+        /// The HDF5 path that reached the group again.
+        object: String,
+        /// The HDF5 path it was first read at.
+        first: String,
+        /// The group's object-header address.
+        address: u64,
+    },
+}
+
+impl NirError {
+    /// Whether the error is about the file rather than the graph in it: missing or unreadable,
+    /// not HDF5, cut, corrupt, over a [`ReadLimits`](crate::read::ReadLimits) cap, or with
+    /// cyclic links. Command-line tools report these as an unreadable file (exit code 3).
+    pub fn is_unreadable_file(&self) -> bool {
+        matches!(
+            self,
+            Self::Io { .. }
+                | Self::Hdf5 { .. }
+                | Self::Truncated { .. }
+                | Self::Corrupt { .. }
+                | Self::Limit { .. }
+                | Self::LinkCycle { .. }
+        )
+    }
 }
 
 /// `Result` with [`NirError`].

@@ -4,42 +4,130 @@
 //! `edges` (`(E, 2)` strings), `nodes/<name>/` (one group per node: a `type` string plus one
 //! dataset per field), optional `metadata/`. Arrays may be contiguous or chunked and
 //! gzip-compressed, float32 or float64; integers are int64; scalars are rank-0 datasets.
+//!
+//! ## Untrusted files
+//!
+//! A file can claim any size and link its groups in any way, so every size is checked before
+//! anything is allocated, each breach a typed error ([`NirError::Limit`],
+//! [`NirError::LinkCycle`]) instead of an abort or a stack overflow:
+//!
+//! * the file's own length against [`ReadLimits::max_bytes`] (from its metadata, before it is
+//!   read);
+//! * each dataset's declared size (elements × element size) against what its storage in this
+//!   file can hold: the compact or contiguous bytes, or per allocated chunk the chunk size
+//!   (for deflate-only pipelines at most [`DEFLATE_MAX_RATIO`] × its stored bytes); a chunk may
+//!   not exceed both the dataset and the file. A dataset without storage in the file (never
+//!   written, external or virtual) holds nothing;
+//! * variable-length strings: their total payload against the file length (each string is
+//!   stored once, so more means many references to one heap object);
+//! * all decoded bytes together against [`ReadLimits::max_bytes`];
+//! * group links: at most [`ReadLimits::max_depth`] links below the root, and each group read
+//!   once, known by its object-header address (hard links and soft links are followed in the
+//!   raw bytes to find it), so a link back to an ancestor is an error.
 
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
-use hdf5_pure::{DType, File, Group};
+use hdf5_pure::{DType, Dataset, File, Group, Layout, VlenStringReadOptions};
 
 use crate::error::{NirError, Result};
 use crate::graph::{
     Array, Conv, FloatType, MetaValue, NODE_TYPES, NirGraph, NirNode, Padding, Pool,
 };
 
+/// Default of [`ReadLimits::max_bytes`]: 2 GiB.
+pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
+/// Default of [`ReadLimits::max_depth`]: 64 HDF5 links below the root, about 31 nested graphs
+/// (each nesting is a node group and its `nodes` group).
+pub const DEFAULT_MAX_DEPTH: usize = 64;
+/// The most a deflate stream expands (258 bytes from about 2 bits): a chunk whose pipeline is
+/// only deflate, shuffle and fletcher32 decodes to at most this many times its stored bytes.
+pub const DEFLATE_MAX_RATIO: u64 = 1032;
+
+/// Caps on what the reader takes from one NIR file; sizes the file declares are further checked
+/// against the file's own length (see the module docs). [`read`] and the other free functions
+/// use [`ReadLimits::default`]; to read larger or deeper files, or to refuse smaller ones:
+///
+/// ```
+/// use snn_nir::read::ReadLimits;
+///
+/// let limits = ReadLimits { max_bytes: 64 << 20, ..ReadLimits::default() };
+/// assert!(limits.read("no_such.nir").is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// The largest file read, and the most dataset bytes decoded from it in total (default
+    /// [`DEFAULT_MAX_BYTES`]).
+    pub max_bytes: u64,
+    /// The most links between the root group and any group read (default
+    /// [`DEFAULT_MAX_DEPTH`]).
+    pub max_depth: usize,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: DEFAULT_MAX_BYTES,
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+impl ReadLimits {
+    /// [`read`] under these limits.
+    pub fn read(&self, path: impl AsRef<Path>) -> Result<NirGraph> {
+        let graph = self.read_unchecked(path)?;
+        graph.check()?;
+        Ok(graph)
+    }
+
+    /// [`read_unchecked`] under these limits.
+    pub fn read_unchecked(&self, path: impl AsRef<Path>) -> Result<NirGraph> {
+        let bytes = read_file(path.as_ref(), self.max_bytes)?;
+        self.read_bytes_unchecked(bytes)
+    }
+
+    /// [`read_bytes`] under these limits.
+    pub fn read_bytes(&self, bytes: Vec<u8>) -> Result<NirGraph> {
+        let graph = self.read_bytes_unchecked(bytes)?;
+        graph.check()?;
+        Ok(graph)
+    }
+
+    /// [`read_bytes_unchecked`] under these limits.
+    pub fn read_bytes_unchecked(&self, bytes: Vec<u8>) -> Result<NirGraph> {
+        let size = bytes.len() as u64;
+        if size > self.max_bytes {
+            return Err(NirError::Limit {
+                object: "/".into(),
+                what: "file size (bytes)".into(),
+                found: size,
+                cap: self.max_bytes,
+            });
+        }
+        guarded(|| parse(bytes, self))
+    }
+}
+
 /// Reads a NIR file and checks it ([`NirGraph::check`]): parameter shapes, edge endpoints and
-/// the type check along edges, as `nir.read` does.
+/// the type check along edges, as `nir.read` does. Uses [`ReadLimits::default`].
 pub fn read(path: impl AsRef<Path>) -> Result<NirGraph> {
-    let graph = read_unchecked(path)?;
-    graph.check()?;
-    Ok(graph)
+    ReadLimits::default().read(path)
 }
 
 /// Reads a NIR file from memory and checks it, like [`read`].
 pub fn read_bytes(bytes: Vec<u8>) -> Result<NirGraph> {
-    let graph = read_bytes_unchecked(bytes)?;
-    graph.check()?;
-    Ok(graph)
+    ReadLimits::default().read_bytes(bytes)
 }
 
 /// Reads a NIR file without the graph checks (`nir.read(..., type_check=False)`); the
-/// per-field checks (types, known node types, array sizes) still apply.
+/// per-field checks (types, known node types, array sizes) and the limits still apply.
 pub fn read_unchecked(path: impl AsRef<Path>) -> Result<NirGraph> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| NirError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
-    read_bytes_unchecked(bytes)
+    ReadLimits::default().read_unchecked(path)
 }
 
 /// [`read_unchecked`] from memory.
@@ -47,38 +135,62 @@ pub fn read_unchecked(path: impl AsRef<Path>) -> Result<NirGraph> {
 /// The HDF5 parser is run under `catch_unwind`: a file corrupt enough to make it panic gives
 /// [`NirError::Corrupt`] instead of a panic.
 pub fn read_bytes_unchecked(bytes: Vec<u8>) -> Result<NirGraph> {
-    match catch_unwind(AssertUnwindSafe(|| parse(bytes))) {
-        Ok(result) => result,
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(NirError::Corrupt {
-                message: format!("the HDF5 reader failed: {message}"),
-            })
-        }
-    }
+    ReadLimits::default().read_bytes_unchecked(bytes)
 }
 
 /// The version string stored in a NIR file (`"1.0.8"`).
 pub fn read_version(path: impl AsRef<Path>) -> Result<String> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| NirError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
-    catch_unwind(AssertUnwindSafe(|| {
+    let limits = ReadLimits::default();
+    let bytes = read_file(path.as_ref(), limits.max_bytes)?;
+    guarded(|| {
         let file = open(bytes)?;
-        let reader = Reader { file: &file };
+        let reader = Reader::new(&file, &limits);
         reader.scalar_string(&file.root(), "version", "/")
-    }))
-    .unwrap_or_else(|_| {
+    })
+}
+
+/// Runs a read under `catch_unwind`, turning a panic of the HDF5 parser into
+/// [`NirError::Corrupt`].
+fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown panic".into());
         Err(NirError::Corrupt {
-            message: "the HDF5 reader failed".into(),
+            message: format!("the HDF5 reader failed: {message}"),
         })
     })
+}
+
+/// The file's bytes, refused with [`NirError::Limit`] when it is longer than `max_bytes`: the
+/// length is checked before reading, and the read stops one byte past the cap in case the
+/// file grows meanwhile (or is a device without a length).
+fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
+    let io = |source| NirError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let too_big = |found| NirError::Limit {
+        object: path.display().to_string(),
+        what: "file size (bytes)".into(),
+        found,
+        cap: max_bytes,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len > max_bytes {
+        return Err(too_big(len));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 fn open(bytes: Vec<u8>) -> Result<File> {
@@ -93,11 +205,14 @@ fn open(bytes: Vec<u8>) -> Result<File> {
     Ok(file)
 }
 
-fn parse(bytes: Vec<u8>) -> Result<NirGraph> {
+fn parse(bytes: Vec<u8>, limits: &ReadLimits) -> Result<NirGraph> {
     let file = open(bytes)?;
-    let reader = Reader { file: &file };
+    let reader = Reader::new(&file, limits);
+    let root_address = file.superblock().root_group_address;
+    reader.enter("/", 0, Some(root_address))?;
     let root = file.group("node").map_err(|e| hdf5("node", e))?;
-    match reader.node(&root, "node", "")? {
+    let address = reader.child_address(Some(root_address), "node");
+    match reader.node(&root, "node", "", 1, address)? {
         NirNode::Graph(g) => Ok(g),
         other => Err(NirError::WrongType {
             node: "/".into(),
@@ -134,55 +249,210 @@ impl Raw {
 
 struct Reader<'f> {
     file: &'f File,
+    links: RawLinks<'f>,
+    limits: ReadLimits,
+    /// Dataset bytes decoded so far, against `limits.max_bytes`.
+    spent: Cell<u64>,
+    /// Object-header address of each group read -> its HDF5 path.
+    visited: RefCell<HashMap<u64, String>>,
+    /// The links of each group header parsed so far (`None`: not understood).
+    link_cache: RefCell<LinkCache>,
 }
 
-impl Reader<'_> {
+impl<'f> Reader<'f> {
+    fn new(file: &'f File, limits: &ReadLimits) -> Self {
+        let sb = file.superblock();
+        Self {
+            file,
+            links: RawLinks {
+                bytes: file.as_bytes(),
+                base: sb.base_address.get(),
+                root: sb.root_group_address,
+                offset_size: usize::from(sb.offset_size),
+                length_size: usize::from(sb.length_size),
+            },
+            limits: *limits,
+            spent: Cell::new(0),
+            visited: RefCell::new(HashMap::new()),
+            link_cache: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Checks a group before it is read: `depth` links below the root, its object header at
+    /// `address` when the raw links could be followed there.
+    fn enter(&self, at: &str, depth: usize, address: Option<u64>) -> Result<()> {
+        if depth > self.limits.max_depth {
+            return Err(NirError::Limit {
+                object: at.to_string(),
+                what: "group depth (links from the root)".into(),
+                found: depth as u64,
+                cap: self.limits.max_depth as u64,
+            });
+        }
+        if let Some(address) = address {
+            match self.visited.borrow_mut().entry(address) {
+                Entry::Occupied(first) => {
+                    return Err(NirError::LinkCycle {
+                        object: at.to_string(),
+                        first: first.get().clone(),
+                        address,
+                    });
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(at.to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The object-header address that the link `name` of the group at `parent` leads to, when
+    /// the raw bytes can be followed there (see [`RawLinks`]).
+    fn child_address(&self, parent: Option<u64>, name: &str) -> Option<u64> {
+        self.links
+            .resolve(parent?, name, &mut self.link_cache.borrow_mut(), 0)
+    }
+
+    /// Counts `bytes` more decoded bytes against [`ReadLimits::max_bytes`].
+    fn spend(&self, bytes: u64, object: &str) -> Result<()> {
+        let total = self.spent.get().saturating_add(bytes);
+        if total > self.limits.max_bytes {
+            return Err(NirError::Limit {
+                object: object.to_string(),
+                what: "dataset bytes decoded from the file in total".into(),
+                found: total,
+                cap: self.limits.max_bytes,
+            });
+        }
+        self.spent.set(total);
+        Ok(())
+    }
+
+    /// The bytes a full read of `ds` decodes (elements × element size), after checking them
+    /// against what the dataset's storage in this file can hold (see the module docs).
+    fn declared_bytes(&self, ds: &Dataset, object: &str) -> Result<u64> {
+        let limit = |what: &str, found: u64, cap: u64| NirError::Limit {
+            object: object.to_string(),
+            what: what.to_string(),
+            found,
+            cap,
+        };
+        let shape = ds.shape().map_err(|e| hdf5(object, e))?;
+        let element = ds.element_size().map_err(|e| hdf5(object, e))?;
+        let declared = shape
+            .iter()
+            .try_fold(element, |acc, &d| acc.checked_mul(d))
+            .unwrap_or(u64::MAX);
+        if declared == 0 {
+            return Ok(0);
+        }
+        let file_len = self.file.as_bytes().len() as u64;
+        let stored = match ds.layout().map_err(|e| hdf5(object, e))? {
+            Layout::Compact { size } => size,
+            Layout::Contiguous {
+                address: Some(address),
+                size,
+            } => {
+                let end = address.saturating_add(size);
+                if end > file_len {
+                    return Err(limit(
+                        "end of the contiguous data (byte offset)",
+                        end,
+                        file_len,
+                    ));
+                }
+                size
+            }
+            Layout::Chunked { chunk_shape, .. } => {
+                let chunk_bytes = chunk_shape
+                    .iter()
+                    .try_fold(element, |acc, &d| acc.checked_mul(d))
+                    .unwrap_or(u64::MAX);
+                // the decoder holds one whole chunk whatever the dataset's size, and a chunk
+                // larger than both the dataset and the file holds nothing but fill
+                let left = self.limits.max_bytes.saturating_sub(self.spent.get());
+                let cap = declared.max(file_len).min(left);
+                if chunk_bytes > cap {
+                    return Err(limit("chunk size (bytes)", chunk_bytes, cap));
+                }
+                chunk_storage(ds, chunk_bytes, file_len)
+                    .map_err(|(what, found, cap)| limit(what, found, cap))?
+            }
+            // never written, stored in external files, or virtual: nothing in this file
+            _ => 0,
+        };
+        if declared > stored {
+            return Err(limit(
+                "declared size (bytes) against what its storage in the file holds",
+                declared,
+                stored,
+            ));
+        }
+        Ok(declared)
+    }
+
     /// Reads the dataset `name` of `group` (HDF5 path `at`).
     fn raw(&self, group: &Group, name: &str, at: &str) -> Result<Raw> {
         let object = format!("{at}/{name}");
         let ds = group.dataset(name).map_err(|e| hdf5(&object, e))?;
+        let declared = self.declared_bytes(&ds, &object)?;
         let shape64 = ds.shape().map_err(|e| hdf5(&object, e))?;
         let shape: Vec<usize> = shape64.iter().map(|&d| d as usize).collect();
-        // a corrupt header can claim any size: refuse more elements than the file could hold
-        // (gzip expands at most ~1032:1), so that a bad file is an error and not an abort
-        let limit = self.file.file_size().saturating_mul(1100).max(1 << 16);
-        let numel = shape64
-            .iter()
-            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
-            .filter(|&n| n <= limit)
-            .ok_or_else(|| NirError::Corrupt {
-                message: format!("dataset `{object}` claims the shape {shape64:?}"),
-            })? as usize;
+        // the checked declared size bounds the element count
+        let numel = shape64.iter().product::<u64>();
         let dtype = ds.dtype().map_err(|e| hdf5(&object, e))?;
         let raw = match dtype {
-            DType::F32 => {
-                let v = ds.read_f32().map_err(|e| hdf5(&object, e))?;
-                Raw::Float(Array {
-                    shape,
-                    data: v.into_iter().map(f64::from).collect(),
-                    dtype: FloatType::F32,
-                })
+            DType::F32 | DType::F64 => {
+                // decoded as f64 whatever the stored width
+                self.spend(declared.max(numel.saturating_mul(8)), &object)?;
+                if dtype == DType::F32 {
+                    let v = ds.read_f32().map_err(|e| hdf5(&object, e))?;
+                    Raw::Float(Array {
+                        shape,
+                        data: v.into_iter().map(f64::from).collect(),
+                        dtype: FloatType::F32,
+                    })
+                } else {
+                    Raw::Float(Array {
+                        shape,
+                        data: ds.read_f64().map_err(|e| hdf5(&object, e))?,
+                        dtype: FloatType::F64,
+                    })
+                }
             }
-            DType::F64 => Raw::Float(Array {
-                shape,
-                data: ds.read_f64().map_err(|e| hdf5(&object, e))?,
-                dtype: FloatType::F64,
-            }),
             DType::I8
             | DType::I16
             | DType::I32
             | DType::I64
             | DType::U8
             | DType::U16
-            | DType::U32 => Raw::Int(shape, ds.read_i64().map_err(|e| hdf5(&object, e))?),
-            DType::String | DType::VariableLengthString => {
-                let v = ds.read_string().map_err(|e| hdf5(&object, e))?;
-                // some writers store the NUL terminator inside variable-length strings
-                let v = v
-                    .into_iter()
-                    .map(|s| s.trim_end_matches('\0').to_string())
-                    .collect();
-                Raw::Str(shape, v)
+            | DType::U32 => {
+                self.spend(declared.max(numel.saturating_mul(8)), &object)?;
+                Raw::Int(shape, ds.read_i64().map_err(|e| hdf5(&object, e))?)
+            }
+            DType::String => {
+                self.spend(declared.saturating_mul(2), &object)?;
+                Raw::Str(shape, self.strings(ds.read_string(), &object)?)
+            }
+            DType::VariableLengthString => {
+                // the references fit the file; their targets may be one heap object referenced
+                // many times, which must not decode to more than the file holds
+                let payload = ds
+                    .vlen_string_payload_size()
+                    .map_err(|e| hdf5(&object, e))?;
+                let file_len = self.file.as_bytes().len() as u64;
+                if payload > file_len {
+                    return Err(NirError::Limit {
+                        object,
+                        what: "variable-length string bytes against the file size".into(),
+                        found: payload,
+                        cap: file_len,
+                    });
+                }
+                self.spend(declared.saturating_add(payload), &object)?;
+                let options = VlenStringReadOptions::new()
+                    .with_max_payload_bytes(usize::try_from(file_len).unwrap_or(usize::MAX));
+                Raw::Str(shape, self.strings(ds.read_vlen_strings(options), &object)?)
             }
             other => {
                 return Err(NirError::WrongType {
@@ -198,12 +468,24 @@ impl Reader<'_> {
             Raw::Int(_, v) => v.len(),
             Raw::Str(_, v) => v.len(),
         };
-        if len != numel {
+        if len as u64 != numel {
             return Err(NirError::Corrupt {
                 message: format!("dataset `{object}` has {len} values for {numel} elements"),
             });
         }
         Ok(raw)
+    }
+
+    fn strings(
+        &self,
+        read: std::result::Result<Vec<String>, hdf5_pure::Error>,
+        object: &str,
+    ) -> Result<Vec<String>> {
+        let v = read.map_err(|e| hdf5(object, e))?;
+        // some writers store the NUL terminator inside variable-length strings
+        Ok(v.into_iter()
+            .map(|s| s.trim_end_matches('\0').to_string())
+            .collect())
     }
 
     fn scalar_string(&self, group: &Group, name: &str, at: &str) -> Result<String> {
@@ -218,8 +500,17 @@ impl Reader<'_> {
         }
     }
 
-    /// Reads the node group `group` (HDF5 path `at`, node path `node` for errors).
-    fn node(&self, group: &Group, at: &str, node: &str) -> Result<NirNode> {
+    /// Reads the node group `group` (HDF5 path `at`, node path `node` for errors), `depth`
+    /// links below the root, its object header at `address` when known.
+    fn node(
+        &self,
+        group: &Group,
+        at: &str,
+        node: &str,
+        depth: usize,
+        address: Option<u64>,
+    ) -> Result<NirNode> {
+        self.enter(at, depth, address)?;
         let datasets = group.datasets().map_err(|e| hdf5(at, e))?;
         if !datasets.iter().any(|d| d == "type") {
             return Err(NirError::MissingField {
@@ -229,7 +520,9 @@ impl Reader<'_> {
         }
         let type_name = self.scalar_string(group, "type", at)?;
         if type_name == "NIRGraph" {
-            return self.graph(group, at, node).map(NirNode::Graph);
+            return self
+                .graph(group, at, node, depth, address)
+                .map(NirNode::Graph);
         }
         let mut fields = Fields {
             node: display(node),
@@ -243,7 +536,14 @@ impl Reader<'_> {
         fields.build(&type_name)
     }
 
-    fn graph(&self, group: &Group, at: &str, node: &str) -> Result<NirGraph> {
+    fn graph(
+        &self,
+        group: &Group,
+        at: &str,
+        node: &str,
+        depth: usize,
+        address: Option<u64>,
+    ) -> Result<NirGraph> {
         let groups = group.groups().map_err(|e| hdf5(at, e))?;
         let datasets = group.datasets().map_err(|e| hdf5(at, e))?;
         let mut graph = NirGraph::default();
@@ -279,21 +579,26 @@ impl Reader<'_> {
             });
         }
         let nodes_at = format!("{at}/nodes");
+        let nodes_address = self.child_address(address, "nodes");
+        self.enter(&nodes_at, depth + 1, nodes_address)?;
         let nodes = group.group("nodes").map_err(|e| hdf5(&nodes_at, e))?;
         for name in nodes.groups().map_err(|e| hdf5(&nodes_at, e))? {
             let child_at = format!("{nodes_at}/{name}");
+            let child_address = self.child_address(nodes_address, &name);
             let child = nodes.group(&name).map_err(|e| hdf5(&child_at, e))?;
             let child_node = if node.is_empty() {
                 name.clone()
             } else {
                 format!("{node}/{name}")
             };
-            graph
-                .nodes
-                .insert(name, self.node(&child, &child_at, &child_node)?);
+            graph.nodes.insert(
+                name,
+                self.node(&child, &child_at, &child_node, depth + 2, child_address)?,
+            );
         }
         if groups.iter().any(|g| g == "metadata") {
             let meta_at = format!("{at}/metadata");
+            self.enter(&meta_at, depth + 1, self.child_address(address, "metadata"))?;
             let meta = group.group("metadata").map_err(|e| hdf5(&meta_at, e))?;
             for name in meta.datasets().map_err(|e| hdf5(&meta_at, e))? {
                 let value = match self.raw(&meta, &name, &meta_at)? {
@@ -305,6 +610,351 @@ impl Reader<'_> {
             }
         }
         Ok(graph)
+    }
+}
+
+/// The most bytes the allocated chunks of a chunked dataset decode to, each chunk's stored
+/// bytes checked to lie inside the file: per chunk its full size `chunk_bytes`, or for a
+/// deflate-only pipeline at most [`DEFLATE_MAX_RATIO`] × its stored bytes. Unallocated chunks
+/// count nothing. Errors give (what, found, cap) for [`NirError::Limit`].
+fn chunk_storage(
+    ds: &Dataset,
+    chunk_bytes: u64,
+    file_len: u64,
+) -> std::result::Result<u64, (&'static str, u64, u64)> {
+    const DEFLATE: u16 = 1;
+    const SHUFFLE: u16 = 2;
+    const FLETCHER32: u16 = 3;
+    let filters = ds.filters();
+    let deflate_only = filters
+        .iter()
+        .all(|&f| matches!(f, DEFLATE | SHUFFLE | FLETCHER32));
+    let decoded = |stored: u64| {
+        if filters.is_empty() {
+            stored.min(chunk_bytes)
+        } else if deflate_only {
+            // a few bytes of stream header and trailer even for incompressible data
+            stored
+                .saturating_mul(DEFLATE_MAX_RATIO)
+                .saturating_add(1024)
+                .min(chunk_bytes)
+        } else {
+            chunk_bytes
+        }
+    };
+    let Ok(chunks) = ds.chunks() else {
+        // an index hdf5-pure cannot list (a v2 B-tree): bound by the file alone
+        return Ok(decoded(file_len));
+    };
+    let mut total = 0u64;
+    for chunk in chunks {
+        let end = chunk.address.saturating_add(chunk.storage_size);
+        if end > file_len {
+            return Err(("end of a chunk's data (byte offset)", end, file_len));
+        }
+        total = total.saturating_add(decoded(chunk.storage_size));
+    }
+    Ok(total)
+}
+
+/// Parsed links of group headers, by header address (`None`: not understood).
+type LinkCache = HashMap<u64, Option<HashMap<String, LinkTarget>>>;
+
+/// Where a link of a group leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum LinkTarget {
+    /// A hard link: the object-header address (relative to the base address).
+    Hard(u64),
+    /// A soft link: an HDF5 path, absolute or relative to the link's group.
+    Soft(String),
+}
+
+/// The raw bytes of an HDF5 file, read just far enough to find the object-header address that
+/// each link of a group leads to, which hdf5-pure 0.47 keeps private. Understood: version 1 and
+/// 2 object headers with their continuation blocks, link messages (compact storage) and
+/// symbol tables (version 1 B-tree, symbol nodes, local heap). Anything else — dense link
+/// storage in a fractal heap, other offset sizes, an inconsistency — gives `None`, and the
+/// reader falls back on the depth limit alone. Every read is bounds-checked and every walk
+/// bounded, so a corrupt file costs nothing but that fallback.
+struct RawLinks<'a> {
+    bytes: &'a [u8],
+    /// The base address that stored addresses are relative to.
+    base: u64,
+    /// The root group's object-header address.
+    root: u64,
+    offset_size: usize,
+    length_size: usize,
+}
+
+/// Blocks of one object header followed, at most (continuations).
+const MAX_HEADER_BLOCKS: usize = 1024;
+/// Messages of one object header read, at most.
+const MAX_HEADER_MESSAGES: usize = 1 << 16;
+/// Nodes of one group's B-tree visited, at most.
+const MAX_BTREE_NODES: usize = 1 << 16;
+/// Soft links followed to resolve one link, at most (libhdf5's default nesting limit).
+const MAX_SOFT_LINK_HOPS: usize = 16;
+
+impl RawLinks<'_> {
+    fn slice(&self, at: u64, len: usize) -> Option<&[u8]> {
+        let start = usize::try_from(self.base.checked_add(at)?).ok()?;
+        self.bytes.get(start..start.checked_add(len)?)
+    }
+
+    fn byte(&self, at: u64) -> Option<u8> {
+        self.slice(at, 1).map(|b| b[0])
+    }
+
+    /// A little-endian unsigned integer of `size` (1..=8) bytes.
+    fn uint(&self, at: u64, size: usize) -> Option<u64> {
+        if size > 8 {
+            return None;
+        }
+        let b = self.slice(at, size)?;
+        Some(
+            b.iter()
+                .rev()
+                .fold(0u64, |acc, &x| (acc << 8) | u64::from(x)),
+        )
+    }
+
+    /// An address field, `None` for the undefined address (all bits set).
+    fn address(&self, at: u64) -> Option<u64> {
+        let undefined = u64::MAX >> (64 - 8 * self.offset_size.clamp(1, 8));
+        self.uint(at, self.offset_size).filter(|&a| a != undefined)
+    }
+
+    /// The object-header address that link `name` of the group at `parent` leads to, soft
+    /// links followed (at most [`MAX_SOFT_LINK_HOPS`] of them).
+    fn resolve(&self, parent: u64, name: &str, cache: &mut LinkCache, hops: usize) -> Option<u64> {
+        let links = cache
+            .entry(parent)
+            .or_insert_with(|| self.links(parent))
+            .as_ref()?;
+        match links.get(name)?.clone() {
+            LinkTarget::Hard(address) => Some(address),
+            LinkTarget::Soft(path) => {
+                if hops >= MAX_SOFT_LINK_HOPS {
+                    return None;
+                }
+                let mut at = if path.starts_with('/') {
+                    self.root
+                } else {
+                    parent
+                };
+                for part in path.split('/').filter(|p| !p.is_empty() && *p != ".") {
+                    at = self.resolve(at, part, cache, hops + 1)?;
+                }
+                Some(at)
+            }
+        }
+    }
+
+    /// The links of the group whose object header is at `header`: name -> target.
+    fn links(&self, header: u64) -> Option<HashMap<String, LinkTarget>> {
+        let os = self.offset_size as u64;
+        let mut links = HashMap::new();
+        for (kind, at, len) in self.messages(header)? {
+            match kind {
+                // link info: its fractal heap address is defined for dense link storage
+                0x0002 => {
+                    let flags = self.byte(at + 1)?;
+                    let heap = at + 2 + if flags & 1 != 0 { 8 } else { 0 };
+                    if self.address(heap).is_some() {
+                        return None;
+                    }
+                }
+                0x0006 => {
+                    if let Some((name, target)) = self.link_message(at, len) {
+                        links.insert(name, target);
+                    }
+                }
+                0x0011 => {
+                    let btree = self.address(at)?;
+                    let heap = self.address(at + os)?;
+                    self.symbol_table(btree, heap, &mut links)?;
+                }
+                _ => {}
+            }
+        }
+        Some(links)
+    }
+
+    /// The messages of the object header at `header` (version 1 or 2), continuation blocks
+    /// followed: (type, body address, body length).
+    fn messages(&self, header: u64) -> Option<Vec<(u16, u64, usize)>> {
+        let (os, ls) = (self.offset_size as u64, self.length_size);
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        // (start, length, whether the block is a version 2 one)
+        let mut blocks: Vec<(u64, u64)> = Vec::new();
+        let v2 = self.slice(header, 4)? == b"OHDR";
+        // version 2: type (1), size (2), flags (1), creation order (2, when tracked)
+        // version 1: type (2), size (2), flags (1), reserved (3)
+        let (message_header, mut left) = if v2 {
+            if self.byte(header + 4)? != 2 {
+                return None;
+            }
+            let flags = self.byte(header + 5)?;
+            let mut p = header + 6;
+            if flags & 0x20 != 0 {
+                p += 16; // access, modification, change and birth times
+            }
+            if flags & 0x10 != 0 {
+                p += 4; // attribute storage phase change values
+            }
+            let size_bytes = 1usize << (flags & 3);
+            let chunk0 = self.uint(p, size_bytes)?;
+            blocks.push((p + size_bytes as u64, chunk0));
+            (if flags & 0x04 != 0 { 6 } else { 4 }, MAX_HEADER_MESSAGES)
+        } else {
+            if self.byte(header)? != 1 {
+                return None;
+            }
+            let count = self.uint(header + 2, 2)? as usize;
+            blocks.push((header + 16, self.uint(header + 8, 4)?));
+            (8, count.min(MAX_HEADER_MESSAGES))
+        };
+        while let Some((start, len)) = blocks.pop() {
+            if !seen.insert(start) || seen.len() > MAX_HEADER_BLOCKS {
+                return None;
+            }
+            let end = start.checked_add(len)?;
+            let mut q = start;
+            while q + message_header <= end && left > 0 {
+                let (kind, size) = if v2 {
+                    (u16::from(self.byte(q)?), self.uint(q + 1, 2)?)
+                } else {
+                    (self.uint(q, 2)? as u16, self.uint(q + 2, 2)?)
+                };
+                let body = q + message_header;
+                if body + size > end {
+                    return None;
+                }
+                left -= 1;
+                if kind == 0x0010 {
+                    let at = self.address(body)?;
+                    let len = self.uint(body + os, ls)?;
+                    if v2 {
+                        // "OCHK", messages, checksum
+                        if self.slice(at, 4)? != b"OCHK" || len < 8 {
+                            return None;
+                        }
+                        blocks.push((at + 4, len - 8));
+                    } else {
+                        blocks.push((at, len));
+                    }
+                } else {
+                    out.push((kind, body, size as usize));
+                }
+                q = body + size;
+            }
+        }
+        Some(out)
+    }
+
+    /// A link message (version 1): its name and target; `None` for an external link.
+    fn link_message(&self, at: u64, len: usize) -> Option<(String, LinkTarget)> {
+        let body = self.slice(at, len)?;
+        let (&version, &flags) = (body.first()?, body.get(1)?);
+        if version != 1 {
+            return None;
+        }
+        let mut p = 2usize;
+        let kind = if flags & 0x08 != 0 {
+            p += 1;
+            *body.get(2)?
+        } else {
+            0
+        };
+        if flags & 0x04 != 0 {
+            p += 8; // creation order
+        }
+        if flags & 0x10 != 0 {
+            p += 1; // character set
+        }
+        let size_bytes = 1usize << (flags & 3);
+        let name_len = body
+            .get(p..p + size_bytes)?
+            .iter()
+            .rev()
+            .try_fold(0usize, |acc, &x| {
+                acc.checked_mul(256)?.checked_add(usize::from(x))
+            })?;
+        p += size_bytes;
+        let name = std::str::from_utf8(body.get(p..p.checked_add(name_len)?)?).ok()?;
+        p += name_len;
+        let target = match kind {
+            0 => {
+                body.get(p..p + self.offset_size)?;
+                LinkTarget::Hard(self.address(at + p as u64)?)
+            }
+            1 => {
+                let n = usize::from(u16::from_le_bytes([*body.get(p)?, *body.get(p + 1)?]));
+                let path = body.get(p + 2..p + 2 + n)?;
+                LinkTarget::Soft(std::str::from_utf8(path).ok()?.to_string())
+            }
+            _ => return None,
+        };
+        Some((name.to_string(), target))
+    }
+
+    /// The entries of an old-style group: a version 1 B-tree of symbol-table nodes, the names
+    /// in a local heap.
+    fn symbol_table(
+        &self,
+        btree: u64,
+        heap: u64,
+        links: &mut HashMap<String, LinkTarget>,
+    ) -> Option<()> {
+        let (os, ls) = (self.offset_size as u64, self.length_size as u64);
+        if self.slice(heap, 4)? != b"HEAP" {
+            return None;
+        }
+        let heap_size = self.uint(heap + 8, self.length_size)?;
+        let heap_data = self.address(heap + 8 + 2 * ls)?;
+        let name_at = |offset: u64| -> Option<String> {
+            let max = usize::try_from(heap_size.checked_sub(offset)?).ok()?;
+            let raw = self.slice(heap_data.checked_add(offset)?, max)?;
+            let end = raw.iter().position(|&b| b == 0)?;
+            Some(std::str::from_utf8(&raw[..end]).ok()?.to_string())
+        };
+        let mut stack = vec![btree];
+        let mut seen = HashSet::new();
+        while let Some(node) = stack.pop() {
+            if !seen.insert(node) || seen.len() > MAX_BTREE_NODES {
+                return None;
+            }
+            // "TREE", node type 0 (group nodes), level, entries used, siblings, keys/children
+            if self.slice(node, 4)? != b"TREE" || self.byte(node + 4)? != 0 {
+                return None;
+            }
+            let level = self.byte(node + 5)?;
+            let entries = self.uint(node + 6, 2)?;
+            let first_child = node + 8 + 2 * os + ls;
+            for i in 0..entries {
+                let child = self.address(first_child + i * (os + ls))?;
+                if level > 0 {
+                    stack.push(child);
+                    continue;
+                }
+                // "SNOD", version, reserved, symbol count, entries of 2 offsets + 24 bytes
+                if self.slice(child, 4)? != b"SNOD" {
+                    return None;
+                }
+                for k in 0..self.uint(child + 6, 2)? {
+                    let entry = child + 8 + k * (2 * os + 24);
+                    let name = name_at(self.uint(entry, self.offset_size)?)?;
+                    let target = match self.uint(entry + 2 * os, 4)? {
+                        // cache type 2: a soft link, its value's heap offset in the scratch pad
+                        2 => LinkTarget::Soft(name_at(self.uint(entry + 2 * os + 8, 4)?)?),
+                        _ => LinkTarget::Hard(self.address(entry + os)?),
+                    };
+                    links.insert(name, target);
+                }
+            }
+        }
+        Some(())
     }
 }
 
@@ -554,5 +1204,142 @@ impl Fields {
                 });
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/nir/");
+        std::fs::read(format!("{dir}{name}")).unwrap()
+    }
+
+    fn raw_links(file: &File) -> RawLinks<'_> {
+        let sb = file.superblock();
+        RawLinks {
+            bytes: file.as_bytes(),
+            base: sb.base_address.get(),
+            root: sb.root_group_address,
+            offset_size: usize::from(sb.offset_size),
+            length_size: usize::from(sb.length_size),
+        }
+    }
+
+    /// Every member hdf5-pure lists in `group` (at `address`) is a link the raw walker finds,
+    /// and the walk agrees below it.
+    fn agree(links: &RawLinks, cache: &mut LinkCache, group: &Group, address: u64) -> usize {
+        let raw = links.links(address).expect("understood");
+        let mut names = group.datasets().unwrap();
+        let groups = group.groups().unwrap();
+        names.extend(groups.iter().cloned());
+        let mut raw_names: Vec<&String> = raw.keys().collect();
+        raw_names.sort();
+        names.sort();
+        assert_eq!(raw_names, names.iter().collect::<Vec<_>>());
+        let mut count = 1;
+        for name in groups {
+            let child = links.resolve(address, &name, cache, 0).unwrap();
+            count += agree(links, cache, &group.group(&name).unwrap(), child);
+        }
+        count
+    }
+
+    #[test]
+    fn raw_links_agree_with_hdf5_pure_on_h5py_and_hdf5_pure_files() {
+        let ours =
+            crate::write_bytes(&crate::read_bytes(fixture("recurrent_cubalif.nir")).unwrap())
+                .unwrap();
+        for bytes in [
+            fixture("recurrent_cubalif.nir"),
+            fixture("affine_lif.nir"),
+            ours,
+        ] {
+            let file = File::from_bytes(bytes).unwrap();
+            let links = raw_links(&file);
+            let groups = agree(
+                &links,
+                &mut HashMap::new(),
+                &file.root(),
+                file.superblock().root_group_address,
+            );
+            assert!(groups >= 6, "{groups}");
+        }
+    }
+
+    /// A symbol-table entry (h5py's layout) of `node/nodes/lif` pointed at `node`.
+    #[test]
+    fn a_symbol_table_entry_back_to_an_ancestor_is_a_cycle() {
+        let mut bytes = fixture("affine_lif.nir");
+        let file = File::from_bytes(bytes.clone()).unwrap();
+        let links = raw_links(&file);
+        let cache = &mut HashMap::new();
+        let root = file.superblock().root_group_address;
+        let node = links.resolve(root, "node", cache, 0).unwrap();
+        let nodes = links.resolve(node, "nodes", cache, 0).unwrap();
+        let lif = links.resolve(nodes, "lif", cache, 0).unwrap();
+        drop(file);
+        let mut patched = 0;
+        let snods: Vec<usize> = (0..bytes.len() - 4)
+            .filter(|&p| &bytes[p..p + 4] == b"SNOD")
+            .collect();
+        for snod in snods {
+            let count = usize::from(u16::from_le_bytes([bytes[snod + 6], bytes[snod + 7]]));
+            for k in 0..count {
+                // name offset, header address, cache type, reserved, scratch pad
+                let entry = snod + 8 + 40 * k;
+                if bytes[entry + 8..entry + 16] == lif.to_le_bytes() {
+                    bytes[entry + 8..entry + 16].copy_from_slice(&node.to_le_bytes());
+                    // no cached symbol table: readers take the header's
+                    bytes[entry + 16..entry + 20].copy_from_slice(&0u32.to_le_bytes());
+                    patched += 1;
+                }
+            }
+        }
+        assert_eq!(patched, 1);
+        assert!(
+            File::from_bytes(bytes.clone())
+                .unwrap()
+                .group("node/nodes/lif/nodes/lif/nodes")
+                .is_ok()
+        );
+        match read_bytes(bytes) {
+            Err(NirError::LinkCycle { object, first, .. }) => {
+                assert_eq!(
+                    (object.as_str(), first.as_str()),
+                    ("node/nodes/lif", "node")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn soft_links_resolve_to_their_target() {
+        let bytes = fixture("affine_lif.nir");
+        let file = File::from_bytes(bytes).unwrap();
+        let links = raw_links(&file);
+        let cache = &mut HashMap::new();
+        let root = file.superblock().root_group_address;
+        let node = links.resolve(root, "node", cache, 0).unwrap();
+        let nodes = links.resolve(node, "nodes", cache, 0).unwrap();
+        let lif = links.resolve(nodes, "lif", cache, 0).unwrap();
+        // as if `node/nodes` held soft links
+        cache.get_mut(&nodes).unwrap().as_mut().unwrap().extend([
+            ("abs".to_string(), LinkTarget::Soft("/node".into())),
+            ("rel".to_string(), LinkTarget::Soft("./lif".into())),
+            ("up".to_string(), LinkTarget::Soft("lif/../lif".into())),
+            (
+                "self".to_string(),
+                LinkTarget::Soft("/node/nodes/self".into()),
+            ),
+        ]);
+        assert_eq!(links.resolve(nodes, "abs", cache, 0), Some(node));
+        assert_eq!(links.resolve(nodes, "rel", cache, 0), Some(lif));
+        // `..` is not a link name: an unresolvable path gives no address
+        assert_eq!(links.resolve(nodes, "up", cache, 0), None);
+        // a soft link to itself ends at the hop limit
+        assert_eq!(links.resolve(nodes, "self", cache, 0), None);
     }
 }

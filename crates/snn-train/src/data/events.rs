@@ -5,6 +5,8 @@
 //! dense spike tensors, so [`bin_events`] counts the events of each unit in consecutive time
 //! bins, as tonic's `ToFrame` and the SHD tutorials do.
 
+use std::path::Path;
+
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::{Dataset, DatasetError};
 use burn::prelude::*;
@@ -120,6 +122,62 @@ impl EventSample {
     pub fn duration(&self) -> f64 {
         self.times.iter().copied().fold(0.0, f64::max)
     }
+}
+
+/// Caps on what an event-file reader takes from one file. Sizes a file declares are checked
+/// against the file's own length; these caps bound the file itself and what is decoded from
+/// it. Each reader has a default ([`crate::data::shd::SHD_MAX_BYTES`],
+/// [`crate::data::nmnist::NMNIST_MAX_BYTES`]) and a `_with_limits` variant to override it:
+///
+/// ```
+/// use snn_train::data::events::ReadLimits;
+/// use snn_train::data::nmnist::read_nmnist_with_limits;
+///
+/// // N-Caltech101 recordings are larger than N-MNIST ones
+/// let limits = ReadLimits::max_bytes(256 << 20);
+/// assert!(read_nmnist_with_limits("absent.bin", 0, limits).is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// The largest file read, in bytes; also the most bytes decoded from one file.
+    pub max_bytes: u64,
+}
+
+impl ReadLimits {
+    /// Limits of at most `max_bytes` per file.
+    pub const fn max_bytes(max_bytes: u64) -> Self {
+        Self { max_bytes }
+    }
+}
+
+/// The bytes of the file at `path`, refused with `Limit` when it is longer than `max_bytes`:
+/// the length is checked from the file's metadata before anything is read, and the read stops
+/// one byte past the cap in case the file grows meanwhile (or is a device without a length).
+pub(crate) fn read_file_capped(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let io = |source| TrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let too_big = |found| TrainError::Limit {
+        path: path.to_path_buf(),
+        what: "file size (bytes)".into(),
+        found,
+        cap: max_bytes,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len > max_bytes {
+        return Err(too_big(len));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// How the time axis is cut into bins.

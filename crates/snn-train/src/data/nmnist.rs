@@ -19,7 +19,7 @@
 
 use std::path::Path;
 
-use super::events::{EventSample, TimeUnit};
+use super::events::{EventSample, ReadLimits, TimeUnit, read_file_capped};
 use crate::error::{Result, TrainError};
 
 /// Sensor width and height, in pixels.
@@ -36,17 +36,29 @@ pub const OVERFLOW_US: u64 = 1 << 13;
 const OVERFLOW_Y: u8 = 240;
 /// Largest timestamp a record holds, µs (23 bits).
 pub const MAX_TIMESTAMP_US: u64 = (1 << 23) - 1;
+/// Default cap on the size of one N-MNIST file: 64 MiB, about 13 million events, where N-MNIST
+/// files hold a few thousand (tens of KiB). A larger file is refused before it is read: its
+/// decoded sample would take about 3.4 times its size. Override it with [`read_nmnist_with_limits`] or [`read_nmnist_folder_with_limits`].
+pub const NMNIST_MAX_BYTES: u64 = 64 << 20;
 
 /// Reads one N-MNIST file into an [`EventSample`] with times in µs, `xy`, `polarity` and units
-/// as in the module docs, labelled `label`.
+/// as in the module docs, labelled `label`. Files over [`NMNIST_MAX_BYTES`] are refused.
 ///
-/// Errors: `Io`, `Truncated` (length not a multiple of 5 bytes), `CoordinateOutOfRange`.
+/// Errors: `Io`, `Limit` (the file is larger than the cap), `Truncated` (length not a multiple
+/// of 5 bytes), `CoordinateOutOfRange`.
 pub fn read_nmnist(path: impl AsRef<Path>, label: usize) -> Result<EventSample> {
+    read_nmnist_with_limits(path, label, ReadLimits::max_bytes(NMNIST_MAX_BYTES))
+}
+
+/// [`read_nmnist`] with another cap on the file size ([`ReadLimits::max_bytes`]), checked from
+/// the file's metadata before it is read.
+pub fn read_nmnist_with_limits(
+    path: impl AsRef<Path>,
+    label: usize,
+    limits: ReadLimits,
+) -> Result<EventSample> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| TrainError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = read_file_capped(path, limits.max_bytes)?;
     parse_nmnist(&bytes, path, label)
 }
 
@@ -106,6 +118,14 @@ pub fn parse_nmnist(bytes: &[u8], path: &Path, label: usize) -> Result<EventSamp
 /// Errors: those of [`read_nmnist`], `Io` for an unreadable folder, and `LabelOutOfRange` for a
 /// numeric folder name of 10 or more.
 pub fn read_nmnist_folder(root: impl AsRef<Path>) -> Result<Vec<EventSample>> {
+    read_nmnist_folder_with_limits(root, ReadLimits::max_bytes(NMNIST_MAX_BYTES))
+}
+
+/// [`read_nmnist_folder`] with another cap on the size of each file ([`ReadLimits`]).
+pub fn read_nmnist_folder_with_limits(
+    root: impl AsRef<Path>,
+    limits: ReadLimits,
+) -> Result<Vec<EventSample>> {
     let root = root.as_ref();
     let mut samples = Vec::new();
     for dir in sorted_entries(root)? {
@@ -128,7 +148,7 @@ pub fn read_nmnist_folder(root: impl AsRef<Path>) -> Result<Vec<EventSample>> {
         }
         for file in sorted_entries(&dir)? {
             if file.extension().is_some_and(|e| e == "bin") && file.is_file() {
-                samples.push(read_nmnist(&file, label)?);
+                samples.push(read_nmnist_with_limits(&file, label, limits)?);
             }
         }
     }

@@ -15,6 +15,22 @@
 //! private, so [`vlen_rows`] follows the global-heap references itself (the helper of the
 //! project's HDF5 notes, §A.4, with every offset and size bounds-checked so that a corrupt file
 //! gives an error, never a panic).
+//!
+//! Files are untrusted: every size they declare is checked before anything of that size is
+//! allocated, and a breach is a `TrainError::Limit`:
+//!
+//! * the file's length against [`ReadLimits::max_bytes`] (default [`SHD_MAX_BYTES`]), from its
+//!   metadata before it is read;
+//! * each dataset's declared size (elements × element size) against what its storage in this
+//!   file holds: the compact or contiguous bytes, or the allocated chunks (a filtered chunk at
+//!   most its full size, and for deflate-only pipelines at most [`DEFLATE_MAX_RATIO`] × its
+//!   stored bytes); a chunk may not exceed both the dataset and the file. A dataset without
+//!   storage in the file (never written, external, virtual) holds nothing, so a header
+//!   claiming 10^11 samples is refused, not filled in;
+//! * each vlen row against the file length, and all rows of a dataset together against the
+//!   file length too: h5py stores each row once, so more means many references to one heap
+//!   object;
+//! * all decoded bytes together against [`ReadLimits::max_bytes`].
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -25,7 +41,7 @@ use std::path::Path;
 pub use hdf5_pure;
 use hdf5_pure::{Dataset, Datatype, File, FileBuilder, Layout};
 
-use super::events::{EventSample, TimeUnit};
+use super::events::{EventSample, ReadLimits, TimeUnit, read_file_capped};
 use crate::error::{Result, TrainError};
 
 /// Number of units (input channels) of SHD and SSC.
@@ -34,6 +50,12 @@ pub const SHD_UNITS: usize = 700;
 pub const SHD_CLASSES: usize = 20;
 /// Number of classes of SSC.
 pub const SSC_CLASSES: usize = 35;
+/// Default of [`ReadLimits::max_bytes`] for SHD/SSC files: 16 GiB, well above the published
+/// files of both corpora. Override it with [`read_shd_with_limits`].
+pub const SHD_MAX_BYTES: u64 = 16 << 30;
+/// The most a deflate stream expands (258 bytes from about 2 bits): a chunk whose pipeline is
+/// only deflate, shuffle and fletcher32 decodes to at most this many times its stored bytes.
+pub const DEFLATE_MAX_RATIO: u64 = 1032;
 
 /// Reads an SHD or SSC file: one [`EventSample`] per sample, times in seconds as stored
 /// ([`TimeUnit::Second`]), units as stored, label below `classes` ([`SHD_CLASSES`] or
@@ -43,19 +65,44 @@ pub const SSC_CLASSES: usize = 35;
 /// its superblock's end-of-file address), `MissingDataset`, `WrongDtype` (e.g. `spikes/times`
 /// not a vlen sequence of 4-byte floats), `Hdf5` (corrupt structures), `LengthMismatch`
 /// (a sample's times and units differ in length, or the three datasets in sample count),
-/// `UnitOutOfRange` (a unit >= 700), `InvalidEventTime`, `LabelOutOfRange`.
+/// `UnitOutOfRange` (a unit >= 700), `InvalidEventTime`, `LabelOutOfRange`, `Limit` (a size
+/// beyond what the file holds or beyond [`SHD_MAX_BYTES`]; see the module docs).
 pub fn read_shd(path: impl AsRef<Path>, classes: usize) -> Result<Vec<EventSample>> {
+    read_shd_with_limits(path, classes, ReadLimits::max_bytes(SHD_MAX_BYTES))
+}
+
+/// [`read_shd`] with another cap on the file size and the decoded bytes ([`ReadLimits`]).
+pub fn read_shd_with_limits(
+    path: impl AsRef<Path>,
+    classes: usize,
+    limits: ReadLimits,
+) -> Result<Vec<EventSample>> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| TrainError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    read_shd_bytes(&bytes, path, classes)
+    let bytes = read_file_capped(path, limits.max_bytes)?;
+    read_shd_bytes_with_limits(&bytes, path, classes, limits)
 }
 
 /// [`read_shd`] on the file's bytes; `path` only names the file in errors.
 pub fn read_shd_bytes(bytes: &[u8], path: &Path, classes: usize) -> Result<Vec<EventSample>> {
+    read_shd_bytes_with_limits(bytes, path, classes, ReadLimits::max_bytes(SHD_MAX_BYTES))
+}
+
+/// [`read_shd_with_limits`] on the file's bytes; `path` only names the file in errors.
+pub fn read_shd_bytes_with_limits(
+    bytes: &[u8],
+    path: &Path,
+    classes: usize,
+    limits: ReadLimits,
+) -> Result<Vec<EventSample>> {
     let path_buf = || path.to_path_buf();
+    if bytes.len() as u64 > limits.max_bytes {
+        return Err(TrainError::Limit {
+            path: path_buf(),
+            what: "file size (bytes)".into(),
+            found: bytes.len() as u64,
+            cap: limits.max_bytes,
+        });
+    }
     if !hdf5_pure::is_hdf5_bytes(bytes) {
         return Err(TrainError::NotHdf5 { path: path_buf() });
     }
@@ -72,7 +119,39 @@ pub fn read_shd_bytes(bytes: &[u8], path: &Path, classes: usize) -> Result<Vec<E
             found: bytes.len() as u64,
         });
     }
-    guard(path, || read_layout(&file, path, classes))
+    let mut budget = Budget {
+        path,
+        spent: 0,
+        cap: limits.max_bytes,
+    };
+    guard(path, || read_layout(&file, path, classes, &mut budget))
+}
+
+/// Decoded bytes, counted against [`ReadLimits::max_bytes`].
+struct Budget<'p> {
+    path: &'p Path,
+    spent: u64,
+    cap: u64,
+}
+
+impl Budget<'_> {
+    fn spend(&mut self, bytes: u64) -> Result<()> {
+        let total = self.spent.saturating_add(bytes);
+        if total > self.cap {
+            return Err(TrainError::Limit {
+                path: self.path.to_path_buf(),
+                what: "bytes decoded from the file in total".into(),
+                found: total,
+                cap: self.cap,
+            });
+        }
+        self.spent = total;
+        Ok(())
+    }
+
+    fn left(&self) -> u64 {
+        self.cap - self.spent
+    }
 }
 
 /// Runs a read step, turning a panic inside hdf5-pure on a corrupt file into an `Hdf5` error:
@@ -91,21 +170,28 @@ fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
-fn read_layout(file: &File, path: &Path, classes: usize) -> Result<Vec<EventSample>> {
+fn read_layout(
+    file: &File,
+    path: &Path,
+    classes: usize,
+    budget: &mut Budget,
+) -> Result<Vec<EventSample>> {
     let name = path.display();
-    let times = vlen_rows(
+    let times = vlen_rows_budgeted(
         file,
         &dataset(file, path, "spikes/times")?,
         path,
         "spikes/times",
         4,
+        budget,
     )?;
-    let units = vlen_rows(
+    let units = vlen_rows_budgeted(
         file,
         &dataset(file, path, "spikes/units")?,
         path,
         "spikes/units",
         2,
+        budget,
     )?;
     let labels_ds = dataset(file, path, "labels")?;
     match labels_ds.datatype() {
@@ -121,6 +207,13 @@ fn read_layout(file: &File, path: &Path, classes: usize) -> Result<Vec<EventSamp
             });
         }
     }
+    budget.spend(declared_bytes(
+        file,
+        &labels_ds,
+        path,
+        "labels",
+        budget.left(),
+    )?)?;
     let labels = labels_ds.read_u16().map_err(|e| TrainError::Hdf5 {
         path: path.to_path_buf(),
         message: format!("labels: {e}"),
@@ -180,13 +273,32 @@ fn dataset(file: &File, path: &Path, name: &str) -> Result<Dataset> {
 /// Each element of such a dataset is a 16-byte reference: u32 element count, u64 address of a
 /// global-heap collection ("GCOL"), u32 object index. Needs 8-byte file offsets and lengths
 /// (h5py's, PyTables' and hdf5-pure's default). Every read is bounds-checked: a corrupt file
-/// gives `Hdf5`, `Truncated` or `WrongDtype`.
+/// gives `Hdf5`, `Truncated` or `WrongDtype`, and a size beyond what the file holds `Limit`
+/// (the dataset's declared size against its storage, each row and all rows together against
+/// the file length; see the module docs).
 pub fn vlen_rows(
     file: &File,
     ds: &Dataset,
     path: &Path,
     name: &str,
     elem_size: usize,
+) -> Result<Vec<Vec<u8>>> {
+    let mut budget = Budget {
+        path,
+        spent: 0,
+        cap: SHD_MAX_BYTES,
+    };
+    vlen_rows_budgeted(file, ds, path, name, elem_size, &mut budget)
+}
+
+/// [`vlen_rows`], the references and rows counted against `budget`.
+fn vlen_rows_budgeted(
+    file: &File,
+    ds: &Dataset,
+    path: &Path,
+    name: &str,
+    elem_size: usize,
+    budget: &mut Budget,
 ) -> Result<Vec<Vec<u8>>> {
     let corrupt = |message: String| TrainError::Hdf5 {
         path: path.to_path_buf(),
@@ -255,7 +367,16 @@ pub fn vlen_rows(
     };
     // collection address -> (object index -> (data offset, data size))
     let mut heaps: HashMap<u64, HashMap<u16, (usize, usize)>> = HashMap::new();
+    budget.spend(declared_bytes(file, ds, path, name, budget.left())?)?;
     let refs = ds.read_raw().map_err(|e| corrupt(e.to_string()))?;
+    let file_len = bytes.len() as u64;
+    let limit = |what: String, found: u64| TrainError::Limit {
+        path: path.to_path_buf(),
+        what: format!("`{name}`: {what}"),
+        found,
+        cap: file_len,
+    };
+    let mut total = 0u64;
     if refs.len() % 16 != 0 {
         return Err(corrupt(format!(
             "{} reference bytes, not a multiple of 16",
@@ -263,7 +384,7 @@ pub fn vlen_rows(
         )));
     }
     let mut rows = Vec::with_capacity(refs.len() / 16);
-    for r in refs.chunks_exact(16) {
+    for (k, r) in refs.chunks_exact(16).enumerate() {
         let count = u32::from_le_bytes([r[0], r[1], r[2], r[3]]) as usize;
         let addr = u64::from_le_bytes([r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]]);
         let index = u32::from_le_bytes([r[12], r[13], r[14], r[15]]);
@@ -271,6 +392,23 @@ pub fn vlen_rows(
             rows.push(Vec::new());
             continue;
         }
+        // checked before the heap is looked at: a row's bytes are a slice of the file, and
+        // h5py stores each row once, so all rows together fit in the file too
+        let row_bytes = (count as u64).saturating_mul(elem_size as u64);
+        if row_bytes > file_len {
+            return Err(limit(
+                format!("row {k} (bytes) against the file size"),
+                row_bytes,
+            ));
+        }
+        total = total.saturating_add(row_bytes);
+        if total > file_len {
+            return Err(limit(
+                format!("bytes of rows 0..={k} together against the file size"),
+                total,
+            ));
+        }
+        budget.spend(row_bytes)?;
         let objs = match heaps.entry(addr) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => e.insert(collection(addr)?),
@@ -290,6 +428,123 @@ pub fn vlen_rows(
         rows.push(at(off, n)?.to_vec());
     }
     Ok(rows)
+}
+
+/// The bytes a full read of `ds` decodes (elements × element size), after checking them
+/// against what the dataset's storage in this file can hold (see the module docs); a chunk
+/// larger than `max_chunk` bytes is refused too. `name` names the dataset in errors.
+fn declared_bytes(
+    file: &File,
+    ds: &Dataset,
+    path: &Path,
+    name: &str,
+    max_chunk: u64,
+) -> Result<u64> {
+    let limit = |what: &str, found: u64, cap: u64| TrainError::Limit {
+        path: path.to_path_buf(),
+        what: format!("`{name}`: {what}"),
+        found,
+        cap,
+    };
+    let hdf5 = |e: hdf5_pure::Error| TrainError::Hdf5 {
+        path: path.to_path_buf(),
+        message: format!("{name}: {e}"),
+    };
+    let shape = ds.shape().map_err(hdf5)?;
+    let element = ds.element_size().map_err(hdf5)?;
+    let declared = shape
+        .iter()
+        .try_fold(element, |acc, &d| acc.checked_mul(d))
+        .unwrap_or(u64::MAX);
+    if declared == 0 {
+        return Ok(0);
+    }
+    let file_len = file.as_bytes().len() as u64;
+    let stored = match ds.layout().map_err(hdf5)? {
+        Layout::Compact { size } => size,
+        Layout::Contiguous {
+            address: Some(address),
+            size,
+        } => {
+            let end = address.saturating_add(size);
+            if end > file_len {
+                return Err(limit(
+                    "end of the contiguous data (byte offset)",
+                    end,
+                    file_len,
+                ));
+            }
+            size
+        }
+        Layout::Chunked { chunk_shape, .. } => {
+            let chunk_bytes = chunk_shape
+                .iter()
+                .try_fold(element, |acc, &d| acc.checked_mul(d))
+                .unwrap_or(u64::MAX);
+            // the decoder holds one whole chunk whatever the dataset's size, and a chunk
+            // larger than both the dataset and the file holds nothing but fill
+            let cap = declared.max(file_len).min(max_chunk);
+            if chunk_bytes > cap {
+                return Err(limit("chunk size (bytes)", chunk_bytes, cap));
+            }
+            chunk_storage(ds, chunk_bytes, file_len)
+                .map_err(|(what, found, cap)| limit(what, found, cap))?
+        }
+        // never written, stored in external files, or virtual: nothing in this file
+        _ => 0,
+    };
+    if declared > stored {
+        return Err(limit(
+            "declared size (bytes) against what its storage in the file holds",
+            declared,
+            stored,
+        ));
+    }
+    Ok(declared)
+}
+
+/// The most bytes the allocated chunks of a chunked dataset decode to, each chunk's stored
+/// bytes checked to lie inside the file: per chunk its full size `chunk_bytes`, or for a
+/// deflate-only pipeline at most [`DEFLATE_MAX_RATIO`] × its stored bytes. Unallocated chunks
+/// count nothing. Errors give (what, found, cap) for `Limit`.
+fn chunk_storage(
+    ds: &Dataset,
+    chunk_bytes: u64,
+    file_len: u64,
+) -> core::result::Result<u64, (&'static str, u64, u64)> {
+    const DEFLATE: u16 = 1;
+    const SHUFFLE: u16 = 2;
+    const FLETCHER32: u16 = 3;
+    let filters = ds.filters();
+    let deflate_only = filters
+        .iter()
+        .all(|&f| matches!(f, DEFLATE | SHUFFLE | FLETCHER32));
+    let decoded = |stored: u64| {
+        if filters.is_empty() {
+            stored.min(chunk_bytes)
+        } else if deflate_only {
+            // a few bytes of stream header and trailer even for incompressible data
+            stored
+                .saturating_mul(DEFLATE_MAX_RATIO)
+                .saturating_add(1024)
+                .min(chunk_bytes)
+        } else {
+            chunk_bytes
+        }
+    };
+    let Ok(chunks) = ds.chunks() else {
+        // an index hdf5-pure cannot list (a v2 B-tree): bound by the file alone
+        return Ok(decoded(file_len));
+    };
+    let mut total = 0u64;
+    for chunk in chunks {
+        let end = chunk.address.saturating_add(chunk.storage_size);
+        if end > file_len {
+            return Err(("end of a chunk's data (byte offset)", end, file_len));
+        }
+        total = total.saturating_add(decoded(chunk.storage_size));
+    }
+    Ok(total)
 }
 
 /// Writes samples in the SHD layout (see the module docs): times converted to seconds as f32,
