@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use serde_json::Value;
+use snn_core::encode::SpikeRng;
 use snn_core::neuron::{Neuron, RecurrentConfig};
 use snn_core::{Discretization, IafConfig, LiConfig, LifConfig};
 use snn_nir::{
@@ -768,13 +769,8 @@ fn hand_made_bad_files_give_typed_errors() {
 fn fuzzed_files_never_panic_the_reader() {
     let h5py = std::fs::read(dir().join("affine_lif.nir")).unwrap();
     let ours = write_bytes(&fixture("recurrent_cubalif")).unwrap();
-    let mut state = 0x9e3779b97f4a7c15u64;
-    let mut next = move |n: usize| {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 33) as usize) % n.max(1)
-    };
+    let mut rng = SpikeRng::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = move |n: usize| rng.below(n.max(1) as u64) as usize;
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for case in 0..600 {
         let mut bytes = if case % 2 == 0 {
@@ -824,11 +820,10 @@ fn fuzzed_files_never_panic_the_reader() {
 
 #[test]
 fn cli_info_and_export() {
-    let no_export = |_: &snn_nir::cli::ExportRequest| -> Result<NirGraph, snn_nir::cli::CliError> {
-        unreachable!()
-    };
-    let file = dir().join("recurrent_cubalif.nir").display().to_string();
-    let text = snn_nir::cli::dispatch(&["info".into(), file], no_export).unwrap();
+    use snn_nir::cli::{CliError, ExportRequest};
+    let no_export = |_: &ExportRequest| -> Result<NirGraph, CliError> { unreachable!() };
+    let file = dir().join("recurrent_cubalif.nir");
+    let text = snn_nir::cli::info(&file).unwrap();
     for want in [
         "rsyn: NIRGraph",
         "lif: CubaLIF [4] -> [4]",
@@ -837,21 +832,19 @@ fn cli_info_and_export() {
     ] {
         assert!(text.contains(want), "{want} in\n{text}");
     }
-    let code = |args: &[&str]| {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        snn_nir::cli::dispatch(&args, no_export)
-            .map(|_| 0)
-            .unwrap_or_else(|e| e.code())
-    };
-    assert_eq!(code(&["info"]), 2);
-    assert_eq!(code(&["frobnicate"]), 2);
-    assert_eq!(code(&["export", "--out", "x.nir"]), 2);
-    assert_eq!(
-        code(&["export", "--model", "m", "--dt-ms", "-1", "--out", "x.nir"]),
-        2
-    );
-    let truncated = dir().join("broken/truncated.nir").display().to_string();
-    assert_eq!(code(&["info", &truncated]), 3);
+    let request =
+        |checkpoint: Option<&str>, model: Option<&str>, dt_ms: Option<f64>| ExportRequest {
+            checkpoint: checkpoint.map(Into::into),
+            model: model.map(Into::into),
+            dt_ms,
+            out: "x.nir".into(),
+        };
+    let code = |r: ExportRequest| snn_nir::cli::export(&r, no_export).unwrap_err().code();
+    assert_eq!(code(request(None, None, None)), 2);
+    assert_eq!(code(request(Some("d"), Some("m"), None)), 2);
+    assert_eq!(code(request(None, Some("m"), Some(-1.0))), 2);
+    let truncated = dir().join("broken/truncated.nir");
+    assert_eq!(snn_nir::cli::info(&truncated).unwrap_err().code(), 3);
 
     // export of a trained classifier saved as a training run saves it
     let out = temp_dir("cli");
@@ -862,25 +855,20 @@ fn cli_info_and_export() {
     use burn::config::Config;
     config.save(out.join("config.json")).unwrap();
     let nir_file = out.join("classifier.nir");
-    let args: Vec<String> = [
-        "export",
-        "--checkpoint",
-        out.to_str().unwrap(),
-        "--out",
-        nir_file.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let text = snn_nir::cli::dispatch(&args, snn_train::nir::export_request).unwrap();
+    let args = ExportRequest {
+        checkpoint: Some(out.clone()),
+        model: None,
+        dt_ms: None,
+        out: nir_file.clone(),
+    };
+    let text = snn_nir::cli::export(&args, snn_train::nir::export_request).unwrap();
     assert!(text.contains("6 nodes, 5 edges"), "{text}");
     assert_eq!(read(&nir_file).unwrap(), model.to_nir(None).unwrap());
-    let missing = out.join("nothing").display().to_string();
-    let args: Vec<String> = ["export", "--checkpoint", &missing, "--out", "x.nir"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let err = snn_nir::cli::dispatch(&args, snn_train::nir::export_request).unwrap_err();
+    let args = ExportRequest {
+        checkpoint: Some(out.join("nothing")),
+        ..args
+    };
+    let err = snn_nir::cli::export(&args, snn_train::nir::export_request).unwrap_err();
     assert_eq!(err.code(), 3, "{err}");
     let _ = std::fs::remove_dir_all(&out);
 }

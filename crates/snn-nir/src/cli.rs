@@ -1,29 +1,16 @@
-//! The `nir` subcommand of the `snn-train` binary: `nir info FILE` prints a NIR graph,
-//! `nir export ...` writes a trained model as NIR.
+//! What the `nir` subcommand of the `snn-train` binary does: `nir info FILE` prints a NIR graph
+//! ([`info`]), `nir export ...` writes a trained model as NIR ([`export`]). The command line
+//! itself (parsing, help, exit codes) lives in the binary; this module holds no parser.
 //!
-//! Loading a trained model belongs to the crate that defines it, so [`run`] takes the export
-//! as a function of the parsed [`ExportRequest`]. Exit codes: 0 success, 2 a bad option,
-//! 3 a file that cannot be read, 1 anything else.
+//! Loading a trained model belongs to the crate that defines it, so [`export`] takes the
+//! conversion as a function of the [`ExportRequest`]. Exit codes: 2 a bad option, 3 a file that
+//! cannot be read, 1 anything else ([`CliError::code`]).
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::NirError;
 use crate::graph::{MetaValue, NirGraph, NirNode, Padding};
-
-/// The usage text of the `nir` subcommand.
-pub const USAGE: &str = "\
-usage: snn-train nir info FILE.nir
-       snn-train nir export (--checkpoint DIR | --model FILE) [--dt-ms X] --out FILE.nir
-
-  info     prints the graph: version, metadata, nodes with their type and parameter
-           shapes (nested graphs indented), edges
-  export   writes a trained classifier (Linear -> LIF -> Linear -> LI) as NIR
-    --checkpoint DIR  a training output folder (config.json and model.bpk, as --out of a run)
-    --model FILE      the model file (model.bpk); its config.json is read from its folder
-    --dt-ms X         the time step the NIR parameters are computed for (default: the
-                      model's own dt_ms); import the file with this dt
-    --out FILE.nir    the file to write";
 
 /// What `nir export` asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,101 +50,49 @@ impl CliError {
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Usage(m) => write!(f, "{m}\n\n{USAGE}"),
-            Self::Unreadable(m) | Self::Other(m) => f.write_str(m),
+            Self::Usage(m) | Self::Unreadable(m) | Self::Other(m) => f.write_str(m),
         }
     }
 }
 
-/// Runs `nir ARGS...` (the arguments after `nir`); `export` builds the graph for a request.
-/// Prints results to stdout and errors to stderr; returns the exit code.
-pub fn run(args: &[String], export: impl Fn(&ExportRequest) -> Result<NirGraph, CliError>) -> u8 {
-    match dispatch(args, export) {
-        Ok(text) => {
-            print!("{text}");
-            0
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            e.code()
-        }
-    }
+/// `nir info FILE`: the text that describes the graph in `file` (version, metadata, nodes with
+/// their type and parameter shapes, nested graphs indented, edges).
+pub fn info(file: &Path) -> Result<String, CliError> {
+    let shown = file.display();
+    let graph = crate::read(file).map_err(|e: NirError| match e {
+        e if e.is_unreadable_file() => CliError::Unreadable(e.to_string()),
+        other => CliError::Unreadable(format!("{shown}: invalid NIR graph: {other}")),
+    })?;
+    let version = crate::read_version(file).unwrap_or_else(|_| "?".into());
+    Ok(format!("{shown}: NIR {version}\n{}", describe(&graph)))
 }
 
-/// [`run`] without the printing: the text for stdout, or the error.
-pub fn dispatch(
-    args: &[String],
-    export: impl Fn(&ExportRequest) -> Result<NirGraph, CliError>,
+/// `nir export`: builds the graph for `request` with `convert`, writes it to `request.out`, and
+/// returns the line that reports it.
+pub fn export(
+    request: &ExportRequest,
+    convert: impl Fn(&ExportRequest) -> Result<NirGraph, CliError>,
 ) -> Result<String, CliError> {
-    match args.first().map(String::as_str) {
-        None | Some("-h" | "--help" | "help") => Ok(format!("{USAGE}\n")),
-        Some("info") => {
-            let [file] = &args[1..] else {
-                return Err(CliError::Usage("`nir info` takes one file".into()));
-            };
-            let graph = crate::read(file).map_err(|e| match e {
-                NirError::Io { .. }
-                | NirError::Hdf5 { .. }
-                | NirError::Truncated { .. }
-                | NirError::Corrupt { .. } => CliError::Unreadable(e.to_string()),
-                other => CliError::Unreadable(format!("{file}: invalid NIR graph: {other}")),
-            })?;
-            let version = crate::read_version(file).unwrap_or_else(|_| "?".into());
-            Ok(format!("{file}: NIR {version}\n{}", describe(&graph)))
-        }
-        Some("export") => {
-            let request = parse_export(&args[1..])?;
-            let graph = export(&request)?;
-            crate::write(&request.out, &graph).map_err(|e| CliError::Other(e.to_string()))?;
-            Ok(format!(
-                "wrote {} ({} nodes, {} edges)\n",
-                request.out.display(),
-                graph.nodes.len(),
-                graph.edges.len()
-            ))
-        }
-        Some(other) => Err(CliError::Usage(format!("unknown nir command `{other}`"))),
+    if let Some(dt) = request.dt_ms
+        && !(dt.is_finite() && dt > 0.0)
+    {
+        return Err(CliError::Usage(format!(
+            "--dt-ms must be positive, got {dt}"
+        )));
     }
-}
-
-fn parse_export(args: &[String]) -> Result<ExportRequest, CliError> {
-    let mut request = ExportRequest {
-        checkpoint: None,
-        model: None,
-        dt_ms: None,
-        out: PathBuf::new(),
-    };
-    let mut out = None;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let value = it
-            .next()
-            .ok_or_else(|| CliError::Usage(format!("{flag} needs a value")))?;
-        match flag.as_str() {
-            "--checkpoint" => request.checkpoint = Some(value.into()),
-            "--model" => request.model = Some(value.into()),
-            "--out" => out = Some(PathBuf::from(value)),
-            "--dt-ms" => {
-                let dt: f64 = value
-                    .parse()
-                    .map_err(|_| CliError::Usage(format!("--dt-ms: `{value}` is not a number")))?;
-                if !(dt.is_finite() && dt > 0.0) {
-                    return Err(CliError::Usage(format!(
-                        "--dt-ms must be positive, got {dt}"
-                    )));
-                }
-                request.dt_ms = Some(dt);
-            }
-            other => return Err(CliError::Usage(format!("unknown option `{other}`"))),
-        }
-    }
-    request.out = out.ok_or_else(|| CliError::Usage("export needs --out FILE.nir".into()))?;
     if request.checkpoint.is_some() == request.model.is_some() {
         return Err(CliError::Usage(
             "export needs exactly one of --checkpoint DIR and --model FILE".into(),
         ));
     }
-    Ok(request)
+    let graph = convert(request)?;
+    crate::write(&request.out, &graph).map_err(|e| CliError::Other(e.to_string()))?;
+    Ok(format!(
+        "wrote {} ({} nodes, {} edges)\n",
+        request.out.display(),
+        graph.nodes.len(),
+        graph.edges.len()
+    ))
 }
 
 /// A human-readable listing of a graph (what `nir info` prints).

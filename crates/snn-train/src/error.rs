@@ -44,6 +44,22 @@ pub enum TrainError {
         /// What is wrong.
         message: String,
     },
+    /// A resumed run's settings or data differ from the stored run's.
+    #[error("cannot resume the run of {path}: it differs in {}", differences.join("; "))]
+    ResumeMismatch {
+        /// The stored run's manifest.
+        path: PathBuf,
+        /// One line per differing field: `field: stored X, now Y`.
+        differences: Vec<String>,
+    },
+    /// An output folder that is not the run's to write (holds another run or foreign files).
+    #[error("output folder {path} {message}")]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// What is in the way.
+        message: String,
+    },
     /// burn's training loop failed.
     #[error("training failed: {0}")]
     Learner(String),
@@ -148,6 +164,19 @@ pub enum TrainError {
         width: u16,
         /// Sensor height.
         height: u16,
+    },
+    /// A size read from a file exceeds what the file can hold or a documented cap: refused
+    /// before anything of that size is allocated.
+    #[error("{path}: {what} of {found} exceeds the limit of {cap}")]
+    Limit {
+        /// The file.
+        path: PathBuf,
+        /// What was too large, e.g. `decompressed digits` (bytes).
+        what: String,
+        /// The size found or declared.
+        found: u64,
+        /// The limit.
+        cap: u64,
     },
     /// A figure could not be drawn or written (feature `plot`).
     #[cfg(feature = "plot")]

@@ -3,25 +3,32 @@
 //! Trains spiking networks with burn's `SupervisedTraining` + `Learner`. The same code trains on
 //! the CPU (ndarray, flex) or the GPU (wgpu, with the `gpu` feature): the device decides.
 //!
-//! * [`data`]: the shipped 8x8 digits dataset and its batcher (constant-current encoding).
+//! * [`config`]: [`TrainConfig`], the datasets ([`DatasetKind`]) and how a run starts
+//!   ([`Resume`], [`RunOptions`]).
+//! * [`data`]: the datasets and their batchers: the 8x8 digits shipped inside the crate
+//!   ([`DigitsDataset::shipped`]), randman, SHD/SSC, N-MNIST.
 //! * [`model`]: [`SnnClassifier`], `Linear -> Lif -> Linear -> Li`.
-//! * [`train()`]: the training run, with checkpoints and metrics, and the held-out accuracy.
-//! * the `snn-train` binary: the command-line entry (`cargo run --release -p snn-train -- --help`).
+//! * [`train()`]: the training run: train, validation and test splits, checkpoints, metrics,
+//!   and the test accuracy, evaluated once after training.
+//! * [`run_folder`]: the run folder a run owns, its manifest `run.json`, checked resumes.
+//! * the `snn-train` binary (feature `cli`, on by default): the command-line entry
+//!   (`cargo run --release -p snn-train -- --help`).
 //!
 //! * [`plot`] (feature `plot`, on by default): spike rasters, traces, histograms and training
 //!   curves as PNG or SVG; a training run writes `curves.png` and `curves.svg`.
 //!
 //! A short run on 200 of the shipped digits (the full run: `TrainConfig::digits()` on all of
-//! them, 15 epochs):
+//! them, 30 epochs):
 //!
 //! ```
 //! use burn::prelude::*;
 //! use snn_train::{DigitsDataset, TrainConfig, train};
 //!
 //! # fn main() -> Result<(), snn_train::TrainError> {
-//! let data = DigitsDataset::load(DigitsDataset::shipped_path())?;
+//! let data = DigitsDataset::shipped();
 //! let few = DigitsDataset::from_items(data.items()[..200].to_vec());
 //! let out = std::env::temp_dir().join(format!("snn-train-doc-{}", std::process::id()));
+//! # std::fs::remove_dir_all(&out).ok();
 //! let report = train(&TrainConfig::digits().with_epochs(1).with_batch_size(50), &few, &Device::flex(), &out)?;
 //! println!("test accuracy {:.1} %", 100.0 * report.test_accuracy);
 //! assert_eq!(report.summary.epochs.len(), 1);
@@ -33,8 +40,10 @@
 #![allow(deprecated)] // burn 0.22 deprecates the ndarray backend, which we support.
 
 pub mod checkpoint;
+pub mod config;
 pub mod data;
 pub mod error;
+pub mod history;
 pub mod loader;
 pub mod metric;
 pub mod model;
@@ -43,15 +52,17 @@ pub mod nir;
 pub mod plot;
 pub mod renderer;
 pub mod report;
+pub mod run_folder;
 pub mod train;
 
+pub use config::{DatasetKind, LrSchedule, Resume, RunOptions, TrainConfig};
 pub use data::{DigitBatch, DigitBatcher, DigitItem, DigitsDataset, Encoding, SpikeBatch};
 pub use error::{Result, TrainError};
+pub use history::EpochMetrics;
 pub use model::{SnnClassifier, SnnClassifierConfig, SnnClassifierOutput};
-pub use report::{EpochMetrics, RunSummary};
+pub use report::{RunSummary, SplitSizes};
 pub use train::{
-    Resume, TrainConfig, TrainReport, evaluate, train, train_data_parallel, train_events,
-    train_from, train_randman,
+    TrainReport, evaluate, train, train_data_parallel, train_events, train_from, train_randman,
 };
 
 use burn::prelude::Device;

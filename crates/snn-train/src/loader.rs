@@ -25,7 +25,12 @@ pub struct EpochLoader<I, O> {
     device: Device,
     /// The epoch (counting from 0) that the next `iter()` serves.
     next_epoch: Arc<AtomicUsize>,
+    /// Called with the epoch (counting from 0) at the start of each epoch's iteration.
+    on_epoch: Option<EpochHook>,
 }
+
+/// A function called at the start of every epoch (see [`EpochLoader::on_epoch`]).
+pub type EpochHook = Arc<dyn Fn(usize) + Send + Sync>;
 
 impl<I, O> EpochLoader<I, O>
 where
@@ -47,7 +52,15 @@ where
             seed,
             device: device.clone(),
             next_epoch: Arc::new(AtomicUsize::new(0)),
+            on_epoch: None,
         }
+    }
+
+    /// Calls `hook(epoch)` (counting from 0) whenever an epoch's iteration starts: the run uses it
+    /// to list the files the previous epoch wrote.
+    pub fn on_epoch(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        self.on_epoch = Some(Arc::new(hook));
+        self
     }
 
     /// Serves epoch `epochs_done` (counting from 0) first: for a run resumed after
@@ -81,6 +94,7 @@ where
             seed: self.seed,
             device: device.clone(),
             next_epoch: Arc::new(AtomicUsize::new(self.next_epoch.load(Ordering::SeqCst))),
+            on_epoch: self.on_epoch.clone(),
         }
     }
 }
@@ -92,6 +106,9 @@ where
 {
     fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<O> + 'a> {
         let epoch = self.next_epoch.fetch_add(1, Ordering::SeqCst);
+        if let Some(hook) = &self.on_epoch {
+            hook(epoch);
+        }
         Box::new(EpochIterator {
             loader: self,
             order: self.order(epoch),

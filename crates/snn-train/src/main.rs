@@ -1,203 +1,197 @@
-//! `snn-train`: trains a spiking classifier on the shipped 8x8 digits and reports its accuracy
-//! on a held-out stratified 20 % split.
+//! `snn-train`: trains a spiking classifier (by default on the 8x8 digits shipped inside the
+//! crate) and reports its accuracy on a test split evaluated once after training; `snn-train nir`
+//! reads and writes NIR files.
 //!
-//! Exit codes: 0 success, 2 a bad option or setting, 3 a dataset that cannot be read, 4 a
-//! checkpoint that cannot be resumed from, 1 anything else (a write failure, a training error).
+//! Exit codes: 0 success, 2 a bad option or setting (or an output folder that is not the run's
+//! to write), 3 a dataset or file that cannot be read, 4 a checkpoint that cannot be resumed
+//! from (missing, damaged, or made with other settings or data), 1 anything else (a write
+//! failure, a training error).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::PossibleValuesParser;
+use clap::{Args, Parser, Subcommand};
 use snn_core::{Discretization, LifConfig};
 use snn_losses::ClassificationLoss;
-use snn_train::SnnClassifierConfig;
-use snn_train::data::{
-    BinConfig, EventDataset, RandmanConfig, nmnist, read_nmnist_folder, read_shd, shd,
-};
+use snn_nir::cli::{CliError, ExportRequest};
+use snn_train::data::{BinConfig, EventDataset, RandmanConfig, read_nmnist_folder, read_shd};
 use snn_train::{
-    DigitsDataset, Encoding, Resume, TrainConfig, TrainError, device_by_name, train_events,
-    train_from, train_randman,
+    DatasetKind, DigitsDataset, Encoding, Resume, RunOptions, SnnClassifierConfig, TrainConfig,
+    TrainError, TrainReport, device_by_name, train_data_parallel, train_events, train_randman,
 };
 
-const USAGE: &str = "\
-usage: snn-train [options]
-       snn-train nir (info FILE.nir | export ...)   NIR files: `snn-train nir --help`
-
-Trains Linear(inputs->H) -> LIF -> Linear(H->classes) -> LI on a dataset and prints the
-held-out accuracy: by default the 8x8 digits (datasets/digits), each image presented as a
-constant input current.
-
-options:
-  --dataset NAME     digits (default); randman (Zenke & Vogels' random manifolds, generated:
-                     10 classes, 20 units, 100 steps, 1000 samples a class, seeded by --seed);
-                     shd or ssc (Spiking Heidelberg Digits / Speech Commands HDF5 files, 700
-                     units, 20 / 35 classes, binned into --time-steps bins (default 100) over
-                     1.4 s); nmnist (N-MNIST folders of digit sub-folders of .bin files, 2312
-                     units, binned into --time-steps bins (default 30) over 300 ms). For every
-                     dataset but digits the hidden LIF has tau_mem 20 ms, tau_syn 10 ms unless
-                     --model is given. shd, ssc and nmnist need --data.
-  --backend NAME     ndarray (default), flex, or wgpu (needs --features gpu)
-  --epochs N         passes over the training split (default 15)
-  --hidden H         hidden LIF neurons (default 128)
-  --time-steps T     steps per image (default 10)
-  --encoding NAME    current (default: pixels as constant currents), rate (Bernoulli spikes),
-                     latency (one spike per pixel, brighter earlier)
-  --model NAME       the hidden LIF layer: norse (default: tau_mem 10 ms, tau_syn 5 ms, reset to
-                     0, SuperSpike), snntorch (Leaky, beta 0.95, subtractive reset, arctan),
-                     spikingjelly (LIFNode, tau 2, hard reset, sigmoid surrogate)
-  --batch-size B     (default 32)
-  --lr X             Adam learning rate (default 0.01)
-  --seed S           split, shuffle and weight seed (default 42)
-  --loss NAME        max-membrane (default), integral-ce, count-ce, rate-ce, mse-count,
-                     mse-spikerate, mse-membrane (snn_losses::ClassificationLoss, peer defaults)
-  --data PATH        digits.csv.gz (default: the shipped file); for shd/ssc the training .h5
-                     file, for nmnist the training folder (e.g. Train/)
-  --test-data PATH   shd/ssc/nmnist: the test file or folder (default: hold out 20 % of --data)
-  --out DIR          checkpoints, logs, config, report.json and model (default artifacts/<dataset>)
-  --resume WHAT      latest (newest complete checkpoint in --out, or fresh if none), an epoch
-                     number, or none (default: a fresh run)
-  -h, --help         this text";
-
-/// The `--dataset` names.
-const DATASETS: [&str; 5] = ["digits", "randman", "shd", "ssc", "nmnist"];
-
-struct Args {
-    backend: String,
-    dataset: String,
-    model_given: bool,
-    data_given: bool,
-    time_steps_given: bool,
-    test_data: Option<std::path::PathBuf>,
-    resume: Resume,
-    data: std::path::PathBuf,
-    out: std::path::PathBuf,
-    config: TrainConfig,
+/// Trains spiking neural networks on burn (CPU or GPU) and converts them to and from NIR.
+#[derive(Parser, Debug)]
+#[command(
+    name = "snn-train",
+    version,
+    about,
+    long_about = "Trains Linear(inputs->H) -> LIF -> Linear(H->classes) -> LI on a dataset and \
+                  prints the accuracy on its test split, evaluated once after training: by \
+                  default the 8x8 digits shipped inside the tool, each image presented as a \
+                  constant input current. Without a subcommand, `train` runs.\n\nExit codes: 0 \
+                  success, 2 a bad option or setting, 3 a dataset that cannot be read, 4 a \
+                  checkpoint that cannot be resumed from, 1 anything else.",
+    args_conflicts_with_subcommands = true,
+    // a later `--epochs 2` overrides an earlier `--epochs 1`, as in most tools
+    args_override_self = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    train: TrainArgs,
 }
 
-fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, TrainError> {
-    let mut parsed = Args {
-        backend: "ndarray".into(),
-        dataset: "digits".into(),
-        model_given: false,
-        data_given: false,
-        time_steps_given: false,
-        test_data: None,
-        resume: Resume::Fresh,
-        data: DigitsDataset::shipped_path(),
-        out: "artifacts/digits".into(),
-        config: TrainConfig::digits(),
-    };
-    let bad = |field: &'static str, message: String| TrainError::Setting { field, message };
-    let mut out_given = false;
-    while let Some(flag) = args.next() {
-        if flag == "-h" || flag == "--help" {
-            return Ok(None);
-        }
-        let value = args
-            .next()
-            .ok_or_else(|| bad("arguments", format!("{flag} needs a value")))?;
-        let number = |field: &'static str| {
-            value
-                .parse::<f64>()
-                .map_err(|_| bad(field, format!("`{value}` is not a number")))
-        };
-        let count = |field: &'static str| {
-            value
-                .parse::<usize>()
-                .map_err(|_| bad(field, format!("`{value}` is not a whole number")))
-        };
-        let c = parsed.config.clone();
-        parsed.config = match flag.as_str() {
-            "--backend" => {
-                parsed.backend = value.clone();
-                c
-            }
-            "--data" => {
-                parsed.data = value.clone().into();
-                parsed.data_given = true;
-                c
-            }
-            "--test-data" => {
-                parsed.test_data = Some(value.clone().into());
-                c
-            }
-            "--out" => {
-                parsed.out = value.clone().into();
-                out_given = true;
-                c
-            }
-            "--dataset" => {
-                if !DATASETS.contains(&value.as_str()) {
-                    return Err(bad(
-                        "dataset",
-                        format!("unknown dataset `{value}` ({})", DATASETS.join(", ")),
-                    ));
-                }
-                parsed.dataset = value.clone();
-                c
-            }
-            "--resume" => {
-                parsed.resume = match value.as_str() {
-                    "latest" => Resume::Latest,
-                    "none" => Resume::Fresh,
-                    _ => Resume::FromEpoch(count("resume")?),
-                };
-                c
-            }
-            "--encoding" => c.with_encoding(Encoding::from_name(&value)?),
-            "--model" => {
-                parsed.model_given = true;
-                let lif = lif_by_name(&value)?;
-                let model = c.model.clone().with_lif(lif);
-                TrainConfig { model, ..c }
-            }
-            "--epochs" => c.with_epochs(count("epochs")?),
-            "--hidden" => {
-                let model = c.model.clone().with_hidden(count("hidden")?);
-                TrainConfig { model, ..c }
-            }
-            "--time-steps" => {
-                parsed.time_steps_given = true;
-                c.with_time_steps(count("time_steps")?)
-            }
-            "--batch-size" => c.with_batch_size(count("batch_size")?),
-            "--lr" => c.with_learning_rate(number("learning_rate")?),
-            "--seed" => c.with_seed(count("seed")? as u64),
-            "--loss" => {
-                let model = c.model.clone().with_loss(loss_by_name(&value)?);
-                TrainConfig { model, ..c }
-            }
-            other => {
-                return Err(bad(
-                    "arguments",
-                    format!("unknown option `{other}`\n\n{USAGE}"),
-                ));
-            }
-        };
+// parsed once per process: the size difference between the variants does not matter
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Trains a spiking classifier (the default when no subcommand is given).
+    Train(TrainArgs),
+    /// Reads and writes NIR (Neuromorphic Intermediate Representation) files.
+    Nir {
+        #[command(subcommand)]
+        command: NirCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum NirCommand {
+    /// Prints a NIR graph: version, metadata, nodes with their type and parameter shapes (nested
+    /// graphs indented), edges.
+    Info {
+        /// The NIR file.
+        file: PathBuf,
+    },
+    /// Writes a trained classifier (Linear -> LIF -> Linear -> LI) as NIR.
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug)]
+#[group(id = "source", required = true, multiple = false, args = ["checkpoint", "model"])]
+struct ExportArgs {
+    /// A training output folder (config.json and model.bpk, as --out of a run).
+    #[arg(long, value_name = "DIR")]
+    checkpoint: Option<PathBuf>,
+    /// The model file (model.bpk); its config.json is read from its folder.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+    /// The time step the NIR parameters are computed for, in ms (default: the model's own);
+    /// import the file with this dt.
+    #[arg(long, value_name = "X")]
+    dt_ms: Option<f64>,
+    /// The NIR file to write.
+    #[arg(long, value_name = "FILE.nir")]
+    out: PathBuf,
+}
+
+const DATASETS: [&str; 5] = ["digits", "randman", "shd", "ssc", "nmnist"];
+const MODELS: [&str; 3] = ["norse", "snntorch", "spikingjelly"];
+const LOSSES: [&str; 7] = [
+    "max-membrane",
+    "integral-ce",
+    "count-ce",
+    "rate-ce",
+    "mse-count",
+    "mse-spikerate",
+    "mse-membrane",
+];
+
+#[derive(Args, Clone, Debug)]
+struct TrainArgs {
+    /// digits (shipped 8x8 digits); randman (Zenke & Vogels' random manifolds, generated: 10
+    /// classes, 20 units, 100 steps, 1000 samples a class, seeded by --seed); shd or ssc (Spiking
+    /// Heidelberg Digits / Speech Commands HDF5 files, 700 units, 20 / 35 classes, binned into
+    /// --time-steps bins (default 100) over 1.4 s); nmnist (N-MNIST folders of digit sub-folders
+    /// of .bin files, 2312 units, binned into --time-steps bins (default 30) over 300 ms). For
+    /// every dataset but digits the hidden LIF has tau_mem 20 ms, tau_syn 10 ms unless --model is
+    /// given. shd, ssc and nmnist need --data.
+    #[arg(long, value_name = "NAME", default_value = "digits", value_parser = PossibleValuesParser::new(DATASETS))]
+    dataset: String,
+    /// The burn backend: ndarray, flex, or wgpu (needs the `gpu` feature).
+    #[arg(long, value_name = "NAME", default_value = "ndarray", value_parser = PossibleValuesParser::new(["ndarray", "flex", "wgpu"]))]
+    backend: String,
+    /// Passes over the training split [default: 30].
+    #[arg(long, value_name = "N")]
+    epochs: Option<usize>,
+    /// Hidden LIF neurons [default: 128].
+    #[arg(long, value_name = "H")]
+    hidden: Option<usize>,
+    /// Time steps per sample [default: 20 for digits, 100 for shd/ssc, 30 for nmnist].
+    #[arg(long, value_name = "T")]
+    time_steps: Option<usize>,
+    /// current (pixels as constant currents), rate (Bernoulli spikes), latency (one spike per
+    /// pixel, brighter earlier) [default: current].
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(["current", "rate", "latency"]))]
+    encoding: Option<String>,
+    /// The hidden LIF layer: norse (tau_mem 10 ms, tau_syn 5 ms, reset to 0, SuperSpike; the
+    /// digits default), snntorch (Leaky, beta 0.95, subtractive reset, arctan), spikingjelly
+    /// (LIFNode, tau 2, hard reset, sigmoid surrogate).
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(MODELS))]
+    model: Option<String>,
+    /// Samples per batch [default: 32].
+    #[arg(long, value_name = "B")]
+    batch_size: Option<usize>,
+    /// Adam's initial learning rate, cosine-annealed to 0 over the run [default: 0.01].
+    #[arg(long, value_name = "X")]
+    lr: Option<f64>,
+    /// Seed of the splits, the shuffles and the weights [default: 42].
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// The loss on the readout membrane (snn_losses::ClassificationLoss, peer defaults)
+    /// [default: max-membrane].
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(LOSSES))]
+    loss: Option<String>,
+    /// digits: a digits.csv.gz of your own (default: the shipped digits); shd/ssc: the training
+    /// .h5 file; nmnist: the training folder (e.g. Train/).
+    #[arg(long, value_name = "PATH")]
+    data: Option<PathBuf>,
+    /// shd/ssc/nmnist: the test file or folder (default: hold out --test-fraction of --data).
+    #[arg(long, value_name = "PATH")]
+    test_data: Option<PathBuf>,
+    /// The run folder: run.json (the manifest), config.json, report.json, model.bpk,
+    /// curves.png/svg, and burn's checkpoints and logs under learner/ [default: artifacts/DATASET].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// latest (newest complete checkpoint in --out, or a fresh run if none), an epoch number, or
+    /// none (a fresh run). A resume must keep every setting but --epochs (and --backend).
+    #[arg(long, value_name = "WHAT", default_value = "none", value_parser = parse_resume)]
+    resume: Resume,
+    /// Start a fresh run in a folder that holds a previous run: removes exactly the files its
+    /// run.json lists first.
+    #[arg(long)]
+    overwrite: bool,
+    /// Write into a folder that also holds files that are not a run's (they are never removed
+    /// or written over).
+    #[arg(long)]
+    allow_foreign_files: bool,
+}
+
+fn parse_resume(value: &str) -> Result<Resume, String> {
+    match value {
+        "latest" => Ok(Resume::Latest),
+        "none" => Ok(Resume::Fresh),
+        number => number
+            .parse()
+            .map(Resume::FromEpoch)
+            .map_err(|_| format!("`{number}` is not latest, none or an epoch number")),
     }
-    if !out_given {
-        parsed.out = std::path::Path::new("artifacts").join(&parsed.dataset);
-    }
-    Ok(Some(parsed))
 }
 
 /// The `--model` presets of the hidden layer (its size is set by `--hidden`).
 fn lif_by_name(name: &str) -> Result<LifConfig, TrainError> {
     Ok(match name {
-        "norse" => LifConfig::new(1),
         "snntorch" => LifConfig::from_beta(1, 0.95)?,
         "spikingjelly" => LifConfig::from_spikingjelly(1, 2.0, true, 1.0, Some(0.0)),
-        other => {
-            return Err(TrainError::Setting {
-                field: "model",
-                message: format!("unknown model `{other}` (norse, snntorch, spikingjelly)"),
-            });
-        }
+        _ => LifConfig::new(1),
     })
 }
 
 /// The `--loss` names, each with its peer's default parameters.
-fn loss_by_name(name: &str) -> Result<ClassificationLoss, TrainError> {
-    Ok(match name {
-        "max-membrane" => ClassificationLoss::MaxMembraneCrossEntropy,
+fn loss_by_name(name: &str) -> ClassificationLoss {
+    match name {
         "integral-ce" => ClassificationLoss::IntegralCrossEntropy { smoothing: 0.3 },
         "count-ce" => ClassificationLoss::CountCrossEntropy,
         "rate-ce" => ClassificationLoss::RateCrossEntropy,
@@ -213,202 +207,238 @@ fn loss_by_name(name: &str) -> Result<ClassificationLoss, TrainError> {
             on_target: 1.0,
             off_target: 0.0,
         },
-        other => {
-            return Err(TrainError::Setting {
-                field: "loss",
-                message: format!("unknown loss `{other}`"),
-            });
-        }
-    })
-}
-
-/// An event dataset read from `--data` (and `--test-data`), with its binning defaults.
-struct EventData {
-    train: EventDataset,
-    test: Option<EventDataset>,
-    units: usize,
-    classes: usize,
-    /// The binning window, in the files' time unit (s for SHD/SSC, µs for N-MNIST).
-    max_time: f64,
-    /// Time bins when `--time-steps` is not given.
-    default_steps: usize,
-}
-
-impl EventData {
-    fn load(args: &Args) -> Result<Self, TrainError> {
-        if !args.data_given {
-            return Err(TrainError::Setting {
-                field: "data",
-                message: format!(
-                    "--dataset {} needs --data (the training file or folder)",
-                    args.dataset
-                ),
-            });
-        }
-        let (units, classes, max_time, default_steps) = match args.dataset.as_str() {
-            "shd" => (shd::SHD_UNITS, shd::SHD_CLASSES, 1.4, 100),
-            "ssc" => (shd::SHD_UNITS, shd::SSC_CLASSES, 1.4, 100),
-            _ => (nmnist::NMNIST_UNITS, nmnist::NMNIST_CLASSES, 300_000.0, 30),
-        };
-        let read = |path: &std::path::Path| -> Result<EventDataset, TrainError> {
-            let samples = if args.dataset == "nmnist" {
-                read_nmnist_folder(path)?
-            } else {
-                read_shd(path, classes)?
-            };
-            EventDataset::new(samples, units, classes)
-        };
-        Ok(Self {
-            train: read(&args.data)?,
-            test: args.test_data.as_deref().map(read).transpose()?,
-            units,
-            classes,
-            max_time,
-            default_steps,
-        })
+        _ => ClassificationLoss::MaxMembraneCrossEntropy,
     }
 }
 
-/// A failure and the exit code it gets: where in the run it happened decides the code.
-struct Failure(TrainError, u8);
+/// A failure and the exit code it gets.
+struct Failure(String, u8);
 
-/// Exit code 2: a bad option or setting.
-fn setting(e: TrainError) -> Failure {
-    Failure(e, 2)
+impl Failure {
+    /// The exit code of an error: where the run was decides between a dataset error (3, while
+    /// reading the data) and anything else.
+    fn of(e: TrainError, reading_data: bool) -> Self {
+        let code = match &e {
+            TrainError::Setting { .. } | TrainError::Snn(_) | TrainError::Folder { .. } => 2,
+            TrainError::Checkpoint { .. } | TrainError::ResumeMismatch { .. } => 4,
+            _ if reading_data => 3,
+            _ => 1,
+        };
+        Failure(e.to_string(), code)
+    }
+
+    fn setting(e: TrainError) -> Self {
+        Failure(e.to_string(), 2)
+    }
 }
 
-fn run() -> Result<(), Failure> {
-    let Some(args) = parse(std::env::args().skip(1)).map_err(setting)? else {
-        println!("{USAGE}");
-        return Ok(());
+impl From<CliError> for Failure {
+    fn from(e: CliError) -> Self {
+        let code = e.code();
+        Failure(e.to_string(), code)
+    }
+}
+
+/// The training configuration the options ask for, on `dataset` with `inputs` and `classes`.
+fn train_config(
+    args: &TrainArgs,
+    dataset: DatasetKind,
+    (inputs, classes): (usize, usize),
+) -> Result<TrainConfig, TrainError> {
+    let mut model = SnnClassifierConfig::new(inputs, classes);
+    if let Some(name) = &args.model {
+        model = model.with_lif(lif_by_name(name)?);
+    } else if dataset != DatasetKind::Digits {
+        // the paper's hidden neuron (Zenke & Vogels) for the spike-timing datasets: single input
+        // spikes must be able to drive it
+        model = model.with_lif(
+            LifConfig::new(1)
+                .with_tau_mem_ms(20.0)
+                .with_tau_syn_ms(Some(10.0))
+                .with_discretization(Discretization::ExactDecay),
+        );
+    }
+    if let Some(hidden) = args.hidden {
+        model = model.with_hidden(hidden);
+    }
+    if let Some(loss) = &args.loss {
+        model = model.with_loss(loss_by_name(loss));
+    }
+    let mut config = TrainConfig::new(model);
+    let default_steps = match dataset {
+        DatasetKind::Shd | DatasetKind::Ssc => 100,
+        DatasetKind::Nmnist => 30,
+        DatasetKind::Digits | DatasetKind::Randman => config.time_steps,
     };
-    let device = device_by_name(&args.backend).map_err(setting)?;
-    let devices = std::slice::from_ref(&device);
-    // the paper's hidden neuron (Zenke & Vogels) for the spike-timing datasets: single input
-    // spikes must be able to drive it
-    let event_model = |model: SnnClassifierConfig| {
-        if args.model_given {
-            model
+    config.time_steps = args.time_steps.unwrap_or(default_steps);
+    if let Some(epochs) = args.epochs {
+        config.epochs = epochs;
+    }
+    if let Some(batch_size) = args.batch_size {
+        config.batch_size = batch_size;
+    }
+    if let Some(lr) = args.lr {
+        config.learning_rate = lr;
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
+    if let Some(encoding) = &args.encoding {
+        config.encoding = Encoding::from_name(encoding)?;
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+/// An event dataset read from `--data` (and `--test-data`): SHD, SSC or N-MNIST.
+fn read_events(
+    args: &TrainArgs,
+    dataset: DatasetKind,
+    classes: usize,
+    units: usize,
+) -> Result<(EventDataset, Option<EventDataset>), TrainError> {
+    let read = |path: &std::path::Path| -> Result<EventDataset, TrainError> {
+        let samples = if dataset == DatasetKind::Nmnist {
+            read_nmnist_folder(path)?
         } else {
-            model.with_lif(
-                LifConfig::new(1)
-                    .with_tau_mem_ms(20.0)
-                    .with_tau_syn_ms(Some(10.0))
-                    .with_discretization(Discretization::ExactDecay),
-            )
-        }
+            read_shd(path, classes)?
+        };
+        EventDataset::new(samples, units, classes)
     };
-    let trained = match args.dataset.as_str() {
-        "randman" => {
-            let randman = RandmanConfig::new().with_seed(args.config.seed);
-            let model = event_model(SnnClassifierConfig {
-                inputs: randman.nb_units,
-                classes: randman.nb_classes,
-                ..args.config.model.clone()
-            });
-            let config = TrainConfig {
-                model,
-                ..args.config.clone()
+    let data = args.data.as_deref().ok_or_else(|| TrainError::Setting {
+        field: "data",
+        message: format!("--dataset {dataset} needs --data (the training file or folder)"),
+    })?;
+    Ok((
+        read(data)?,
+        args.test_data.as_deref().map(read).transpose()?,
+    ))
+}
+
+fn run_train(args: &TrainArgs) -> Result<(), Failure> {
+    let dataset = DatasetKind::from_name(&args.dataset).map_err(Failure::setting)?;
+    let device = device_by_name(&args.backend).map_err(Failure::setting)?;
+    let devices = std::slice::from_ref(&device);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("artifacts").join(dataset.name()));
+    let mut options = RunOptions {
+        resume: args.resume,
+        overwrite: args.overwrite,
+        allow_foreign_files: args.allow_foreign_files,
+        data_source: args.data.clone(),
+        dataset: Some(dataset.name().into()),
+    };
+    let trained = match dataset {
+        DatasetKind::Digits => {
+            let data = match &args.data {
+                Some(path) => DigitsDataset::load(path).map_err(|e| Failure::of(e, true))?,
+                None => DigitsDataset::shipped(),
             };
-            println!(
-                "training on {} (randman, {} epochs, {} hidden LIF neurons)",
-                args.backend, config.epochs, config.model.hidden
-            );
-            train_randman(&config, &randman, devices, &args.out, args.resume)
-        }
-        "shd" | "ssc" | "nmnist" => {
-            let events = EventData::load(&args).map_err(|e| match e {
-                TrainError::Setting { .. } => Failure(e, 2),
-                _ => Failure(e, 3),
-            })?;
-            let time_steps = if args.time_steps_given {
-                args.config.time_steps
-            } else {
-                events.default_steps
-            };
-            let model = event_model(SnnClassifierConfig {
-                inputs: events.units,
-                classes: events.classes,
-                ..args.config.model.clone()
-            });
-            let config = TrainConfig {
-                model,
-                ..args.config.clone().with_time_steps(time_steps)
-            };
-            let bins = BinConfig::count(time_steps, events.units)
-                .with_max_time(events.max_time)
-                .with_binary(true);
-            println!(
-                "training on {} ({}, {} training samples, {} epochs, {} hidden LIF neurons, {} \
-                 time bins)",
-                args.backend,
-                args.dataset,
-                events.train.samples().len(),
-                config.epochs,
-                config.model.hidden,
-                time_steps
-            );
-            train_events(
-                &config,
-                events.train,
-                events.test,
-                bins,
-                devices,
-                &args.out,
-                args.resume,
-            )
-        }
-        _ => {
-            let data = DigitsDataset::load(&args.data).map_err(|e| Failure(e, 3))?;
+            let config = train_config(args, dataset, (64, 10)).map_err(Failure::setting)?;
             println!(
                 "training on {} ({} images, {} epochs, {} hidden LIF neurons, {} steps per image)",
                 args.backend,
                 data.items().len(),
-                args.config.epochs,
-                args.config.model.hidden,
-                args.config.time_steps
+                config.epochs,
+                config.model.hidden,
+                config.time_steps
             );
-            train_from(&args.config, &data, &device, &args.out, args.resume)
+            train_data_parallel(&config, &data, devices, &out, options)
+        }
+        DatasetKind::Randman => {
+            let seed = args.seed.unwrap_or(TrainConfig::digits().seed);
+            let randman = RandmanConfig::new().with_seed(seed);
+            let config = train_config(args, dataset, (randman.nb_units, randman.nb_classes))
+                .map_err(Failure::setting)?;
+            println!(
+                "training on {} (randman, {} epochs, {} hidden LIF neurons)",
+                args.backend, config.epochs, config.model.hidden
+            );
+            options.data_source = None;
+            train_randman(&config, &randman, devices, &out, options)
+        }
+        DatasetKind::Shd | DatasetKind::Ssc | DatasetKind::Nmnist => {
+            let (units, classes) = dataset.shape().unwrap_or_default();
+            let config = train_config(args, dataset, (units, classes)).map_err(Failure::setting)?;
+            let (train, test) =
+                read_events(args, dataset, classes, units).map_err(|e| Failure::of(e, true))?;
+            // the binning window, in the files' time unit (s for SHD/SSC, µs for N-MNIST)
+            let max_time = if dataset == DatasetKind::Nmnist {
+                300_000.0
+            } else {
+                1.4
+            };
+            let bins = BinConfig::count(config.time_steps, units)
+                .with_max_time(max_time)
+                .with_binary(true);
+            println!(
+                "training on {} ({dataset}, {} training samples, {} epochs, {} hidden LIF \
+                 neurons, {} time bins)",
+                args.backend,
+                train.samples().len(),
+                config.epochs,
+                config.model.hidden,
+                config.time_steps
+            );
+            train_events(&config, train, test, bins, devices, &out, options)
         }
     };
-    let report = trained.map_err(|e| {
-        let code = match e {
-            TrainError::Setting { .. } | TrainError::Snn(_) => 2,
-            TrainError::Checkpoint { .. } => 4,
-            _ => 1,
-        };
-        Failure(e, code)
-    })?;
-    let model_path = args.out.join("model");
-    use burn::module::Module;
-    report.model.clone().save_file(&model_path).map_err(|e| {
-        let message = format!("saving {}: {e:?}", model_path.display());
-        Failure(TrainError::Learner(message), 1)
-    })?;
+    let report: TrainReport = trained.map_err(|e| Failure::of(e, false))?;
+    let splits = report.summary.splits;
     println!(
-        "test accuracy: {:.2} % on {} held-out samples ({:.1} s of training; model in {}.bpk, \
-         metrics per epoch in {})",
+        "validation accuracy: {:.2} % on {} samples carved from the training data",
+        100.0 * report.summary.valid_accuracy,
+        splits.valid
+    );
+    println!(
+        "test accuracy: {:.2} % on {} held-out samples ({:.1} s of training on {} samples; run \
+         folder {}: model.bpk, report.json, run.json)",
         100.0 * report.test_accuracy,
         report.test_samples,
         report.seconds,
-        model_path.display(),
-        args.out.join("report.json").display()
+        splits.train,
+        out.display()
     );
     Ok(())
 }
 
+fn run_nir(command: &NirCommand) -> Result<(), Failure> {
+    let text = match command {
+        NirCommand::Info { file } => snn_nir::cli::info(file)?,
+        NirCommand::Export(args) => {
+            let request = ExportRequest {
+                checkpoint: args.checkpoint.clone(),
+                model: args.model.clone(),
+                dt_ms: args.dt_ms,
+                out: args.out.clone(),
+            };
+            snn_nir::cli::export(&request, snn_train::nir::export_request)?
+        }
+    };
+    print!("{text}");
+    Ok(())
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().is_some_and(|a| a == "nir") {
-        return ExitCode::from(snn_nir::cli::run(
-            &args[1..],
-            snn_train::nir::export_request,
-        ));
-    }
-    match run() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // help and version print to stdout and exit 0; usage errors exit 2
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    let result = match &cli.command {
+        None => run_train(&cli.train),
+        Some(Command::Train(args)) => run_train(args),
+        Some(Command::Nir { command }) => run_nir(command),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure(e, code)) => {
-            eprintln!("error: {e}");
+        Err(Failure(message, code)) => {
+            eprintln!("error: {message}");
             ExitCode::from(code)
         }
     }

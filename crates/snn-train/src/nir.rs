@@ -7,8 +7,8 @@ use burn::prelude::*;
 use snn_nir::cli::{CliError, ExportRequest};
 use snn_nir::{NirGraph, ToNir};
 
+use crate::config::TrainConfig;
 use crate::model::SnnClassifier;
-use crate::train::TrainConfig;
 
 impl SnnClassifier {
     /// The classifier as a NIR graph `input → fc1 → lif → fc2 → readout → output` for steps of

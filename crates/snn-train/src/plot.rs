@@ -538,7 +538,7 @@ pub fn histogram(
 /// epoch. Reads the metrics named `Loss` and `Accuracy`; a split without them is left out.
 pub fn training_curves(
     path: impl AsRef<Path>,
-    epochs: &[crate::report::EpochMetrics],
+    epochs: &[crate::history::EpochMetrics],
     options: &PlotOptions,
 ) -> PlotResult<()> {
     let series = |metric: &str| -> Vec<(String, Vec<(f64, f64)>)> {

@@ -1,22 +1,23 @@
-//! The JSON report of a training run: the metrics of every epoch and the held-out accuracy.
+//! The JSON report of a training run: the metrics of every epoch on the training and validation
+//! splits, and the accuracy on the test split, evaluated once after training.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 
+use crate::config::TrainConfig;
 use crate::error::TrainError;
-use crate::train::TrainConfig;
+pub use crate::history::EpochMetrics;
 
-/// One epoch's end-of-epoch metric values by name (`Loss`, `Accuracy`, `Firing rate hidden`).
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct EpochMetrics {
-    /// The epoch, counting from 1.
-    pub epoch: usize,
-    /// Training split metrics (accuracy in percent, as burn reports it).
-    pub train: BTreeMap<String, f64>,
-    /// Validation (held-out) split metrics.
-    pub valid: BTreeMap<String, f64>,
+/// The number of samples in each split of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SplitSizes {
+    /// Samples the weights learn from.
+    pub train: usize,
+    /// Samples of the validation split (per-epoch metrics, curves).
+    pub valid: usize,
+    /// Samples of the test split (evaluated once, after training).
+    pub test: usize,
 }
 
 /// What `report.json` holds.
@@ -28,9 +29,15 @@ pub struct RunSummary {
     pub resumed_after_epoch: usize,
     /// Every epoch's metrics, those of the run it resumed included.
     pub epochs: Vec<EpochMetrics>,
-    /// Accuracy on the held-out split after the last epoch, 0 to 1.
+    /// The number of samples in each split: `train` (what the weights learn from), `valid`
+    /// (the per-epoch metrics' validation split, carved from the training data) and `test`
+    /// (held out, evaluated once after the last epoch).
+    pub splits: SplitSizes,
+    /// Accuracy on the validation split after the last epoch, 0 to 1.
+    pub valid_accuracy: f64,
+    /// Accuracy on the test split after the last epoch, 0 to 1: the run's result.
     pub test_accuracy: f64,
-    /// Held-out samples.
+    /// Test samples.
     pub test_samples: usize,
     /// Wall time of this run's training, seconds.
     pub seconds: f64,
@@ -39,7 +46,7 @@ pub struct RunSummary {
 }
 
 /// Reads the end-of-epoch values burn's metric logger wrote to
-/// `dir/{train,valid}/epoch-<k>/<metric>.log` (the line tagged `final`) for epochs `1..=epochs`.
+/// `dir/{train,valid}/epoch-<k>/<metric>.log` (`dir`: the run's learner folder) (the line tagged `final`) for epochs `1..=epochs`.
 pub fn epoch_metrics(dir: &Path, epochs: usize) -> crate::Result<Vec<EpochMetrics>> {
     let mut out = Vec::new();
     for epoch in 1..=epochs {
@@ -88,7 +95,35 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> crate::Result<()> {
         source,
     };
     let text = serde_json::to_string_pretty(value).map_err(|e| io(std::io::Error::other(e)))?;
-    let partial = path.with_extension("json.partial");
-    std::fs::write(&partial, text).map_err(io)?;
+    write_atomic(path, text.as_bytes())
+}
+
+/// Writes `bytes` to `path` through a new temporary file beside it (`.<name>.<pid>.partial`,
+/// synced, then renamed into place): a reader sees the old file or the new one, never a part.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
+    use std::io::Write as _;
+    let io = |source| TrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let partial = partial_path(path);
+    let mut file = std::fs::File::create_new(&partial).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    drop(file);
     std::fs::rename(&partial, path).map_err(io)
+}
+
+/// A temporary name beside `path` for an atomic write: `.<stem>.<pid>.partial<.ext>` (the
+/// extension kept last, for writers that choose the format by it).
+pub fn partial_path(path: &Path) -> std::path::PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    path.with_file_name(format!(".{stem}.{}.partial{ext}", std::process::id()))
 }

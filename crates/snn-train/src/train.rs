@@ -1,124 +1,51 @@
-//! Training the digits classifier with burn's `SupervisedTraining` + `Learner`, on any device.
-
-use std::path::PathBuf;
-use std::time::Instant;
+//! Training the classifier with burn's `SupervisedTraining` + `Learner`, on any device.
+//!
+//! Every entry ([`train_from`] for the digits, [`train_randman`], [`train_events`]) splits its
+//! data three ways — the weights learn from `train`, the per-epoch metrics and curves come from
+//! `valid` (carved from the training data), and `test` is evaluated once, after the last epoch —
+//! then runs the same steps: claim the output folder ([`RunFolder::claim`]), build the loaders,
+//! run burn's learner, evaluate and report.
 
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
+use burn::data::dataloader::DataLoader;
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::InMemDataset;
-
+use burn::optim::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
+use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::prelude::*;
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
+use snn_core::encode::SpikeRng;
 use snn_core::optim::FusedAdamConfig;
 
 use crate::checkpoint;
+use crate::config::{DatasetKind, LrSchedule, RunOptions, TrainConfig};
 use crate::data::{
-    BinConfig, DigitBatcher, DigitsDataset, Encoding, EventBatcher, EventDataset, RandmanConfig,
-    SpikeBatch, digits,
+    BinConfig, DigitsDataset, EventBatcher, EventDataset, EventSample, RandmanConfig, SpikeBatch,
+    digits,
 };
 use crate::error::TrainError;
 use crate::loader::EpochLoader;
 use crate::metric::FiringRateMetric;
-use crate::model::{HIDDEN, SnnClassifier, SnnClassifierConfig};
+use crate::model::{HIDDEN, SnnClassifier};
 use crate::renderer::EpochRenderer;
-use crate::report::{self, RunSummary};
+use crate::report::{self, RunSummary, SplitSizes};
+use crate::run_folder::{ContentHash, DataIdentity, RunFolder};
 
-/// Settings of a training run.
-#[derive(Config, Debug)]
-pub struct TrainConfig {
-    /// The classifier (inputs 64, classes 10 for the digits).
-    pub model: SnnClassifierConfig,
-    /// Passes over the training split. Default 15.
-    #[config(default = 15)]
-    pub epochs: usize,
-    /// Samples per batch. Default 32.
-    #[config(default = 32)]
-    pub batch_size: usize,
-    /// Adam learning rate. Default 1e-2.
-    #[config(default = 1e-2)]
-    pub learning_rate: f64,
-    /// Time steps each image is presented for. Default 10.
-    #[config(default = 10)]
-    pub time_steps: usize,
-    /// How images become input sequences. Default [`Encoding::Current`].
-    #[config(default = "Encoding::Current")]
-    pub encoding: Encoding,
-    /// Fraction of each class held out for testing. Default 0.2.
-    #[config(default = 0.2)]
-    pub test_fraction: f64,
-    /// Seed of the split, the shuffles and the weights. Default 42.
-    #[config(default = 42)]
-    pub seed: u64,
-}
+use crate::config::Resume;
 
-impl TrainConfig {
-    /// The default run on the shipped digits: 64 inputs, 10 classes.
-    pub fn digits() -> Self {
-        Self::new(SnnClassifierConfig::new(digits::PIXELS, digits::CLASSES))
-    }
-
-    /// The batcher this configuration presents the images with.
-    pub fn batcher(&self) -> DigitBatcher {
-        DigitBatcher {
-            time_steps: self.time_steps,
-            encoding: self.encoding,
-        }
-    }
-
-    fn validate(&self) -> crate::Result<()> {
-        let positive = |field, value: usize| {
-            if value == 0 {
-                Err(TrainError::Setting {
-                    field,
-                    message: "must be at least 1".into(),
-                })
-            } else {
-                Ok(())
-            }
-        };
-        positive("epochs", self.epochs)?;
-        positive("batch_size", self.batch_size)?;
-        positive("time_steps", self.time_steps)?;
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(TrainError::Setting {
-                field: "learning_rate",
-                message: format!("must be finite and > 0, got {}", self.learning_rate),
-            });
-        }
-        if !(self.test_fraction > 0.0 && self.test_fraction < 1.0) {
-            return Err(TrainError::Setting {
-                field: "test_fraction",
-                message: format!("must lie in (0, 1), got {}", self.test_fraction),
-            });
-        }
-        Ok(())
-    }
-
-    /// Checks that the model fits a dataset of `inputs` features and `classes` classes.
-    fn check_model(&self, dataset: &str, inputs: usize, classes: usize) -> crate::Result<()> {
-        if self.model.inputs != inputs || self.model.classes != classes {
-            return Err(TrainError::Setting {
-                field: "model",
-                message: format!(
-                    "{dataset} needs inputs {inputs} and classes {classes}, got {} and {}",
-                    self.model.inputs, self.model.classes
-                ),
-            });
-        }
-        Ok(())
-    }
-}
-
-/// The outcome of [`train`].
+/// The outcome of a training run.
 #[derive(Debug)]
 pub struct TrainReport {
     /// The trained model (inference mode).
     pub model: SnnClassifier,
-    /// Accuracy on the held-out split.
+    /// Accuracy on the test split, evaluated once after the last epoch.
     pub test_accuracy: f64,
-    /// Number of held-out samples.
+    /// Number of test samples.
     pub test_samples: usize,
     /// Wall time of the training, seconds (this run only, after any resume).
     pub seconds: f64,
@@ -126,20 +53,47 @@ pub struct TrainReport {
     pub summary: RunSummary,
 }
 
-/// Where a run starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Resume {
-    /// From freshly initialized weights (any old checkpoints in the folder are ignored).
-    Fresh,
-    /// From the checkpoint written after this epoch (counting from 1).
-    FromEpoch(usize),
-    /// From the newest complete checkpoint in the folder, or fresh if there is none.
-    Latest,
+/// A run's three splits.
+struct Splits<I> {
+    train: Vec<I>,
+    valid: Vec<I>,
+    test: Vec<I>,
 }
 
-/// Trains the classifier on `data` (split by `config.test_fraction`) on `device` (plain or
-/// autodiff: training uses `device.autodiff()`), writing burn's checkpoints, logs, the config and
-/// `report.json` under `dir`, and evaluates it on the held-out split. See [`train_from`].
+impl<I> Splits<I> {
+    fn sizes(&self) -> SplitSizes {
+        SplitSizes {
+            train: self.train.len(),
+            valid: self.valid.len(),
+            test: self.test.len(),
+        }
+    }
+
+    fn check_not_empty(&self) -> crate::Result<()> {
+        if self.train.is_empty() || self.valid.is_empty() || self.test.is_empty() {
+            return Err(TrainError::Setting {
+                field: "data",
+                message: format!(
+                    "training needs samples in every split, got {} for training, {} for \
+                     validation and {} for testing",
+                    self.train.len(),
+                    self.valid.len(),
+                    self.test.len()
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Moves the last `fraction` of `items` (rounded) into a new vector.
+fn hold_out<I>(items: &mut Vec<I>, fraction: f64) -> Vec<I> {
+    let n = ((items.len() as f64) * fraction).round() as usize;
+    items.split_off(items.len() - n.min(items.len()))
+}
+
+/// Trains the classifier on the digits `data` into the fresh folder `dir` on `device` (plain or
+/// autodiff: training uses `device.autodiff()`). See [`train_from`].
 pub fn train(
     config: &TrainConfig,
     data: &DigitsDataset,
@@ -149,9 +103,12 @@ pub fn train(
     train_from(config, data, device, dir, Resume::Fresh)
 }
 
-/// [`train`], starting as `resume` says. A resumed run replays exactly the batches the
-/// uninterrupted run would have seen (see [`crate::loader::EpochLoader`]) and restores the model
-/// and optimizer state, so it ends with the same weights.
+/// Trains on the digits `data`, starting as `options` say ([`Resume`] alone for the common
+/// case). The data are split by class: `config.test_fraction` of each class for the test split,
+/// then `config.valid_fraction` of the rest for validation, each by a shuffle seeded with
+/// `config.seed`. A resumed run replays exactly the batches the uninterrupted run would have
+/// seen (see [`crate::loader::EpochLoader`]) and restores the model and optimizer state, so it
+/// ends with the same weights.
 ///
 /// The initial weights come from `config.seed` through a host generator, not from the device's
 /// generator, so a seed gives the same network on every backend and in concurrent runs.
@@ -160,9 +117,9 @@ pub fn train_from(
     data: &DigitsDataset,
     device: &Device,
     dir: impl Into<PathBuf>,
-    resume: Resume,
+    options: impl Into<RunOptions>,
 ) -> crate::Result<TrainReport> {
-    train_data_parallel(config, data, std::slice::from_ref(device), dir, resume)
+    train_data_parallel(config, data, std::slice::from_ref(device), dir, options)
 }
 
 /// [`train_from`] on several devices at once with burn's multi-device data parallelism
@@ -174,52 +131,113 @@ pub fn train_data_parallel(
     data: &DigitsDataset,
     devices: &[Device],
     dir: impl Into<PathBuf>,
-    resume: Resume,
+    options: impl Into<RunOptions>,
 ) -> crate::Result<TrainReport> {
     config.validate()?;
     config.check_model("the digits", digits::PIXELS, digits::CLASSES)?;
-    let (train_set, test_set) = data.split(config.test_fraction, config.seed);
+    let options = options.into();
+    let (rest, test) = data.split(config.test_fraction, config.seed);
+    let (train, valid) = rest.split(config.valid_fraction, config.seed.wrapping_add(1));
+    let mut hash = ContentHash::default();
+    for item in data.items() {
+        for p in item.pixels {
+            hash.bytes(&p.to_le_bytes());
+        }
+        hash.bytes(&[item.label]);
+    }
+    let identity = data_identity(
+        DatasetKind::Digits.name(),
+        &options,
+        data.source(),
+        data.items().len(),
+        hash,
+    );
+    let splits = Splits {
+        train: train.items().to_vec(),
+        valid: valid.items().to_vec(),
+        test: test.items().to_vec(),
+    };
     fit(
         config,
-        (train_set.items().to_vec(), test_set.items().to_vec()),
+        splits,
         config.batcher(),
         devices,
         dir.into(),
-        resume,
+        options,
+        identity,
     )
 }
 
+/// The identity of the data a run trains on: `options.data_source` if given, else `source`.
+fn data_identity(
+    dataset: &str,
+    options: &RunOptions,
+    source: Option<&Path>,
+    samples: usize,
+    hash: ContentHash,
+) -> DataIdentity {
+    DataIdentity::new(
+        dataset,
+        options.data_source.as_deref().or(source),
+        samples,
+        hash.finish(),
+    )
+}
+
+/// Mixes event samples (times, units, labels) into `hash`.
+fn hash_events(hash: &mut ContentHash, samples: &[EventSample]) {
+    for sample in samples {
+        hash.u64(sample.label as u64).u64(sample.times.len() as u64);
+        for (&t, &u) in sample.times.iter().zip(&sample.units) {
+            hash.u64(t.to_bits()).u64(u64::from(u));
+        }
+    }
+}
+
 /// Trains on Zenke & Vogels' random-manifold task generated by `randman` (its samples, shuffled
-/// by the generator, split `test_fraction` for testing): the model needs `randman.nb_units`
-/// inputs and `randman.nb_classes` classes. Otherwise as [`train_data_parallel`].
+/// by the generator: the last `test_fraction` for testing, then the last `valid_fraction` of the
+/// rest for validation): the model needs `randman.nb_units` inputs and `randman.nb_classes`
+/// classes. Otherwise as [`train_data_parallel`].
 pub fn train_randman(
     config: &TrainConfig,
     randman: &RandmanConfig,
     devices: &[Device],
     dir: impl Into<PathBuf>,
-    resume: Resume,
+    options: impl Into<RunOptions>,
 ) -> crate::Result<TrainReport> {
     config.validate()?;
     config.check_model("randman", randman.nb_units, randman.nb_classes)?;
-    let mut samples = randman.generate()?.into_samples();
-    let n_test = ((samples.len() as f64) * config.test_fraction).round() as usize;
-    let test = samples.split_off(samples.len() - n_test.min(samples.len()));
+    let options = options.into();
+    let mut train = randman.generate()?.into_samples();
+    let mut hash = ContentHash::default();
+    hash_events(&mut hash, &train);
+    let identity = data_identity(
+        DatasetKind::Randman.name(),
+        &options,
+        None,
+        train.len(),
+        hash,
+    );
+    let test = hold_out(&mut train, config.test_fraction);
+    let valid = hold_out(&mut train, config.valid_fraction);
     fit(
         config,
-        (samples, test),
+        Splits { train, valid, test },
         randman.batcher()?,
         devices,
         dir.into(),
-        resume,
+        options,
+        identity,
     )
 }
 
 /// Trains on binned event data: SHD or SSC files ([`crate::data::read_shd`]), N-MNIST folders
 /// ([`crate::data::read_nmnist_folder`]) or samples of your own. `bins` turns each sample into
 /// `[time_bins, units]` (the model needs `bins.units` inputs; the datasets were validated against
-/// `config.model.classes` classes when built). Without a `test` set, `config.test_fraction` of
-/// `train` is held out after a shuffle seeded by `config.seed`. Otherwise as
-/// [`train_data_parallel`].
+/// `config.model.classes` classes when built). `train` is shuffled by `config.seed`; without a
+/// `test` set, its last `config.test_fraction` is held out for testing; then the last
+/// `config.valid_fraction` of the rest for validation. Otherwise as [`train_data_parallel`];
+/// `options.data_source` names the files in `run.json`.
 pub fn train_events(
     config: &TrainConfig,
     train: EventDataset,
@@ -227,48 +245,71 @@ pub fn train_events(
     bins: BinConfig,
     devices: &[Device],
     dir: impl Into<PathBuf>,
-    resume: Resume,
+    options: impl Into<RunOptions>,
 ) -> crate::Result<TrainReport> {
     config.validate()?;
     config.check_model("the event data", bins.units, config.model.classes)?;
+    let options = options.into();
     let batcher = EventBatcher::new(bins)?;
-    let mut samples = train.into_samples();
-    let test = match test {
-        Some(test) => test.into_samples(),
-        None => {
-            snn_core::encode::SpikeRng::new(config.seed).shuffle(&mut samples);
-            let n_test = ((samples.len() as f64) * config.test_fraction).round() as usize;
-            samples.split_off(samples.len() - n_test.min(samples.len()))
-        }
-    };
-    if samples.is_empty() || test.is_empty() {
-        return Err(TrainError::Setting {
-            field: "data",
-            message: format!(
-                "training needs samples in both splits, got {} for training and {} for testing",
-                samples.len(),
-                test.len()
-            ),
-        });
+    let mut train = train.into_samples();
+    let test = test.map(EventDataset::into_samples);
+    let mut hash = ContentHash::default();
+    hash_events(&mut hash, &train);
+    if let Some(test) = &test {
+        // a separator, so that moving samples between the files changes the hash
+        hash.u64(u64::MAX);
+        hash_events(&mut hash, test);
     }
+    let samples = train.len() + test.as_ref().map_or(0, Vec::len);
+    let identity = data_identity(
+        options.dataset.as_deref().unwrap_or("events"),
+        &options,
+        None,
+        samples,
+        hash,
+    );
+    SpikeRng::new(config.seed).shuffle(&mut train);
+    let test = match test {
+        Some(test) => test,
+        None => hold_out(&mut train, config.test_fraction),
+    };
+    let valid = hold_out(&mut train, config.valid_fraction);
     fit(
         config,
-        (samples, test),
+        Splits { train, valid, test },
         batcher,
         devices,
         dir.into(),
-        resume,
+        options,
+        identity,
     )
 }
 
-/// The training run shared by every dataset: `(train, test)` items batched by `batcher`.
+/// The learning-rate schedule of `config` over `iterations` batches.
+fn scheduler(config: &TrainConfig, iterations: usize) -> crate::Result<ModuleLrScheduler> {
+    match config.lr_schedule {
+        LrSchedule::Constant => Ok(config.learning_rate.into()),
+        LrSchedule::Cosine { final_fraction } => {
+            CosineAnnealingLrSchedulerConfig::new(config.learning_rate, iterations.max(1))
+                .with_min_lr(config.learning_rate * final_fraction)
+                .init()
+                .map_err(|message| TrainError::Setting {
+                    field: "lr_schedule",
+                    message,
+                })
+        }
+    }
+}
+
+/// The training run shared by every dataset: claims the folder, trains, evaluates, reports.
 fn fit<I, B>(
     config: &TrainConfig,
-    (train_items, test_items): (Vec<I>, Vec<I>),
+    splits: Splits<I>,
     batcher: B,
     devices: &[Device],
     dir: PathBuf,
-    resume: Resume,
+    options: RunOptions,
+    identity: DataIdentity,
 ) -> crate::Result<TrainReport>
 where
     I: Send + Sync + Clone + std::fmt::Debug + 'static,
@@ -280,19 +321,20 @@ where
             message: "at least one device is needed".into(),
         });
     };
-    let io = |path: &std::path::Path| {
-        let path = path.to_path_buf();
-        move |source| TrainError::Io { path, source }
-    };
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let start = match resume {
-        Resume::Fresh => 0,
-        Resume::FromEpoch(epoch) => {
-            checkpoint::check_complete(&dir, epoch)?;
-            epoch
-        }
-        Resume::Latest => checkpoint::latest_complete(&dir).unwrap_or(0),
-    };
+    splits.check_not_empty()?;
+    let plain = device.clone().without_autodiff();
+    // the model first: a resume checks the checkpoint against it before anything is written
+    let model = config
+        .model
+        .init_seeded(&plain.clone().autodiff(), config.seed)?;
+    let (folder, start) = RunFolder::claim(
+        &dir,
+        config,
+        identity,
+        &options,
+        &format!("{plain:?}"),
+        |epoch| checkpoint::check_against(&dir, epoch, &model),
+    )?;
     if start >= config.epochs {
         return Err(TrainError::Setting {
             field: "epochs",
@@ -302,50 +344,101 @@ where
             ),
         });
     }
-    if start == 0 {
-        // a fresh run must not mix its metric logs with an older run's
-        for split in ["train", "valid"] {
-            let logs = dir.join(split);
-            if logs.exists() {
-                std::fs::remove_dir_all(&logs).map_err(io(&logs))?;
+    let folder = Arc::new(Mutex::new(folder));
+    let sizes = splits.sizes();
+    let test = splits.test;
+    let started = Instant::now();
+    let model = run_learner(
+        config,
+        (splits.train, splits.valid),
+        batcher.clone(),
+        devices,
+        &folder,
+        model,
+        start,
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    let test_accuracy = evaluate(&model, &test, &batcher, &plain)?;
+    let mut folder = Arc::try_unwrap(folder)
+        .map_err(|_| TrainError::Learner("the run folder is still in use".into()))?
+        .into_inner()
+        .map_err(|_| TrainError::Learner("the run folder's lock was poisoned".into()))?;
+    let epochs = report::epoch_metrics(&folder.learner_dir(), config.epochs)?;
+    let valid_accuracy = epochs
+        .last()
+        .and_then(|e| e.valid.get("Accuracy"))
+        .map_or(f64::NAN, |percent| percent / 100.0);
+    let summary = RunSummary {
+        backend: format!("{plain:?}"),
+        resumed_after_epoch: start,
+        epochs,
+        splits: sizes,
+        valid_accuracy,
+        test_accuracy,
+        test_samples: sizes.test,
+        seconds,
+        config: config.clone(),
+    };
+    write_outputs(&mut folder, &model, &summary)?;
+    Ok(TrainReport {
+        model,
+        test_accuracy,
+        test_samples: sizes.test,
+        seconds,
+        summary,
+    })
+}
+
+/// Runs burn's learner from epoch `start` on the train and validation splits; its checkpoints
+/// and metric logs go to the run's learner folder, whose files the manifest lists after every
+/// epoch.
+fn run_learner<I, B>(
+    config: &TrainConfig,
+    (train, valid): (Vec<I>, Vec<I>),
+    batcher: B,
+    devices: &[Device],
+    folder: &Arc<Mutex<RunFolder>>,
+    model: SnnClassifier,
+    start: usize,
+) -> crate::Result<SnnClassifier>
+where
+    I: Send + Sync + Clone + std::fmt::Debug + 'static,
+    B: Batcher<I, SpikeBatch> + Clone + 'static,
+{
+    let plain = devices[0].clone().without_autodiff();
+    let iterations = config.epochs * train.len().div_ceil(config.batch_size);
+    let learner_dir = folder
+        .lock()
+        .map_err(|_| TrainError::Learner("the run folder's lock was poisoned".into()))?
+        .learner_dir();
+    let on_epoch = {
+        let folder = folder.clone();
+        // listing what the run wrote so far; a failure here shows again at the end
+        move |_epoch: usize| {
+            if let Ok(mut folder) = folder.lock() {
+                let _ = folder.record_outputs();
             }
         }
-    }
-    config
-        .save(dir.join("config.json"))
-        .map_err(io(&dir.join("config.json")))?;
-    let test_samples = test_items.len();
-    let plain = device.clone().without_autodiff();
+    };
     let dl_train = EpochLoader::new(
-        InMemDataset::new(train_items),
+        InMemDataset::new(train),
         batcher.clone(),
         config.batch_size,
         Some(config.seed),
         &plain,
     )
     .starting_epoch(start)
+    .on_epoch(on_epoch)
     .into_arc();
-    let dl_test = EpochLoader::new(
-        InMemDataset::new(test_items.clone()),
-        batcher.clone(),
-        256,
-        None,
-        &plain,
-    )
-    .into_arc();
-    let model = config
-        .model
-        .init_seeded(&plain.clone().autodiff(), config.seed)?;
-
-    let started = Instant::now();
-    let mut training =
-        SupervisedTraining::new(dir.to_string_lossy().to_string(), dl_train, dl_test)
-            .metrics((AccuracyMetric::new(), LossMetric::new()))
-            .metric_train_numeric(FiringRateMetric::new(HIDDEN))
-            .metric_valid_numeric(FiringRateMetric::new(HIDDEN))
-            .with_default_checkpointers()
-            .num_epochs(config.epochs)
-            .summary();
+    let dl_valid: Arc<dyn DataLoader<SpikeBatch>> =
+        EpochLoader::new(InMemDataset::new(valid), batcher, 256, None, &plain).into_arc();
+    let mut training = SupervisedTraining::new(learner_dir, dl_train, dl_valid)
+        .metrics((AccuracyMetric::new(), LossMetric::new()))
+        .metric_train_numeric(FiringRateMetric::new(HIDDEN))
+        .metric_valid_numeric(FiringRateMetric::new(HIDDEN))
+        .with_default_checkpointers()
+        .num_epochs(config.epochs)
+        .summary();
     if start > 0 {
         training = training.checkpoint(start);
     }
@@ -363,37 +456,44 @@ where
         model,
         // burn's Adam, with the update fused into one pass on the CPU backends (bit-equal)
         FusedAdamConfig::new().init(),
-        config.learning_rate,
+        scheduler(config, iterations)?,
     ));
     if let Some(error) = result.error {
         return Err(TrainError::Learner(format!("{error:?}")));
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let model = result.model;
-    let test_accuracy = evaluate(&model, &test_items, &batcher, &plain)?;
-    let summary = RunSummary {
-        backend: format!("{plain:?}"),
-        resumed_after_epoch: start,
-        epochs: report::epoch_metrics(&dir, config.epochs)?,
-        test_accuracy,
-        test_samples,
-        seconds,
-        config: config.clone(),
-    };
-    report::write_json(&dir.join("report.json"), &summary)?;
+    Ok(result.model)
+}
+
+/// Writes the report, the model, the curves and the final manifest, each atomically.
+fn write_outputs(
+    folder: &mut RunFolder,
+    model: &SnnClassifier,
+    summary: &RunSummary,
+) -> crate::Result<()> {
+    use burn::module::Module;
+    let root = folder.root().to_path_buf();
+    report::write_json(&root.join("report.json"), summary)?;
+    let model_path = root.join("model.bpk");
+    let partial = report::partial_path(&model_path);
+    model
+        .clone()
+        .save_file(&partial)
+        .map_err(|e| TrainError::Learner(format!("saving {}: {e:?}", model_path.display())))?;
+    std::fs::rename(&partial, &model_path).map_err(|source| TrainError::Io {
+        path: model_path.clone(),
+        source,
+    })?;
     // the loss and accuracy per epoch as figures beside the report
     #[cfg(feature = "plot")]
     for name in ["curves.png", "curves.svg"] {
-        let options = crate::plot::PlotOptions::new("Training curves").with_size(900, 400);
-        crate::plot::training_curves(dir.join(name), &summary.epochs, &options)?;
+        let options = crate::plot::PlotOptions::new("Training curves (train and validation)")
+            .with_size(900, 400);
+        let path = root.join(name);
+        let partial = report::partial_path(&path);
+        crate::plot::training_curves(&partial, &summary.epochs, &options)?;
+        std::fs::rename(&partial, &path).map_err(|source| TrainError::Io { path, source })?;
     }
-    Ok(TrainReport {
-        model,
-        test_accuracy,
-        test_samples,
-        seconds,
-        summary,
-    })
+    folder.finish()
 }
 
 /// Accuracy of `model` on `items` batched by `batcher` (e.g. `data.items()` and

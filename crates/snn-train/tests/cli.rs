@@ -247,3 +247,235 @@ fn nmnist_folders_train_from_the_command_line() {
     let report = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
     assert!(report.contains("\"time_steps\": 10"), "{report}");
 }
+
+/// The files under `dir`, relative, sorted (folders not listed).
+fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// A tiny digits run (8 hidden neurons, 1 epoch unless `extra` says otherwise) into `out`.
+fn tiny_digits(out: &Path, extra: &[&str]) -> Output {
+    let out_flag = format!("--out={}", out.display());
+    let mut args = vec!["--hidden", "8", "--epochs", "1", "--batch-size", "64"];
+    args.extend(extra);
+    args.push(&out_flag);
+    snn_train(&args)
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn version_and_flag_equals_value_work() {
+    let out = snn_train(&["--version"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(env!("CARGO_PKG_VERSION")), "{text}");
+    // --flag=value, and a bad value in that form is a usage error (exit 2) naming the value
+    let bad = snn_train(&["--epochs=many"]);
+    assert_eq!(code(&bad), 2);
+    assert!(stderr(&bad).contains("many"), "{}", stderr(&bad));
+    let help = snn_train(&["nir", "--help"]);
+    assert_eq!(code(&help), 0);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("export"));
+}
+
+#[test]
+fn a_foreign_file_in_the_output_folder_survives_and_the_run_is_refused() {
+    let dir = scratch("precious");
+    let out = dir.join("run");
+    std::fs::create_dir_all(out.join("train")).unwrap();
+    std::fs::write(out.join("train/precious.txt"), b"my notes").unwrap();
+    std::fs::write(out.join("config.json"), b"{\"mine\": true}").unwrap();
+    let result = tiny_digits(&out, &[]);
+    assert_eq!(code(&result), 2, "{}", stderr(&result));
+    let message = stderr(&result);
+    assert!(message.contains(&out.display().to_string()), "{message}");
+    assert!(
+        message.contains("`config.json`") || message.contains("`train`"),
+        "{message}"
+    );
+    // even when foreign files are allowed, a file the run would write is not written over
+    let result = tiny_digits(&out, &["--allow-foreign-files"]);
+    assert_eq!(code(&result), 2, "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("config.json"),
+        "{}",
+        stderr(&result)
+    );
+    assert_eq!(
+        std::fs::read(out.join("config.json")).unwrap(),
+        b"{\"mine\": true}"
+    );
+    // without that file in the way, the run writes beside the foreign one and leaves it alone
+    std::fs::remove_file(out.join("config.json")).unwrap();
+    let result = tiny_digits(&out, &["--allow-foreign-files"]);
+    assert_eq!(code(&result), 0, "{}", stderr(&result));
+    assert_eq!(
+        std::fs::read(out.join("train/precious.txt")).unwrap(),
+        b"my notes"
+    );
+    let listed: Vec<String> = manifest(&out)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    assert!(!listed.iter().any(|f| f.contains("precious")), "{listed:?}");
+    assert!(listed.contains(&"report.json".to_string()), "{listed:?}");
+    assert!(
+        listed.iter().any(|f| f.starts_with("learner/checkpoint/")),
+        "{listed:?}"
+    );
+}
+
+#[test]
+fn overwrite_removes_exactly_the_previous_runs_files() {
+    let dir = scratch("overwrite");
+    let out = dir.join("run");
+    assert_eq!(code(&tiny_digits(&out, &["--epochs", "2"])), 0);
+    let before = files_under(&out);
+    let listed: Vec<String> = manifest(&out)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        before, listed,
+        "the manifest lists every file the run wrote"
+    );
+    // a second fresh run into the same folder must ask
+    let again = tiny_digits(&out, &[]);
+    assert_eq!(code(&again), 2, "{}", stderr(&again));
+    assert!(stderr(&again).contains("--overwrite"), "{}", stderr(&again));
+    // a file of the user's inside the run's learner folder blocks the overwrite and survives
+    let mine = out.join("learner/checkpoint/mine.txt");
+    std::fs::write(&mine, b"keep").unwrap();
+    let blocked = tiny_digits(&out, &["--overwrite"]);
+    assert_eq!(code(&blocked), 2, "{}", stderr(&blocked));
+    assert!(
+        stderr(&blocked).contains("mine.txt"),
+        "{}",
+        stderr(&blocked)
+    );
+    assert_eq!(std::fs::read(&mine).unwrap(), b"keep");
+    let mut with_mine = before.clone();
+    with_mine.push("learner/checkpoint/mine.txt".into());
+    with_mine.sort();
+    assert_eq!(
+        files_under(&out),
+        with_mine,
+        "a refused overwrite removes nothing"
+    );
+    std::fs::remove_file(&mine).unwrap();
+    // the overwrite removed the first run's files (its epoch-2 checkpoint is gone: the new run
+    // trains one epoch) and the user's file beside the run survives
+    std::fs::write(out.join("notes.txt"), b"beside").unwrap();
+    let result = tiny_digits(&out, &["--overwrite", "--allow-foreign-files"]);
+    assert_eq!(code(&result), 0, "{}", stderr(&result));
+    assert!(
+        before.iter().any(|f| f == "learner/checkpoint/model-2.bpk"),
+        "{before:?}"
+    );
+    assert!(!out.join("learner/checkpoint/model-2.bpk").exists());
+    assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"beside");
+}
+
+#[test]
+fn a_resume_with_other_settings_or_data_exits_4_naming_each_field() {
+    let dir = scratch("resume");
+    let out = dir.join("run");
+    assert_eq!(code(&tiny_digits(&out, &[])), 0);
+    let other_data = dir.join("digits-copy.csv.gz");
+    {
+        // the first 500 shipped digits as a file of the user's
+        use std::io::Write as _;
+        let data = snn_train::DigitsDataset::shipped();
+        let mut text = String::new();
+        for item in &data.items()[..500] {
+            let pixels: Vec<String> = item
+                .pixels
+                .iter()
+                .map(|p| format!("{}", (p * 16.0).round()))
+                .collect();
+            text += &format!("{},{}\n", pixels.join(","), item.label);
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        std::fs::write(&other_data, gz.finish().unwrap()).unwrap();
+    }
+    let data_flag = format!("--data={}", other_data.display());
+    for (extra, field) in [
+        (vec!["--hidden", "16"], "model.hidden"),
+        (vec!["--seed", "7"], "seed"),
+        (vec![data_flag.as_str()], "data.content_hash"),
+        (vec!["--lr", "0.02"], "learning_rate"),
+    ] {
+        let mut args = vec!["--resume", "latest", "--epochs", "2"];
+        args.extend(extra.iter().copied());
+        let result = tiny_digits(&out, &args);
+        assert_eq!(code(&result), 4, "{extra:?}: {}", stderr(&result));
+        assert!(
+            stderr(&result).contains(field),
+            "{extra:?}: {}",
+            stderr(&result)
+        );
+        assert!(!stderr(&result).contains("panicked"), "{}", stderr(&result));
+    }
+    // a changed --hidden and --seed together: both named
+    let result = tiny_digits(
+        &out,
+        &[
+            "--resume", "latest", "--epochs", "2", "--hidden", "16", "--seed", "7",
+        ],
+    );
+    assert_eq!(code(&result), 4);
+    assert!(stderr(&result).contains("model.hidden") && stderr(&result).contains("seed"));
+    // more epochs, same everything else: resumes, and the manifest records the change
+    let result = tiny_digits(&out, &["--resume", "latest", "--epochs", "2"]);
+    assert_eq!(code(&result), 0, "{}", stderr(&result));
+    let starts = manifest(&out)["starts"].as_array().unwrap().clone();
+    assert_eq!(starts.len(), 2, "{starts:?}");
+    assert_eq!(starts[1]["after_epoch"], 1);
+    assert_eq!(starts[1]["changed"]["epochs"], serde_json::json!([1, 2]));
+}
+
+#[test]
+fn a_damaged_or_foreign_optimizer_record_exits_4() {
+    let dir = scratch("optim");
+    let out = dir.join("run");
+    assert_eq!(code(&tiny_digits(&out, &[])), 0);
+    let optim = out.join("learner/checkpoint/optim-1.bpk");
+    let good = std::fs::read(&optim).unwrap();
+    // cut short, as a run killed while writing it would leave it
+    std::fs::write(&optim, &good[..good.len() / 2]).unwrap();
+    let result = tiny_digits(&out, &["--resume", "1", "--epochs", "2"]);
+    assert_eq!(code(&result), 4, "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("optim-1.bpk"),
+        "{}",
+        stderr(&result)
+    );
+    // the record of another network (16 hidden neurons): moments of the wrong size
+    let other = dir.join("other");
+    assert_eq!(code(&tiny_digits(&other, &["--hidden", "16"])), 0);
+    std::fs::copy(other.join("learner/checkpoint/optim-1.bpk"), &optim).unwrap();
+    let result = tiny_digits(&out, &["--resume", "1", "--epochs", "2"]);
+    assert_eq!(code(&result), 4, "{}", stderr(&result));
+    assert!(!stderr(&result).contains("panicked"), "{}", stderr(&result));
+}

@@ -1,4 +1,5 @@
-//! The 8x8 handwritten digits shipped in `datasets/digits` (UCI, via scikit-learn).
+//! The 8x8 handwritten digits (UCI, via scikit-learn), shipped inside this crate
+//! (`datasets/digits/digits.csv.gz`, compiled in: [`DigitsDataset::shipped`]).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,29 +26,79 @@ pub struct DigitItem {
     pub label: u8,
 }
 
+/// The shipped `digits.csv.gz`, compiled into the crate so that an installed binary needs no
+/// file beside it.
+const SHIPPED: &[u8] = include_bytes!("../../datasets/digits/digits.csv.gz");
+
+/// The most bytes [`DigitsDataset::load`] decompresses by default: 64 MiB, about 400 times the
+/// shipped file's 150 KB of text (a CSV of 8x8 images holds at most ~200 bytes a row, so this is
+/// some 300,000 images). A crafted gzip that inflates beyond it is refused, not read into memory.
+pub const MAX_DECOMPRESSED_BYTES: u64 = 64 << 20;
+
 /// The digits dataset, or a split of it.
 #[derive(Clone, Debug)]
 pub struct DigitsDataset {
     items: Vec<DigitItem>,
+    /// Where the items were read from (`None`: built from items, or the shipped data).
+    source: Option<PathBuf>,
 }
 
 impl DigitsDataset {
-    /// The file shipped with the workspace.
-    pub fn shipped_path() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/digits/digits.csv.gz")
+    /// The 1797 digits shipped inside the crate.
+    pub fn shipped() -> Self {
+        // the shipped bytes are checked by a test, so this cannot fail in a released crate
+        Self::parse_gzip(
+            SHIPPED,
+            Path::new("<shipped digits>"),
+            MAX_DECOMPRESSED_BYTES,
+        )
+        .unwrap_or_else(|e| panic!("the shipped digits are corrupt: {e}"))
     }
 
-    /// Reads `digits.csv.gz`: one image a line, 64 integer pixels (0..16) then the label (0..9).
+    /// Reads a `digits.csv.gz`: one image a line, 64 integer pixels (0..16) then the label
+    /// (0..9). Decompresses at most [`MAX_DECOMPRESSED_BYTES`] (see [`DigitsDataset::load_with_cap`]).
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        Self::load_with_cap(path, MAX_DECOMPRESSED_BYTES)
+    }
+
+    /// [`DigitsDataset::load`] with another cap on the decompressed size, in bytes: a file that
+    /// inflates beyond it is a [`TrainError::Limit`], found before more than `cap + 1` bytes are
+    /// held.
+    pub fn load_with_cap(path: impl AsRef<Path>, cap: u64) -> Result<Self> {
         let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| TrainError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut data = Self::parse_gzip(&bytes, path, cap)?;
+        data.source = Some(path.to_path_buf());
+        Ok(data)
+    }
+
+    fn parse_gzip(gzip: &[u8], path: &Path, cap: u64) -> Result<Self> {
         let io = |source| TrainError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let mut text = String::new();
-        GzDecoder::new(std::fs::File::open(path).map_err(io)?)
-            .read_to_string(&mut text)
+        let mut text = Vec::new();
+        // one byte past the cap tells a file at the cap from one beyond it
+        GzDecoder::new(gzip)
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut text)
             .map_err(io)?;
+        if text.len() as u64 > cap {
+            return Err(TrainError::Limit {
+                path: path.to_path_buf(),
+                what: "decompressed digits".into(),
+                found: text.len() as u64,
+                cap,
+            });
+        }
+        let text = String::from_utf8(text).map_err(|e| TrainError::Format {
+            path: path.to_path_buf(),
+            line: 0,
+            message: format!("not UTF-8 text: {e}"),
+        })?;
         let items = text
             .lines()
             .enumerate()
@@ -60,12 +111,23 @@ impl DigitsDataset {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self { items })
+        Ok(Self {
+            items,
+            source: None,
+        })
     }
 
     /// Builds a dataset from items.
     pub fn from_items(items: Vec<DigitItem>) -> Self {
-        Self { items }
+        Self {
+            items,
+            source: None,
+        }
+    }
+
+    /// The file the items were read from (`None` for the shipped data and for items).
+    pub fn source(&self) -> Option<&Path> {
+        self.source.as_deref()
     }
 
     /// The items.
@@ -88,7 +150,7 @@ impl DigitsDataset {
             train.extend(members[n_test..].iter().map(|&i| i.clone()));
         }
         rng.shuffle(&mut train);
-        (Self { items: train }, Self { items: test })
+        (Self::from_items(train), Self::from_items(test))
     }
 }
 
@@ -234,7 +296,7 @@ mod tests {
 
     #[test]
     fn loads_the_shipped_file_and_splits_by_class() {
-        let data = DigitsDataset::load(DigitsDataset::shipped_path()).unwrap();
+        let data = DigitsDataset::shipped();
         assert_eq!(data.len(), 1797);
         assert_eq!(data.items()[0].label, 0);
         assert_eq!(data.items()[0].pixels[2], 5.0 / 16.0);
@@ -247,6 +309,37 @@ mod tests {
         }
         let (_, again) = data.split(0.2, 0);
         assert_eq!(again.items(), test.items(), "the split is reproducible");
+    }
+
+    #[test]
+    fn a_gzip_that_inflates_beyond_the_cap_is_refused() {
+        use std::io::Write as _;
+        // 1 MiB of zeros compresses to about 1 KiB: a small file, a large text
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&vec![b'0'; 1 << 20]).unwrap();
+        let bytes = gz.finish().unwrap();
+        assert!(bytes.len() < 8 << 10);
+        let dir = std::env::temp_dir().join(format!("snn-digits-bomb-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bomb.csv.gz");
+        std::fs::write(&path, &bytes).unwrap();
+        let err = DigitsDataset::load_with_cap(&path, 64 << 10).unwrap_err();
+        assert!(
+            matches!(err, TrainError::Limit { found, cap, .. } if found == cap + 1 && cap == 64 << 10),
+            "{err}"
+        );
+        // within the cap the same file is read (and then refused as a bad line, not a size)
+        let err = DigitsDataset::load_with_cap(&path, 2 << 20).unwrap_err();
+        assert!(matches!(err, TrainError::Format { .. }), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_shipped_bytes_are_the_file_in_the_crate() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/digits/digits.csv.gz");
+        let from_file = DigitsDataset::load(&path).unwrap();
+        assert_eq!(from_file.items(), DigitsDataset::shipped().items());
+        assert_eq!(from_file.source(), Some(path.as_path()));
     }
 
     #[test]

@@ -1,0 +1,629 @@
+//! Run folders: a run owns only what it writes.
+//!
+//! Every run writes a manifest, `run.json`, into its output folder: the configuration, the
+//! identity of the data it trained on, and the list of files and folders it created. The manifest
+//! is what makes the folder a run's:
+//!
+//! * a **fresh run** goes into a folder that does not exist or is empty. A folder that holds a
+//!   previous run (a `run.json` of ours) needs [`RunOptions::overwrite`], which removes exactly the
+//!   files that manifest lists (and then the folders it lists, once empty); a folder that holds
+//!   anything else needs [`RunOptions::allow_foreign_files`], and even then nothing the run did
+//!   not create is removed or written over;
+//! * a **resumed run** compares the stored configuration and data identity with its own and
+//!   refuses any difference but those in [`TrainConfig::RESUMABLE_CHANGES`] (recorded in the
+//!   manifest's history).
+//!
+//! burn's learner writes its checkpoints and metric logs into [`LEARNER_DIR`], a sub-folder the
+//! run creates and owns.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{RunOptions, TrainConfig};
+use crate::error::TrainError;
+
+/// The manifest's file name.
+pub const MANIFEST: &str = "run.json";
+pub use crate::checkpoint::LEARNER_DIR;
+/// What the manifest's `format` field says.
+pub const FORMAT: &str = "burn-snn run";
+/// The manifest's version.
+pub const VERSION: u32 = 1;
+/// The files a run writes at the top of its folder (besides [`LEARNER_DIR`]).
+pub const OUTPUTS: [&str; 6] = [
+    MANIFEST,
+    "config.json",
+    "report.json",
+    "model.bpk",
+    "curves.png",
+    "curves.svg",
+];
+
+/// What data a run trained on, as far as a resume must be sure it is the same.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataIdentity {
+    /// The dataset's name (a [`crate::config::DatasetKind`] name, or `events` for samples of
+    /// the caller's own).
+    pub dataset: String,
+    /// The file or folder it was read from (absolute where it could be resolved), if any;
+    /// `shipped` for the digits built into the crate.
+    pub source: Option<String>,
+    /// The size of `source` in bytes (a folder: its files' sizes summed), if it is on disk.
+    pub bytes: Option<u64>,
+    /// Samples read (test files included).
+    pub samples: usize,
+    /// FNV-1a 64 of the samples as read (values and labels), as 16 hex digits: the same data
+    /// gives the same hash on every machine, other data (almost surely) another.
+    pub content_hash: String,
+}
+
+impl DataIdentity {
+    /// The identity of `samples` of `dataset` read from `source` (`None`: generated or built in).
+    pub fn new(dataset: &str, source: Option<&Path>, samples: usize, hash: u64) -> Self {
+        let (source, bytes) = match source {
+            Some(path) => {
+                let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+                (
+                    Some(absolute.to_string_lossy().into_owned()),
+                    size_on_disk(path),
+                )
+            }
+            None => (None, None),
+        };
+        Self {
+            dataset: dataset.to_string(),
+            source,
+            bytes,
+            samples,
+            content_hash: format!("{hash:016x}"),
+        }
+    }
+
+    /// The same identity with another source label (e.g. `shipped`).
+    pub fn with_source(mut self, source: &str) -> Self {
+        self.source = Some(source.to_string());
+        self
+    }
+}
+
+/// Bytes of a file, or of a folder's files (recursively, to a bounded depth).
+fn size_on_disk(path: &Path) -> Option<u64> {
+    fn walk(path: &Path, depth: usize) -> u64 {
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            return 0;
+        };
+        if meta.is_file() {
+            return meta.len();
+        }
+        if !meta.is_dir() || depth == 0 {
+            return 0;
+        }
+        std::fs::read_dir(path)
+            .map(|entries| entries.flatten().map(|e| walk(&e.path(), depth - 1)).sum())
+            .unwrap_or(0)
+    }
+    std::fs::metadata(path).ok().map(|_| walk(path, 8))
+}
+
+/// FNV-1a, 64 bits: a portable content hash (stable across machines and Rust versions, unlike
+/// `std`'s hasher), enough to tell one dataset from another; not a cryptographic hash.
+#[derive(Clone, Copy, Debug)]
+pub struct ContentHash(u64);
+
+impl Default for ContentHash {
+    fn default() -> Self {
+        Self(0xCBF2_9CE4_8422_2325)
+    }
+}
+
+impl ContentHash {
+    /// Mixes `bytes` in.
+    pub fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
+        }
+        self
+    }
+
+    /// Mixes a `u64` in (little-endian bytes).
+    pub fn u64(&mut self, value: u64) -> &mut Self {
+        self.bytes(&value.to_le_bytes())
+    }
+
+    /// The hash so far.
+    pub fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// One start of a run: fresh or resumed, with the settings it changed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunStart {
+    /// The epoch it started after (0: fresh).
+    pub after_epoch: usize,
+    /// The device it trained on.
+    pub backend: String,
+    /// Settings a resume changed: field -> `[stored, new]`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub changed: BTreeMap<String, [serde_json::Value; 2]>,
+}
+
+/// `run.json`: what makes a folder a run's.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`VERSION`].
+    pub version: u32,
+    /// The data the run trains on.
+    pub data: DataIdentity,
+    /// The run's configuration (as of its latest start).
+    pub config: TrainConfig,
+    /// Every start of the run, the first one fresh.
+    pub starts: Vec<RunStart>,
+    /// Folders the run created, relative to the run folder, parents first.
+    pub dirs: Vec<String>,
+    /// Files the run created, relative to the run folder.
+    pub files: Vec<String>,
+    /// Whether the run finished (its report and model written).
+    pub complete: bool,
+}
+
+/// A run's output folder, checked and claimed for one run.
+#[derive(Debug)]
+pub struct RunFolder {
+    root: PathBuf,
+    manifest: Manifest,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
+    move |source| TrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn folder_error(path: &Path, message: String) -> TrainError {
+    TrainError::Folder {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// Reads the manifest in `root`, if there is one of ours. A `run.json` that is not a burn-snn
+/// manifest is `Ok(None)` (a foreign file); one that is ours but unreadable is an error.
+pub fn read_manifest(root: &Path) -> crate::Result<Option<Manifest>> {
+    let path = root.join(MANIFEST);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let value: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(value) => value,
+        Err(_) => return Ok(None),
+    };
+    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        return Ok(None);
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| TrainError::Checkpoint {
+            path,
+            message: format!("a burn-snn run manifest this version cannot read: {e}"),
+        })
+}
+
+/// The entries directly inside `root` (empty when it does not exist).
+fn entries(root: &Path) -> crate::Result<Vec<String>> {
+    match std::fs::read_dir(root) {
+        Ok(list) => {
+            let mut names: Vec<String> = list
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            Ok(names)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(io(root)(e)),
+    }
+}
+
+/// Every file and folder under `dir` (relative to `root`), folders before their contents;
+/// symbolic links are listed, never followed. Bounded depth: a run writes at most 3 levels.
+fn walk(root: &Path, dir: &Path, depth: usize, dirs: &mut Vec<String>, files: &mut Vec<String>) {
+    let Ok(list) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut list: Vec<_> = list.flatten().collect();
+    list.sort_by_key(|e| e.file_name());
+    for entry in list {
+        let path = entry.path();
+        let relative = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .into_owned();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() && depth > 0 => {
+                dirs.push(relative);
+                walk(root, &path, depth - 1, dirs, files);
+            }
+            _ => files.push(relative),
+        }
+    }
+}
+
+impl RunFolder {
+    /// Claims `root` for a run of `config` on `data`, as `options` say, before anything is
+    /// written: checks the folder (see the module documentation), removes a previous run's files
+    /// when overwriting, and for a resume compares the stored run with this one. Writes the
+    /// manifest (incomplete) and `config.json`. Returns the folder and the epoch the run starts
+    /// after (0: fresh).
+    ///
+    /// A resume calls `check_checkpoint(epoch)` (e.g. [`crate::checkpoint::check_against`] the
+    /// model) once the stored run matched, before anything is written.
+    ///
+    /// Errors: [`TrainError::Folder`] (a folder that is not the run's to write),
+    /// [`TrainError::ResumeMismatch`] (a resume with other settings or data),
+    /// [`TrainError::Checkpoint`] (no complete checkpoint to resume from, or one that does not
+    /// fit).
+    pub fn claim(
+        root: &Path,
+        config: &TrainConfig,
+        data: DataIdentity,
+        options: &RunOptions,
+        backend: &str,
+        check_checkpoint: impl FnOnce(usize) -> crate::Result<()>,
+    ) -> crate::Result<(Self, usize)> {
+        use crate::config::Resume;
+        if root.exists() && !root.is_dir() {
+            return Err(folder_error(root, "exists and is not a folder".into()));
+        }
+        let previous = read_manifest(root)?;
+        let start = match options.resume {
+            Resume::Fresh => 0,
+            Resume::FromEpoch(epoch) => {
+                crate::checkpoint::check_complete(root, epoch)?;
+                epoch
+            }
+            Resume::Latest => crate::checkpoint::latest_complete(root).unwrap_or(0),
+        };
+        if start > 0 {
+            let Some(previous) = previous else {
+                return Err(TrainError::Checkpoint {
+                    path: root.join(MANIFEST),
+                    message: "no run manifest: the folder's checkpoints cannot be matched to \
+                              this run's settings and data"
+                        .into(),
+                });
+            };
+            return Self::resume(
+                root,
+                previous,
+                config,
+                data,
+                start,
+                backend,
+                check_checkpoint,
+            );
+        }
+        // a fresh run
+        let mut dirs = Vec::new();
+        let mut ours: Vec<String> = Vec::new();
+        if let Some(previous) = &previous {
+            if !options.overwrite && options.resume == Resume::Latest {
+                return Err(TrainError::Checkpoint {
+                    path: crate::checkpoint::folder(root),
+                    message: "the previous run left no complete checkpoint to resume from; \
+                              pass --overwrite (without --resume) to start it over"
+                        .into(),
+                });
+            }
+            if !options.overwrite {
+                return Err(folder_error(
+                    root,
+                    format!(
+                        "holds a previous run ({MANIFEST}); pass --overwrite to remove its files \
+                         and start over, or --resume latest to continue it"
+                    ),
+                ));
+            }
+            Self::remove_run(root, previous)?;
+            // the folders the previous run created and the current one keeps using
+            ours.extend(previous.dirs.iter().cloned());
+        }
+        let foreign: Vec<String> = entries(root)?
+            .into_iter()
+            .filter(|name| !ours.contains(name))
+            .collect();
+        if let Some(first) = foreign.first()
+            && !options.allow_foreign_files
+        {
+            return Err(folder_error(
+                root,
+                format!(
+                    "is not empty and holds files that are not a run's (e.g. `{first}`); choose \
+                     another --out, or pass --allow-foreign-files to write beside them (they \
+                     are never removed)"
+                ),
+            ));
+        }
+        // even beside foreign files, nothing the run writes may already be there
+        let in_the_way = |name: &str| foreign.iter().any(|f| f == name);
+        if let Some(name) = OUTPUTS
+            .iter()
+            .chain(&[LEARNER_DIR])
+            .find(|name| in_the_way(name))
+        {
+            return Err(folder_error(
+                root,
+                format!(
+                    "holds `{name}`, which this run would write and did not create; choose \
+                     another --out"
+                ),
+            ));
+        }
+        std::fs::create_dir_all(root).map_err(io(root))?;
+        if !root.join(LEARNER_DIR).exists() {
+            dirs.push(LEARNER_DIR.to_string());
+        }
+        let manifest = Manifest {
+            format: FORMAT.into(),
+            version: VERSION,
+            data,
+            config: config.clone(),
+            starts: vec![RunStart {
+                after_epoch: 0,
+                backend: backend.into(),
+                changed: BTreeMap::new(),
+            }],
+            dirs,
+            files: Vec::new(),
+            complete: false,
+        };
+        let mut folder = Self {
+            root: root.to_path_buf(),
+            manifest,
+        };
+        folder.start_writing(config)?;
+        Ok((folder, 0))
+    }
+
+    /// A resume: the stored run must match this one but for the resumable fields.
+    fn resume(
+        root: &Path,
+        mut previous: Manifest,
+        config: &TrainConfig,
+        data: DataIdentity,
+        start: usize,
+        backend: &str,
+        check_checkpoint: impl FnOnce(usize) -> crate::Result<()>,
+    ) -> crate::Result<(Self, usize)> {
+        let mut differences = Vec::new();
+        let stored = serde_json::to_value(&previous.config).unwrap_or_default();
+        let new = serde_json::to_value(config).unwrap_or_default();
+        let mut changed = BTreeMap::new();
+        diff_json("", &stored, &new, &mut |field, a, b| {
+            if TrainConfig::RESUMABLE_CHANGES.contains(&field) {
+                changed.insert(field.to_string(), [a.clone(), b.clone()]);
+            } else {
+                differences.push(format!("{field}: stored {a}, now {b}"));
+            }
+        });
+        let stored_data = serde_json::to_value(&previous.data).unwrap_or_default();
+        let new_data = serde_json::to_value(&data).unwrap_or_default();
+        diff_json("data", &stored_data, &new_data, &mut |field, a, b| {
+            differences.push(format!("{field}: stored {a}, now {b}"));
+        });
+        if !differences.is_empty() {
+            return Err(TrainError::ResumeMismatch {
+                path: root.join(MANIFEST),
+                differences,
+            });
+        }
+        check_checkpoint(start)?;
+        previous.config = config.clone();
+        previous.complete = false;
+        previous.starts.push(RunStart {
+            after_epoch: start,
+            backend: backend.into(),
+            changed,
+        });
+        let mut folder = Self {
+            root: root.to_path_buf(),
+            manifest: previous,
+        };
+        folder.start_writing(config)?;
+        Ok((folder, start))
+    }
+
+    /// Removes exactly the files `previous` lists, then the folders it lists once they are empty
+    /// (deepest first), the manifest last. Before removing anything it checks that the folders
+    /// the run created hold nothing it does not list: such a file (written after the run, or by a
+    /// run killed before it listed it) stops the overwrite with nothing removed.
+    fn remove_run(root: &Path, previous: &Manifest) -> crate::Result<()> {
+        for dir in &previous.dirs {
+            let path = root.join(dir);
+            if !is_inside(root, &path) {
+                continue;
+            }
+            let (mut dirs, mut files) = (Vec::new(), Vec::new());
+            walk(root, &path, 4, &mut dirs, &mut files);
+            let unlisted = files
+                .iter()
+                .chain(dirs.iter().filter(|d| !previous.dirs.contains(d)))
+                .find(|f| !previous.files.contains(f) && !previous.dirs.contains(f));
+            if let Some(file) = unlisted {
+                return Err(folder_error(
+                    root,
+                    format!(
+                        "the previous run's folder `{dir}` holds `{file}`, which its manifest \
+                         does not list (written after the run, or by a run that was killed); \
+                         nothing was removed: move it away and run again"
+                    ),
+                ));
+            }
+        }
+        let (manifest, files): (Vec<&String>, Vec<&String>) =
+            previous.files.iter().partition(|f| f.as_str() == MANIFEST);
+        for file in files.into_iter().chain(manifest) {
+            let path = root.join(file);
+            if !is_inside(root, &path) {
+                continue; // a crafted manifest may not reach outside the folder
+            }
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() || m.is_symlink()) {
+                std::fs::remove_file(&path).map_err(io(&path))?;
+            }
+        }
+        let mut dirs = previous.dirs.clone();
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
+        for dir in dirs {
+            let path = root.join(&dir);
+            if is_inside(root, &path) {
+                // fails, harmlessly, on a folder that still holds something
+                let _ = std::fs::remove_dir(&path);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the manifest and `config.json` before training starts.
+    fn start_writing(&mut self, config: &TrainConfig) -> crate::Result<()> {
+        let config_path = self.root.join("config.json");
+        crate::report::write_json(&config_path, config)?;
+        self.record_outputs()
+    }
+
+    /// The folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The folder burn's learner writes into.
+    pub fn learner_dir(&self) -> PathBuf {
+        self.root.join(LEARNER_DIR)
+    }
+
+    /// The manifest as it stands.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Lists what the run has written so far (the top-level outputs that exist, everything under
+    /// [`LEARNER_DIR`]) in the manifest and writes it, atomically. Called at the start, after every
+    /// epoch and at the end, so that `--overwrite` after a killed run finds its files listed.
+    pub fn record_outputs(&mut self) -> crate::Result<()> {
+        let mut files: Vec<String> = OUTPUTS
+            .iter()
+            .filter(|name| self.root.join(name).is_file())
+            .map(|name| name.to_string())
+            .collect();
+        let mut dirs = self.manifest.dirs.clone();
+        if self.manifest.dirs.iter().any(|d| d == LEARNER_DIR) {
+            let mut found = Vec::new();
+            walk(&self.root, &self.learner_dir(), 4, &mut found, &mut files);
+            for dir in found {
+                if !dirs.contains(&dir) {
+                    dirs.push(dir);
+                }
+            }
+        }
+        if !files.iter().any(|f| f == MANIFEST) {
+            files.insert(0, MANIFEST.into());
+        }
+        // a resumed run keeps what earlier starts listed (files may come and go: burn deletes
+        // old checkpoints), and only ever adds what is there now
+        for file in &self.manifest.files {
+            if !files.contains(file) && self.root.join(file).exists() {
+                files.push(file.clone());
+            }
+        }
+        files.sort();
+        files.dedup();
+        self.manifest.files = files;
+        self.manifest.dirs = dirs;
+        crate::report::write_json(&self.root.join(MANIFEST), &self.manifest)
+    }
+
+    /// Marks the run complete and writes the final manifest.
+    pub fn finish(&mut self) -> crate::Result<()> {
+        self.manifest.complete = true;
+        self.record_outputs()
+    }
+}
+
+fn is_inside(root: &Path, path: &Path) -> bool {
+    use std::path::Component;
+    path.strip_prefix(root)
+        .is_ok_and(|rest| rest.components().all(|c| matches!(c, Component::Normal(_))))
+}
+
+/// Calls `on_difference(field, a, b)` for every leaf where `a` and `b` differ, with dotted field
+/// paths (`model.hidden`).
+fn diff_json(
+    prefix: &str,
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    on_difference: &mut dyn FnMut(&str, &serde_json::Value, &serde_json::Value),
+) {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for key in keys {
+                let null = Value::Null;
+                diff_json(
+                    &join(key),
+                    x.get(key).unwrap_or(&null),
+                    y.get(key).unwrap_or(&null),
+                    on_difference,
+                );
+            }
+        }
+        _ if a != b => on_difference(prefix, a, b),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn differences_are_named_by_dotted_path() {
+        let a = serde_json::json!({"model": {"hidden": 128, "inputs": 64}, "seed": 1});
+        let b = serde_json::json!({"model": {"hidden": 64, "inputs": 64}, "seed": 7});
+        let mut found = Vec::new();
+        diff_json("", &a, &b, &mut |f, _, _| found.push(f.to_string()));
+        assert_eq!(found, ["model.hidden", "seed"]);
+    }
+
+    #[test]
+    fn paths_outside_the_folder_are_not_inside() {
+        let root = Path::new("/tmp/run");
+        assert!(is_inside(
+            root,
+            &root.join("learner/checkpoint/model-1.bpk")
+        ));
+        assert!(!is_inside(root, &root.join("../elsewhere")));
+        assert!(!is_inside(root, Path::new("/etc/passwd")));
+    }
+
+    #[test]
+    fn the_content_hash_is_fnv1a() {
+        // FNV-1a 64 of "a" (the published test vector)
+        assert_eq!(
+            ContentHash::default().bytes(b"a").finish(),
+            0xaf63_dc4c_8601_ec8c
+        );
+    }
+}
