@@ -330,9 +330,9 @@ impl RunFolder {
                     ),
                 ));
             }
-            Self::remove_run(root, previous)?;
-            // the folders the previous run created and the current one keeps using
+            // the previous run's top-level files and folders are not foreign
             ours.extend(previous.dirs.iter().cloned());
+            ours.extend(previous.files.iter().cloned());
         }
         let foreign: Vec<String> = entries(root)?
             .into_iter()
@@ -364,6 +364,10 @@ impl RunFolder {
                      another --out"
                 ),
             ));
+        }
+        // every check passed: only now is anything removed or written
+        if let Some(previous) = &previous {
+            Self::remove_run(root, previous)?;
         }
         std::fs::create_dir_all(root).map_err(io(root))?;
         if !root.join(LEARNER_DIR).exists() {
@@ -421,6 +425,15 @@ impl RunFolder {
             return Err(TrainError::ResumeMismatch {
                 path: root.join(MANIFEST),
                 differences,
+            });
+        }
+        if start >= config.epochs {
+            return Err(TrainError::Setting {
+                field: "epochs",
+                message: format!(
+                    "the run resumes after epoch {start}, so `epochs` must exceed it, got {}",
+                    config.epochs
+                ),
             });
         }
         check_checkpoint(start)?;

@@ -386,6 +386,22 @@ fn overwrite_removes_exactly_the_previous_runs_files() {
     // the overwrite removed the first run's files (its epoch-2 checkpoint is gone: the new run
     // trains one epoch) and the user's file beside the run survives
     std::fs::write(out.join("notes.txt"), b"beside").unwrap();
+    // a foreign file beside the run without --allow-foreign-files: refused, nothing removed
+    let refused = tiny_digits(&out, &["--overwrite"]);
+    assert_eq!(code(&refused), 2, "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("notes.txt"),
+        "{}",
+        stderr(&refused)
+    );
+    let mut with_notes = before.clone();
+    with_notes.push("notes.txt".into());
+    with_notes.sort();
+    assert_eq!(
+        files_under(&out),
+        with_notes,
+        "a refused overwrite removes nothing"
+    );
     let result = tiny_digits(&out, &["--overwrite", "--allow-foreign-files"]);
     assert_eq!(code(&result), 0, "{}", stderr(&result));
     assert!(
