@@ -2,7 +2,7 @@
 //!
 //! Each layer is written so that NIR's forward-Euler update at the exported step `dt`
 //! reproduces the layer's own discrete update (see the crate docs for the mapping): importing
-//! the file with [`crate::import`] at the same `dt` gives the same outputs.
+//! the file with [`crate::import()`] at the same `dt` gives the same outputs.
 
 use std::collections::BTreeMap;
 

@@ -4,12 +4,12 @@
 //! networks as graphs of continuous-time nodes, stored in HDF5. This crate
 //!
 //! * reads and writes NIR files in the layout of Python's `nir.write` (nir 1.0.8), with the
-//!   pure-Rust `hdf5-pure` crate ([`read`], [`write`]): the nodes Input, Output, Affine, Linear,
+//!   pure-Rust `hdf5-pure` crate ([`read()`], [`write()`]): the nodes Input, Output, Affine, Linear,
 //!   Scale, Threshold, Flatten, Conv1d, Conv2d, SumPool2d, AvgPool2d, Delay, I, IF, LI, LIF,
 //!   CubaLI, CubaLIF and nested graphs ([`NirNode`]), with the checks `nir.read` does
 //!   (parameter shapes, edges to existing nodes, the type check along edges) as typed
 //!   [`NirError`]s;
-//! * runs a NIR graph as a burn-snn network at an explicit time step ([`import`] →
+//! * runs a NIR graph as a burn-snn network at an explicit time step ([`import()`] →
 //!   [`NirNetwork`], a [`snn_core::lift::StepLayer`] on any burn device), recurrent cycles
 //!   and nested graphs included;
 //! * exports burn-snn layers ([`ToNir`]: `Linear`, `Lif`, `Li`, `Iaf`, recurrent LIF) and
@@ -39,9 +39,9 @@
 //! # Ok::<(), snn_nir::NirError>(())
 //! ```
 //!
-//! ## Simulation semantics ([`import`])
+//! ## Simulation semantics ([`import()`])
 //!
-//! NIR nodes are ODEs; [`import`] integrates them with forward Euler at the `dt` you give (in
+//! NIR nodes are ODEs; [`import()`] integrates them with forward Euler at the `dt` you give (in
 //! seconds). The step must be explicit: NIR files rarely say which step they were trained with,
 //! and the exporters disagree about `r` (norse ignores it, snnTorch writes `r = τ/dt` for a
 //! unit input gain at its hard-coded `dt = 1e-4`). Per step, with `I` the sum of the node's

@@ -23,7 +23,7 @@ pub fn write(path: impl AsRef<Path>, graph: &NirGraph) -> Result<()> {
     })
 }
 
-/// The bytes of the NIR file of `graph` (checked first, like [`write`]).
+/// The bytes of the NIR file of `graph` (checked first, like [`write()`]).
 pub fn write_bytes(graph: &NirGraph) -> Result<Vec<u8>> {
     graph.check()?;
     write_bytes_unchecked(graph)
