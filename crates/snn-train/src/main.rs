@@ -15,7 +15,10 @@ use clap::{Args, Parser, Subcommand};
 use snn_core::{Discretization, LifConfig};
 use snn_losses::ClassificationLoss;
 use snn_nir::cli::{CliError, ExportRequest};
-use snn_train::data::{BinConfig, EventDataset, RandmanConfig, read_nmnist_folder, read_shd};
+use snn_train::data::events::ReadLimits;
+use snn_train::data::nmnist::read_nmnist_folder_with_limits;
+use snn_train::data::shd::read_shd_with_limits;
+use snn_train::data::{BinConfig, EventDataset, RandmanConfig, digits, nmnist, shd};
 use snn_train::{
     DatasetKind, DigitsDataset, Encoding, Resume, RunOptions, SnnClassifierConfig, TrainConfig,
     TrainError, TrainReport, device_by_name, train_data_parallel, train_events, train_randman,
@@ -167,6 +170,11 @@ struct TrainArgs {
     /// or written over).
     #[arg(long)]
     allow_foreign_files: bool,
+    /// The most bytes read from one data file, and decoded from it [default: 16 GiB for
+    /// shd/ssc, 64 MiB per N-MNIST file, 64 MiB decompressed for a digits file]. A file beyond
+    /// it is refused (exit 3) before it is read.
+    #[arg(long, value_name = "BYTES")]
+    max_file_bytes: Option<u64>,
 }
 
 fn parse_resume(value: &str) -> Result<Resume, String> {
@@ -299,9 +307,11 @@ fn read_events(
 ) -> Result<(EventDataset, Option<EventDataset>), TrainError> {
     let read = |path: &std::path::Path| -> Result<EventDataset, TrainError> {
         let samples = if dataset == DatasetKind::Nmnist {
-            read_nmnist_folder(path)?
+            let cap = args.max_file_bytes.unwrap_or(nmnist::NMNIST_MAX_BYTES);
+            read_nmnist_folder_with_limits(path, ReadLimits::max_bytes(cap))?
         } else {
-            read_shd(path, classes)?
+            let cap = args.max_file_bytes.unwrap_or(shd::SHD_MAX_BYTES);
+            read_shd_with_limits(path, classes, ReadLimits::max_bytes(cap))?
         };
         EventDataset::new(samples, units, classes)
     };
@@ -333,7 +343,12 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
     let trained = match dataset {
         DatasetKind::Digits => {
             let data = match &args.data {
-                Some(path) => DigitsDataset::load(path).map_err(|e| Failure::of(e, true))?,
+                Some(path) => DigitsDataset::load_with_cap(
+                    path,
+                    args.max_file_bytes
+                        .unwrap_or(digits::MAX_DECOMPRESSED_BYTES),
+                )
+                .map_err(|e| Failure::of(e, true))?,
                 None => DigitsDataset::shipped(),
             };
             let config = train_config(args, dataset, (64, 10)).map_err(Failure::setting)?;

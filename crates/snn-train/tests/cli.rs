@@ -495,3 +495,29 @@ fn a_damaged_or_foreign_optimizer_record_exits_4() {
     assert_eq!(code(&result), 4, "{}", stderr(&result));
     assert!(!stderr(&result).contains("panicked"), "{}", stderr(&result));
 }
+
+#[test]
+fn data_files_beyond_max_file_bytes_exit_3_before_they_are_read() {
+    let dir = scratch("max-bytes");
+    let train = dir.join("shd_train.h5");
+    shd::write_shd(&train, &two_class_shd(4)).unwrap();
+    let size = std::fs::metadata(&train).unwrap().len();
+    let out_dir = dir.join("run");
+    let cap = format!("--max-file-bytes={}", size - 1);
+    let result = snn_train(&[
+        "--dataset",
+        "shd",
+        "--data",
+        train.to_str().unwrap(),
+        &cap,
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&result), 3, "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("exceeds the limit"),
+        "{}",
+        stderr(&result)
+    );
+    assert!(!out_dir.exists(), "nothing written for a refused dataset");
+}
