@@ -37,7 +37,6 @@
 //! # }
 //! ```
 #![warn(missing_docs)]
-#![allow(deprecated)] // burn 0.22 deprecates the ndarray backend, which we support.
 
 pub mod checkpoint;
 pub mod config;
@@ -70,6 +69,8 @@ use burn::prelude::Device;
 /// The backends a run can use, by name: `ndarray`, `flex`, `wgpu` (with the `gpu` feature).
 pub fn device_by_name(name: &str) -> Result<Device> {
     match name {
+        // burn 0.22 deprecates the ndarray backend, which we support (the default backend)
+        #[allow(deprecated)]
         "ndarray" => Ok(Device::ndarray()),
         "flex" => Ok(Device::flex()),
         #[cfg(feature = "gpu")]

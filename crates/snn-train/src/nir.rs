@@ -61,7 +61,10 @@ pub fn export_request(request: &ExportRequest) -> std::result::Result<NirGraph, 
         }
         (None, None) => return Err(CliError::Usage("no model given".into())),
     };
-    let model = load_classifier(&config, &model, &Device::ndarray())?;
+    // burn 0.22 deprecates the ndarray backend, which we support
+    #[allow(deprecated)]
+    let device = Device::ndarray();
+    let model = load_classifier(&config, &model, &device)?;
     model
         .to_nir(request.dt_ms)
         .map_err(|e| CliError::Other(e.to_string()))

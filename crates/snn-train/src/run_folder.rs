@@ -176,6 +176,9 @@ pub struct Manifest {
 pub struct RunFolder {
     root: PathBuf,
     manifest: Manifest,
+    /// Files announced for the epoch under way ([`RunFolder::announce_epoch`]), listed before
+    /// they exist so that a run killed during the epoch has them in its manifest.
+    announced: Vec<String>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
@@ -334,10 +337,10 @@ impl RunFolder {
             ours.extend(previous.dirs.iter().cloned());
             ours.extend(previous.files.iter().cloned());
         }
-        let foreign: Vec<String> = entries(root)?
+        let (partials, foreign): (Vec<String>, Vec<String>) = entries(root)?
             .into_iter()
             .filter(|name| !ours.contains(name))
-            .collect();
+            .partition(|name| is_partial_output(name));
         if let Some(first) = foreign.first()
             && !options.allow_foreign_files
         {
@@ -369,6 +372,10 @@ impl RunFolder {
         if let Some(previous) = &previous {
             Self::remove_run(root, previous)?;
         }
+        for name in partials {
+            let path = root.join(name);
+            std::fs::remove_file(&path).map_err(io(&path))?;
+        }
         std::fs::create_dir_all(root).map_err(io(root))?;
         if !root.join(LEARNER_DIR).exists() {
             dirs.push(LEARNER_DIR.to_string());
@@ -390,6 +397,7 @@ impl RunFolder {
         let mut folder = Self {
             root: root.to_path_buf(),
             manifest,
+            announced: Vec::new(),
         };
         folder.start_writing(config)?;
         Ok((folder, 0))
@@ -447,6 +455,7 @@ impl RunFolder {
         let mut folder = Self {
             root: root.to_path_buf(),
             manifest: previous,
+            announced: Vec::new(),
         };
         folder.start_writing(config)?;
         Ok((folder, start))
@@ -524,9 +533,40 @@ impl RunFolder {
         &self.manifest
     }
 
+    /// Lists, before epoch `epoch` (counting from 1) starts, the files burn's learner writes
+    /// during it (`train|valid/epoch-<epoch>/<metric>.log` for each of `metric_logs`,
+    /// `checkpoint/{model,optim,scheduler}-<epoch>.bpk`, `experiment.log`) and their folders, and
+    /// writes the manifest: a run killed during the epoch has every file it wrote listed, so
+    /// `--overwrite` can remove them. Announced files that never appear are dropped when the run
+    /// finishes.
+    pub fn announce_epoch(&mut self, epoch: usize, metric_logs: &[&str]) -> crate::Result<()> {
+        let learner = LEARNER_DIR;
+        let mut dirs = vec![
+            format!("{learner}/checkpoint"),
+            format!("{learner}/train"),
+            format!("{learner}/valid"),
+        ];
+        let mut files = vec![format!("{learner}/experiment.log")];
+        for split in ["train", "valid"] {
+            let folder = format!("{learner}/{split}/epoch-{epoch}");
+            files.extend(metric_logs.iter().map(|log| format!("{folder}/{log}")));
+            dirs.push(folder);
+        }
+        for record in ["model", "optim", "scheduler"] {
+            files.push(format!("{learner}/checkpoint/{record}-{epoch}.bpk"));
+        }
+        for dir in dirs {
+            if !self.manifest.dirs.contains(&dir) {
+                self.manifest.dirs.push(dir);
+            }
+        }
+        self.announced.extend(files);
+        self.record_outputs()
+    }
+
     /// Lists what the run has written so far (the top-level outputs that exist, everything under
-    /// [`LEARNER_DIR`]) in the manifest and writes it, atomically. Called at the start, after every
-    /// epoch and at the end, so that `--overwrite` after a killed run finds its files listed.
+    /// [`LEARNER_DIR`], and the files announced for the epoch under way) in the manifest and
+    /// writes it, atomically. Called at the start, before every epoch and at the end.
     pub fn record_outputs(&mut self) -> crate::Result<()> {
         let mut files: Vec<String> = OUTPUTS
             .iter()
@@ -553,6 +593,7 @@ impl RunFolder {
                 files.push(file.clone());
             }
         }
+        files.extend(self.announced.iter().cloned());
         files.sort();
         files.dedup();
         self.manifest.files = files;
@@ -563,8 +604,30 @@ impl RunFolder {
     /// Marks the run complete and writes the final manifest.
     pub fn finish(&mut self) -> crate::Result<()> {
         self.manifest.complete = true;
+        // the finished run lists exactly the files it leaves behind
+        self.announced.clear();
+        self.manifest
+            .dirs
+            .retain(|dir| dir == LEARNER_DIR || self.root.join(dir).is_dir());
         self.record_outputs()
     }
+}
+
+/// Whether `name` is the temporary file of an atomic write of one of the run's outputs
+/// (`.report.<pid>.partial.json`, see [`crate::report::partial_path`]), left by a run killed
+/// while writing it: the run's own, never foreign.
+fn is_partial_output(name: &str) -> bool {
+    OUTPUTS.iter().any(|output| {
+        let path = Path::new(output);
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let ext = path
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default();
+        stem.and_then(|stem| name.strip_prefix(&format!(".{stem}.")))
+            .and_then(|rest| rest.strip_suffix(&format!(".partial{ext}")))
+            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+    })
 }
 
 fn is_inside(root: &Path, path: &Path) -> bool {
@@ -618,6 +681,15 @@ mod tests {
         let mut found = Vec::new();
         diff_json("", &a, &b, &mut |f, _, _| found.push(f.to_string()));
         assert_eq!(found, ["model.hidden", "seed"]);
+    }
+
+    #[test]
+    fn only_the_runs_own_temporary_files_count_as_partial_outputs() {
+        assert!(is_partial_output(".report.1234.partial.json"));
+        assert!(is_partial_output(".model.7.partial.bpk"));
+        assert!(!is_partial_output(".report.partial.json"));
+        assert!(!is_partial_output(".notes.1234.partial.json"));
+        assert!(!is_partial_output("report.json"));
     }
 
     #[test]

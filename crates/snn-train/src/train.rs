@@ -38,6 +38,10 @@ use crate::run_folder::{ContentHash, DataIdentity, RunFolder};
 
 use crate::config::Resume;
 
+/// The log files burn's metric logger writes per split and epoch for the metrics
+/// [`run_learner`] registers (`Accuracy`, `Loss`, and the hidden layer's firing rate).
+const METRIC_LOGS: [&str; 3] = ["Accuracy.log", "Loss.log", "Firing_rate_hidden.log"];
+
 /// The outcome of a training run.
 #[derive(Debug)]
 pub struct TrainReport {
@@ -413,10 +417,11 @@ where
         .learner_dir();
     let on_epoch = {
         let folder = folder.clone();
-        // listing what the run wrote so far; a failure here shows again at the end
-        move |_epoch: usize| {
+        // lists what the run wrote so far and what the epoch will write; a failure here shows
+        // again when the run finishes
+        move |epoch: usize| {
             if let Ok(mut folder) = folder.lock() {
-                let _ = folder.record_outputs();
+                let _ = folder.announce_epoch(epoch + 1, &METRIC_LOGS);
             }
         }
     };

@@ -521,3 +521,58 @@ fn data_files_beyond_max_file_bytes_exit_3_before_they_are_read() {
     );
     assert!(!out_dir.exists(), "nothing written for a refused dataset");
 }
+
+/// A run killed in the middle of an epoch has listed every file it wrote (the epoch's files are
+/// announced in `run.json` before it starts), so `--overwrite` removes them all and leaves no
+/// stray file behind.
+#[test]
+fn overwrite_after_a_killed_run_removes_everything_it_wrote() {
+    let dir = scratch("killed");
+    let out = dir.join("run");
+    let out_flag = format!("--out={}", out.display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snn-train"))
+        .args([
+            "--hidden",
+            "8",
+            "--epochs",
+            "1000",
+            "--batch-size",
+            "64",
+            &out_flag,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the snn-train binary runs");
+    // wait (at most a minute) until the run is inside its third epoch, then kill it
+    let started = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(out.join("run.json")).unwrap_or_default();
+        if text.contains("epoch-3/") {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 60 && child.try_wait().unwrap().is_none(),
+            "the run did not reach its third epoch"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!manifest(&out)["complete"].as_bool().unwrap());
+    assert!(out.join("learner/checkpoint/model-2.bpk").exists());
+    let result = tiny_digits(&out, &["--overwrite"]);
+    assert_eq!(code(&result), 0, "{}", stderr(&result));
+    assert!(!out.join("learner/checkpoint/model-2.bpk").exists());
+    let listed: Vec<String> = manifest(&out)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        files_under(&out),
+        listed,
+        "nothing of the killed run is left"
+    );
+}
