@@ -47,9 +47,11 @@
 //!   slices (`cpu.rs`), parallel over batch × chunks of neurons with rayon, neurons contiguous
 //!   and the time loop outside the neuron loop. NdArray and Flex tensors are read in place
 //!   (no copy) when contiguous, and the outputs are built from the result `Vec`s without a copy.
+//! * wgpu (feature `gpu`): CubeCL kernels (`cube.rs`), one thread per (batch, neuron) with the time
+//!   loop inside, as a lazy Fusion operation.
 //! * Autodiff: a hand-written [`Backward`](burn::backend::autodiff::ops::Backward) (`autodiff.rs`).
-//! * Any other backend (wgpu included, for now): [`backend_supported`] is false and the layers
-//!   run their reference step loop.
+//! * Any other backend: [`backend_supported`] is false and the layers run their reference step
+//!   loop.
 //!
 //! The layers pick the fused path by themselves ([`Execution::Auto`], the default) when the
 //! backend and configuration allow it ([`crate::Lif::fused_path`], [`crate::Li::fused_path`]);

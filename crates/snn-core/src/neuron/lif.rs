@@ -298,8 +298,8 @@ impl Lif {
     }
 
     /// Whether [`Lif::forward`] on `device` takes the fused multi-step op: with
-    /// [`Execution::Auto`], on a backend the op supports ([`fused::backend_supported`]: ndarray
-    /// and flex), and with no parameter trained (`learn_tau` / `learn_threshold` on an autodiff
+    /// [`Execution::Auto`], on a backend the op supports ([`fused::backend_supported`]: ndarray,
+    /// flex and, with the `gpu` feature, wgpu), and with no parameter trained (`learn_tau` / `learn_threshold` on an autodiff
     /// device need the parameter gradients, which only the reference path computes).
     /// [`Lif::forward_with`] with `record` always takes the reference path.
     pub fn fused_path(&self, device: &Device) -> bool {
