@@ -30,7 +30,6 @@
 //! # }
 //! ```
 #![warn(missing_docs)]
-#![allow(deprecated)] // burn 0.22 deprecates the ndarray backend, which we support.
 
 pub mod classification;
 pub mod error;
