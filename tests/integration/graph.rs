@@ -71,7 +71,7 @@ fn unknown_names_are_errors() {
     let to_input = Synapse::dense(3, 3, vec![0.1; 9], SynType::Exc).unwrap();
     let err = net.add_synapse("in", to_input, &["in"]).unwrap_err();
     assert!(
-        matches!(err, SnnError::Invalid { field: "post", .. }),
+        matches!(err, SnnError::Rejected { field: "post", .. }),
         "{err:?}"
     );
 }
@@ -86,7 +86,7 @@ fn duplicate_names_are_errors() {
         net.add_layer("in", layer(3, 4.0)).unwrap_err(),
     ] {
         assert!(
-            matches!(err, SnnError::Invalid { field: "name", .. }),
+            matches!(err, SnnError::Rejected { field: "name", .. }),
             "{err:?}"
         );
     }
@@ -236,7 +236,7 @@ fn wrong_inputs_at_step_are_errors() {
     assert!(
         matches!(
             err,
-            SnnError::Invalid {
+            SnnError::Rejected {
                 field: "inputs",
                 ..
             }
@@ -249,7 +249,7 @@ fn wrong_inputs_at_step_are_errors() {
     assert!(
         matches!(
             err,
-            SnnError::Invalid {
+            SnnError::Rejected {
                 field: "inputs",
                 ..
             }

@@ -409,7 +409,7 @@ fn bad_event_lists_are_rejected() {
     for offsets in [&[0, 1][..], &[1, 2], &[0, 2, 1, 2], &[]] {
         assert!(matches!(
             model.continuous(&[1.0, 2.0], &[0, 1], offsets),
-            Err(SnnError::Invalid {
+            Err(SnnError::Rejected {
                 field: "batch_offsets",
                 ..
             })

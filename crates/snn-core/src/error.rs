@@ -123,6 +123,15 @@ pub enum SnnError {
         /// Why, written out.
         reason: String,
     },
+    /// A setting or input that is wrong in a way no single number describes (a duplicate name,
+    /// an input given twice, offsets that do not cover the events).
+    #[error("`{field}` is invalid: {reason}")]
+    Rejected {
+        /// The setting or argument.
+        field: &'static str,
+        /// Why, written out.
+        reason: String,
+    },
 }
 
 impl SnnError {

@@ -92,9 +92,8 @@ impl SpikingNet {
 
     fn check_new_name(&self, name: &str) -> crate::Result<()> {
         if self.find(name).is_some() {
-            return Err(SnnError::Invalid {
+            return Err(SnnError::Rejected {
                 field: "name",
-                value: f64::NAN,
                 reason: format!("`{name}` is already an input or layer of this network"),
             });
         }
@@ -102,7 +101,7 @@ impl SpikingNet {
     }
 
     /// Declares an external input of `size` values (spikelearn's `add_input`). Errors: a name
-    /// already used ([`SnnError::Invalid`]), `size == 0` ([`SnnError::ZeroSize`]).
+    /// already used ([`SnnError::Rejected`]), `size == 0` ([`SnnError::ZeroSize`]).
     pub fn add_input(&mut self, name: &str, size: usize) -> crate::Result<()> {
         self.check_new_name(name)?;
         crate::error::nonzero("size", size)?;
@@ -111,7 +110,7 @@ impl SpikingNet {
     }
 
     /// Adds a layer (spikelearn's `add_layer(snl, name)`). Errors: a name already used
-    /// ([`SnnError::Invalid`]).
+    /// ([`SnnError::Rejected`]).
     pub fn add_layer(&mut self, name: &str, layer: SpikingLayer) -> crate::Result<()> {
         self.check_new_name(name)?;
         self.layers.push(LayerEntry {
@@ -125,14 +124,14 @@ impl SpikingNet {
     /// Connects `pre` (one name; for ternary kinds the presynaptic source then the modulator)
     /// to the layer `post` through `synapse` (spikelearn's `add_synapse(pos_name, syn,
     /// *pre_names)`). Errors: an unknown name ([`SnnError::UnknownName`]), `post` naming an
-    /// input or the wrong number of sources for the kind ([`SnnError::Invalid`]), a source or
+    /// input ([`SnnError::Rejected`]) or the wrong number of sources for the kind
+    /// ([`SnnError::Invalid`]), a source or
     /// the layer whose size does not match the synapse ([`SnnError::ShapeMismatch`]).
     pub fn add_synapse(&mut self, post: &str, synapse: Synapse, pre: &[&str]) -> crate::Result<()> {
         let post_node = self.lookup(post)?;
         let Node::Layer(post_idx) = post_node else {
-            return Err(SnnError::Invalid {
+            return Err(SnnError::Rejected {
                 field: "post",
-                value: f64::NAN,
                 reason: format!("`{post}` is an input; a synapse must end on a layer"),
             });
         };
@@ -189,9 +188,8 @@ impl SpikingNet {
     pub fn layer(&self, name: &str) -> crate::Result<&SpikingLayer> {
         match self.lookup(name)? {
             Node::Layer(l) => Ok(&self.layers[l].layer),
-            Node::Input(_) => Err(SnnError::Invalid {
+            Node::Input(_) => Err(SnnError::Rejected {
                 field: "name",
-                value: f64::NAN,
                 reason: format!("`{name}` is an input, not a layer"),
             }),
         }
@@ -216,7 +214,7 @@ impl SpikingNet {
     /// name, each of its declared size. Returns the declared outputs' values of this step.
     ///
     /// Errors: an input name not declared ([`SnnError::UnknownName`]), a declared input
-    /// missing or given twice ([`SnnError::Invalid`]), a wrong length
+    /// missing or given twice ([`SnnError::Rejected`]), a wrong length
     /// ([`SnnError::ShapeMismatch`]). Nothing is advanced when the inputs are bad.
     pub fn step_with(
         &mut self,
@@ -238,9 +236,8 @@ impl SpikingNet {
                 });
             };
             if given[i].is_some() {
-                return Err(SnnError::Invalid {
+                return Err(SnnError::Rejected {
                     field: "inputs",
-                    value: f64::NAN,
                     reason: format!("input `{name}` given twice"),
                 });
             }
@@ -254,9 +251,8 @@ impl SpikingNet {
             given[i] = Some(values);
         }
         if let Some(i) = given.iter().position(Option::is_none) {
-            return Err(SnnError::Invalid {
+            return Err(SnnError::Rejected {
                 field: "inputs",
-                value: f64::NAN,
                 reason: format!("input `{}` is missing", self.inputs[i].0),
             });
         }

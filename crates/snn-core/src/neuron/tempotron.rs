@@ -326,9 +326,8 @@ impl Tempotron {
             && batch_offsets.windows(2).all(|w| w[0] <= w[1])
             && batch_offsets.last() == Some(&spike_times.len());
         if !offsets_ok {
-            return Err(SnnError::Invalid {
+            return Err(SnnError::Rejected {
                 field: "batch_offsets",
-                value: batch_offsets.last().map_or(f64::NAN, |&o| o as f64),
                 reason: format!(
                     "must start at 0, not decrease and end at the number of events ({}); got \
                      {batch_offsets:?}",
@@ -365,9 +364,8 @@ impl Tempotron {
             .into_data()
             .convert::<f32>()
             .try_to_vec::<f32>()
-            .map_err(|e| SnnError::Invalid {
+            .map_err(|e| SnnError::Rejected {
                 field: "weight",
-                value: f64::NAN,
                 reason: format!("cannot be read back: {e:?}"),
             })?
             .into_iter()
