@@ -98,6 +98,7 @@ pub mod cli;
 pub mod error;
 pub mod export;
 pub mod graph;
+pub mod hdf5_bounds;
 pub mod import;
 pub mod read;
 pub mod write;

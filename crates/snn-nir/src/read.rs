@@ -28,11 +28,12 @@
 use std::cell::{Cell, RefCell};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Read as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
-use hdf5_pure::{DType, Dataset, File, Group, Layout, VlenStringReadOptions};
+use hdf5_pure::{DType, Dataset, File, Group, VlenStringReadOptions};
+
+use crate::hdf5_bounds::BoundError;
 
 use crate::error::{NirError, Result};
 use crate::graph::{
@@ -44,9 +45,7 @@ pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 /// Default of [`ReadLimits::max_depth`]: 64 HDF5 links below the root, about 31 nested graphs
 /// (each nesting is a node group and its `nodes` group).
 pub const DEFAULT_MAX_DEPTH: usize = 64;
-/// The most a deflate stream expands (258 bytes from about 2 bits): a chunk whose pipeline is
-/// only deflate, shuffle and fletcher32 decodes to at most this many times its stored bytes.
-pub const DEFLATE_MAX_RATIO: u64 = 1032;
+pub use crate::hdf5_bounds::DEFLATE_MAX_RATIO;
 
 /// Caps on what the reader takes from one NIR file; sizes the file declares are further checked
 /// against the file's own length (see the module docs). [`read`] and the other free functions
@@ -164,33 +163,22 @@ fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
-/// The file's bytes, refused with [`NirError::Limit`] when it is longer than `max_bytes`: the
-/// length is checked before reading, and the read stops one byte past the cap in case the
-/// file grows meanwhile (or is a device without a length).
+/// The file's bytes, refused with [`NirError::Limit`] when it is longer than `max_bytes`
+/// ([`crate::hdf5_bounds::read_file_capped`]).
 fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
-    let io = |source| NirError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let too_big = |found| NirError::Limit {
-        object: path.display().to_string(),
-        what: "file size (bytes)".into(),
-        found,
-        cap: max_bytes,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
-    if len > max_bytes {
-        return Err(too_big(len));
-    }
-    let mut bytes = Vec::with_capacity(len as usize);
-    file.take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(too_big(bytes.len() as u64));
-    }
-    Ok(bytes)
+    crate::hdf5_bounds::read_file_capped(path, max_bytes).map_err(|e| match e {
+        BoundError::Io(source) => NirError::Io {
+            path: path.display().to_string(),
+            source,
+        },
+        BoundError::Hdf5(e) => hdf5(&path.display().to_string(), e),
+        BoundError::Exceeded(x) => NirError::Limit {
+            object: path.display().to_string(),
+            what: x.what.into(),
+            found: x.found,
+            cap: x.cap,
+        },
+    })
 }
 
 fn open(bytes: Vec<u8>) -> Result<File> {
@@ -328,67 +316,25 @@ impl<'f> Reader<'f> {
         Ok(())
     }
 
-    /// The bytes a full read of `ds` decodes (elements × element size), after checking them
-    /// against what the dataset's storage in this file can hold (see the module docs).
+    /// The bytes a full read of `ds` decodes, after checking them against what the dataset's
+    /// storage in this file can hold ([`crate::hdf5_bounds::declared_bytes`]; a chunk at most
+    /// what the byte budget has left).
     fn declared_bytes(&self, ds: &Dataset, object: &str) -> Result<u64> {
-        let limit = |what: &str, found: u64, cap: u64| NirError::Limit {
-            object: object.to_string(),
-            what: what.to_string(),
-            found,
-            cap,
-        };
-        let shape = ds.shape().map_err(|e| hdf5(object, e))?;
-        let element = ds.element_size().map_err(|e| hdf5(object, e))?;
-        let declared = shape
-            .iter()
-            .try_fold(element, |acc, &d| acc.checked_mul(d))
-            .unwrap_or(u64::MAX);
-        if declared == 0 {
-            return Ok(0);
-        }
         let file_len = self.file.as_bytes().len() as u64;
-        let stored = match ds.layout().map_err(|e| hdf5(object, e))? {
-            Layout::Compact { size } => size,
-            Layout::Contiguous {
-                address: Some(address),
-                size,
-            } => {
-                let end = address.saturating_add(size);
-                if end > file_len {
-                    return Err(limit(
-                        "end of the contiguous data (byte offset)",
-                        end,
-                        file_len,
-                    ));
-                }
-                size
-            }
-            Layout::Chunked { chunk_shape, .. } => {
-                let chunk_bytes = chunk_shape
-                    .iter()
-                    .try_fold(element, |acc, &d| acc.checked_mul(d))
-                    .unwrap_or(u64::MAX);
-                // the decoder holds one whole chunk whatever the dataset's size, and a chunk
-                // larger than both the dataset and the file holds nothing but fill
-                let left = self.limits.max_bytes.saturating_sub(self.spent.get());
-                let cap = declared.max(file_len).min(left);
-                if chunk_bytes > cap {
-                    return Err(limit("chunk size (bytes)", chunk_bytes, cap));
-                }
-                chunk_storage(ds, chunk_bytes, file_len)
-                    .map_err(|(what, found, cap)| limit(what, found, cap))?
-            }
-            // never written, stored in external files, or virtual: nothing in this file
-            _ => 0,
-        };
-        if declared > stored {
-            return Err(limit(
-                "declared size (bytes) against what its storage in the file holds",
-                declared,
-                stored,
-            ));
-        }
-        Ok(declared)
+        let left = self.limits.max_bytes.saturating_sub(self.spent.get());
+        crate::hdf5_bounds::declared_bytes(ds, file_len, left).map_err(|e| match e {
+            BoundError::Hdf5(e) => hdf5(object, e),
+            BoundError::Io(source) => NirError::Io {
+                path: object.to_string(),
+                source,
+            },
+            BoundError::Exceeded(x) => NirError::Limit {
+                object: object.to_string(),
+                what: x.what.into(),
+                found: x.found,
+                cap: x.cap,
+            },
+        })
     }
 
     /// Reads the dataset `name` of `group` (HDF5 path `at`).
@@ -611,50 +557,6 @@ impl<'f> Reader<'f> {
         }
         Ok(graph)
     }
-}
-
-/// The most bytes the allocated chunks of a chunked dataset decode to, each chunk's stored
-/// bytes checked to lie inside the file: per chunk its full size `chunk_bytes`, or for a
-/// deflate-only pipeline at most [`DEFLATE_MAX_RATIO`] × its stored bytes. Unallocated chunks
-/// count nothing. Errors give (what, found, cap) for [`NirError::Limit`].
-fn chunk_storage(
-    ds: &Dataset,
-    chunk_bytes: u64,
-    file_len: u64,
-) -> std::result::Result<u64, (&'static str, u64, u64)> {
-    const DEFLATE: u16 = 1;
-    const SHUFFLE: u16 = 2;
-    const FLETCHER32: u16 = 3;
-    let filters = ds.filters();
-    let deflate_only = filters
-        .iter()
-        .all(|&f| matches!(f, DEFLATE | SHUFFLE | FLETCHER32));
-    let decoded = |stored: u64| {
-        if filters.is_empty() {
-            stored.min(chunk_bytes)
-        } else if deflate_only {
-            // a few bytes of stream header and trailer even for incompressible data
-            stored
-                .saturating_mul(DEFLATE_MAX_RATIO)
-                .saturating_add(1024)
-                .min(chunk_bytes)
-        } else {
-            chunk_bytes
-        }
-    };
-    let Ok(chunks) = ds.chunks() else {
-        // an index hdf5-pure cannot list (a v2 B-tree): bound by the file alone
-        return Ok(decoded(file_len));
-    };
-    let mut total = 0u64;
-    for chunk in chunks {
-        let end = chunk.address.saturating_add(chunk.storage_size);
-        if end > file_len {
-            return Err(("end of a chunk's data (byte offset)", end, file_len));
-        }
-        total = total.saturating_add(decoded(chunk.storage_size));
-    }
-    Ok(total)
 }
 
 /// Parsed links of group headers, by header address (`None`: not understood).

@@ -339,15 +339,7 @@ where
         &format!("{plain:?}"),
         |epoch| checkpoint::check_against(&dir, epoch, &model),
     )?;
-    if start >= config.epochs {
-        return Err(TrainError::Setting {
-            field: "epochs",
-            message: format!(
-                "the run resumes after epoch {start}, so `epochs` must exceed it, got {}",
-                config.epochs
-            ),
-        });
-    }
+    // (the claim checked that a resumed run has epochs left)
     let folder = Arc::new(Mutex::new(folder));
     let sizes = splits.sizes();
     let test = splits.test;

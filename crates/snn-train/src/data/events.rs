@@ -150,34 +150,12 @@ impl ReadLimits {
     }
 }
 
-/// The bytes of the file at `path`, refused with `Limit` when it is longer than `max_bytes`:
-/// the length is checked from the file's metadata before anything is read, and the read stops
-/// one byte past the cap in case the file grows meanwhile (or is a device without a length).
+/// The bytes of the file at `path`, refused with `Limit` when it is longer than `max_bytes`
+/// ([`snn_nir::hdf5_bounds::read_file_capped`]: checked from the file's metadata before
+/// anything is read).
 pub(crate) fn read_file_capped(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
-    use std::io::Read as _;
-    let io = |source| TrainError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let too_big = |found| TrainError::Limit {
-        path: path.to_path_buf(),
-        what: "file size (bytes)".into(),
-        found,
-        cap: max_bytes,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
-    if len > max_bytes {
-        return Err(too_big(len));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(too_big(bytes.len() as u64));
-    }
-    Ok(bytes)
+    snn_nir::hdf5_bounds::read_file_capped(path, max_bytes)
+        .map_err(|e| super::shd::bound_error(e, path, ""))
 }
 
 /// How the time axis is cut into bins.

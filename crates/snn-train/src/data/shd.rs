@@ -40,6 +40,7 @@ use std::path::Path;
 /// files with the same version.
 pub use hdf5_pure;
 use hdf5_pure::{Dataset, Datatype, File, FileBuilder, Layout};
+use snn_nir::hdf5_bounds::BoundError;
 
 use super::events::{EventSample, ReadLimits, TimeUnit, read_file_capped};
 use crate::error::{Result, TrainError};
@@ -53,9 +54,7 @@ pub const SSC_CLASSES: usize = 35;
 /// Default of [`ReadLimits::max_bytes`] for SHD/SSC files: 16 GiB, well above the published
 /// files of both corpora. Override it with [`read_shd_with_limits`].
 pub const SHD_MAX_BYTES: u64 = 16 << 30;
-/// The most a deflate stream expands (258 bytes from about 2 bits): a chunk whose pipeline is
-/// only deflate, shuffle and fletcher32 decodes to at most this many times its stored bytes.
-pub const DEFLATE_MAX_RATIO: u64 = 1032;
+pub use snn_nir::hdf5_bounds::DEFLATE_MAX_RATIO;
 
 /// Reads an SHD or SSC file: one [`EventSample`] per sample, times in seconds as stored
 /// ([`TimeUnit::Second`]), units as stored, label below `classes` ([`SHD_CLASSES`] or
@@ -430,9 +429,10 @@ fn vlen_rows_budgeted(
     Ok(rows)
 }
 
-/// The bytes a full read of `ds` decodes (elements × element size), after checking them
-/// against what the dataset's storage in this file can hold (see the module docs); a chunk
-/// larger than `max_chunk` bytes is refused too. `name` names the dataset in errors.
+/// The bytes a full read of `ds` decodes, after checking them against what the dataset's
+/// storage in this file can hold ([`snn_nir::hdf5_bounds::declared_bytes`], see the module
+/// docs); a chunk larger than `max_chunk` bytes is refused too. `name` names the dataset in
+/// errors.
 fn declared_bytes(
     file: &File,
     ds: &Dataset,
@@ -440,111 +440,33 @@ fn declared_bytes(
     name: &str,
     max_chunk: u64,
 ) -> Result<u64> {
-    let limit = |what: &str, found: u64, cap: u64| TrainError::Limit {
-        path: path.to_path_buf(),
-        what: format!("`{name}`: {what}"),
-        found,
-        cap,
-    };
-    let hdf5 = |e: hdf5_pure::Error| TrainError::Hdf5 {
-        path: path.to_path_buf(),
-        message: format!("{name}: {e}"),
-    };
-    let shape = ds.shape().map_err(hdf5)?;
-    let element = ds.element_size().map_err(hdf5)?;
-    let declared = shape
-        .iter()
-        .try_fold(element, |acc, &d| acc.checked_mul(d))
-        .unwrap_or(u64::MAX);
-    if declared == 0 {
-        return Ok(0);
-    }
     let file_len = file.as_bytes().len() as u64;
-    let stored = match ds.layout().map_err(hdf5)? {
-        Layout::Compact { size } => size,
-        Layout::Contiguous {
-            address: Some(address),
-            size,
-        } => {
-            let end = address.saturating_add(size);
-            if end > file_len {
-                return Err(limit(
-                    "end of the contiguous data (byte offset)",
-                    end,
-                    file_len,
-                ));
-            }
-            size
-        }
-        Layout::Chunked { chunk_shape, .. } => {
-            let chunk_bytes = chunk_shape
-                .iter()
-                .try_fold(element, |acc, &d| acc.checked_mul(d))
-                .unwrap_or(u64::MAX);
-            // the decoder holds one whole chunk whatever the dataset's size, and a chunk
-            // larger than both the dataset and the file holds nothing but fill
-            let cap = declared.max(file_len).min(max_chunk);
-            if chunk_bytes > cap {
-                return Err(limit("chunk size (bytes)", chunk_bytes, cap));
-            }
-            chunk_storage(ds, chunk_bytes, file_len)
-                .map_err(|(what, found, cap)| limit(what, found, cap))?
-        }
-        // never written, stored in external files, or virtual: nothing in this file
-        _ => 0,
-    };
-    if declared > stored {
-        return Err(limit(
-            "declared size (bytes) against what its storage in the file holds",
-            declared,
-            stored,
-        ));
-    }
-    Ok(declared)
+    snn_nir::hdf5_bounds::declared_bytes(ds, file_len, max_chunk)
+        .map_err(|e| bound_error(e, path, name))
 }
 
-/// The most bytes the allocated chunks of a chunked dataset decode to, each chunk's stored
-/// bytes checked to lie inside the file: per chunk its full size `chunk_bytes`, or for a
-/// deflate-only pipeline at most [`DEFLATE_MAX_RATIO`] × its stored bytes. Unallocated chunks
-/// count nothing. Errors give (what, found, cap) for `Limit`.
-fn chunk_storage(
-    ds: &Dataset,
-    chunk_bytes: u64,
-    file_len: u64,
-) -> core::result::Result<u64, (&'static str, u64, u64)> {
-    const DEFLATE: u16 = 1;
-    const SHUFFLE: u16 = 2;
-    const FLETCHER32: u16 = 3;
-    let filters = ds.filters();
-    let deflate_only = filters
-        .iter()
-        .all(|&f| matches!(f, DEFLATE | SHUFFLE | FLETCHER32));
-    let decoded = |stored: u64| {
-        if filters.is_empty() {
-            stored.min(chunk_bytes)
-        } else if deflate_only {
-            // a few bytes of stream header and trailer even for incompressible data
-            stored
-                .saturating_mul(DEFLATE_MAX_RATIO)
-                .saturating_add(1024)
-                .min(chunk_bytes)
-        } else {
-            chunk_bytes
-        }
-    };
-    let Ok(chunks) = ds.chunks() else {
-        // an index hdf5-pure cannot list (a v2 B-tree): bound by the file alone
-        return Ok(decoded(file_len));
-    };
-    let mut total = 0u64;
-    for chunk in chunks {
-        let end = chunk.address.saturating_add(chunk.storage_size);
-        if end > file_len {
-            return Err(("end of a chunk's data (byte offset)", end, file_len));
-        }
-        total = total.saturating_add(decoded(chunk.storage_size));
+/// A bounded read's failure as a [`TrainError`]; `name` names the dataset (or the file).
+pub(crate) fn bound_error(e: BoundError, path: &Path, name: &str) -> TrainError {
+    match e {
+        BoundError::Hdf5(e) => TrainError::Hdf5 {
+            path: path.to_path_buf(),
+            message: format!("{name}: {e}"),
+        },
+        BoundError::Io(source) => TrainError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        BoundError::Exceeded(x) => TrainError::Limit {
+            path: path.to_path_buf(),
+            what: if name.is_empty() {
+                x.what.to_string()
+            } else {
+                format!("`{name}`: {}", x.what)
+            },
+            found: x.found,
+            cap: x.cap,
+        },
     }
-    Ok(total)
 }
 
 /// Writes samples in the SHD layout (see the module docs): times converted to seconds as f32,
