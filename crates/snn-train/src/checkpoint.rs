@@ -58,18 +58,14 @@ fn unreadable(path: &Path, message: String) -> TrainError {
 /// The tensors a burnpack file declares. burn-pack checks every tensor's byte range against the
 /// file's length, so a record cut short is an error here, before any tensor is read.
 fn tensors_of(path: &Path) -> crate::Result<Vec<TensorInfo>> {
-    let reader = burn_pack::Reader::from_file_exact(path).map_err(|e| {
+    let cut_short = |e: burn_pack::Error| {
         unreadable(
             path,
             format!("unreadable (interrupted while writing?): {e:?}"),
         )
-    })?;
-    let tensors = reader.into_tensors().map_err(|e| {
-        unreadable(
-            path,
-            format!("unreadable (interrupted while writing?): {e:?}"),
-        )
-    })?;
+    };
+    let reader = burn_pack::Reader::from_file_exact(path).map_err(cut_short)?;
+    let tensors = reader.into_tensors().map_err(cut_short)?;
     Ok(tensors
         .into_iter()
         .map(|t| TensorInfo {

@@ -60,14 +60,6 @@ impl DatasetKind {
             })
     }
 
-    /// Whether the kind is read from files the user names with `--data` (SHD, SSC, N-MNIST).
-    pub fn needs_data(self) -> bool {
-        matches!(
-            self,
-            DatasetKind::Shd | DatasetKind::Ssc | DatasetKind::Nmnist
-        )
-    }
-
     /// Input units and classes of the file-based kinds and of the digits (randman's follow its
     /// [`crate::data::RandmanConfig`]).
     pub fn shape(self) -> Option<(usize, usize)> {

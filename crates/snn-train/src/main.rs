@@ -90,7 +90,6 @@ struct ExportArgs {
     out: PathBuf,
 }
 
-const DATASETS: [&str; 5] = ["digits", "randman", "shd", "ssc", "nmnist"];
 const MODELS: [&str; 3] = ["norse", "snntorch", "spikingjelly"];
 const LOSSES: [&str; 7] = [
     "max-membrane",
@@ -111,7 +110,7 @@ struct TrainArgs {
     /// of .bin files, 2312 units, binned into --time-steps bins (default 30) over 300 ms). For
     /// every dataset but digits the hidden LIF has tau_mem 20 ms, tau_syn 10 ms unless --model is
     /// given. shd, ssc and nmnist need --data.
-    #[arg(long, value_name = "NAME", default_value = "digits", value_parser = PossibleValuesParser::new(DATASETS))]
+    #[arg(long, value_name = "NAME", default_value = "digits", value_parser = PossibleValuesParser::new(DatasetKind::ALL.map(DatasetKind::name)))]
     dataset: String,
     /// The burn backend: ndarray, flex, or wgpu (needs the `gpu` feature).
     #[arg(long, value_name = "NAME", default_value = "ndarray", value_parser = PossibleValuesParser::new(["ndarray", "flex", "wgpu"]))]
@@ -351,7 +350,8 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
                 .map_err(|e| Failure::of(e, true))?,
                 None => DigitsDataset::shipped(),
             };
-            let config = train_config(args, dataset, (64, 10)).map_err(Failure::setting)?;
+            let config = train_config(args, dataset, (digits::PIXELS, digits::CLASSES))
+                .map_err(Failure::setting)?;
             println!(
                 "training on {} ({} images, {} epochs, {} hidden LIF neurons, {} steps per image)",
                 args.backend,

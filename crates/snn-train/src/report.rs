@@ -98,19 +98,36 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> crate::Result<()> {
     write_atomic(path, text.as_bytes())
 }
 
-/// Writes `bytes` to `path` through a new temporary file beside it (`.<name>.<pid>.partial`,
-/// synced, then renamed into place): a reader sees the old file or the new one, never a part.
+/// Writes `bytes` to `path` atomically ([`write_atomically`]); the temporary file is created new,
+/// never over an existing one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
     use std::io::Write as _;
+    write_atomically(path, |partial| {
+        let io = |source| TrainError::Io {
+            path: partial.to_path_buf(),
+            source,
+        };
+        let mut file = std::fs::File::create_new(partial).map_err(io)?;
+        file.write_all(bytes).map_err(io)
+    })
+}
+
+/// Writes `path` through a temporary file beside it ([`partial_path`]): `write` fills the
+/// temporary file, which is then synced and renamed into place, so a reader sees the old file
+/// or the new one, never a part. Every output of a run is written this way.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&Path) -> crate::Result<()>,
+) -> crate::Result<()> {
     let io = |source| TrainError::Io {
         path: path.to_path_buf(),
         source,
     };
     let partial = partial_path(path);
-    let mut file = std::fs::File::create_new(&partial).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
+    write(&partial)?;
+    std::fs::File::open(&partial)
+        .and_then(|file| file.sync_all())
+        .map_err(io)?;
     std::fs::rename(&partial, path).map_err(io)
 }
 

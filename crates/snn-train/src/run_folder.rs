@@ -47,8 +47,8 @@ pub struct DataIdentity {
     /// The dataset's name (a [`crate::config::DatasetKind`] name, or `events` for samples of
     /// the caller's own).
     pub dataset: String,
-    /// The file or folder it was read from (absolute where it could be resolved), if any;
-    /// `shipped` for the digits built into the crate.
+    /// The file or folder it was read from (absolute where it could be resolved); `None` for
+    /// generated data and the digits built into the crate.
     pub source: Option<String>,
     /// The size of `source` in bytes (a folder: its files' sizes summed), if it is on disk.
     pub bytes: Option<u64>,
@@ -80,31 +80,25 @@ impl DataIdentity {
             content_hash: format!("{hash:016x}"),
         }
     }
-
-    /// The same identity with another source label (e.g. `shipped`).
-    pub fn with_source(mut self, source: &str) -> Self {
-        self.source = Some(source.to_string());
-        self
-    }
 }
 
-/// Bytes of a file, or of a folder's files (recursively, to a bounded depth).
+/// Bytes of a file, or of a folder's files (listed by [`walk`], to a bounded depth; symbolic
+/// links count their own size, never their target's).
 fn size_on_disk(path: &Path) -> Option<u64> {
-    fn walk(path: &Path, depth: usize) -> u64 {
-        let Ok(meta) = std::fs::symlink_metadata(path) else {
-            return 0;
-        };
-        if meta.is_file() {
-            return meta.len();
-        }
-        if !meta.is_dir() || depth == 0 {
-            return 0;
-        }
-        std::fs::read_dir(path)
-            .map(|entries| entries.flatten().map(|e| walk(&e.path(), depth - 1)).sum())
-            .unwrap_or(0)
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_dir() {
+        return Some(meta.len());
     }
-    std::fs::metadata(path).ok().map(|_| walk(path, 8))
+    let (mut dirs, mut files) = (Vec::new(), Vec::new());
+    walk(path, path, 8, &mut dirs, &mut files);
+    Some(
+        files
+            .iter()
+            .filter_map(|f| std::fs::symlink_metadata(path.join(f)).ok())
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+            .sum(),
+    )
 }
 
 /// FNV-1a, 64 bits: a portable content hash (stable across machines and Rust versions, unlike

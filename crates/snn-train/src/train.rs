@@ -471,24 +471,24 @@ fn write_outputs(
     let root = folder.root().to_path_buf();
     report::write_json(&root.join("report.json"), summary)?;
     let model_path = root.join("model.bpk");
-    let partial = report::partial_path(&model_path);
-    model
-        .clone()
-        .save_file(&partial)
-        .map_err(|e| TrainError::Learner(format!("saving {}: {e:?}", model_path.display())))?;
-    std::fs::rename(&partial, &model_path).map_err(|source| TrainError::Io {
-        path: model_path.clone(),
-        source,
+    report::write_atomically(&model_path, |partial| {
+        model
+            .clone()
+            .save_file(partial)
+            .map_err(|e| TrainError::Learner(format!("saving {}: {e:?}", model_path.display())))
     })?;
     // the loss and accuracy per epoch as figures beside the report
     #[cfg(feature = "plot")]
     for name in ["curves.png", "curves.svg"] {
         let options = crate::plot::PlotOptions::new("Training curves (train and validation)")
             .with_size(900, 400);
-        let path = root.join(name);
-        let partial = report::partial_path(&path);
-        crate::plot::training_curves(&partial, &summary.epochs, &options)?;
-        std::fs::rename(&partial, &path).map_err(|source| TrainError::Io { path, source })?;
+        report::write_atomically(&root.join(name), |partial| {
+            Ok(crate::plot::training_curves(
+                partial,
+                &summary.epochs,
+                &options,
+            )?)
+        })?;
     }
     folder.finish()
 }

@@ -279,6 +279,16 @@ fn manifest(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap()
 }
 
+/// The files the manifest in `dir` lists.
+fn listed_files(dir: &Path) -> Vec<String> {
+    manifest(dir)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect()
+}
+
 #[test]
 fn version_and_flag_equals_value_work() {
     let out = snn_train(&["--version"]);
@@ -329,12 +339,7 @@ fn a_foreign_file_in_the_output_folder_survives_and_the_run_is_refused() {
         std::fs::read(out.join("train/precious.txt")).unwrap(),
         b"my notes"
     );
-    let listed: Vec<String> = manifest(&out)["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f.as_str().unwrap().to_string())
-        .collect();
+    let listed = listed_files(&out);
     assert!(!listed.iter().any(|f| f.contains("precious")), "{listed:?}");
     assert!(listed.contains(&"report.json".to_string()), "{listed:?}");
     assert!(
@@ -349,12 +354,7 @@ fn overwrite_removes_exactly_the_previous_runs_files() {
     let out = dir.join("run");
     assert_eq!(code(&tiny_digits(&out, &["--epochs", "2"])), 0);
     let before = files_under(&out);
-    let listed: Vec<String> = manifest(&out)["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f.as_str().unwrap().to_string())
-        .collect();
+    let listed = listed_files(&out);
     assert_eq!(
         before, listed,
         "the manifest lists every file the run wrote"
@@ -564,12 +564,7 @@ fn overwrite_after_a_killed_run_removes_everything_it_wrote() {
     let result = tiny_digits(&out, &["--overwrite"]);
     assert_eq!(code(&result), 0, "{}", stderr(&result));
     assert!(!out.join("learner/checkpoint/model-2.bpk").exists());
-    let listed: Vec<String> = manifest(&out)["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f.as_str().unwrap().to_string())
-        .collect();
+    let listed = listed_files(&out);
     assert_eq!(
         files_under(&out),
         listed,
