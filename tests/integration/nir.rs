@@ -515,8 +515,15 @@ fn exported_layers_import_to_the_same_outputs() {
     let want = iaf.forward(x.clone()).unwrap().spikes;
     check("IF", iaf.to_nir(1.0).unwrap(), 1.0, want, true);
 
+    // Seeded weights: burn's unseeded draw left the layer silent on some runs.
+    let weights = |rows: usize, cols: usize, seed| {
+        Tensor::<1>::from_floats(uniform(rows * cols, seed, -0.4, 0.8).as_slice(), &device)
+            .reshape([rows, cols])
+    };
     let rec = RecurrentConfig::new(n, 4)
         .init_lif(&LifConfig::new(4).with_threshold(0.3), &device)
+        .unwrap()
+        .with_weights(weights(4, n, 11), weights(4, 4, 12))
         .unwrap();
     let want = rec.forward(x.clone()).unwrap().spikes;
     let node = rec.to_nir(1.0).unwrap();
