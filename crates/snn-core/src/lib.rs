@@ -34,11 +34,12 @@
 #![warn(missing_docs)]
 #![allow(deprecated)] // burn 0.22 deprecates the ndarray backend, which this crate supports.
 
+pub mod dynamics;
 pub mod encode;
 pub mod error;
 pub mod fused;
 pub mod graph;
-mod host_buffer;
+pub mod host;
 pub mod input;
 pub mod lift;
 pub mod logic;
@@ -46,7 +47,6 @@ pub mod neuron;
 pub mod optim;
 pub mod plasticity;
 pub mod receptive_field;
-mod simd;
 pub mod sparse;
 pub mod spike;
 pub mod surrogate;

@@ -43,7 +43,7 @@ use burn::optim::{AdamState, AdaptiveMomentumState, LearningRate, ModuleOptimize
 use burn::prelude::*;
 use rayon::prelude::*;
 
-use crate::fused::cpu::CpuTensor;
+use crate::host::{HostTensor, Shared};
 
 /// Configuration of [`FusedAdam`]: burn's [`AdamConfig`](burn::optim::AdamConfig) without
 /// AMSGrad, with the same defaults.
@@ -182,87 +182,25 @@ const ADAM_CHUNK: usize = 1 << 16;
 
 /// An array the update writes: over its own buffer when the optimizer holds its only handle,
 /// else into a new one (the old values read from the shared tensor).
-enum Target<'a, B: CpuTensor> {
-    InPlace(B::Unique),
+enum Target<'a> {
+    InPlace(Vec<f32>),
     Copy(Cow<'a, [f32]>, Vec<f32>),
 }
 
-fn target<B: CpuTensor>(t: &mut Option<FloatTensor<B>>) -> Target<'_, B> {
-    match B::take_unique(t.take().expect("tensor")) {
-        Ok(unique) => Target::InPlace(unique),
+fn target<B: HostTensor>(t: &mut Option<FloatTensor<B>>) -> Target<'_> {
+    match B::into_unique_f32s(t.take().expect("tensor")) {
+        Ok(values) => Target::InPlace(values),
         Err(shared) => {
-            *t = Some(shared);
-            let values = B::f32s(t.as_ref().expect("just put back"));
-            let out = crate::host_buffer::zeroed(values.len());
+            let values = host_values::<B>(t.insert(shared));
+            let out = crate::host::buffer::zeroed(values.len());
             Target::Copy(values, out)
         }
     }
 }
 
-/// Raw pointers (read, write) into one array of `len` elements, shared by the work items, which
-/// touch disjoint chunks. In place, both pointers come from one `as_mut_ptr`, so neither borrow
-/// invalidates the other.
-#[derive(Clone, Copy)]
-struct Lanes {
-    read: *const f32,
-    /// Null for a read-only array (the gradient).
-    write: *mut f32,
-    len: usize,
-}
-// SAFETY: the items read and write disjoint chunks; in place, each element is read before it is
-// written, by the same item.
-unsafe impl Send for Lanes {}
-unsafe impl Sync for Lanes {}
-
-impl Lanes {
-    /// Reads and writes `values` itself.
-    fn in_place(values: &mut [f32]) -> Self {
-        let write = values.as_mut_ptr();
-        Self {
-            read: write.cast_const(),
-            write,
-            len: values.len(),
-        }
-    }
-
-    /// Reads `from`, writes `to` (of the same length).
-    fn copy(from: &[f32], to: &mut [f32]) -> Self {
-        assert_eq!(from.len(), to.len(), "fused Adam: copy target size");
-        Self {
-            read: from.as_ptr(),
-            write: to.as_mut_ptr(),
-            len: from.len(),
-        }
-    }
-
-    /// Reads `values` only.
-    fn read_only(values: &[f32]) -> Self {
-        Self {
-            read: values.as_ptr(),
-            write: std::ptr::null_mut(),
-            len: values.len(),
-        }
-    }
-
-    /// Elements `j..j + dst.len()` into `dst`; panics outside the array.
-    ///
-    /// SAFETY: nothing writes the range meanwhile, and the array outlives the call.
-    #[inline(always)]
-    unsafe fn read(self, j: usize, dst: &mut [f32]) {
-        assert!(j + dst.len() <= self.len, "fused Adam: read out of bounds");
-        unsafe { dst.copy_from_slice(std::slice::from_raw_parts(self.read.add(j), dst.len())) }
-    }
-    /// `src` over elements `j..j + src.len()`; panics outside the array or when read-only.
-    ///
-    /// SAFETY: only the calling item touches the range, and the array outlives the call.
-    #[inline(always)]
-    unsafe fn write(self, j: usize, src: &[f32]) {
-        assert!(
-            !self.write.is_null() && j + src.len() <= self.len,
-            "fused Adam: write out of bounds"
-        );
-        unsafe { std::slice::from_raw_parts_mut(self.write.add(j), src.len()).copy_from_slice(src) }
-    }
+/// The values of one of the update's tensors on the host.
+fn host_values<B: HostTensor>(t: &FloatTensor<B>) -> Cow<'_, [f32]> {
+    B::host_f32s(t).expect("the fused Adam update runs on f32 host tensors")
 }
 
 /// Elements the update loads onto the stack at a time: there the loop reads and writes arrays
@@ -270,24 +208,32 @@ impl Lanes {
 /// read and write the same memory, it stayed scalar: 6 % of a train step at H = 256).
 const ADAM_BLOCK: usize = 256;
 
-impl<B: CpuTensor> Target<'_, B> {
-    fn lanes(&mut self) -> Lanes {
+impl Target<'_> {
+    /// The handles to read the old values from and write the new ones to (one buffer in place).
+    fn lanes(&mut self) -> (Shared<'_, f32>, Shared<'_, f32>) {
         match self {
-            Target::InPlace(unique) => Lanes::in_place(B::unique_values(unique)),
-            Target::Copy(values, out) => Lanes::copy(values, out),
+            Target::InPlace(values) => {
+                let both = Shared::new(values);
+                (both.reader(), both)
+            }
+            Target::Copy(values, out) => {
+                assert_eq!(values.len(), out.len(), "fused Adam: copy target size");
+                (Shared::read_only(values), Shared::new(out))
+            }
         }
     }
 
-    fn finish(self, shape: Vec<usize>) -> FloatTensor<B> {
+    fn finish<B: HostTensor>(self, shape: Vec<usize>, device: &B::Device) -> FloatTensor<B> {
         match self {
-            Target::InPlace(unique) => B::from_unique(unique),
-            Target::Copy(_, out) => B::from_f32s(out, shape),
+            Target::InPlace(values) | Target::Copy(_, values) => {
+                B::from_host_f32s(values, shape, device)
+            }
         }
     }
 }
 
 /// The CPU backends (ndarray, flex): the fused loop.
-impl<B: CpuTensor> AdamBackend for B {
+impl<B: HostTensor> AdamBackend for B {
     fn adam_update(
         param: FloatTensor<B>,
         grad: FloatTensor<B>,
@@ -299,32 +245,34 @@ impl<B: CpuTensor> AdamBackend for B {
         FUSED_UPDATES.with(|c| c.set(c.get() + 1));
         let shape: Vec<usize> = param.shape().to_vec();
         let n = shape.iter().product::<usize>();
+        let device = param.device();
         let (mut p, mut m, mut v) = (Some(param), Some(moment_1), Some(moment_2));
-        let g = B::f32s(&grad);
+        let g = host_values::<B>(&grad);
         let (mut pt, mut mt, mut vt) = (
             target::<B>(&mut p),
             target::<B>(&mut m),
             target::<B>(&mut v),
         );
-        let (pl, ml, vl) = (pt.lanes(), mt.lanes(), vt.lanes());
-        let gp = Lanes::read_only(&g);
+        let ((pr, pw), (mr, mw), (vr, vw)) = (pt.lanes(), mt.lanes(), vt.lanes());
+        let gr = Shared::read_only(&g);
         // The loop reads and writes elements 0..n of all four arrays: a wrong-sized one (an
-        // optimizer record of another shape, loaded on resume) must stop here.
+        // optimizer record of another shape, loaded on resume) must stop here, with its name
+        // (the shared slices would stop it too, without one).
         for (name, lanes) in [
-            ("param", pl),
-            ("grad", gp),
-            ("moment_1", ml),
-            ("moment_2", vl),
+            ("param", pr),
+            ("grad", gr),
+            ("moment_1", mr),
+            ("moment_2", vr),
         ] {
             assert!(
-                lanes.len == n,
+                lanes.len() == n,
                 "fused Adam: {name} has {} elements, the parameter's shape {shape:?} has {n}",
-                lanes.len
+                lanes.len()
             );
         }
         (0..n.div_ceil(ADAM_CHUNK)).into_par_iter().for_each(|c| {
             let (start, len) = (c * ADAM_CHUNK, ADAM_CHUNK.min(n - c * ADAM_CHUNK));
-            crate::simd::widest(
+            crate::host::simd::widest(
                 #[inline(always)]
                 || {
                     let mut blocks = [[0f32; ADAM_BLOCK]; 4];
@@ -337,29 +285,30 @@ impl<B: CpuTensor> AdamBackend for B {
                         // SAFETY: elements j..j + n lie inside every array and belong to this
                         // item; in place, each block is read whole before it is written
                         unsafe {
-                            pl.read(j, bp);
-                            gp.read(j, bg);
-                            ml.read(j, bm);
-                            vl.read(j, bv);
+                            bp.copy_from_slice(pr.read(j, n));
+                            bg.copy_from_slice(gr.read(j, n));
+                            bm.copy_from_slice(mr.read(j, n));
+                            bv.copy_from_slice(vr.read(j, n));
                         }
                         for k in 0..n {
                             (bp[k], bm[k], bv[k]) = step.apply(bp[k], bg[k], bm[k], bv[k]);
                         }
                         // SAFETY: as above
                         unsafe {
-                            pl.write(j, bp);
-                            ml.write(j, bm);
-                            vl.write(j, bv);
+                            pw.write(j, n).copy_from_slice(bp);
+                            mw.write(j, n).copy_from_slice(bm);
+                            vw.write(j, n).copy_from_slice(bv);
                         }
                         j += n;
                     }
                 },
             )
         });
+        drop(g);
         (
-            pt.finish(shape.clone()),
-            mt.finish(shape.clone()),
-            vt.finish(shape),
+            pt.finish::<B>(shape.clone(), &device),
+            mt.finish::<B>(shape.clone(), &device),
+            vt.finish::<B>(shape, &device),
         )
     }
 }
@@ -462,8 +411,8 @@ mod tests {
 
     /// One update of a 4-element parameter on backend `B` with the given sizes of the gradient
     /// and the moments.
-    fn update<B: CpuTensor>(grad: usize, moment_1: usize, moment_2: usize) -> Vec<f32> {
-        let tensor = |n: usize| B::from_f32s(vec![0.5; n], vec![n]);
+    fn update<B: HostTensor>(grad: usize, moment_1: usize, moment_2: usize) -> Vec<f32> {
+        let tensor = |n: usize| B::from_host_f32s(vec![0.5; n], vec![n], &Default::default());
         let (p, _, _) = B::adam_update(
             tensor(4),
             tensor(grad),
@@ -471,7 +420,7 @@ mod tests {
             tensor(moment_2),
             step(),
         );
-        B::f32s(&p).into_owned()
+        B::host_f32s(&p).expect("host values").into_owned()
     }
 
     #[test]
@@ -531,22 +480,5 @@ mod tests {
     )]
     fn long_moment_panics() {
         update::<Flex>(4, 5, 4);
-    }
-
-    #[test]
-    #[should_panic(expected = "fused Adam: read out of bounds")]
-    fn lanes_check_their_range() {
-        let values = [1.0f32; 4];
-        let mut dst = [0f32; 3];
-        // SAFETY: nothing writes `values`; the call panics before reading past it.
-        unsafe { Lanes::read_only(&values).read(2, &mut dst) };
-    }
-
-    #[test]
-    #[should_panic(expected = "fused Adam: write out of bounds")]
-    fn read_only_lanes_refuse_writes() {
-        let values = [1.0f32; 4];
-        // SAFETY: the call panics before writing.
-        unsafe { Lanes::read_only(&values).write(0, &[0.0]) };
     }
 }

@@ -20,6 +20,7 @@ use burn::backend::{
 use burn::tensor::Shape;
 
 use super::{FusedLeakyBackend, LeakySpec};
+use crate::host::HostTensor;
 
 /// Which output of the fused op a node stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +38,7 @@ struct LeakyBackward {
 
 /// What the reverse loop needs, shared (reference-counted primitives) by the three nodes.
 #[derive(Clone, Debug)]
-struct Saved<B: FusedLeakyBackend> {
+struct Saved<B: FusedLeakyBackend + HostTensor> {
     /// What [`FusedLeakyBackend::leaky_forward_saving`] kept for the reverse loop (the membrane, or
     /// the CPU backends' packed surrogate derivatives; a placeholder for a readout). Always
     /// `Some` until the drop takes it.
@@ -51,17 +52,17 @@ struct Saved<B: FusedLeakyBackend> {
     dims: [usize; 3],
 }
 
-impl<B: FusedLeakyBackend> Drop for Saved<B> {
+impl<B: FusedLeakyBackend + HostTensor> Drop for Saved<B> {
     /// The three nodes each hold a clone; the last one to go gives the kept buffer back to the
-    /// CPU loops for the next forward of the same size (see `crate::host_buffer::overwritable`).
+    /// CPU loops for the next forward of the same size (see `crate::host::buffer::overwritable`).
     fn drop(&mut self) {
         if let Some(u) = self.u.take() {
-            super::cpu::give_back_any::<B>(u);
+            B::give_back(u);
         }
     }
 }
 
-impl<B: FusedLeakyBackend> Backward<B, 3> for LeakyBackward {
+impl<B: FusedLeakyBackend + HostTensor> Backward<B, 3> for LeakyBackward {
     type State = Saved<B>;
 
     fn backward(
@@ -109,7 +110,7 @@ impl<B: FusedLeakyBackend> Backward<B, 3> for LeakyBackward {
 
 type Kind<B, C> = OpsKind<LeakyBackward, B, Saved<B>, C, 3>;
 
-fn finish<B: FusedLeakyBackend, C: CheckpointStrategy>(
+fn finish<B: FusedLeakyBackend + HostTensor, C: CheckpointStrategy>(
     kind: Kind<B, C>,
     saved: &Option<Saved<B>>,
     output: FloatTensor<B>,
@@ -125,7 +126,9 @@ fn finish<B: FusedLeakyBackend, C: CheckpointStrategy>(
     }
 }
 
-impl<B: FusedLeakyBackend, C: CheckpointStrategy> FusedLeakyBackend for Autodiff<B, C> {
+impl<B: FusedLeakyBackend + HostTensor, C: CheckpointStrategy> FusedLeakyBackend
+    for Autodiff<B, C>
+{
     fn leaky_forward(
         x: FloatTensor<Self>,
         v0: FloatTensor<Self>,

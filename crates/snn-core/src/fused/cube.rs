@@ -24,7 +24,7 @@ use burn_cubecl::{
 use cubecl::{calculate_cube_count_elemwise, prelude::*};
 
 use super::{COEFFICIENTS, Coef, FusedLeakyBackend, LeakySpec, MembraneForm, SynapseForm};
-use crate::neuron::Reset;
+use crate::dynamics::Reset;
 use crate::surrogate::Surrogate;
 
 const EULER_SCALED: u32 = 0;
@@ -36,14 +36,6 @@ const SYN_EULER: u32 = 1;
 
 const RESET_SUBTRACT: u32 = 0;
 const RESET_TO_VALUE: u32 = 1;
-
-const SG_FAST_SIGMOID: u32 = 0;
-const SG_ARCTAN: u32 = 1;
-const SG_ARCTAN_INV_PI: u32 = 2;
-const SG_SIGMOID: u32 = 3;
-const SG_TRIANGLE: u32 = 4;
-const SG_BOXCAR: u32 = 5;
-const SG_STRAIGHT_THROUGH: u32 = 6;
 
 /// Output metadata of the forward op: the sequence like `x`, the final `v` and `i` like `v0`.
 pub(super) fn forward_meta(
@@ -76,38 +68,6 @@ fn heaviside<F: Float>(s: F, #[comptime] at_zero: bool) -> F {
         s > F::new(0.0)
     };
     select(hit, F::new(1.0), F::new(0.0))
-}
-
-/// The surrogate derivative `σ'(s)` (the formulas of `cpu.rs`; `p1`, `p2` are the surrogate's
-/// parameters as prepared by [`surrogate_args`]).
-#[cube]
-fn surrogate<F: Float>(s: F, p1: F, p2: F, #[comptime] kind: u32) -> F {
-    let mut out = F::new(1.0);
-    if comptime!(kind == SG_FAST_SIGMOID) {
-        // p1 = k
-        let d = F::abs(s) * p1 + F::new(1.0);
-        out = F::new(1.0) / (d * d);
-    } else if comptime!(kind == SG_ARCTAN) {
-        // p1 = π/2·α, p2 = α/2
-        let u = s * p1;
-        out = p2 / (u * u + F::new(1.0));
-    } else if comptime!(kind == SG_ARCTAN_INV_PI) {
-        // p1 = k·π, p2 = π
-        let u = s * p1;
-        out = F::new(1.0) / ((u * u + F::new(1.0)) * p2);
-    } else if comptime!(kind == SG_SIGMOID) {
-        // p1 = α
-        let sig = F::new(1.0) / (F::new(1.0) + F::exp(-(s * p1)));
-        out = sig * (F::new(1.0) - sig) * p1;
-    } else if comptime!(kind == SG_TRIANGLE) {
-        // p1 = −k, p2 = height
-        let ramp = F::abs(s) * p1 + F::new(1.0);
-        out = select(ramp > F::new(0.0), ramp, F::new(0.0)) * p2;
-    } else if comptime!(kind == SG_BOXCAR) {
-        // p1 = width/2, p2 = height
-        out = select(F::abs(s) < p1, p2, F::new(0.0));
-    }
-    out
 }
 
 /// The membrane update `u(v, c)` in the reference's operation order.
@@ -296,7 +256,7 @@ fn leaky_backward_kernel<F: Float>(
         if firing {
             let u = u_all[idx];
             let s = u - thr;
-            let sg = surrogate::<F>(s, p1, p2, kind);
+            let sg = crate::surrogate::cube::derivative::<F>(s, p1, p2, kind);
             if delay {
                 gu = gv + go * sg;
                 if comptime!(reset == RESET_TO_VALUE) {
@@ -376,23 +336,6 @@ fn firing_codes(spec: &LeakySpec) -> (bool, u32, f32, bool, bool, bool) {
             f.reset_delay,
         ),
         None => (false, 2, 0.0, false, true, false),
-    }
-}
-
-/// The surrogate's kernel code and parameters `(p1, p2)`, precomputed on the host as `cpu.rs`
-/// does (`π/2·α`, `α/2`, `k·π`...).
-fn surrogate_args(surrogate: Surrogate) -> (u32, f32, f32) {
-    use core::f32::consts::{FRAC_PI_2, PI};
-    match surrogate {
-        Surrogate::SuperSpike { alpha: k } | Surrogate::FastSigmoid { slope: k } => {
-            (SG_FAST_SIGMOID, k, 0.0)
-        }
-        Surrogate::Arctan { alpha } => (SG_ARCTAN, FRAC_PI_2 * alpha, alpha / 2.0),
-        Surrogate::ArctanInvPi { k } => (SG_ARCTAN_INV_PI, k * PI, PI),
-        Surrogate::Sigmoid { alpha } => (SG_SIGMOID, alpha, 0.0),
-        Surrogate::Triangle { k, height } => (SG_TRIANGLE, -k, height),
-        Surrogate::Boxcar { width, height } => (SG_BOXCAR, width / 2.0, height),
-        Surrogate::StraightThrough => (SG_STRAIGHT_THROUGH, 0.0, 0.0),
     }
 }
 
@@ -530,11 +473,11 @@ impl FusedLeakyBackend for CubeBackend {
             into_contiguous(grad_i),
         );
         let (firing, reset, v_reset, at_zero, detach, delay) = firing_codes(&spec);
-        let (kind, p1, p2) = surrogate_args(
-            spec.firing
-                .map(|f| f.surrogate)
-                .unwrap_or(Surrogate::StraightThrough),
-        );
+        let (kind, p1, p2) = spec
+            .firing
+            .map_or(Surrogate::StraightThrough, |f| f.surrogate)
+            .kernel_parameters::<f32>();
+        let kind = kind as u32;
         let gx = empty(&grad_out, vec![batch, time, size]);
         let gv0 = empty(&grad_out, vec![batch, size]);
         let gi0 = empty(&grad_out, vec![batch, size]);

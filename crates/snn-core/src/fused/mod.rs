@@ -9,22 +9,10 @@
 //! # The recurrence
 //!
 //! Every [`Lif`](crate::Lif) and [`Li`](crate::Li) variant is one per-neuron linear recurrence
-//! with a threshold, described by a [`LeakySpec`] (the forms and flags) and a coefficient tensor
-//! `[COEFFICIENTS, size]` (one row per [`Coef`], computed once per sequence from the layer's
-//! parameters with the same tensor expressions as the reference path, so the spikes are bit-equal):
-//!
-//! ```text
-//! c  = i + x                       (x alone without a synapse)
-//! i' = c − k_syn·c  | α·c          (synapse Euler | exact; 0 without a synapse)
-//! u  = v + ((v_leak − v) + c)·k    (EulerScaled)
-//!    | v + (v_leak − v)·k + c      (EulerUnscaled)
-//!    | β·v + gain·c + rest         (Exact)
-//! z  = H(u − threshold)            (strict, or ≥ with fire_at_threshold)
-//! v' = u − z·threshold | (1 − z)·u + z·v_reset | u      (reset Subtract | ToValue | None)
-//! ```
-//!
-//! With `reset_delay` (snnTorch) the reset of the previous step's spike (detached) is applied
-//! during the step instead, and `v' = u`. The LI readout has no firing: its output is `u`.
+//! with a threshold (the equations are in [`crate::dynamics`]), described by a [`LeakySpec`] (the
+//! forms and flags) and a coefficient tensor `[COEFFICIENTS, size]` (one row per [`Coef`]),
+//! both from [`LeakyCoefficients`], the derivation the reference path uses too, so the spikes
+//! are bit-equal.
 //!
 //! # What the backward pass keeps
 //!
@@ -67,95 +55,13 @@ use std::cell::Cell;
 
 use burn::backend::{Dispatch, DispatchDevice, backend_extension, tensor::FloatTensor};
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::neuron::{Discretization, Reset};
+use crate::dynamics::Discretization;
+pub use crate::dynamics::{
+    COEFFICIENTS, Coef, Execution, FiringSpec, LeakyCoefficients, LeakySpec, MembraneForm,
+    SynapseForm,
+};
 use crate::spike::SpikeBackend;
-use crate::surrogate::Surrogate;
-
-/// How a layer runs its time loop.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Execution {
-    /// The fused multi-step op ([`leaky_sequence`]) when the backend and the configuration
-    /// support it, else the reference step loop. The default.
-    #[default]
-    Auto,
-    /// Always the reference step-by-step composition of tensor ops (one small graph per step).
-    Reference,
-}
-
-/// The membrane update form (see the module docs); each [`Discretization`] maps to one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MembraneForm {
-    /// `u = v + ((v_leak − v) + c)·k`: [`Discretization::ForwardEuler`].
-    EulerScaled,
-    /// `u = v + (v_leak − v)·k + c`: [`Discretization::ForwardEulerUnscaledInput`].
-    EulerUnscaled,
-    /// `u = β·v + gain·c + rest`: [`Discretization::ExactDecay`] (gain 1) and
-    /// [`Discretization::ExactDecayScaledInput`] (gain `1 − β`), `rest = (1 − β)·v_leak`.
-    Exact,
-}
-
-/// The synaptic current form.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SynapseForm {
-    /// No current: the input drives the membrane directly.
-    None,
-    /// `i' = c − k_syn·c`, `k_syn = dt/τ_syn`.
-    Euler,
-    /// `i' = α·c`, `α = e^(−dt/τ_syn)`.
-    Exact,
-}
-
-/// Threshold crossing and reset of a spiking layer (absent for the LI readout).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct FiringSpec {
-    /// The reset after a spike.
-    pub reset: Reset,
-    /// The potential of a [`Reset::ToValue`] reset.
-    pub v_reset: f32,
-    /// The surrogate derivative used backward.
-    pub surrogate: Surrogate,
-    /// `H(0) = 1` (`u ≥ threshold` fires).
-    pub fire_at_threshold: bool,
-    /// No gradient through the reset.
-    pub detach_reset: bool,
-    /// snnTorch's delayed reset: the previous step's spike (detached) resets during this step and
-    /// the carried membrane keeps this step's spike.
-    pub reset_delay: bool,
-}
-
-/// The shape of the recurrence run by [`leaky_sequence`]: forms, `v_leak` and the firing.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LeakySpec {
-    /// Membrane update form.
-    pub membrane: MembraneForm,
-    /// Synaptic current form.
-    pub synapse: SynapseForm,
-    /// Resting potential `v_leak` (used by the Euler forms; the exact form uses [`Coef::Rest`]).
-    pub v_leak: f32,
-    /// Threshold and reset; `None` for a leaky integrator whose output is the membrane.
-    pub firing: Option<FiringSpec>,
-}
-
-/// The rows of the coefficient tensor `[COEFFICIENTS, size]` of [`leaky_sequence`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(usize)]
-pub enum Coef {
-    /// `k = dt/τ_mem` (Euler forms) or `β = e^(−dt/τ_mem)` (exact form).
-    Membrane = 0,
-    /// Input gain of the exact form (1, or `1 − β` with scaled input).
-    Gain = 1,
-    /// Resting drive `(1 − β)·v_leak` of the exact form.
-    Rest = 2,
-    /// `k_syn = dt/τ_syn` (Euler), `α = e^(−dt/τ_syn)` (exact), 0 without a synapse.
-    Synapse = 3,
-    /// The firing threshold (0 for the LI readout).
-    Threshold = 4,
-}
-
-/// Number of rows of the coefficient tensor.
-pub const COEFFICIENTS: usize = 5;
 
 /// The fused multi-step leaky recurrence as a burn backend extension.
 ///
@@ -247,7 +153,7 @@ pub fn in_place_runs() -> usize {
 /// training when the process goes on with other work and wants that memory back. Nothing
 /// else changes: later calls allocate afresh and start keeping buffers again.
 pub fn release_spare_buffers() -> usize {
-    crate::host_buffer::release_spare()
+    crate::host::buffer::release_spare()
 }
 
 pub(crate) fn count_in_place() {
@@ -312,8 +218,8 @@ pub fn leaky_sequence(
 
 /// The coefficient tensor `[COEFFICIENTS, size]` and the forms of a leaky layer, from its
 /// per-neuron time constants (ms), threshold (`None` for a readout), `dt`, `v_leak` and
-/// discretization. The expressions are the reference path's (`neuron::dynamics`), so the
-/// coefficients are bit-equal to the ones the step loop uses.
+/// discretization.
+#[deprecated(note = "use `LeakyCoefficients::resolve(..)` and its `stacked` and `spec`")]
 pub fn leaky_coefficients(
     tau_mem_ms: Tensor<1>,
     tau_syn_ms: Option<Tensor<1>>,
@@ -322,51 +228,6 @@ pub fn leaky_coefficients(
     v_leak: f64,
     discretization: Discretization,
 ) -> (Tensor<2>, MembraneForm, SynapseForm) {
-    let tau = tau_mem_ms.detach();
-    let zeros = tau.zeros_like();
-    let ones = tau.ones_like();
-    let euler = matches!(
-        discretization,
-        Discretization::ForwardEuler | Discretization::ForwardEulerUnscaledInput
-    );
-    // the same expressions as `Membrane::leaky` / `Synapse::new` / `decay_factor`
-    let euler_k = |tau: Tensor<1>| tau.clamp_min(dt_ms).recip().mul_scalar(dt_ms);
-    let decay = |tau: Tensor<1>| tau.clamp_min(1e-3).recip().mul_scalar(-dt_ms).exp();
-    let (membrane, a, gain, rest) = match discretization {
-        Discretization::ForwardEuler => (
-            MembraneForm::EulerScaled,
-            euler_k(tau),
-            ones.clone(),
-            zeros.clone(),
-        ),
-        Discretization::ForwardEulerUnscaledInput => (
-            MembraneForm::EulerUnscaled,
-            euler_k(tau),
-            ones.clone(),
-            zeros.clone(),
-        ),
-        Discretization::ExactDecay | Discretization::ExactDecayScaledInput => {
-            let beta = decay(tau);
-            let one_minus_beta = beta.clone().neg().add_scalar(1.0);
-            let rest = if v_leak != 0.0 {
-                one_minus_beta.clone().mul_scalar(v_leak)
-            } else {
-                zeros.clone()
-            };
-            let gain = if discretization == Discretization::ExactDecayScaledInput {
-                one_minus_beta
-            } else {
-                ones.clone()
-            };
-            (MembraneForm::Exact, beta, gain, rest)
-        }
-    };
-    let (synapse, s) = match tau_syn_ms.map(|t| t.detach()) {
-        None => (SynapseForm::None, zeros.clone()),
-        Some(tau) if euler => (SynapseForm::Euler, euler_k(tau)),
-        Some(tau) => (SynapseForm::Exact, decay(tau)),
-    };
-    let threshold = threshold.map(|t| t.detach()).unwrap_or(zeros);
-    let coef = Tensor::stack(vec![a, gain, rest, s, threshold], 0);
-    (coef, membrane, synapse)
+    let c = LeakyCoefficients::resolve(tau_mem_ms, tau_syn_ms, dt_ms, v_leak, discretization);
+    (c.stacked(threshold), c.membrane, c.synapse_form())
 }

@@ -23,7 +23,8 @@
 //! the forward pass returns) are unchanged; only the gradients differ from the f32 form, by
 //! rounding.
 
-use crate::neuron::Reset;
+use crate::dynamics::Reset;
+use crate::host::Shared;
 
 use super::LeakySpec;
 
@@ -110,50 +111,41 @@ pub(crate) fn decode(word: u32, step: f32) -> (f32, f32) {
 
 /// The two planes of a packed buffer of `elements` words, writable by the work items.
 #[derive(Clone, Copy)]
-pub(crate) struct PackedOut {
-    low: *mut u16,
-    high: *mut u8,
+pub(crate) struct PackedOut<'a> {
+    low: Shared<'a, u16>,
+    high: Shared<'a, u8>,
     pub(crate) scale: f32,
 }
-// SAFETY: as `crate::host_buffer::Out`: each work item writes only its own elements, and the
-// buffer outlives the parallel loop.
-unsafe impl Send for PackedOut {}
-unsafe impl Sync for PackedOut {}
 
-impl PackedOut {
+impl<'a> PackedOut<'a> {
     /// The planes of `buffer` (of [`SavedForm::words`]`(elements)` words).
-    pub(crate) fn new(buffer: &mut [f32], elements: usize, scale: f32) -> Self {
+    pub(crate) fn new(buffer: &'a mut [f32], elements: usize, scale: f32) -> Self {
         assert!(buffer.len() * 4 >= 3 * elements, "packed buffer size");
-        let bytes = buffer.as_mut_ptr().cast::<u8>();
+        // f32 alignment (4) covers u16's; the high plane starts after 2 bytes per element
+        let bytes = bytemuck::cast_slice_mut::<f32, u8>(buffer);
+        let (low, rest) = bytes.split_at_mut(2 * elements);
         Self {
-            // f32 alignment (4) covers u16's; the high plane starts after 2 bytes per element
-            low: bytes.cast::<u16>(),
-            // SAFETY: inside the buffer (checked above)
-            high: unsafe { bytes.add(2 * elements) },
+            low: Shared::new(bytemuck::cast_slice_mut::<u8, u16>(low)),
+            high: Shared::new(&mut rest[..elements]),
             scale,
         }
     }
 
     /// Hints the caches to fetch elements `offset..offset + len` of both planes (see
-    /// [`crate::simd::prefetch`]).
+    /// [`crate::host::simd::prefetch`]).
     #[inline(always)]
     pub(crate) fn prefetch(self, offset: usize, len: usize) {
-        crate::simd::prefetch(self.low.wrapping_add(offset), len);
-        crate::simd::prefetch(self.high.wrapping_add(offset), len);
+        self.low.prefetch(offset, len);
+        self.high.prefetch(offset, len);
     }
 
-    /// Writes `words[..]` at elements `offset..offset + words.len()`.
+    /// Writes `words[..]` at elements `offset..offset + words.len()`; panics outside the buffer.
     ///
-    /// SAFETY: the range lies inside the buffer's `elements` and belongs to the calling item.
+    /// SAFETY: the range belongs to the calling item.
     #[inline(always)]
     pub(crate) unsafe fn write(self, offset: usize, words: &[u32]) {
         let len = words.len();
-        let (low, high) = unsafe {
-            (
-                std::slice::from_raw_parts_mut(self.low.add(offset), len),
-                std::slice::from_raw_parts_mut(self.high.add(offset), len),
-            )
-        };
+        let (low, high) = unsafe { (self.low.write(offset, len), self.high.write(offset, len)) };
         for j in 0..len {
             low[j] = words[j] as u16;
             high[j] = (words[j] >> 16) as u8;
@@ -173,24 +165,22 @@ impl<'a> Packed<'a> {
     /// The planes of `buffer` (of [`SavedForm::words`]`(elements)` words).
     pub(crate) fn new(buffer: &'a [f32], elements: usize, step: f32) -> Self {
         assert!(buffer.len() * 4 >= 3 * elements, "packed buffer size");
-        let bytes = buffer.as_ptr().cast::<u8>();
-        // SAFETY: both planes lie inside the buffer (checked above), which is borrowed for 'a;
-        // f32 alignment covers u16's.
-        let (low, high) = unsafe {
-            (
-                std::slice::from_raw_parts(bytes.cast::<u16>(), elements),
-                std::slice::from_raw_parts(bytes.add(2 * elements), elements),
-            )
-        };
-        Self { low, high, step }
+        // f32 alignment covers u16's; the high plane starts after 2 bytes per element
+        let bytes = bytemuck::cast_slice::<f32, u8>(buffer);
+        let (low, rest) = bytes.split_at(2 * elements);
+        Self {
+            low: bytemuck::cast_slice::<u8, u16>(low),
+            high: &rest[..elements],
+            step,
+        }
     }
 
     /// Hints the caches to fetch elements `offset..offset + len` of both planes (see
-    /// [`crate::simd::prefetch`]).
+    /// [`crate::host::simd::prefetch`]).
     #[inline(always)]
     pub(crate) fn prefetch(&self, offset: usize, len: usize) {
-        crate::simd::prefetch(self.low.as_ptr().wrapping_add(offset), len);
-        crate::simd::prefetch(self.high.as_ptr().wrapping_add(offset), len);
+        crate::host::simd::prefetch(self.low.as_ptr().wrapping_add(offset), len);
+        crate::host::simd::prefetch(self.high.as_ptr().wrapping_add(offset), len);
     }
 
     /// Decodes elements `offset..offset + sg.len()` into `(σ', z)`, written to `sg` and `z`.

@@ -4,8 +4,8 @@ use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::dynamics::reset_to_value;
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use super::leaky::reset_to_value;
 use crate::error::{euler_time_constant, finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::spike::spike_with;

@@ -4,8 +4,9 @@ use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::dynamics::{Firing, Membrane, Reset};
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use super::leaky::{Firing, Membrane};
+use crate::dynamics::{FiringSpec, Reset};
 use crate::error::{finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::surrogate::Surrogate;
@@ -161,12 +162,14 @@ impl Iaf {
         IafDynamics {
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
-                reset: c.reset,
-                v_reset: c.v_reset as f32,
-                surrogate: c.surrogate,
-                fire_at_threshold: c.fire_at_threshold,
-                detach_reset: c.detach_reset,
-                reset_delay: false,
+                spec: FiringSpec {
+                    reset: c.reset,
+                    v_reset: c.v_reset as f32,
+                    surrogate: c.surrogate,
+                    fire_at_threshold: c.fire_at_threshold,
+                    detach_reset: c.detach_reset,
+                    reset_delay: false,
+                },
             },
         }
     }

@@ -34,8 +34,9 @@ use burn::prelude::*;
 
 use super::layer::per_neuron;
 
-use super::dynamics::{Firing, Reset};
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use super::leaky::Firing;
+use crate::dynamics::{FiringSpec, Reset};
 use crate::error::{finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::surrogate::Surrogate;
@@ -347,12 +348,14 @@ impl Izhikevich {
             detach_reset: c.detach_reset,
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
-                reset: Reset::ToValue,
-                v_reset: c.c as f32,
-                surrogate: c.surrogate,
-                fire_at_threshold: false,
-                detach_reset: c.detach_reset,
-                reset_delay: false,
+                spec: FiringSpec {
+                    reset: Reset::ToValue,
+                    v_reset: c.c as f32,
+                    surrogate: c.surrogate,
+                    fire_at_threshold: false,
+                    detach_reset: c.detach_reset,
+                    reset_delay: false,
+                },
             },
         }
     }

@@ -4,10 +4,11 @@ use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::dynamics::{Discretization, Leaky, LeakyParams, LeakyState, from_norse};
 use super::layer::{Contexts, Neuron};
+use super::leaky::{Leaky, LeakyState, from_norse};
+use crate::dynamics::{Discretization, Execution, LeakyCoefficients, LeakyParams, LeakySpec};
 use crate::error::nonzero;
-use crate::fused::{self, Execution, LeakySpec};
+use crate::fused;
 use crate::lift::StepLayer;
 
 /// Configuration of an [`Li`] layer (Norse `li_feed_forward_step`, mlGeNN `LeakyIntegrate`).
@@ -230,21 +231,17 @@ impl Li {
     /// which this layer calls [`fused::leaky_sequence`], like [`crate::Lif::fused_operands`].
     pub fn fused_operands(&self) -> (Tensor<2>, LeakySpec) {
         let c = &self.config;
-        let (coef, membrane, synapse) = fused::leaky_coefficients(
+        let coefficients = LeakyCoefficients::resolve(
             self.tau_mem_ms.val(),
             self.tau_syn_ms.as_ref().map(Param::val),
-            None,
             c.dt_ms,
             c.v_leak,
             c.discretization,
         );
-        let spec = LeakySpec {
-            membrane,
-            synapse,
-            v_leak: c.v_leak as f32,
-            firing: None,
-        };
-        (coef, spec)
+        (
+            coefficients.stacked(None),
+            coefficients.spec(c.v_leak, None),
+        )
     }
 }
 

@@ -4,10 +4,13 @@ use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::dynamics::{Discretization, Firing, Leaky, LeakyParams, LeakyState, Reset, from_norse};
 use super::layer::{Contexts, Neuron};
+use super::leaky::{Firing, Leaky, LeakyState, from_norse};
+use crate::dynamics::{
+    Discretization, Execution, FiringSpec, LeakyCoefficients, LeakyParams, LeakySpec, Reset,
+};
 use crate::error::{SnnError, finite, nonzero};
-use crate::fused::{self, Execution, FiringSpec, LeakySpec};
+use crate::fused;
 use crate::lift::StepLayer;
 use crate::surrogate::Surrogate;
 
@@ -271,12 +274,7 @@ impl Lif {
             ),
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
-                reset: c.reset,
-                v_reset: c.v_reset as f32,
-                surrogate: c.surrogate,
-                fire_at_threshold: c.fire_at_threshold,
-                detach_reset: c.detach_reset,
-                reset_delay: c.reset_delay,
+                spec: self.firing_spec(),
             },
         }
     }
@@ -364,28 +362,30 @@ impl Lif {
     /// own; the coefficients are detached).
     pub fn fused_operands(&self) -> (Tensor<2>, LeakySpec) {
         let c = &self.config;
-        let (coef, membrane, synapse) = fused::leaky_coefficients(
+        let coefficients = LeakyCoefficients::resolve(
             self.tau_mem_ms.val(),
             self.tau_syn_ms.as_ref().map(Param::val),
-            Some(self.threshold.val()),
             c.dt_ms,
             c.v_leak,
             c.discretization,
         );
-        let spec = LeakySpec {
-            membrane,
-            synapse,
-            v_leak: c.v_leak as f32,
-            firing: Some(FiringSpec {
-                reset: c.reset,
-                v_reset: c.v_reset as f32,
-                surrogate: c.surrogate,
-                fire_at_threshold: c.fire_at_threshold,
-                detach_reset: c.detach_reset,
-                reset_delay: c.reset_delay,
-            }),
-        };
-        (coef, spec)
+        (
+            coefficients.stacked(Some(self.threshold.val())),
+            coefficients.spec(c.v_leak, Some(self.firing_spec())),
+        )
+    }
+
+    /// The firing flags of the config.
+    fn firing_spec(&self) -> FiringSpec {
+        let c = &self.config;
+        FiringSpec {
+            reset: c.reset,
+            v_reset: c.v_reset as f32,
+            surrogate: c.surrogate,
+            fire_at_threshold: c.fire_at_threshold,
+            detach_reset: c.detach_reset,
+            reset_delay: c.reset_delay,
+        }
     }
 }
 

@@ -4,8 +4,9 @@ use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::dynamics::{Discretization, Firing, Leaky, LeakyParams, LeakyState, Reset, from_norse};
 use super::layer::{Contexts, Neuron};
+use super::leaky::{Firing, Leaky, LeakyState, from_norse};
+use crate::dynamics::{Discretization, FiringSpec, LeakyParams, Reset};
 use crate::error::{finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::surrogate::Surrogate;
@@ -221,12 +222,14 @@ impl LifEx {
             ),
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
-                reset: Reset::ToValue,
-                v_reset: c.v_reset as f32,
-                surrogate: c.surrogate,
-                fire_at_threshold: false,
-                detach_reset: false,
-                reset_delay: false,
+                spec: FiringSpec {
+                    reset: Reset::ToValue,
+                    v_reset: c.v_reset as f32,
+                    surrogate: c.surrogate,
+                    fire_at_threshold: false,
+                    detach_reset: false,
+                    reset_delay: false,
+                },
             },
             delta_t: c.delta_t as f32,
         }

@@ -4,8 +4,9 @@ use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::dynamics::{LeakyParams, Membrane, Synapse, reset_to_value};
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use super::leaky::{Membrane, Synapse, reset_to_value};
+use crate::dynamics::LeakyParams;
 use crate::error::{euler_time_constant, finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::spike::spike_with;
@@ -87,7 +88,7 @@ impl LsnnConfig {
         dt_s: f64,
     ) -> crate::Result<Self> {
         let (dt_ms, tau_mem_ms, tau_syn_ms) =
-            super::dynamics::from_norse(tau_mem_inv, Some(tau_syn_inv), dt_s)?;
+            super::leaky::from_norse(tau_mem_inv, Some(tau_syn_inv), dt_s)?;
         let tau_adapt_inv = positive("tau_adapt_inv", tau_adapt_inv)?;
         Ok(Self {
             dt_ms,

@@ -12,9 +12,10 @@ use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::dynamics::{Discretization, Membrane};
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use super::leaky::Membrane;
 use super::reset_to_value;
+use crate::dynamics::Discretization;
 use crate::error::{SnnError, finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::spike::spike_with;

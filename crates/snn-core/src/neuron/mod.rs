@@ -10,9 +10,9 @@
 //! constants, thresholds and potentials are per-neuron parameters (`[size]` tensors), trainable
 //! when the config's `learn_tau` / `learn_threshold` flag is set.
 
-mod dynamics;
 mod iaf;
 mod layer;
+mod leaky;
 mod li;
 mod lif;
 mod shape;
@@ -43,12 +43,13 @@ pub use spikelearn::*;
 pub use spyx::*;
 pub use tempotron::*;
 
-pub(crate) use dynamics::Membrane;
-pub(crate) use dynamics::reset_to_value;
-pub use dynamics::{Discretization, LeakyState, Reset};
+pub use crate::dynamics::{Discretization, Reset};
 pub use iaf::{Iaf, IafConfig, IafDynamics, IafOutput, IafState, iaf_step};
 pub(crate) use layer::per_neuron;
 pub use layer::{Contexts, Neuron, NeuronOutput, NeuronState, check_state_tensors};
+pub use leaky::LeakyState;
+pub(crate) use leaky::Membrane;
+pub(crate) use leaky::reset_to_value;
 pub use li::{Li, LiConfig, LiDynamics, LiOutput, LiState, li_step};
 pub use lif::{Lif, LifConfig, LifDynamics, LifOutput, LifState, lif_step};
 pub(crate) use mlgenn::{

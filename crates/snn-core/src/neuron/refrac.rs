@@ -37,8 +37,8 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::adex::{LifAdEx, LifAdExConfig, LifAdExDynamics, LifAdExState, lif_adex_step};
-use super::dynamics::LeakyState;
 use super::layer::{Contexts, Neuron, NeuronState};
+use super::leaky::LeakyState;
 use super::lif::{Lif, LifConfig, LifDynamics, LifState, lif_step};
 use super::lif_ex::LifEx;
 use super::shape;

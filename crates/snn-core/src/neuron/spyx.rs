@@ -16,8 +16,8 @@ use burn::module::Param;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::dynamics::Membrane;
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use super::leaky::Membrane;
 use crate::error::{SnnError, finite, nonzero};
 use crate::lift::StepLayer;
 use crate::spike::spike_with;

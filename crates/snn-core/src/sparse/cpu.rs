@@ -2,7 +2,7 @@
 //! events, the forward accumulation of weight rows and the backward accumulation of gradient rows.
 //!
 //! Everything here works on plain row-major slices, so the NdArray and Flex backends share it
-//! (see [`super::op::EventHost`]). The loops are parallel over independent output rows with rayon
+//! (see [`crate::host::HostTensor`]). The loops are parallel over independent output rows with rayon
 //! (no two tasks write the same element, so the result does not depend on the thread count), and
 //! the inner step is a whole-row slice add that the compiler vectorizes.
 
@@ -150,11 +150,11 @@ fn collect_ones(row: &[f32], cols: &mut Vec<u32>) -> bool {
 #[inline]
 fn collect_ones_fastest(row: &[f32], cols: &mut Vec<u32>) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx512() {
+    if crate::host::simd::has_avx512() {
         // SAFETY: the CPU has AVX-512F (checked just above).
         return unsafe { collect_ones_avx512(row, cols) };
     }
-    crate::simd::widest(
+    crate::host::simd::widest(
         #[inline(always)]
         || collect_ones(row, cols),
     )
@@ -282,8 +282,8 @@ pub fn scan(
     })
 }
 
-// The items of one grid write disjoint elements (their own rows x column block) through `Out`.
-use crate::host_buffer::Out;
+// The items of one grid write disjoint elements (their own rows x column block) through `Shared`.
+use crate::host::Shared;
 
 /// A 2-D grid of work items over `[rows, cols]`: column blocks of [`COL_BLOCK`] times row
 /// chunks, with enough row chunks that every thread gets [`ITEMS_PER_THREAD`] items. Item `w`
@@ -337,7 +337,7 @@ impl Grid {
 /// or [`WIDE_TILE`], see [`add_rows_tiled`]). The one loop behind the event sums (weight 1, which
 /// the compiler folds away: `1 · x` is exactly `x`) and the narrow input gradient.
 ///
-/// `#[inline(always)]` so that [`crate::simd::widest`] compiles it for the CPU's widest vectors.
+/// `#[inline(always)]` so that [`crate::host::simd::widest`] compiles it for the CPU's widest vectors.
 #[inline(always)]
 fn sum_rows<const W: usize>(
     dst: &mut [f32],
@@ -414,23 +414,23 @@ pub fn forward(
 ) -> Vec<f32> {
     debug_assert_eq!(weight.len(), events.d_input * d_output);
     // every element is written below (the bias or zero, then the sums): a spare buffer will do
-    let mut out = crate::host_buffer::overwritable(events.rows * d_output);
+    let mut out = crate::host::buffer::overwritable(events.rows * d_output);
     if d_output == 0 || events.rows == 0 {
         return out;
     }
     let grid = Grid::new(events.rows, d_output);
-    let dst = Out(out.as_mut_ptr());
-    let wide = crate::simd::has_avx512();
+    let dst = Shared::new(&mut out);
+    let wide = crate::host::simd::has_avx512();
     (0..grid.items()).into_par_iter().for_each(|w| {
         let (rows, cols) = grid.item(w);
         PACKED.with_borrow_mut(|packed| {
             let block = pack_columns(packed, weight, d_output, events.d_input, cols.clone());
-            crate::simd::widest(
+            crate::host::simd::widest(
                 #[inline(always)]
                 || {
                     for r in rows {
                         // SAFETY: row r, columns `cols` belong to this item only.
-                        let seg = unsafe { dst.slice(r * d_output + cols.start, cols.len()) };
+                        let seg = unsafe { dst.write(r * d_output + cols.start, cols.len()) };
                         match bias {
                             Some(b) => seg.copy_from_slice(&b[cols.clone()]),
                             None => seg.fill(0.0),
@@ -505,7 +505,7 @@ pub fn grad_input(
     debug_assert_eq!(grad_out.len(), rows * d_output);
     debug_assert_eq!(weight.len(), d_input * d_output);
     // every element is written below (zero, then the sum over j, empty when d_output = 0)
-    let mut out = crate::host_buffer::overwritable(rows * d_input);
+    let mut out = crate::host::buffer::overwritable(rows * d_input);
     if rows == 0 || d_input == 0 {
         return out;
     }
@@ -517,17 +517,17 @@ pub fn grad_input(
         }
     }
     let grid = Grid::new(rows, d_input);
-    let dst = Out(out.as_mut_ptr());
-    let wide = crate::simd::has_avx512();
+    let dst = Shared::new(&mut out);
+    let wide = crate::host::simd::has_avx512();
     (0..grid.items()).into_par_iter().for_each(|w| {
         let (rows, cols) = grid.item(w);
-        crate::simd::widest(
+        crate::host::simd::widest(
             #[inline(always)]
             || {
                 for r in rows {
                     let g = &grad_out[r * d_output..(r + 1) * d_output];
                     // SAFETY: row r, columns `cols` belong to this item only.
-                    let seg = unsafe { dst.slice(r * d_input + cols.start, cols.len()) };
+                    let seg = unsafe { dst.write(r * d_input + cols.start, cols.len()) };
                     // rows j of Wᵀ (from this item's first column), weighted by g[j]
                     let rows = g
                         .iter()
@@ -561,7 +561,7 @@ fn grad_weight_in_chunks(
     chunk_bytes: usize,
 ) -> Vec<f32> {
     debug_assert_eq!(grad_out.len(), events.rows * d_output);
-    let mut grad_w = crate::host_buffer::zeroed(events.d_input * d_output);
+    let mut grad_w = crate::host::buffer::zeroed(events.d_input * d_output);
     if d_output == 0 || events.d_input == 0 {
         return grad_w;
     }
@@ -570,8 +570,8 @@ fn grad_weight_in_chunks(
     // inputs only when there are fewer column blocks than threads (the work per column block is
     // even, so one item per block balances).
     let grid = Grid::with_items(events.d_input, d_output, rayon::current_num_threads());
-    let dst = Out(grad_w.as_mut_ptr());
-    let wide = crate::simd::has_avx512();
+    let dst = Shared::new(&mut grad_w);
+    let wide = crate::host::simd::has_avx512();
     (0..grid.items()).into_par_iter().for_each(|w| {
         let (inputs, cols) = grid.item(w);
         // Rows of `grad_out` in chunks whose column block fits in L2 next to the gradient rows
@@ -584,14 +584,14 @@ fn grad_weight_in_chunks(
             PACKED.with_borrow_mut(|packed| {
                 let block = &grad_out[r0 * d_output..r_end * d_output];
                 let block = pack_columns(packed, block, d_output, r_end - r0, cols.clone());
-                crate::simd::widest(
+                crate::host::simd::widest(
                     #[inline(always)]
                     || {
                         for (k, i) in inputs.clone().enumerate() {
                             let rest = &rows_of[cursor[k]..col_ptr[i + 1]];
                             let n = rest.partition_point(|&r| (r as usize) < r_end);
                             // SAFETY: row i, columns `cols` belong to this item only.
-                            let seg = unsafe { dst.slice(i * d_output + cols.start, cols.len()) };
+                            let seg = unsafe { dst.write(i * d_output + cols.start, cols.len()) };
                             add_rows_tiled(wide, seg, block, cols.len(), &rest[..n], r0);
                             cursor[k] += n;
                         }
@@ -686,9 +686,9 @@ mod tests {
                 })
                 .collect()
         };
-        let _alone = crate::host_buffer::tests::spare_list_to_myself();
+        let _alone = crate::host::buffer::tests::spare_list_to_myself();
         for bias in [None, Some(b.as_slice())] {
-            crate::host_buffer::recycle(vec![f32::NAN; rows * d_output]);
+            crate::host::buffer::recycle(vec![f32::NAN; rows * d_output]);
             assert_eq!(forward(&ev, &w, d_output, bias), want(bias));
         }
     }
@@ -713,11 +713,11 @@ mod tests {
                 })
             })
             .collect();
-        let _alone = crate::host_buffer::tests::spare_list_to_myself();
-        crate::host_buffer::recycle(vec![f32::NAN; rows * d_input]);
+        let _alone = crate::host::buffer::tests::spare_list_to_myself();
+        crate::host::buffer::recycle(vec![f32::NAN; rows * d_input]);
         assert_eq!(grad_input(&g, &w, rows, d_input, d_output), want);
         // no outputs: an empty sum, zero everywhere
-        crate::host_buffer::recycle(vec![f32::NAN; rows * d_input]);
+        crate::host::buffer::recycle(vec![f32::NAN; rows * d_input]);
         assert!(
             grad_input(&[], &[], rows, d_input, 0)
                 .iter()

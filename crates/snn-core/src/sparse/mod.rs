@@ -39,7 +39,7 @@ pub use cpu::{
     ScanOutcome, SpikeEvents, forward as event_forward, grad_weight as event_grad_weight, scan,
 };
 pub use linear::{SpikeLinear, SpikeLinearConfig};
-pub use op::{EventHost, SparseBackend, SpikeLinearBackward, SpikeLinearState};
+pub use op::{SparseBackend, SpikeLinearBackward, SpikeLinearState};
 
 use crate::SnnError;
 

@@ -3,7 +3,7 @@
 //! [`SparseBackend::spike_linear`]'s default body is the dense `x · W + b` (a matmul), which every
 //! backend listed in `#[backend_extension]` gets; wgpu (CubeCL behind Fusion) keeps it. NdArray and
 //! Flex override it with the event-driven path of [`super::cpu`] when the input qualifies, reading
-//! their tensors' memory in place through [`EventHost`]. `Autodiff<B, C>` overrides it to record
+//! their tensors' memory in place through [`HostTensor`]. `Autodiff<B, C>` overrides it to record
 //! [`SpikeLinearBackward`], which keeps the forward's event list so that the backward does not
 //! scan the input again.
 
@@ -20,10 +20,10 @@ use burn::backend::{
     backend_extension,
     tensor::FloatTensor,
 };
-use burn::tensor::TensorData;
 
 use super::cpu::{self, SpikeEvents};
 use super::{SparsePath, set_last_path};
+use crate::host::HostTensor;
 
 /// Backend extension implementing [`super::spike_linear`]: `out = x · W + b` for a 2-D input
 /// `x: [rows, d_input]`, a weight `W: [d_input, d_output]` (burn's `Linear` layout) and an
@@ -67,61 +67,11 @@ pub trait SparseBackend: Backend {
     }
 }
 
-/// Host access to a backend's `f32` tensors, which the event path needs. The default (no host
-/// access) sends every call to the dense path: that is what GPU backends get.
-pub trait EventHost: Backend {
-    /// Runs `f` on the tensor's values as a row-major `f32` slice, in place where the memory is
-    /// contiguous (a copy otherwise); `None` where the backend cannot (GPU memory, another dtype).
-    fn with_host_f32<R>(tensor: &FloatTensor<Self>, f: impl FnOnce(&[f32]) -> R) -> Option<R> {
-        let _ = (tensor, f);
-        None
-    }
-
-    /// A tensor of the given shape from row-major `f32` values on `device`.
-    fn from_host_f32(
-        values: Vec<f32>,
-        shape: Vec<usize>,
-        device: &Self::Device,
-    ) -> FloatTensor<Self> {
-        Self::float_from_data(TensorData::new(values, shape), device)
-    }
+/// Runs `f` on the tensor's values on the host ([`HostTensor::host_f32s`]); `None` where the
+/// backend has no host access (the GPU), which sends the call to the dense path.
+fn with_host<B: HostTensor, R>(tensor: &FloatTensor<B>, f: impl FnOnce(&[f32]) -> R) -> Option<R> {
+    B::host_f32s(tensor).map(|values| f(&values))
 }
-
-impl EventHost for burn::backend::NdArray {
-    fn with_host_f32<R>(tensor: &FloatTensor<Self>, f: impl FnOnce(&[f32]) -> R) -> Option<R> {
-        use burn::backend::ndarray::NdArrayTensor;
-        match tensor {
-            NdArrayTensor::F32(storage) => {
-                // `view` is zero-copy for owned and borrowed storage; `as_slice` succeeds for
-                // the standard (row-major, contiguous) layout that fresh tensors and params have.
-                let view = storage.view();
-                match view.as_slice() {
-                    Some(values) => Some(f(values)),
-                    None => Some(f(&view.iter().copied().collect::<Vec<f32>>())),
-                }
-            }
-            _ => None,
-        }
-    }
-    // `from_host_f32`: NdArray's `float_from_data` takes the `Vec` over without a copy.
-}
-
-impl EventHost for burn::backend::Flex {
-    fn with_host_f32<R>(tensor: &FloatTensor<Self>, f: impl FnOnce(&[f32]) -> R) -> Option<R> {
-        if tensor.dtype() != burn::tensor::DType::F32 {
-            return None;
-        }
-        match tensor.as_slice::<f32>() {
-            Some(values) => Some(f(values)),
-            None => tensor.to_contiguous().as_slice::<f32>().map(f),
-        }
-    }
-    // `from_host_f32`: Flex's `float_from_data` wraps the `Vec`'s bytes without a copy.
-}
-
-/// wgpu (Fusion over CubeCL): no host access, dense path.
-#[cfg(feature = "gpu")]
-impl EventHost for burn::backend::fusion::Fusion<burn::backend::wgpu::CubeBackend> {}
 
 /// The CPU backends: the event path where the input qualifies, the dense matmul otherwise.
 macro_rules! host_sparse_backend {
@@ -173,10 +123,11 @@ pub(crate) fn dense_linear<B: Backend>(
 
 /// Scans `input` and returns its events when the event path applies (binary, density at most
 /// `threshold`, host-readable); records the decision for [`super::last_path`].
-fn scan_input<B: EventHost>(input: &FloatTensor<B>, threshold: f32) -> Option<SpikeEvents> {
+fn scan_input<B: HostTensor>(input: &FloatTensor<B>, threshold: f32) -> Option<SpikeEvents> {
     let shape = input.shape();
     let (rows, d_input) = (shape[0], shape[1]);
-    let events = B::with_host_f32(input, |x| cpu::scan(x, rows, d_input, threshold).ok()).flatten();
+    let events =
+        with_host::<B, _>(input, |x| cpu::scan(x, rows, d_input, threshold).ok()).flatten();
     set_last_path(if events.is_some() {
         SparsePath::Event
     } else {
@@ -186,18 +137,18 @@ fn scan_input<B: EventHost>(input: &FloatTensor<B>, threshold: f32) -> Option<Sp
 }
 
 /// The event-driven forward from host slices; `None` if a weight or bias is not host-readable.
-fn event_forward<B: EventHost>(
+fn event_forward<B: HostTensor>(
     events: &SpikeEvents,
     weight: &FloatTensor<B>,
     bias: Option<&FloatTensor<B>>,
 ) -> Option<FloatTensor<B>> {
     let d_output = weight.shape()[1];
-    let out = B::with_host_f32(weight, |w| match bias {
-        Some(b) => B::with_host_f32(b, |b| cpu::forward(events, w, d_output, Some(b))),
+    let out = with_host::<B, _>(weight, |w| match bias {
+        Some(b) => with_host::<B, _>(b, |b| cpu::forward(events, w, d_output, Some(b))),
         None => Some(cpu::forward(events, w, d_output, None)),
     })
     .flatten()?;
-    Some(B::from_host_f32(
+    Some(B::from_host_f32s(
         out,
         vec![events.rows, d_output],
         &weight.device(),
@@ -205,19 +156,19 @@ fn event_forward<B: EventHost>(
 }
 
 /// The event-driven weight gradient `xᵀ · grad` from the events.
-fn event_grad_weight<B: EventHost>(events: &SpikeEvents, grad: FloatTensor<B>) -> FloatTensor<B> {
+fn event_grad_weight<B: HostTensor>(events: &SpikeEvents, grad: FloatTensor<B>) -> FloatTensor<B> {
     let d_output = grad.shape()[1];
     let device = grad.device();
-    match B::with_host_f32(&grad, |g| cpu::grad_weight(events, g, d_output)) {
+    match with_host::<B, _>(&grad, |g| cpu::grad_weight(events, g, d_output)) {
         Some(gw) => {
             // `grad` has the shape of the forward's output: the next forward of this layer can
-            // write its output into the buffer (see `crate::host_buffer::overwritable`)
-            crate::fused::cpu::give_back_any::<B>(grad);
-            B::from_host_f32(gw, vec![events.d_input, d_output], &device)
+            // write its output into the buffer (see `crate::host::buffer::overwritable`)
+            B::give_back(grad);
+            B::from_host_f32s(gw, vec![events.d_input, d_output], &device)
         }
         // Not reached for NdArray/Flex (their gradients are f32 host tensors); kept correct.
         None => {
-            let x = B::from_host_f32(
+            let x = B::from_host_f32s(
                 events.to_dense(),
                 vec![events.rows, events.d_input],
                 &device,
@@ -237,7 +188,7 @@ fn narrow_grad_applies(rows: usize, d_input: usize, d_output: usize) -> bool {
 /// `grad · Wᵀ` on the host for a narrow layer with a large input gradient (`d_output` ≤
 /// [`cpu::NARROW_OUTPUT_MAX`], at least [`cpu::NARROW_GRAD_MIN_BYTES`]) where both are
 /// host-readable; `None` otherwise (the caller takes the matmul).
-fn narrow_grad_input<B: EventHost>(
+fn narrow_grad_input<B: HostTensor>(
     grad: &FloatTensor<B>,
     weight: &FloatTensor<B>,
 ) -> Option<FloatTensor<B>> {
@@ -246,12 +197,12 @@ fn narrow_grad_input<B: EventHost>(
     if !narrow_grad_applies(rows, d_input, d_output) {
         return None;
     }
-    let gx = B::with_host_f32(grad, |g| {
-        B::with_host_f32(weight, |w| cpu::grad_input(g, w, rows, d_input, d_output))
+    let gx = with_host::<B, _>(grad, |g| {
+        with_host::<B, _>(weight, |w| cpu::grad_input(g, w, rows, d_input, d_output))
     })
     .flatten()?;
     super::count_host_input_gradient();
-    Some(B::from_host_f32(gx, vec![rows, d_input], &weight.device()))
+    Some(B::from_host_f32s(gx, vec![rows, d_input], &weight.device()))
 }
 
 /// What the backward step keeps: the forward's events (event path), the input (dense path, when
@@ -274,7 +225,7 @@ pub struct SpikeLinearState<B: Backend> {
 #[derive(Debug)]
 pub struct SpikeLinearBackward;
 
-fn backward_step<B: SparseBackend + EventHost>(
+fn backward_step<B: SparseBackend + HostTensor>(
     state: SpikeLinearState<B>,
     grad: FloatTensor<B>,
     [input, weight, bias]: [Option<NodeId>; 3],
@@ -305,7 +256,7 @@ fn backward_step<B: SparseBackend + EventHost>(
     }
 }
 
-impl<B: SparseBackend + EventHost> Backward<B, 2> for SpikeLinearBackward {
+impl<B: SparseBackend + HostTensor> Backward<B, 2> for SpikeLinearBackward {
     type State = SpikeLinearState<B>;
 
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
@@ -316,7 +267,7 @@ impl<B: SparseBackend + EventHost> Backward<B, 2> for SpikeLinearBackward {
     }
 }
 
-impl<B: SparseBackend + EventHost> Backward<B, 3> for SpikeLinearBackward {
+impl<B: SparseBackend + HostTensor> Backward<B, 3> for SpikeLinearBackward {
     type State = SpikeLinearState<B>;
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
@@ -333,7 +284,7 @@ impl<B: SparseBackend + EventHost> Backward<B, 3> for SpikeLinearBackward {
 
 /// The forward of a backend with host access: the output and, on the event path, the events
 /// (which the autodiff op keeps for the backward; the CPU backends' own `spike_linear` drops them).
-fn forward_inner<B: EventHost>(
+fn forward_inner<B: HostTensor>(
     input: &FloatTensor<B>,
     weight: &FloatTensor<B>,
     bias: Option<&FloatTensor<B>>,
@@ -350,7 +301,7 @@ fn forward_inner<B: EventHost>(
     (out, None)
 }
 
-impl<B: SparseBackend + EventHost, C: CheckpointStrategy> SparseBackend for Autodiff<B, C> {
+impl<B: SparseBackend + HostTensor, C: CheckpointStrategy> SparseBackend for Autodiff<B, C> {
     fn spike_linear(
         input: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -374,7 +325,7 @@ impl<B: SparseBackend + EventHost, C: CheckpointStrategy> SparseBackend for Auto
 /// read, goes back to the spare list for it, if nothing else holds it (usually the spikes of the
 /// layer before): the gradient then needs no fresh pages. Otherwise the buffer is left to the
 /// allocator, which reuses it itself (a spare buffer nobody takes would only keep it from that).
-fn give_back_read_input<B: Backend, C: CheckpointStrategy>(
+fn give_back_read_input<B: HostTensor, C: CheckpointStrategy>(
     on_events: bool,
     input: FloatTensor<Autodiff<B, C>>,
     weight: &FloatTensor<Autodiff<B, C>>,
@@ -382,12 +333,12 @@ fn give_back_read_input<B: Backend, C: CheckpointStrategy>(
     let input_tracked = input.is_tracked();
     let (shape, w_shape) = (input.primitive().shape(), weight.primitive().shape());
     if on_events && input_tracked && narrow_grad_applies(shape[0], shape[1], w_shape[1]) {
-        crate::fused::cpu::give_back_any::<B>(input.into_primitive());
+        B::give_back(input.into_primitive());
     }
 }
 
 /// The autodiff op: the inner forward, recording [`SpikeLinearBackward`] with two or three parents.
-fn autodiff_spike_linear<B: SparseBackend + EventHost, C: CheckpointStrategy>(
+fn autodiff_spike_linear<B: SparseBackend + HostTensor, C: CheckpointStrategy>(
     input: FloatTensor<Autodiff<B, C>>,
     weight: FloatTensor<Autodiff<B, C>>,
     bias: Option<FloatTensor<Autodiff<B, C>>>,

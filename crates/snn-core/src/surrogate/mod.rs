@@ -150,40 +150,34 @@ impl Surrogate {
         }
     }
 
-    /// The closed form `σ'(x)` in `f64`, for checks, plots and documentation. The tensor version
-    /// used in training is [`crate::spike::SpikeBackend::surrogate_backward`].
+    /// The closed form `σ'(x)` in `f64`, for checks, plots and documentation: the host formula
+    /// the CPU loops run in `f32` ([`Surrogate::kernel_parameters`], `host_derivative`),
+    /// evaluated in `f64`. The tensor version used in training is
+    /// [`crate::spike::SpikeBackend::surrogate_backward`].
     pub fn derivative(&self, x: f64) -> f64 {
-        use core::f64::consts::FRAC_PI_2;
+        let (kind, p1, p2) = self.kernel_parameters::<f64>();
+        host_derivative(kind, p1, p2, x)
+    }
+
+    /// The surrogate as a formula kind and its two parameters `(p1, p2)`, precomputed once per
+    /// sequence in the float type of the loop: what the host formula ([`host_derivative`]) and
+    /// the CubeCL kernel's read (see [`SurrogateKind`] for what `p1` and `p2` are).
+    pub(crate) fn kernel_parameters<R: Real>(&self) -> (SurrogateKind, R, R) {
+        let f = R::from_f32;
         match *self {
             Self::SuperSpike { alpha: k } | Self::FastSigmoid { slope: k } => {
-                let d = 1.0 + f64::from(k) * x.abs();
-                1.0 / (d * d)
+                (SurrogateKind::Rational, f(k), R::ZERO)
             }
-            Self::Arctan { alpha } => {
-                let a = f64::from(alpha);
-                let u = FRAC_PI_2 * a * x;
-                (a / 2.0) / (1.0 + u * u)
-            }
-            Self::ArctanInvPi { k } => {
-                let u = f64::from(k) * core::f64::consts::PI * x;
-                1.0 / (core::f64::consts::PI * (1.0 + u * u))
-            }
-            Self::Sigmoid { alpha } => {
-                let a = f64::from(alpha);
-                let s = 1.0 / (1.0 + (-a * x).exp());
-                a * s * (1.0 - s)
-            }
-            Self::Triangle { k, height } => {
-                f64::from(height) * (1.0 - f64::from(k) * x.abs()).max(0.0)
-            }
-            Self::Boxcar { width, height } => {
-                if x.abs() < f64::from(width) / 2.0 {
-                    f64::from(height)
-                } else {
-                    0.0
-                }
-            }
-            Self::StraightThrough => 1.0,
+            Self::Arctan { alpha } => (
+                SurrogateKind::Arctan,
+                R::FRAC_PI_2 * f(alpha),
+                f(alpha) / R::TWO,
+            ),
+            Self::ArctanInvPi { k } => (SurrogateKind::ArctanInvPi, f(k) * R::PI, R::PI),
+            Self::Sigmoid { alpha } => (SurrogateKind::Sigmoid, f(alpha), R::ZERO),
+            Self::Triangle { k, height } => (SurrogateKind::Triangle, -f(k), f(height)),
+            Self::Boxcar { width, height } => (SurrogateKind::Boxcar, f(width) / R::TWO, f(height)),
+            Self::StraightThrough => (SurrogateKind::StraightThrough, R::ZERO, R::ZERO),
         }
     }
 
@@ -214,6 +208,175 @@ impl Surrogate {
         }
     }
 }
+
+/// The formula of a [`Surrogate`] as the loops run it, with the parameters `(p1, p2)` of
+/// [`Surrogate::kernel_parameters`]. The discriminants are the CubeCL kernels' compile-time codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum SurrogateKind {
+    /// `1 / (1 + p1·|x|)²`; `p1 = k` (SuperSpike's `α`, fast sigmoid's slope).
+    Rational = 0,
+    /// `p2 / (1 + (p1·x)²)`; `p1 = π/2·α`, `p2 = α/2`.
+    Arctan = 1,
+    /// `1 / ((1 + (p1·x)²)·p2)`; `p1 = k·π`, `p2 = π`.
+    ArctanInvPi = 2,
+    /// `s·(1 − s)·p1` with `s = 1 / (1 + e^(−p1·x))`; `p1 = α`.
+    Sigmoid = 3,
+    /// `max(0, 1 + p1·|x|)·p2`; `p1 = −k`, `p2 = height`.
+    Triangle = 4,
+    /// `p2` where `|x| < p1`, else 0; `p1 = width/2`, `p2 = height`.
+    Boxcar = 5,
+    /// 1.
+    StraightThrough = 6,
+}
+
+/// The float types the host formula runs in: `f32` in the CPU loops, `f64` for
+/// [`Surrogate::derivative`].
+pub(crate) trait Real:
+    Copy
+    + PartialOrd
+    + core::ops::Add<Output = Self>
+    + core::ops::Sub<Output = Self>
+    + core::ops::Mul<Output = Self>
+    + core::ops::Div<Output = Self>
+    + core::ops::Neg<Output = Self>
+{
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// 2.
+    const TWO: Self;
+    /// π.
+    const PI: Self;
+    /// π/2.
+    const FRAC_PI_2: Self;
+    /// A parameter, widened.
+    fn from_f32(x: f32) -> Self;
+    /// `|x|`.
+    fn abs(self) -> Self;
+    /// `e^x`.
+    fn exp(self) -> Self;
+    /// The larger of the two.
+    fn max(self, other: Self) -> Self;
+}
+
+macro_rules! real {
+    ($t:ident) => {
+        impl Real for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const TWO: Self = 2.0;
+            const PI: Self = core::$t::consts::PI;
+            const FRAC_PI_2: Self = core::$t::consts::FRAC_PI_2;
+            #[inline(always)]
+            fn from_f32(x: f32) -> Self {
+                x.into()
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                $t::abs(self)
+            }
+            #[inline(always)]
+            fn exp(self) -> Self {
+                $t::exp(self)
+            }
+            #[inline(always)]
+            fn max(self, other: Self) -> Self {
+                $t::max(self, other)
+            }
+        }
+    };
+}
+real!(f32);
+real!(f64);
+
+/// `σ'(x)` on the host: every surrogate formula, written once for host scalars (the CubeCL
+/// spelling is `cube::derivative`). `#[inline(always)]` with a constant `kind`, it compiles to
+/// the one formula (the CPU loops call it with `kind` fixed per loop instance).
+#[inline(always)]
+pub(crate) fn host_derivative<R: Real>(kind: SurrogateKind, p1: R, p2: R, x: R) -> R {
+    match kind {
+        SurrogateKind::Rational => {
+            let d = x.abs() * p1 + R::ONE;
+            R::ONE / (d * d)
+        }
+        SurrogateKind::Arctan => {
+            let u = x * p1;
+            p2 / (u * u + R::ONE)
+        }
+        SurrogateKind::ArctanInvPi => {
+            let u = x * p1;
+            R::ONE / ((u * u + R::ONE) * p2)
+        }
+        SurrogateKind::Sigmoid => {
+            let s = R::ONE / (R::ONE + (-(x * p1)).exp());
+            s * (R::ONE - s) * p1
+        }
+        SurrogateKind::Triangle => (x.abs() * p1 + R::ONE).max(R::ZERO) * p2,
+        SurrogateKind::Boxcar => {
+            if x.abs() < p1 {
+                p2
+            } else {
+                R::ZERO
+            }
+        }
+        SurrogateKind::StraightThrough => R::ONE,
+    }
+}
+
+/// Runs `$body` with `$f` bound to `σ'` of `$surrogate` as an `f32` closure, one instance of
+/// `$body` per formula (the kind is a constant in each, so the match folds away); with a leading
+/// `needed` flag, a closure returning 0 when the flag is false (one instance of `$body` instead
+/// of one per surrogate, for loops that do not evaluate it).
+macro_rules! with_surrogate {
+    ($needed:expr, $surrogate:expr, |$f:ident| $body:expr) => {
+        if $needed {
+            $crate::surrogate::with_surrogate!($surrogate, |$f| $body)
+        } else {
+            let $f = |_: f32| 0.0f32;
+            $body
+        }
+    };
+    ($surrogate:expr, |$f:ident| $body:expr) => {{
+        use $crate::surrogate::{SurrogateKind as K, host_derivative};
+        let (kind, p1, p2) = $surrogate.kernel_parameters::<f32>();
+        match kind {
+            K::Rational => {
+                let $f = move |s: f32| host_derivative(K::Rational, p1, p2, s);
+                $body
+            }
+            K::Arctan => {
+                let $f = move |s: f32| host_derivative(K::Arctan, p1, p2, s);
+                $body
+            }
+            K::ArctanInvPi => {
+                let $f = move |s: f32| host_derivative(K::ArctanInvPi, p1, p2, s);
+                $body
+            }
+            K::Sigmoid => {
+                let $f = move |s: f32| host_derivative(K::Sigmoid, p1, p2, s);
+                $body
+            }
+            K::Triangle => {
+                let $f = move |s: f32| host_derivative(K::Triangle, p1, p2, s);
+                $body
+            }
+            K::Boxcar => {
+                let $f = move |s: f32| host_derivative(K::Boxcar, p1, p2, s);
+                $body
+            }
+            K::StraightThrough => {
+                let $f = |_: f32| 1.0f32;
+                $body
+            }
+        }
+    }};
+}
+pub(crate) use with_surrogate;
+
+#[cfg(feature = "gpu")]
+pub(crate) mod cube;
 
 #[cfg(test)]
 mod tests {
@@ -248,6 +411,63 @@ mod tests {
                 let fd = (f(x + h) - f(x - h)) / (2.0 * h);
                 assert!((fd - s.derivative(x)).abs() < 1e-5, "{s:?} at {x}: {fd}");
             }
+        }
+    }
+
+    /// Every surrogate worth testing: each kind, with non-default parameters too.
+    fn every_surrogate() -> Vec<Surrogate> {
+        vec![
+            Surrogate::superspike(),
+            Surrogate::SuperSpike { alpha: 3.0 },
+            Surrogate::fast_sigmoid(),
+            Surrogate::arctan(),
+            Surrogate::Arctan { alpha: 0.7 },
+            Surrogate::arctan_inv_pi(),
+            Surrogate::sigmoid(),
+            Surrogate::Sigmoid { alpha: 25.0 },
+            Surrogate::triangle(),
+            Surrogate::Triangle {
+                k: 1.0,
+                height: 3.0,
+            },
+            Surrogate::boxcar(),
+            Surrogate::StraightThrough,
+        ]
+    }
+
+    /// Points around 0 and past every window edge of the defaults.
+    fn grid() -> impl Iterator<Item = f64> {
+        (-60..=60).map(|k| f64::from(k) * 0.0371)
+    }
+
+    #[test]
+    fn the_f32_host_formula_is_the_f64_derivative() {
+        for s in every_surrogate() {
+            let (kind, p1, p2) = s.kernel_parameters::<f32>();
+            for x in grid() {
+                let x = x as f32;
+                let host = f64::from(host_derivative(kind, p1, p2, x));
+                let want = s.derivative(x.into());
+                // f32 arithmetic against f64 on the same input
+                assert!(
+                    (host - want).abs() <= 2e-6 * want.abs().max(1.0),
+                    "{s:?} at {x}: {host} vs {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_cpu_closures_are_the_host_formula() {
+        for s in every_surrogate() {
+            let (kind, p1, p2) = s.kernel_parameters::<f32>();
+            let values = with_surrogate!(s, |f| grid().map(|x| f(x as f32)).collect::<Vec<_>>());
+            let want: Vec<f32> = grid()
+                .map(|x| host_derivative(kind, p1, p2, x as f32))
+                .collect();
+            assert_eq!(values, want, "{s:?}");
+            let unused = with_surrogate!(false, s, |f| f(0.0));
+            assert_eq!(unused, 0.0, "{s:?}: a loop that does not need σ' gets 0");
         }
     }
 

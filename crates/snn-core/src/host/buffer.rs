@@ -20,25 +20,6 @@
 
 use std::sync::{Mutex, PoisonError};
 
-/// A raw pointer into an output buffer that the parallel work items of one CPU loop share; each
-/// item writes its own disjoint set of elements (the loops say which).
-#[derive(Clone, Copy)]
-pub(crate) struct Out(pub(crate) *mut f32);
-// SAFETY: sending or sharing the pointer is sound because every user writes only the elements
-// its work item owns, and the buffer outlives the parallel loop.
-unsafe impl Send for Out {}
-unsafe impl Sync for Out {}
-
-impl Out {
-    /// `len` elements from `offset`.
-    ///
-    /// SAFETY: the range lies inside the buffer and no other item touches it while the slice
-    /// lives.
-    pub(crate) unsafe fn slice<'a>(self, offset: usize, len: usize) -> &'a mut [f32] {
-        unsafe { std::slice::from_raw_parts_mut(self.0.add(offset), len) }
-    }
-}
-
 /// Buffers from this size on are advised to use huge pages (smaller ones cover too few 2 MiB
 /// pages to matter).
 const HUGE_PAGE_MIN_BYTES: usize = 4 << 20;

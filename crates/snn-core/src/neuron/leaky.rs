@@ -1,14 +1,17 @@
-//! The pieces every neuron of the leaky family is made of: the sub-threshold membrane update,
+//! The reference step of the leaky family, as tensor ops: the sub-threshold membrane update,
 //! the synaptic current, and firing with its reset. Each model resolves its config into these
-//! once per sequence, so the per-step work is a few element-wise tensor ops.
+//! once per sequence (from the coefficients of [`crate::dynamics::LeakyCoefficients`], the
+//! derivation the fused op shares), so the per-step work is a few element-wise tensor ops.
 
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::layer::{NeuronState, check_state_tensors};
-use crate::error::{Result, euler_time_constant, finite, positive};
+use crate::dynamics::{
+    Discretization, FiringSpec, LeakyCoefficients, MembraneForm, Reset, SynapseForm,
+    synapse_coefficient,
+};
+use crate::error::{Result, positive};
 use crate::spike::{heaviside, spike_with};
-use crate::surrogate::Surrogate;
 
 /// State of a leaky neuron between steps: [`crate::LifState`] and [`crate::LiState`].
 #[derive(Clone, Debug)]
@@ -39,40 +42,6 @@ impl NeuronState for LeakyState {
     }
 }
 
-/// The leaky sub-threshold parameters shared by the LIF and LI configs, checked together.
-pub(crate) struct LeakyParams {
-    pub dt_ms: f64,
-    pub tau_mem_ms: f64,
-    pub tau_syn_ms: Option<f64>,
-    pub v_leak: f64,
-    pub discretization: Discretization,
-}
-
-impl LeakyParams {
-    /// Time constants and step must be positive; forward Euler needs `dt <= τ` (beyond it the
-    /// decay factor `1 − dt/τ` is negative and the membrane oscillates).
-    pub(crate) fn validate(&self) -> Result<()> {
-        let dt = positive("dt_ms", self.dt_ms)?;
-        let taus = [
-            ("tau_mem_ms", Some(self.tau_mem_ms)),
-            ("tau_syn_ms", self.tau_syn_ms),
-        ];
-        for (field, tau) in taus {
-            let Some(tau) = tau else { continue };
-            let euler = matches!(
-                self.discretization,
-                Discretization::ForwardEuler | Discretization::ForwardEulerUnscaledInput
-            );
-            if euler {
-                euler_time_constant(field, tau, dt)?;
-            } else {
-                positive(field, tau)?;
-            }
-        }
-        finite("v_leak", self.v_leak).map(drop)
-    }
-}
-
 /// Converts Norse's parametrization (inverse time constants in 1/s, `dt` in s) to
 /// `(dt_ms, tau_mem_ms, tau_syn_ms)`.
 pub(crate) fn from_norse(
@@ -90,51 +59,6 @@ pub(crate) fn from_norse(
         1e3 / tau_mem_inv,
         tau_syn_inv.map(|inv| 1e3 / inv),
     ))
-}
-
-/// How the membrane is reset after a spike `z` (0 or 1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Reset {
-    /// `v ← v − z·threshold`: snnTorch `reset_mechanism="subtract"`, Norse `reset_subtract`,
-    /// mlGeNN `relative_reset=True` (with `v_reset = 0`), SpikingJelly's soft reset.
-    Subtract,
-    /// `v ← (1 − z)·v + z·v_reset`: Norse's default, snnTorch `reset_mechanism="zero"` (with
-    /// `v_reset = 0`), SpikingJelly's hard reset, mlGeNN's default.
-    ToValue,
-    /// No reset.
-    None,
-}
-
-impl Reset {
-    /// SpikingJelly's reset from its `v_reset`: `Some(v)` is a hard reset to `v`, `None` a soft
-    /// (subtractive) reset with the potential's resting value taken as 0. Returns the reset and
-    /// the reset (and resting) potential.
-    pub(crate) fn spikingjelly(v_reset: Option<f64>) -> (Self, f64) {
-        match v_reset {
-            Some(v) => (Self::ToValue, v),
-            None => (Self::Subtract, 0.0),
-        }
-    }
-}
-
-/// How the leaky membrane equation `τ_mem dv/dt = (v_leak − v) + I` is stepped with `dt`.
-///
-/// The synaptic current, where a model has one, follows `τ_syn di/dt = −i` with the same choice
-/// (`i ← i − (dt/τ_syn)·i` for Euler, `i ← e^(−dt/τ_syn)·i` otherwise).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Discretization {
-    /// Explicit forward Euler, as Norse: `v ← v + (dt/τ_mem)·((v_leak − v) + I)`.
-    /// The input is scaled by `dt/τ_mem`. Needs `dt ≤ τ`.
-    ForwardEuler,
-    /// Forward Euler for the leak with the input added unscaled, as SpikingJelly's
-    /// `decay_input=False`: `v ← v + (dt/τ_mem)·(v_leak − v) + I`. Needs `dt ≤ τ`.
-    ForwardEulerUnscaledInput,
-    /// Exact exponential decay with the input added unscaled, as snnTorch's `beta` and mlGeNN's
-    /// default: `v ← β·v + (1 − β)·v_leak + I`, `β = e^(−dt/τ_mem)`.
-    ExactDecay,
-    /// Exact integration of a current held constant over the step, as mlGeNN's `scale_i=True`:
-    /// `v ← β·v + (1 − β)·(v_leak + I)`.
-    ExactDecayScaledInput,
 }
 
 /// The sub-threshold membrane update, resolved for one `dt`. Coefficients are `[1, size]`.
@@ -167,24 +91,26 @@ impl Membrane {
         v_leak: f64,
         discretization: Discretization,
     ) -> Self {
-        let tau = tau_ms.unsqueeze::<2>();
-        match discretization {
-            Discretization::ForwardEuler | Discretization::ForwardEulerUnscaledInput => {
-                Self::Euler {
-                    // a learned τ below dt would make Euler overshoot: hold it at dt
-                    k: tau.clamp_min(dt_ms).recip().mul_scalar(dt_ms),
-                    v_leak: v_leak as f32,
-                    scale_input: discretization == Discretization::ForwardEuler,
-                }
-            }
-            Discretization::ExactDecay | Discretization::ExactDecayScaledInput => {
-                let beta = decay_factor(tau, dt_ms);
-                let one_minus_beta = beta.clone().neg().add_scalar(1.0);
-                let rest = (v_leak != 0.0).then(|| one_minus_beta.clone().mul_scalar(v_leak));
-                let gain = (discretization == Discretization::ExactDecayScaledInput)
-                    .then_some(one_minus_beta);
-                Self::Exact { beta, gain, rest }
-            }
+        Self::from_coefficients(
+            &LeakyCoefficients::resolve(tau_ms, None, dt_ms, v_leak, discretization),
+            v_leak,
+        )
+    }
+
+    /// The membrane update of resolved coefficients (`v_leak` is read by the Euler forms).
+    pub(crate) fn from_coefficients(c: &LeakyCoefficients, v_leak: f64) -> Self {
+        let row = |t: &Tensor<1>| t.clone().unsqueeze::<2>();
+        match c.membrane {
+            MembraneForm::EulerScaled | MembraneForm::EulerUnscaled => Self::Euler {
+                k: row(&c.decay),
+                v_leak: v_leak as f32,
+                scale_input: c.membrane == MembraneForm::EulerScaled,
+            },
+            MembraneForm::Exact => Self::Exact {
+                beta: row(&c.decay),
+                gain: c.gain.as_ref().map(row),
+                rest: c.rest.as_ref().map(row),
+            },
         }
     }
 
@@ -223,12 +149,6 @@ impl Membrane {
     }
 }
 
-/// `e^(−dt/τ)` for `τ` in ms (`[1, size]`), with `τ` held above a microsecond so that a learned
-/// time constant cannot flip sign.
-fn decay_factor(tau: Tensor<2>, dt_ms: f64) -> Tensor<2> {
-    tau.clamp_min(1e-3).recip().mul_scalar(-dt_ms).exp()
-}
-
 /// The sub-threshold dynamics of the leaky family (membrane and optional synaptic current),
 /// resolved once per sequence: what LIF and LI share.
 #[derive(Clone, Debug)]
@@ -246,9 +166,12 @@ impl Leaky {
         v_leak: f64,
         discretization: Discretization,
     ) -> Self {
+        let c = LeakyCoefficients::resolve(tau_mem_ms, tau_syn_ms, dt_ms, v_leak, discretization);
         Self {
-            membrane: Membrane::leaky(tau_mem_ms, dt_ms, v_leak, discretization),
-            synapse: tau_syn_ms.map(|tau| Synapse::new(tau, dt_ms, discretization)),
+            membrane: Membrane::from_coefficients(&c, v_leak),
+            synapse: c
+                .synapse
+                .map(|(form, s)| Synapse::from_coefficient(form, s)),
         }
     }
 
@@ -290,16 +213,16 @@ pub(crate) enum Synapse {
 impl Synapse {
     /// Resolves `τ_syn` (`[size]`, ms).
     pub(crate) fn new(tau_ms: Tensor<1>, dt_ms: f64, discretization: Discretization) -> Self {
-        let tau = tau_ms.unsqueeze::<2>();
-        match discretization {
-            Discretization::ForwardEuler | Discretization::ForwardEulerUnscaledInput => {
-                Self::Euler {
-                    k: tau.clamp_min(dt_ms).recip().mul_scalar(dt_ms),
-                }
-            }
-            _ => Self::Exact {
-                alpha: decay_factor(tau, dt_ms),
-            },
+        let (form, s) = synapse_coefficient(tau_ms, dt_ms, discretization);
+        Self::from_coefficient(form, s)
+    }
+
+    /// The synapse of a resolved coefficient (`k_syn` Euler, `α` exact).
+    fn from_coefficient(form: SynapseForm, s: Tensor<1>) -> Self {
+        let s = s.unsqueeze::<2>();
+        match form {
+            SynapseForm::Exact => Self::Exact { alpha: s },
+            _ => Self::Euler { k: s },
         }
     }
 
@@ -312,17 +235,13 @@ impl Synapse {
     }
 }
 
-/// Threshold crossing and reset, resolved for one sequence.
+/// Threshold crossing and reset, resolved for one sequence: the per-neuron threshold and the
+/// flags of the ground floor's [`FiringSpec`].
 #[derive(Clone, Debug)]
 pub(crate) struct Firing {
     /// `[1, size]`.
     pub threshold: Tensor<2>,
-    pub reset: Reset,
-    pub v_reset: f32,
-    pub surrogate: Surrogate,
-    pub fire_at_threshold: bool,
-    pub detach_reset: bool,
-    pub reset_delay: bool,
+    pub spec: FiringSpec,
 }
 
 impl Firing {
@@ -339,9 +258,12 @@ impl Firing {
         v: Tensor<2>,
         integrate: impl FnOnce(Tensor<2>) -> Tensor<2>,
     ) -> (Tensor<2>, Tensor<2>) {
-        if self.reset_delay {
-            let fired = heaviside(v.clone() - self.threshold.clone(), self.fire_at_threshold);
-            let v = match self.reset {
+        if self.spec.reset_delay {
+            let fired = heaviside(
+                v.clone() - self.threshold.clone(),
+                self.spec.fire_at_threshold,
+            );
+            let v = match self.spec.reset {
                 Reset::ToValue => integrate(self.reset_to_value(v, fired)),
                 Reset::Subtract => integrate(v) - fired * self.threshold.clone(),
                 Reset::None => integrate(v),
@@ -351,12 +273,12 @@ impl Firing {
         } else {
             let v = integrate(v);
             let z = self.spike(v.clone());
-            let fired = if self.detach_reset {
+            let fired = if self.spec.detach_reset {
                 z.clone().detach()
             } else {
                 z.clone()
             };
-            let v = match self.reset {
+            let v = match self.spec.reset {
                 Reset::ToValue => self.reset_to_value(v, fired),
                 Reset::Subtract => v - fired * self.threshold.clone(),
                 Reset::None => v,
@@ -368,13 +290,13 @@ impl Firing {
     fn spike(&self, v: Tensor<2>) -> Tensor<2> {
         spike_with(
             v - self.threshold.clone(),
-            self.surrogate,
-            self.fire_at_threshold,
+            self.spec.surrogate,
+            self.spec.fire_at_threshold,
         )
     }
 
     fn reset_to_value(&self, v: Tensor<2>, z: Tensor<2>) -> Tensor<2> {
-        reset_to_value(v, z, self.v_reset)
+        reset_to_value(v, z, self.spec.v_reset)
     }
 }
 

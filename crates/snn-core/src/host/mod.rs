@@ -1,0 +1,135 @@
+//! Host plumbing for the hand-written CPU loops (ground floor: imports nothing above it).
+//!
+//! * [`HostTensor`]: the one way the ops read a backend's tensors as `f32` slices on the host,
+//!   take over a buffer nobody else holds, and give kept buffers back; implemented by the CPU
+//!   backends (ndarray, flex), defaulted to "no host access" for the GPU.
+//! * `Shared`: the one bounds-checked slice handle the parallel work items share.
+//! * `buffer`: large zeroed or reusable `f32` buffers; `simd`: the widest instruction set at run
+//!   time and cache prefetch hints.
+
+pub(crate) mod buffer;
+mod shared;
+pub(crate) mod simd;
+
+use std::borrow::Cow;
+
+use burn::backend::Backend;
+use burn::backend::tensor::FloatTensor;
+use burn::tensor::TensorData;
+
+pub(crate) use shared::Shared;
+
+/// Host access to a backend's `f32` tensors, which the CPU loops of the ops need. The defaults
+/// (no host access) are what GPU backends get: the ops then take their tensor-op path.
+pub trait HostTensor: Backend {
+    /// The tensor's values as a row-major `f32` slice: borrowed where the memory is contiguous,
+    /// a copy otherwise; `None` where the backend cannot (GPU memory, another dtype).
+    fn host_f32s(tensor: &FloatTensor<Self>) -> Option<Cow<'_, [f32]>> {
+        let _ = tensor;
+        None
+    }
+
+    /// The tensor's own buffer, without a copy, when this handle is its only one and it is
+    /// `f32`, contiguous from offset 0 and exactly its size (an op may then write its result
+    /// over it); the tensor back otherwise.
+    fn into_unique_f32s(tensor: FloatTensor<Self>) -> Result<Vec<f32>, FloatTensor<Self>> {
+        Err(tensor)
+    }
+
+    /// A tensor of the given shape from row-major `f32` values on `device` (the CPU backends
+    /// take the `Vec` over without a copy).
+    fn from_host_f32s(
+        values: Vec<f32>,
+        shape: Vec<usize>,
+        device: &Self::Device,
+    ) -> FloatTensor<Self> {
+        Self::float_from_data(TensorData::new(values, shape), device)
+    }
+
+    /// Gives the buffer of `kept` (what a forward kept for its backward, or a gradient the op
+    /// consumed) to the spare list of [`buffer::overwritable`] when nothing else holds it;
+    /// otherwise just drops this handle.
+    fn give_back(kept: FloatTensor<Self>) {
+        if let Ok(values) = Self::into_unique_f32s(kept) {
+            buffer::recycle(values);
+        }
+    }
+}
+
+impl HostTensor for burn::backend::NdArray {
+    fn host_f32s(tensor: &FloatTensor<Self>) -> Option<Cow<'_, [f32]>> {
+        use burn::backend::ndarray::NdArrayTensor;
+        match tensor {
+            NdArrayTensor::F32(storage) => {
+                // `view` is zero-copy for owned and borrowed storage; `to_slice` succeeds for
+                // the standard (row-major, contiguous) layout of fresh tensors and params.
+                let view = storage.view();
+                Some(match view.to_slice() {
+                    Some(values) => Cow::Borrowed(values),
+                    None => Cow::Owned(view.iter().copied().collect()),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn into_unique_f32s(tensor: FloatTensor<Self>) -> Result<Vec<f32>, FloatTensor<Self>> {
+        use burn::backend::ndarray::NdArrayTensor;
+        match tensor {
+            NdArrayTensor::F32(storage) if storage.is_unique() => {
+                // unique and owned: no copy
+                let array = storage.into_owned();
+                if !array.is_standard_layout() {
+                    return Err(NdArrayTensor::from(array));
+                }
+                let n = array.len();
+                let (values, offset) = array.into_owned().into_raw_vec_and_offset();
+                let offset = offset.unwrap_or(0);
+                if offset == 0 && values.len() == n {
+                    Ok(values)
+                } else {
+                    // a unique view into a larger buffer: its elements, contiguous from `offset`
+                    Ok(values[offset..offset + n].to_vec())
+                }
+            }
+            other => Err(other),
+        }
+    }
+}
+
+impl HostTensor for burn::backend::Flex {
+    fn host_f32s(tensor: &FloatTensor<Self>) -> Option<Cow<'_, [f32]>> {
+        if tensor.dtype() != burn::tensor::DType::F32 {
+            return None;
+        }
+        match tensor.as_slice::<f32>() {
+            Some(values) => Some(Cow::Borrowed(values)),
+            None => tensor
+                .to_contiguous()
+                .as_slice::<f32>()
+                .map(|values| Cow::Owned(values.to_vec())),
+        }
+    }
+
+    fn into_unique_f32s(tensor: FloatTensor<Self>) -> Result<Vec<f32>, FloatTensor<Self>> {
+        let whole = tensor.is_unique()
+            && tensor.is_contiguous()
+            && tensor.layout().start_offset() == 0
+            && tensor.dtype() == burn::tensor::DType::F32
+            && tensor.bytes().len() == tensor.layout().num_elements() * size_of::<f32>();
+        if whole {
+            // `into_data` unwraps the buffer, and a buffer allocated as f32 converts without a
+            // copy
+            Ok(tensor
+                .into_data()
+                .try_into_vec::<f32>()
+                .expect("checked to be f32"))
+        } else {
+            Err(tensor)
+        }
+    }
+}
+
+/// wgpu (Fusion over CubeCL): no host access.
+#[cfg(feature = "gpu")]
+impl HostTensor for burn::backend::fusion::Fusion<burn::backend::wgpu::CubeBackend> {}
