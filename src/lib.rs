@@ -7,7 +7,8 @@
 //! * [`core`] (`snn-core`): the spike op, surrogates, neuron layers;
 //! * [`losses`] (`snn-losses`): readout losses and accuracy;
 //! * [`train`] (`snn-train`): datasets, models and training with burn's `Learner`;
-//! * [`nir`] (`snn-nir`): import and export in the Neuromorphic Intermediate Representation.
+//! * [`nir`] (`snn-nir`): import and export in the Neuromorphic Intermediate Representation;
+//! * [`graph`] (`snn-graph`): spikelearn's host-side network simulator with local learning.
 //!
 //! ```
 //! use burn::prelude::*;
@@ -30,6 +31,7 @@
 #![warn(missing_docs)]
 
 pub use snn_core as core;
+pub use snn_graph as graph;
 pub use snn_losses as losses;
 pub use snn_nir as nir;
 pub use snn_train as train;

@@ -4,7 +4,7 @@
 //! `rules.py` `STDPRule`/`ModSTDPRule`/`MSERule`, `trace.py`), never taken from our output.
 
 use snn_core::SnnError;
-use snn_core::graph::{
+use snn_graph::{
     MseParams, SpikingLayerConfig, SpikingNet, StdpParams, SynType, Synapse, TraceParams,
     WeightLimits,
 };
@@ -16,7 +16,7 @@ fn close(what: &str, got: f32, want: f64) {
     );
 }
 
-fn layer(size: usize, tau: f64) -> snn_core::graph::SpikingLayer {
+fn layer(size: usize, tau: f64) -> snn_graph::SpikingLayer {
     SpikingLayerConfig::new(size, tau).init().unwrap()
 }
 

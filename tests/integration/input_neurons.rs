@@ -1,9 +1,9 @@
-//! mlGeNN's input neurons (`snn_core::input`): hand-computed codes, a scalar transcription of
+//! mlGeNN's input neurons (`snn_core::encode`): hand-computed codes, a scalar transcription of
 //! the GeNN code, Poisson statistics, agreement across devices, gradients, and one test per
 //! typed error. There are no golden files for mlGeNN: every expectation is computed here.
 
 use burn::prelude::*;
-use snn_core::input::{
+use snn_core::encode::{
     BinarySpikeInputConfig, FewSpikeReluInputConfig, IntegrateFireInputConfig,
     LeakyIntegrateFireInputConfig, PoissonInputConfig, SpikeInputConfig,
 };

@@ -4,10 +4,10 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use snn_core::input::FewSpikeReluInputConfig;
+use snn_core::encode::FewSpikeReluInputConfig;
 use snn_core::neuron::{
     FewSpikeReluConfig, MlgennAlif, MlgennAlifConfig, MlgennLif, MlgennLifConfig, Neuron, Spyx,
-    SpyxConfig, SpyxModel,
+    SpyxAux, SpyxConfig, SpyxModel, SpyxState,
 };
 use snn_core::{SnnError, Surrogate};
 
@@ -613,6 +613,32 @@ fn spyx_wrong_input_shape_is_typed() {
     let layer = SpyxConfig::lif(3, 0.9).init(&device).unwrap();
     let err = Neuron::forward(&layer, Tensor::<3>::zeros([1, 4, 5], &device)).unwrap_err();
     assert!(matches!(err, SnnError::ShapeMismatch { .. }), "{err}");
+}
+
+/// A state of another model's kind (an `Alif` layer needs its threshold adaptation) is a typed
+/// error at the checked entry points, not a panic inside the step.
+#[test]
+fn spyx_state_of_another_model_is_typed() {
+    let device = Device::flex();
+    let alif = SpyxConfig::alif(3, 0.9, 0.8).init(&device).unwrap();
+    let lif_state = SpyxState::zeros(1, 3, SpyxModel::Lif, &device);
+    let x = Tensor::<3>::ones([1, 4, 3], &device);
+    let err = Neuron::forward_with(&alif, x.clone(), Some(lif_state.clone()), false).unwrap_err();
+    assert!(
+        matches!(&err, SnnError::Rejected { reason, .. } if reason.contains("SpyxAux::Threshold")),
+        "{err}"
+    );
+    let err = Neuron::step(&alif, Tensor::<2>::ones([1, 3], &device), lif_state).unwrap_err();
+    assert!(matches!(err, SnnError::Rejected { .. }), "{err}");
+    let cuba = SpyxConfig::cuba_lif(3, 0.5, 0.9).init(&device).unwrap();
+    let threshold_state = SpyxState {
+        v: Tensor::zeros([1, 3], &device),
+        aux: SpyxAux::Threshold(Tensor::zeros([1, 3], &device)),
+    };
+    assert!(Neuron::forward_with(&cuba, x.clone(), Some(threshold_state), false).is_err());
+    // the right kind runs
+    let own = SpyxState::zeros(1, 3, SpyxModel::CubaLif, &device);
+    assert!(Neuron::forward_with(&cuba, x, Some(own), false).is_ok());
 }
 
 #[test]

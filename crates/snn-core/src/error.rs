@@ -149,7 +149,7 @@ impl SnnError {
 pub type Result<T> = core::result::Result<T, SnnError>;
 
 /// Checks that `value` is finite and `> 0`.
-pub(crate) fn positive(field: &'static str, value: f64) -> Result<f64> {
+pub fn positive(field: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
@@ -172,7 +172,7 @@ pub(crate) fn euler_time_constant(field: &'static str, tau_ms: f64, dt_ms: f64) 
 }
 
 /// Checks that `value` is finite.
-pub(crate) fn finite(field: &'static str, value: f64) -> Result<f64> {
+pub fn finite(field: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() {
         Ok(value)
     } else {
@@ -181,7 +181,7 @@ pub(crate) fn finite(field: &'static str, value: f64) -> Result<f64> {
 }
 
 /// Checks that a size is at least 1.
-pub(crate) fn nonzero(field: &'static str, value: usize) -> Result<usize> {
+pub fn nonzero(field: &'static str, value: usize) -> Result<usize> {
     if value == 0 {
         Err(SnnError::ZeroSize { field })
     } else {

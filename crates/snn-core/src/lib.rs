@@ -32,14 +32,13 @@
 //! # }
 //! ```
 #![warn(missing_docs)]
-#![allow(deprecated)] // burn 0.22 deprecates the ndarray backend, which this crate supports.
 
 pub mod dynamics;
 pub mod encode;
 pub mod error;
 pub mod fused;
-pub mod graph;
 pub mod host;
+#[deprecated(note = "moved to `snn_core::encode`")]
 pub mod input;
 pub mod lift;
 pub mod logic;

@@ -37,7 +37,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 
-use burn::backend::{Backend, DispatchDevice, backend_extension, tensor::FloatTensor};
+use burn::backend::{DispatchDevice, tensor::FloatTensor};
 use burn::config::Config;
 use burn::optim::{AdamState, AdaptiveMomentumState, LearningRate, ModuleOptimizer, Optimizer};
 use burn::prelude::*;
@@ -153,18 +153,30 @@ impl AdamStep {
     }
 }
 
-/// The fused Adam update as a backend extension: ndarray and flex only (other devices never call
-/// it, see [`FusedAdam`]).
-#[backend_extension(NdArray, Flex)]
-pub trait AdamBackend: Backend {
-    /// `(p, m, v)` after one update from the gradient `grad` (all four of one shape).
-    fn adam_update(
-        param: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        moment_1: FloatTensor<Self>,
-        moment_2: FloatTensor<Self>,
-        step: AdamStep,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+pub use extension::AdamBackend;
+
+/// The extension trait in a module of its own: burn 0.22 deprecates the NdArray backend, and the
+/// `#[backend_extension]` expansion names it.
+mod extension {
+    #![allow(deprecated)]
+
+    use burn::backend::{Backend, backend_extension, tensor::FloatTensor};
+
+    use super::AdamStep;
+
+    /// The fused Adam update as a backend extension: ndarray and flex only (other devices never call
+    /// it, see [`FusedAdam`]).
+    #[backend_extension(NdArray, Flex)]
+    pub trait AdamBackend: Backend {
+        /// `(p, m, v)` after one update from the gradient `grad` (all four of one shape).
+        fn adam_update(
+            param: FloatTensor<Self>,
+            grad: FloatTensor<Self>,
+            moment_1: FloatTensor<Self>,
+            moment_2: FloatTensor<Self>,
+            step: AdamStep,
+        ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+    }
 }
 
 thread_local! {
@@ -399,6 +411,7 @@ impl Optimizer for FusedAdam {
 }
 
 #[cfg(test)]
+#[allow(deprecated)] // the tests run on burn 0.22's deprecated NdArray backend too
 mod tests {
     use burn::backend::flex::Flex;
     use burn::backend::ndarray::NdArray;

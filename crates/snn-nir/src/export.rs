@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use burn::nn::Linear;
 use burn::prelude::*;
+use snn_core::dynamics::LeakyCoefficients;
 use snn_core::neuron::LifRecurrent;
 use snn_core::{Discretization, Iaf, Li, Lif, Reset};
 
@@ -54,46 +55,44 @@ fn check_dt(dt_ms: f64) -> Result<()> {
     }
 }
 
-/// NIR's `(τ_mem in s, r)` per neuron reproducing our membrane update at `dt_ms`:
-/// NIR's Euler step is `v + (dt/τ)·((v_leak − v) + r·i)`.
-fn membrane(tau_ms: &[f64], dt_ms: f64, d: Discretization) -> (Vec<f64>, Vec<f64>) {
-    tau_ms
-        .iter()
-        .map(|&tau| {
-            // the step fraction a = dt/τ_nir and the input gain g = a·r of our update
-            let (a, gain) = match d {
-                // Membrane::leaky holds a learned τ at dt at least
-                Discretization::ForwardEuler => {
-                    let a = dt_ms / tau.max(dt_ms);
-                    (a, a)
-                }
-                Discretization::ForwardEulerUnscaledInput => (dt_ms / tau.max(dt_ms), 1.0),
-                Discretization::ExactDecay => (1.0 - (-dt_ms / tau.max(1e-3)).exp(), 1.0),
-                Discretization::ExactDecayScaledInput => {
-                    let a = 1.0 - (-dt_ms / tau.max(1e-3)).exp();
-                    (a, a)
-                }
-            };
-            (dt_ms / a * 1e-3, gain / a)
-        })
-        .unzip()
+/// NIR's per-neuron parameters of a leaky layer, reproducing its update at `dt_ms`.
+struct NirLeaky {
+    /// `τ_mem` in s.
+    tau_mem: Vec<f64>,
+    r: Vec<f64>,
+    /// `(τ_syn in s, w_in)` with a synaptic current.
+    synapse: Option<(Vec<f64>, Vec<f64>)>,
 }
 
-/// NIR's `(τ_syn in s, w_in)` per neuron reproducing our current `i ← decay(i) + x`:
-/// NIR's Euler step is `i + (dt/τ_syn)·(w_in·x − i)`.
-fn synapse(tau_ms: &[f64], dt_ms: f64, d: Discretization) -> (Vec<f64>, Vec<f64>) {
-    tau_ms
-        .iter()
-        .map(|&tau| {
-            let a = match d {
-                Discretization::ForwardEuler | Discretization::ForwardEulerUnscaledInput => {
-                    dt_ms / tau.max(dt_ms)
-                }
-                _ => 1.0 - (-dt_ms / tau.max(1e-3)).exp(),
-            };
-            (dt_ms / a * 1e-3, 1.0 / a)
-        })
-        .unzip()
+/// The NIR parameters from the coefficients the layer itself steps with
+/// ([`LeakyCoefficients`], the one derivation of `snn-core`), written as forward-Euler
+/// fractions: NIR's membrane step is `v + (dt/τ)·((v_leak − v) + r·i)`, so `τ = dt/a` and
+/// `r = g/a` for our fraction `a` and input gain `g`; its current is `i + (dt/τ_syn)·(w_in·x − i)`,
+/// so `τ_syn = dt/a_syn` and `w_in = 1/a_syn` reproduce our `i ← (1 − a_syn)·i + x`.
+fn leaky(
+    tau_mem_ms: Tensor<1>,
+    tau_syn_ms: Option<Tensor<1>>,
+    dt_ms: f64,
+    d: Discretization,
+) -> NirLeaky {
+    // v_leak only enters the exact form's resting drive, which NIR carries as `v_leak` itself
+    let c = LeakyCoefficients::resolve(tau_mem_ms, tau_syn_ms, dt_ms, 0.0, d);
+    let (a, gain) = c.euler_fractions();
+    let (a, gain) = (values(a), values(gain));
+    let tau_mem = a.iter().map(|a| dt_ms / a * 1e-3).collect();
+    let r = a.iter().zip(&gain).map(|(a, g)| g / a).collect();
+    let synapse = c.synapse_euler_fraction().map(|a| {
+        let a = values(a);
+        (
+            a.iter().map(|a| dt_ms / a * 1e-3).collect(),
+            a.iter().map(|a| 1.0 / a).collect(),
+        )
+    });
+    NirLeaky {
+        tau_mem,
+        r,
+        synapse,
+    }
 }
 
 fn firing(layer: &str, reset: Reset, reset_delay: bool, fire_at_threshold: bool) -> Result<()> {
@@ -138,10 +137,19 @@ impl ToNir for Lif {
         let c = self.config();
         firing("Lif", c.reset, c.reset_delay, c.fire_at_threshold)?;
         let n = c.size;
-        let (tau_mem, r) = membrane(&values(self.tau_mem_ms.val()), dt_ms, c.discretization);
+        let NirLeaky {
+            tau_mem,
+            r,
+            synapse,
+        } = leaky(
+            self.tau_mem_ms.val(),
+            self.tau_syn_ms.as_ref().map(|t| t.val()),
+            dt_ms,
+            c.discretization,
+        );
         let full = |v: f64| Array::full(vec![n], v);
         let v_threshold = array(values(self.threshold.val()), vec![n]);
-        Ok(match &self.tau_syn_ms {
+        Ok(match synapse {
             None => NirNode::Lif {
                 tau: array(tau_mem, vec![n]),
                 r: array(r, vec![n]),
@@ -149,18 +157,15 @@ impl ToNir for Lif {
                 v_threshold,
                 v_reset: full(c.v_reset),
             },
-            Some(tau_syn) => {
-                let (tau_syn, w_in) = synapse(&values(tau_syn.val()), dt_ms, c.discretization);
-                NirNode::CubaLif {
-                    tau_syn: array(tau_syn, vec![n]),
-                    tau_mem: array(tau_mem, vec![n]),
-                    r: array(r, vec![n]),
-                    v_leak: full(c.v_leak),
-                    v_threshold,
-                    v_reset: full(c.v_reset),
-                    w_in: array(w_in, vec![n]),
-                }
-            }
+            Some((tau_syn, w_in)) => NirNode::CubaLif {
+                tau_syn: array(tau_syn, vec![n]),
+                tau_mem: array(tau_mem, vec![n]),
+                r: array(r, vec![n]),
+                v_leak: full(c.v_leak),
+                v_threshold,
+                v_reset: full(c.v_reset),
+                w_in: array(w_in, vec![n]),
+            },
         })
     }
 }
@@ -171,24 +176,30 @@ impl ToNir for Li {
         check_dt(dt_ms)?;
         let c = self.config();
         let n = c.size;
-        let (tau_mem, r) = membrane(&values(self.tau_mem_ms.val()), dt_ms, c.discretization);
+        let NirLeaky {
+            tau_mem,
+            r,
+            synapse,
+        } = leaky(
+            self.tau_mem_ms.val(),
+            self.tau_syn_ms.as_ref().map(|t| t.val()),
+            dt_ms,
+            c.discretization,
+        );
         let v_leak = Array::full(vec![n], c.v_leak);
-        Ok(match &self.tau_syn_ms {
+        Ok(match synapse {
             None => NirNode::Li {
                 tau: array(tau_mem, vec![n]),
                 r: array(r, vec![n]),
                 v_leak,
             },
-            Some(tau_syn) => {
-                let (tau_syn, w_in) = synapse(&values(tau_syn.val()), dt_ms, c.discretization);
-                NirNode::CubaLi {
-                    tau_syn: array(tau_syn, vec![n]),
-                    tau_mem: array(tau_mem, vec![n]),
-                    r: array(r, vec![n]),
-                    v_leak,
-                    w_in: array(w_in, vec![n]),
-                }
-            }
+            Some((tau_syn, w_in)) => NirNode::CubaLi {
+                tau_syn: array(tau_syn, vec![n]),
+                tau_mem: array(tau_mem, vec![n]),
+                r: array(r, vec![n]),
+                v_leak,
+                w_in: array(w_in, vec![n]),
+            },
         })
     }
 }

@@ -53,7 +53,7 @@ mod saved;
 
 use std::cell::Cell;
 
-use burn::backend::{Dispatch, DispatchDevice, backend_extension, tensor::FloatTensor};
+use burn::backend::{Dispatch, DispatchDevice};
 use burn::prelude::*;
 
 use crate::dynamics::Discretization;
@@ -61,66 +61,79 @@ pub use crate::dynamics::{
     COEFFICIENTS, Coef, Execution, FiringSpec, LeakyCoefficients, LeakySpec, MembraneForm,
     SynapseForm,
 };
-use crate::spike::SpikeBackend;
 
-/// The fused multi-step leaky recurrence as a burn backend extension.
-///
-/// Users call [`leaky_sequence`]; [`FusedLeakyBackend::leaky_forward_saving`] and
-/// [`FusedLeakyBackend::leaky_backward`] are the pieces the `Autodiff` implementation is built
-/// from (they are not meant to be called on an autodiff backend).
-#[backend_extension(
-    Autodiff,
-    NdArray,
-    Flex,
-    Cube: cfg(feature = "gpu"),
-    Fusion: cfg(feature = "gpu")
-)]
-pub trait FusedLeakyBackend: SpikeBackend {
-    /// Runs the recurrence over `x` `[batch, time, size]` from `v0`, `i0` `[batch, size]` with
-    /// `coef` `[COEFFICIENTS, size]`. Returns the output (spikes, or the membrane for a
-    /// leaky integrator) `[batch, time, size]` and the final `v` and `i` `[batch, size]`.
-    #[fusion(meta = |x, v0, _i0, _coef, _spec| cube::forward_meta(x, v0))]
-    fn leaky_forward(
-        x: FloatTensor<Self>,
-        v0: FloatTensor<Self>,
-        i0: FloatTensor<Self>,
-        coef: FloatTensor<Self>,
-        spec: LeakySpec,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+pub use extension::FusedLeakyBackend;
 
-    /// [`FusedLeakyBackend::leaky_forward`] that also returns what the backward pass needs, in a
-    /// form private to the backend that only [`FusedLeakyBackend::leaky_backward`] reads: the
-    /// pre-reset membrane `u` `[batch, time, size]`, or on the CPU backends usually the packed
-    /// surrogate derivatives and spikes (see the module docs); a one-element placeholder for a
-    /// leaky integrator, whose backward needs nothing.
-    #[fusion(meta = |x, v0, _i0, _coef, spec| cube::forward_saving_meta(x, v0, spec))]
-    fn leaky_forward_saving(
-        x: FloatTensor<Self>,
-        v0: FloatTensor<Self>,
-        i0: FloatTensor<Self>,
-        coef: FloatTensor<Self>,
-        spec: LeakySpec,
-    ) -> (
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-    );
+/// The extension trait in a module of its own: burn 0.22 deprecates the NdArray backend, and the
+/// `#[backend_extension]` expansion names it.
+mod extension {
+    #![allow(deprecated)]
 
-    /// Backprop through time: from what [`FusedLeakyBackend::leaky_forward_saving`] kept (`u`)
-    /// and the upstream gradients of the output `[batch, time, size]` and of the final `v` and
-    /// `i` `[batch, size]`, the gradients of `x`, `v0` and `i0`.
-    #[allow(clippy::too_many_arguments)]
-    #[fusion(meta = |_u, v0, _coef, grad_out, _gv, _gi, _spec| cube::forward_meta(grad_out, v0))]
-    fn leaky_backward(
-        u: FloatTensor<Self>,
-        v0: FloatTensor<Self>,
-        coef: FloatTensor<Self>,
-        grad_out: FloatTensor<Self>,
-        grad_v: FloatTensor<Self>,
-        grad_i: FloatTensor<Self>,
-        spec: LeakySpec,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+    use burn::backend::backend_extension;
+    use burn::backend::tensor::FloatTensor;
+
+    use super::{LeakySpec, cube};
+    use crate::spike::SpikeBackend;
+
+    /// The fused multi-step leaky recurrence as a burn backend extension.
+    ///
+    /// Users call [`leaky_sequence`]; [`FusedLeakyBackend::leaky_forward_saving`] and
+    /// [`FusedLeakyBackend::leaky_backward`] are the pieces the `Autodiff` implementation is built
+    /// from (they are not meant to be called on an autodiff backend).
+    #[backend_extension(
+        Autodiff,
+        NdArray,
+        Flex,
+        Cube: cfg(feature = "gpu"),
+        Fusion: cfg(feature = "gpu")
+    )]
+    pub trait FusedLeakyBackend: SpikeBackend {
+        /// Runs the recurrence over `x` `[batch, time, size]` from `v0`, `i0` `[batch, size]` with
+        /// `coef` `[COEFFICIENTS, size]`. Returns the output (spikes, or the membrane for a
+        /// leaky integrator) `[batch, time, size]` and the final `v` and `i` `[batch, size]`.
+        #[fusion(meta = |x, v0, _i0, _coef, _spec| cube::forward_meta(x, v0))]
+        fn leaky_forward(
+            x: FloatTensor<Self>,
+            v0: FloatTensor<Self>,
+            i0: FloatTensor<Self>,
+            coef: FloatTensor<Self>,
+            spec: LeakySpec,
+        ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+
+        /// [`FusedLeakyBackend::leaky_forward`] that also returns what the backward pass needs, in a
+        /// form private to the backend that only [`FusedLeakyBackend::leaky_backward`] reads: the
+        /// pre-reset membrane `u` `[batch, time, size]`, or on the CPU backends usually the packed
+        /// surrogate derivatives and spikes (see the module docs); a one-element placeholder for a
+        /// leaky integrator, whose backward needs nothing.
+        #[fusion(meta = |x, v0, _i0, _coef, spec| cube::forward_saving_meta(x, v0, spec))]
+        fn leaky_forward_saving(
+            x: FloatTensor<Self>,
+            v0: FloatTensor<Self>,
+            i0: FloatTensor<Self>,
+            coef: FloatTensor<Self>,
+            spec: LeakySpec,
+        ) -> (
+            FloatTensor<Self>,
+            FloatTensor<Self>,
+            FloatTensor<Self>,
+            FloatTensor<Self>,
+        );
+
+        /// Backprop through time: from what [`FusedLeakyBackend::leaky_forward_saving`] kept (`u`)
+        /// and the upstream gradients of the output `[batch, time, size]` and of the final `v` and
+        /// `i` `[batch, size]`, the gradients of `x`, `v0` and `i0`.
+        #[allow(clippy::too_many_arguments)]
+        #[fusion(meta = |_u, v0, _coef, grad_out, _gv, _gi, _spec| cube::forward_meta(grad_out, v0))]
+        fn leaky_backward(
+            u: FloatTensor<Self>,
+            v0: FloatTensor<Self>,
+            coef: FloatTensor<Self>,
+            grad_out: FloatTensor<Self>,
+            grad_v: FloatTensor<Self>,
+            grad_i: FloatTensor<Self>,
+            spec: LeakySpec,
+        ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+    }
 }
 
 thread_local! {

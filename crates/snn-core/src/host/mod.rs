@@ -56,6 +56,8 @@ pub trait HostTensor: Backend {
     }
 }
 
+// burn 0.22 deprecates the NdArray backend, which this crate still serves
+#[allow(deprecated)]
 impl HostTensor for burn::backend::NdArray {
     fn host_f32s(tensor: &FloatTensor<Self>) -> Option<Cow<'_, [f32]>> {
         use burn::backend::ndarray::NdArrayTensor;

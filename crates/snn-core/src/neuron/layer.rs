@@ -100,6 +100,13 @@ pub trait Neuron: StepLayer<State: NeuronState> {
         self.neurons()
     }
 
+    /// Checks a state given by the caller: every tensor `[batch, neurons]` and, where the kind
+    /// of state depends on the configuration (Spyx's `Alif` and `CubaLif` carry a second
+    /// tensor), that it is this layer's kind. A typed error, never a panic later in the step.
+    fn check_state(&self, state: &Self::State, batch: usize, context: &'static str) -> Result<()> {
+        state.check(batch, self.neurons(), context)
+    }
+
     /// One step. `input`: `[batch, features...]` with `neurons()` features in all; `state` from
     /// [`StepLayer::initial_state`] or a previous step. Returns the output shaped like `input`
     /// and the new state.
@@ -116,7 +123,7 @@ pub trait Neuron: StepLayer<State: NeuronState> {
             self.neurons(),
             Self::CONTEXTS.step_input,
         )?;
-        state.check(dims[0], self.neurons(), Self::CONTEXTS.step_state)?;
+        self.check_state(&state, dims[0], Self::CONTEXTS.step_state)?;
         let (y, state) = self.advance(&self.prepare(), x, state);
         Ok((y.reshape(out_dims), state))
     }
@@ -140,7 +147,7 @@ pub trait Neuron: StepLayer<State: NeuronState> {
         let dims = shape::output_dims(in_dims, self.inputs(), size, Self::CONTEXTS.forward_input)?;
         let state = match state {
             Some(state) => {
-                state.check(dims[0], size, Self::CONTEXTS.forward_state)?;
+                self.check_state(&state, dims[0], Self::CONTEXTS.forward_state)?;
                 state
             }
             None => self.initial_state(dims[0]),

@@ -5,8 +5,8 @@
 //! `sim_code` (integrate), then `threshold_condition_code` (`>=`, so a neuron fires at the
 //! threshold), then `reset_code`. `Isyn` is the layer's input at the step. The leaky
 //! integrate-and-fire step is shared with the input neuron
-//! [`crate::input::LeakyIntegrateFireInput`] and the few-spike threshold step with
-//! [`crate::input::FewSpikeReluInput`].
+//! [`crate::encode::LeakyIntegrateFireInput`] and the few-spike threshold step with
+//! [`crate::encode::FewSpikeReluInput`].
 
 use super::layer::per_neuron;
 use burn::module::Param;
@@ -627,7 +627,7 @@ pub(crate) fn few_spike_fire(v: Tensor<2>, h: f32, surrogate: Surrogate) -> (Ten
 /// z = H(V − h)   (fires at V = h);   V ← V − z·h
 /// ```
 ///
-/// With a signed upstream input (`source_signed`, a [`crate::input::FewSpikeReluInput`] with
+/// With a signed upstream input (`source_signed`, a [`crate::encode::FewSpikeReluInput`] with
 /// `signed_input`, `k` even) the weight is `d = ∓SrcScale·2^(((k − p) mod k) / 2)` (integer
 /// division), `−` on even `p` and `+` on odd `p`, with `SrcScale = α_src·2^−k/2`. So a layer
 /// decodes a presentation of its input while it encodes the previous one: a network of `L` FS

@@ -172,29 +172,62 @@ pub struct Spyx {
     config: SpyxConfig,
 }
 
-/// State of a [`Spyx`] layer: the membrane and, for `Alif` and `CubaLif`, the second half of
-/// Spyx's concatenated state.
+/// State of a [`Spyx`] layer: the membrane and what the model carries beside it.
 #[derive(Clone, Debug)]
 pub struct SpyxState {
     /// Membrane potential `V`, `[batch, size]`.
     pub v: Tensor<2>,
-    /// Threshold adaptation `Th` (`Alif`) or synaptic current `I` (`CubaLif`), `[batch, size]`;
-    /// `None` for the others.
-    pub aux: Option<Tensor<2>>,
+    /// The second half of Spyx's concatenated state, by model.
+    pub aux: SpyxAux,
+}
+
+/// What a Spyx model carries beside the membrane. A layer checks that a state given to it is
+/// its model's kind ([`Neuron::check_state`]).
+#[derive(Clone, Debug)]
+pub enum SpyxAux {
+    /// Nothing: `Li`, `Lif`, `If`.
+    None,
+    /// The threshold adaptation `Th`, `[batch, size]`: `Alif`.
+    Threshold(Tensor<2>),
+    /// The synaptic current `I`, `[batch, size]`: `CubaLif`.
+    Current(Tensor<2>),
+}
+
+impl SpyxAux {
+    fn tensor(&self) -> Option<&Tensor<2>> {
+        match self {
+            Self::None => None,
+            Self::Threshold(t) | Self::Current(t) => Some(t),
+        }
+    }
+
+    /// Whether this is what `model` carries.
+    fn belongs_to(&self, model: SpyxModel) -> bool {
+        matches!(
+            (self, model),
+            (Self::None, SpyxModel::Li | SpyxModel::Lif | SpyxModel::If)
+                | (Self::Threshold(_), SpyxModel::Alif)
+                | (Self::Current(_), SpyxModel::CubaLif)
+        )
+    }
 }
 
 impl SpyxState {
     /// The resting state of `model`: everything 0, as Spyx's `initial_state`.
     pub fn zeros(batch: usize, size: usize, model: SpyxModel, device: &Device) -> Self {
         let v = Tensor::zeros([batch, size], device);
-        let aux = matches!(model, SpyxModel::Alif | SpyxModel::CubaLif).then(|| v.clone());
+        let aux = match model {
+            SpyxModel::Alif => SpyxAux::Threshold(v.clone()),
+            SpyxModel::CubaLif => SpyxAux::Current(v.clone()),
+            SpyxModel::Li | SpyxModel::Lif | SpyxModel::If => SpyxAux::None,
+        };
         Self { v, aux }
     }
 
     /// The state in Spyx's layout: `V`, or `concat([V, Th], -1)` / `concat([V, I], -1)`,
     /// `[batch, size]` or `[batch, 2·size]`.
     pub fn concat(&self) -> Tensor<2> {
-        match &self.aux {
+        match self.aux.tensor() {
             Some(aux) => Tensor::cat(vec![self.v.clone(), aux.clone()], 1),
             None => self.v.clone(),
         }
@@ -203,7 +236,12 @@ impl SpyxState {
 
 impl NeuronState for SpyxState {
     fn check(&self, batch: usize, size: usize, context: &'static str) -> crate::Result<()> {
-        check_state_tensors([&self.v].into_iter().chain(&self.aux), batch, size, context)
+        check_state_tensors(
+            [&self.v].into_iter().chain(self.aux.tensor()),
+            batch,
+            size,
+            context,
+        )
     }
 }
 
@@ -223,7 +261,8 @@ pub struct SpyxDynamics {
 /// `input` and the state are `[batch, size]`; returns the spikes (the membrane for `Li`) and the
 /// new state. The surrogate gradient flows through the reset, as in Spyx.
 ///
-/// No shape checks: [`Neuron::step`] is the checked entry point.
+/// No checks: [`Neuron::step`] is the checked entry point (it also checks that the state is
+/// the model's kind; here a state of another kind panics).
 pub fn spyx_step(
     input: Tensor<2>,
     state: SpyxState,
@@ -243,22 +282,38 @@ pub fn spyx_step(
             (z, SpyxState { v, aux })
         }
         SpyxModel::Alif => {
-            let th = aux.expect("an Alif state carries Th");
+            let SpyxAux::Threshold(th) = aux else {
+                panic!("spyx_step: an Alif layer needs a SpyxAux::Threshold state")
+            };
             let gamma = d.gamma.clone().expect("Alif has gamma");
             let thresh = th.clone() + d.threshold.clone();
             let z = spike(v.clone() - thresh.clone());
             let v = d.membrane.integrate(v, input) - z.clone() * thresh;
             let th = gamma.clone() * th + gamma.neg().add_scalar(1.0) * z.clone();
-            (z, SpyxState { v, aux: Some(th) })
+            (
+                z,
+                SpyxState {
+                    v,
+                    aux: SpyxAux::Threshold(th),
+                },
+            )
         }
         SpyxModel::CubaLif => {
-            let i = aux.expect("a CubaLif state carries I");
+            let SpyxAux::Current(i) = aux else {
+                panic!("spyx_step: a CubaLif layer needs a SpyxAux::Current state")
+            };
             let alpha = d.alpha.clone().expect("CubaLif has alpha");
             let z = spike(v.clone() - d.threshold.clone());
             let v = v - z.clone() * d.threshold.clone();
             let i = alpha * i + input;
             let v = d.membrane.integrate(v, i.clone());
-            (z, SpyxState { v, aux: Some(i) })
+            (
+                z,
+                SpyxState {
+                    v,
+                    aux: SpyxAux::Current(i),
+                },
+            )
         }
     }
 }
@@ -327,5 +382,34 @@ impl Neuron for Spyx {
     const CONTEXTS: Contexts = crate::neuron_contexts!("Spyx");
     fn neurons(&self) -> usize {
         self.size()
+    }
+    fn check_state(
+        &self,
+        state: &SpyxState,
+        batch: usize,
+        context: &'static str,
+    ) -> crate::Result<()> {
+        if !state.aux.belongs_to(self.config.model) {
+            let kind = |aux: &SpyxAux| match aux {
+                SpyxAux::None => "SpyxAux::None",
+                SpyxAux::Threshold(_) => "SpyxAux::Threshold",
+                SpyxAux::Current(_) => "SpyxAux::Current",
+            };
+            let want = match self.config.model {
+                SpyxModel::Alif => "SpyxAux::Threshold",
+                SpyxModel::CubaLif => "SpyxAux::Current",
+                SpyxModel::Li | SpyxModel::Lif | SpyxModel::If => "SpyxAux::None",
+            };
+            return Err(SnnError::Rejected {
+                field: context,
+                reason: format!(
+                    "a {:?} layer's state carries {}, got {}",
+                    self.config.model,
+                    want,
+                    kind(&state.aux)
+                ),
+            });
+        }
+        state.check(batch, self.size(), context)
     }
 }

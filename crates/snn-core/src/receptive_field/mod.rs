@@ -95,6 +95,7 @@ pub(crate) fn linspace(start: f64, end: f64, n: usize) -> Vec<f64> {
 }
 
 #[cfg(test)]
+#[allow(deprecated)] // the tests run on burn 0.22's deprecated NdArray backend too
 mod tests {
     use super::*;
 

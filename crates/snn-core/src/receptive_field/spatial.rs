@@ -210,6 +210,7 @@ impl SpatialParameters {
 }
 
 #[cfg(test)]
+#[allow(deprecated)] // the tests run on burn 0.22's deprecated NdArray backend too
 mod tests {
     use super::*;
 

@@ -17,7 +17,6 @@ use burn::backend::{
         grads::Gradients,
         ops::{Backward, Ops, OpsKind},
     },
-    backend_extension,
     tensor::FloatTensor,
 };
 
@@ -25,45 +24,57 @@ use super::cpu::{self, SpikeEvents};
 use super::{SparsePath, set_last_path};
 use crate::host::HostTensor;
 
-/// Backend extension implementing [`super::spike_linear`]: `out = x · W + b` for a 2-D input
-/// `x: [rows, d_input]`, a weight `W: [d_input, d_output]` (burn's `Linear` layout) and an
-/// optional bias `b: [d_output]`.
-///
-/// Users call [`super::spike_linear`] or [`super::SpikeLinear`]; this trait is the extension point
-/// for backends.
-#[backend_extension(
-    Autodiff,
-    NdArray,
-    Flex,
-    Cube: cfg(feature = "gpu"),
-    Fusion: cfg(feature = "gpu")
-)]
-pub trait SparseBackend: Backend {
-    /// `x · W + b`. The default body is the dense matmul; backends that can read their memory
-    /// on the host override it with the event path when `x` is binary and at most `threshold`
-    /// dense ([`super::choose_path`]).
-    #[fusion(default)]
-    fn spike_linear(
-        input: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        bias: FloatTensor<Self>,
-        threshold: f32,
-    ) -> FloatTensor<Self> {
-        let _ = threshold;
-        set_last_path(SparsePath::Dense);
-        dense_linear::<Self>(input, weight, Some(bias))
-    }
+pub use extension::SparseBackend;
 
-    /// `x · W` (no bias; a separate method because extension ops take no optional tensors).
-    #[fusion(default)]
-    fn spike_linear_no_bias(
-        input: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        threshold: f32,
-    ) -> FloatTensor<Self> {
-        let _ = threshold;
-        set_last_path(SparsePath::Dense);
-        dense_linear::<Self>(input, weight, None)
+/// The extension trait in a module of its own: burn 0.22 deprecates the NdArray backend, and the
+/// `#[backend_extension]` expansion names it.
+mod extension {
+    #![allow(deprecated)]
+
+    use burn::backend::{Backend, backend_extension, tensor::FloatTensor};
+
+    use super::{SparsePath, dense_linear, set_last_path};
+
+    /// Backend extension implementing [`super::spike_linear`]: `out = x · W + b` for a 2-D input
+    /// `x: [rows, d_input]`, a weight `W: [d_input, d_output]` (burn's `Linear` layout) and an
+    /// optional bias `b: [d_output]`.
+    ///
+    /// Users call [`super::spike_linear`] or [`super::SpikeLinear`]; this trait is the extension point
+    /// for backends.
+    #[backend_extension(
+        Autodiff,
+        NdArray,
+        Flex,
+        Cube: cfg(feature = "gpu"),
+        Fusion: cfg(feature = "gpu")
+    )]
+    pub trait SparseBackend: Backend {
+        /// `x · W + b`. The default body is the dense matmul; backends that can read their memory
+        /// on the host override it with the event path when `x` is binary and at most `threshold`
+        /// dense ([`super::choose_path`]).
+        #[fusion(default)]
+        fn spike_linear(
+            input: FloatTensor<Self>,
+            weight: FloatTensor<Self>,
+            bias: FloatTensor<Self>,
+            threshold: f32,
+        ) -> FloatTensor<Self> {
+            let _ = threshold;
+            set_last_path(SparsePath::Dense);
+            dense_linear::<Self>(input, weight, Some(bias))
+        }
+
+        /// `x · W` (no bias; a separate method because extension ops take no optional tensors).
+        #[fusion(default)]
+        fn spike_linear_no_bias(
+            input: FloatTensor<Self>,
+            weight: FloatTensor<Self>,
+            threshold: f32,
+        ) -> FloatTensor<Self> {
+            let _ = threshold;
+            set_last_path(SparsePath::Dense);
+            dense_linear::<Self>(input, weight, None)
+        }
     }
 }
 
@@ -76,6 +87,8 @@ fn with_host<B: HostTensor, R>(tensor: &FloatTensor<B>, f: impl FnOnce(&[f32]) -
 /// The CPU backends: the event path where the input qualifies, the dense matmul otherwise.
 macro_rules! host_sparse_backend {
     ($backend:ty) => {
+        // burn 0.22 deprecates the NdArray backend, one of the two this serves
+        #[allow(deprecated)]
         impl SparseBackend for $backend {
             fn spike_linear(
                 input: FloatTensor<Self>,

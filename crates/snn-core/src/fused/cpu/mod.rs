@@ -20,6 +20,7 @@ use std::borrow::Cow;
 
 use burn::backend::TensorMetadata;
 use burn::backend::flex::Flex;
+#[allow(deprecated)] // burn 0.22 deprecates the NdArray backend, which this op still serves
 use burn::backend::ndarray::NdArray;
 use burn::backend::tensor::FloatTensor;
 use burn::tensor::Shape;
@@ -264,6 +265,8 @@ fn run_backward<B: HostTensor>(
 
 macro_rules! cpu_backend {
     ($backend:ty) => {
+        // burn 0.22 deprecates the NdArray backend, one of the two this serves
+        #[allow(deprecated)]
         impl FusedLeakyBackend for $backend {
             fn leaky_forward(
                 x: FloatTensor<Self>,
@@ -314,6 +317,7 @@ cpu_backend!(NdArray);
 cpu_backend!(Flex);
 
 #[cfg(test)]
+#[allow(deprecated)] // the tests run on burn 0.22's deprecated NdArray backend too
 mod tests {
     use burn::backend::{Dispatch, TensorMetadata};
     use burn::prelude::*;
@@ -359,7 +363,7 @@ mod tests {
         let spikes = lif.forward(x.clone()).unwrap().spikes;
         let grads = (spikes.clone() * w).sum().backward();
         let gx = x.grad(&grads).unwrap();
-        let values = |t: Tensor<3>| t.into_data().into_vec::<f32>().unwrap();
+        let values = |t: Tensor<3>| t.into_data().try_into_vec::<f32>().unwrap();
         (values(spikes), values(gx))
     }
 

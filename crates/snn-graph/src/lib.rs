@@ -1,3 +1,5 @@
+//! # snn-graph
+//!
 //! spikelearn's network model: named inputs, layers and synapses stepped together.
 //!
 //! A port of `spikelearn.SpikingNet` (github.com/spikelearn/spikelearn, `snn.py`,
@@ -17,6 +19,16 @@
 //! and gradient-free). Weight matrices are row-major `[post][pre]` (spikelearn's `W` of shape
 //! `(No, Ne)`, applied as `W @ x`). Spikes are `0.0`/`1.0`. Time is counted in steps, as in
 //! spikelearn (`tau` is in time steps, there is no `dt`).
+//!
+//! # Why a crate of its own
+//!
+//! Everything in `snn-core` is a burn layer or op on tensors that runs on every backend and
+//! trains through autodiff; this simulator is neither (host vectors, one sample, local rules),
+//! and a tensor port would change its numbers for no user. It moved out of `snn-core`
+//! (`snn_core::graph`) so that each crate holds one kind of thing; it shares only `SnnError`
+//! and the field checks of [`snn_core::error`].
+
+#![warn(missing_docs)]
 
 mod layer;
 mod net;

@@ -3,8 +3,8 @@
 use burn::prelude::*;
 use rayon::prelude::*;
 
+use super::SpikeRng;
 use super::present::{Context, Presentation};
-use crate::encode::SpikeRng;
 use crate::error::{SnnError, positive};
 
 /// Configuration of a [`PoissonInput`]: a Poisson spike source whose rate is the magnitude of

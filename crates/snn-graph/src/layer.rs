@@ -2,8 +2,8 @@
 
 use burn::config::Config;
 
-use crate::SnnError;
-use crate::error::{finite, nonzero, positive};
+use snn_core::SnnError;
+use snn_core::error::{finite, nonzero, positive};
 
 /// Configuration of a [`SpikingLayer`]: spikelearn's `LIFLayer(N, tau, v0=1, refr=True)`.
 #[derive(Config, Debug)]
@@ -24,7 +24,7 @@ pub struct SpikingLayerConfig {
 
 impl SpikingLayerConfig {
     /// Checks `size >= 1`, `tau > 0` and a finite `v0`.
-    pub fn validate(&self) -> crate::Result<()> {
+    pub fn validate(&self) -> snn_core::Result<()> {
         nonzero("size", self.size)?;
         positive("tau", self.tau)?;
         finite("v0", self.v0)?;
@@ -32,7 +32,7 @@ impl SpikingLayerConfig {
     }
 
     /// A plain LIF layer (spikelearn's `LIFLayer` / `SpikingLayer`), at rest.
-    pub fn init(&self) -> crate::Result<SpikingLayer> {
+    pub fn init(&self) -> snn_core::Result<SpikingLayer> {
         self.validate()?;
         let a = (-1.0 / self.tau).exp();
         Ok(SpikingLayer {
@@ -53,7 +53,7 @@ impl SpikingLayerConfig {
     /// e.g. negative off-diagonal weights for cross-inhibition.
     ///
     /// spikelearn's `SpikingRecLayer` always uses `refr=True`; this port keeps the config's flag.
-    pub fn init_recurrent(&self, w_rec: Vec<f32>) -> crate::Result<SpikingLayer> {
+    pub fn init_recurrent(&self, w_rec: Vec<f32>) -> snn_core::Result<SpikingLayer> {
         let mut layer = self.init()?;
         if w_rec.len() != self.size * self.size {
             return Err(SnnError::ShapeMismatch {

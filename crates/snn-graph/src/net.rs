@@ -1,7 +1,7 @@
 //! spikelearn's `SpikingNet`: named inputs, layers and synapses, stepped synchronously.
 
 use super::{SpikingLayer, Synapse};
-use crate::SnnError;
+use snn_core::SnnError;
 
 /// Where a synapse source or a network output comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +75,7 @@ impl SpikingNet {
             .map(Node::Layer)
     }
 
-    fn lookup(&self, name: &str) -> crate::Result<Node> {
+    fn lookup(&self, name: &str) -> snn_core::Result<Node> {
         self.find(name).ok_or_else(|| SnnError::UnknownName {
             what: "network input or layer",
             name: name.to_string(),
@@ -90,7 +90,7 @@ impl SpikingNet {
         }
     }
 
-    fn check_new_name(&self, name: &str) -> crate::Result<()> {
+    fn check_new_name(&self, name: &str) -> snn_core::Result<()> {
         if self.find(name).is_some() {
             return Err(SnnError::Rejected {
                 field: "name",
@@ -102,16 +102,16 @@ impl SpikingNet {
 
     /// Declares an external input of `size` values (spikelearn's `add_input`). Errors: a name
     /// already used ([`SnnError::Rejected`]), `size == 0` ([`SnnError::ZeroSize`]).
-    pub fn add_input(&mut self, name: &str, size: usize) -> crate::Result<()> {
+    pub fn add_input(&mut self, name: &str, size: usize) -> snn_core::Result<()> {
         self.check_new_name(name)?;
-        crate::error::nonzero("size", size)?;
+        snn_core::error::nonzero("size", size)?;
         self.inputs.push((name.to_string(), size));
         Ok(())
     }
 
     /// Adds a layer (spikelearn's `add_layer(snl, name)`). Errors: a name already used
     /// ([`SnnError::Rejected`]).
-    pub fn add_layer(&mut self, name: &str, layer: SpikingLayer) -> crate::Result<()> {
+    pub fn add_layer(&mut self, name: &str, layer: SpikingLayer) -> snn_core::Result<()> {
         self.check_new_name(name)?;
         self.layers.push(LayerEntry {
             name: name.to_string(),
@@ -127,7 +127,12 @@ impl SpikingNet {
     /// input ([`SnnError::Rejected`]) or the wrong number of sources for the kind
     /// ([`SnnError::Invalid`]), a source or
     /// the layer whose size does not match the synapse ([`SnnError::ShapeMismatch`]).
-    pub fn add_synapse(&mut self, post: &str, synapse: Synapse, pre: &[&str]) -> crate::Result<()> {
+    pub fn add_synapse(
+        &mut self,
+        post: &str,
+        synapse: Synapse,
+        pre: &[&str],
+    ) -> snn_core::Result<()> {
         let post_node = self.lookup(post)?;
         let Node::Layer(post_idx) = post_node else {
             return Err(SnnError::Rejected {
@@ -138,7 +143,7 @@ impl SpikingNet {
         let sources = pre
             .iter()
             .map(|name| self.lookup(name))
-            .collect::<crate::Result<Vec<_>>>()?;
+            .collect::<snn_core::Result<Vec<_>>>()?;
         let want = synapse.kind().sources();
         if sources.len() != want {
             return Err(SnnError::Invalid {
@@ -178,14 +183,14 @@ impl SpikingNet {
 
     /// Declares `name` (an input or a layer) as a network output, returned by
     /// [`step`](Self::step) in declaration order (spikelearn's `add_output`).
-    pub fn add_output(&mut self, name: &str) -> crate::Result<()> {
+    pub fn add_output(&mut self, name: &str) -> snn_core::Result<()> {
         let node = self.lookup(name)?;
         self.outputs.push(node);
         Ok(())
     }
 
     /// The layer called `name`.
-    pub fn layer(&self, name: &str) -> crate::Result<&SpikingLayer> {
+    pub fn layer(&self, name: &str) -> snn_core::Result<&SpikingLayer> {
         match self.lookup(name)? {
             Node::Layer(l) => Ok(&self.layers[l].layer),
             Node::Input(_) => Err(SnnError::Rejected {
@@ -196,7 +201,7 @@ impl SpikingNet {
     }
 
     /// The synapses into layer `name`, in the order they were added.
-    pub fn synapses(&self, name: &str) -> crate::Result<Vec<&Synapse>> {
+    pub fn synapses(&self, name: &str) -> snn_core::Result<Vec<&Synapse>> {
         self.layer(name)?;
         let Some(Node::Layer(l)) = self.find(name) else {
             unreachable!("checked above")
@@ -206,7 +211,7 @@ impl SpikingNet {
 
     /// One step with learning on (spikelearn's `snn(*args, learn=True)`); see
     /// [`step_with`](Self::step_with).
-    pub fn step(&mut self, inputs: &[(&str, &[f32])]) -> crate::Result<Vec<Vec<f32>>> {
+    pub fn step(&mut self, inputs: &[(&str, &[f32])]) -> snn_core::Result<Vec<Vec<f32>>> {
         self.step_with(inputs, true)
     }
 
@@ -220,7 +225,7 @@ impl SpikingNet {
         &mut self,
         inputs: &[(&str, &[f32])],
         learn: bool,
-    ) -> crate::Result<Vec<Vec<f32>>> {
+    ) -> snn_core::Result<Vec<Vec<f32>>> {
         let mut given: Vec<Option<&[f32]>> = vec![None; self.inputs.len()];
         for (name, values) in inputs {
             let Some(i) = self.inputs.iter().position(|(n, _)| n == name) else {

@@ -1,6 +1,6 @@
 //! spikelearn's synapses, traces and local learning rules on host vectors.
 
-use crate::SnnError;
+use snn_core::SnnError;
 
 /// Sign of a synapse's output, spikelearn's `syn_type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -30,9 +30,9 @@ impl TraceParams {
         Self { gain, decay }
     }
 
-    fn validate(&self, field: &'static str) -> crate::Result<()> {
-        crate::error::finite(field, f64::from(self.gain))?;
-        crate::error::finite(field, f64::from(self.decay))?;
+    fn validate(&self, field: &'static str) -> snn_core::Result<()> {
+        snn_core::error::finite(field, f64::from(self.gain))?;
+        snn_core::error::finite(field, f64::from(self.decay))?;
         Ok(())
     }
 }
@@ -106,9 +106,9 @@ impl WeightLimits {
         }
     }
 
-    fn validate(&self) -> crate::Result<()> {
-        crate::error::finite("w_min", f64::from(self.w_min))?;
-        crate::error::finite("w_max", f64::from(self.w_max))?;
+    fn validate(&self) -> snn_core::Result<()> {
+        snn_core::error::finite("w_min", f64::from(self.w_min))?;
+        snn_core::error::finite("w_max", f64::from(self.w_max))?;
         if self.w_min > self.w_max {
             return Err(SnnError::Invalid {
                 field: "w_min",
@@ -273,7 +273,12 @@ pub struct Synapse {
     last_mod: Vec<f32>,
 }
 
-fn check_weights(context: &'static str, w: &[f32], len: usize, shape: String) -> crate::Result<()> {
+fn check_weights(
+    context: &'static str,
+    w: &[f32],
+    len: usize,
+    shape: String,
+) -> snn_core::Result<()> {
     if w.len() != len {
         return Err(SnnError::ShapeMismatch {
             context,
@@ -298,11 +303,11 @@ impl Synapse {
         modulator: usize,
         w0: Vec<f32>,
         syn_type: SynType,
-    ) -> crate::Result<Self> {
-        crate::error::nonzero("pre", pre)?;
-        crate::error::nonzero("post", post)?;
+    ) -> snn_core::Result<Self> {
+        snn_core::error::nonzero("pre", pre)?;
+        snn_core::error::nonzero("post", post)?;
         if kind.sources() == 2 {
-            crate::error::nonzero("modulator", modulator)?;
+            snn_core::error::nonzero("modulator", modulator)?;
         }
         if kind == SynapseKind::OneToOne {
             check_weights("Synapse::one_to_one w0", &w0, pre, format!("[{pre}]"))?;
@@ -319,9 +324,9 @@ impl Synapse {
                 p.pre_trace.validate("pre_trace")?;
                 p.post_trace.validate("post_trace")?;
                 p.limits.validate()?;
-                crate::error::finite("ap", f64::from(p.ap))?;
-                crate::error::finite("an", f64::from(p.an))?;
-                crate::error::finite("trace_limit", f64::from(p.trace_limit))?;
+                snn_core::error::finite("ap", f64::from(p.ap))?;
+                snn_core::error::finite("an", f64::from(p.an))?;
+                snn_core::error::finite("trace_limit", f64::from(p.trace_limit))?;
                 Some(Traces {
                     pre: Trace::new(pre, p.pre_trace, p.trace_limit),
                     post: Trace::new(post, p.post_trace, p.trace_limit),
@@ -339,8 +344,8 @@ impl Synapse {
                 p.post_trace.validate("post_trace")?;
                 p.mod_trace.validate("mod_trace")?;
                 p.limits.validate()?;
-                crate::error::finite("lr", f64::from(p.lr))?;
-                crate::error::finite("trace_limit", f64::from(p.trace_limit))?;
+                snn_core::error::finite("lr", f64::from(p.lr))?;
+                snn_core::error::finite("trace_limit", f64::from(p.trace_limit))?;
                 Some(Traces {
                     pre: Trace::new(pre, p.pre_trace, p.trace_limit),
                     post: Trace::new(post, p.post_trace, p.trace_limit),
@@ -363,12 +368,17 @@ impl Synapse {
     }
 
     /// spikelearn's `StaticSynapse(Ne, No, W0, syn_type)`: `w0` row-major `[post][pre]`.
-    pub fn dense(pre: usize, post: usize, w0: Vec<f32>, syn_type: SynType) -> crate::Result<Self> {
+    pub fn dense(
+        pre: usize,
+        post: usize,
+        w0: Vec<f32>,
+        syn_type: SynType,
+    ) -> snn_core::Result<Self> {
         Self::build(SynapseKind::Static, pre, post, 0, w0, syn_type)
     }
 
     /// spikelearn's `OneToOneSynapse(Ne, W0, syn_type)`: `w0` has one weight per neuron.
-    pub fn one_to_one(size: usize, w0: Vec<f32>, syn_type: SynType) -> crate::Result<Self> {
+    pub fn one_to_one(size: usize, w0: Vec<f32>, syn_type: SynType) -> snn_core::Result<Self> {
         Self::build(SynapseKind::OneToOne, size, size, 0, w0, syn_type)
     }
 
@@ -380,7 +390,7 @@ impl Synapse {
         w0: Vec<f32>,
         params: StdpParams,
         syn_type: SynType,
-    ) -> crate::Result<Self> {
+    ) -> snn_core::Result<Self> {
         Self::build(SynapseKind::Stdp(params), pre, post, 0, w0, syn_type)
     }
 
@@ -392,7 +402,7 @@ impl Synapse {
         modulator: usize,
         w0: Vec<f32>,
         syn_type: SynType,
-    ) -> crate::Result<Self> {
+    ) -> snn_core::Result<Self> {
         Self::build(SynapseKind::Ternary, pre, post, modulator, w0, syn_type)
     }
 
@@ -408,7 +418,7 @@ impl Synapse {
         params: StdpParams,
         mod_trace: TraceParams,
         syn_type: SynType,
-    ) -> crate::Result<Self> {
+    ) -> snn_core::Result<Self> {
         if modulator != 1 && modulator != pre {
             return Err(SnnError::ShapeMismatch {
                 context: "Synapse::mod_stdp modulator",
@@ -434,7 +444,7 @@ impl Synapse {
         w0: Vec<f32>,
         params: MseParams,
         syn_type: SynType,
-    ) -> crate::Result<Self> {
+    ) -> snn_core::Result<Self> {
         Self::build(SynapseKind::Mse(params), pre, post, post, w0, syn_type)
     }
 
