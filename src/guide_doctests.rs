@@ -79,6 +79,10 @@ pub struct PerformancePage;
 #[doc = include_str!("../docs/src/nir.md")]
 pub struct NirPage;
 
+/// `docs/src/architecture.md`
+#[doc = include_str!("../docs/src/architecture.md")]
+pub struct ArchitecturePage;
+
 /// `docs/src/migration.md`
 #[doc = include_str!("../docs/src/migration.md")]
 pub struct MigrationPage;

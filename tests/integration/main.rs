@@ -5,6 +5,7 @@
 mod backend_switching;
 mod bad_input;
 mod common;
+mod custom_neuron;
 mod datasets;
 mod encode;
 mod fused;

@@ -176,3 +176,67 @@ fn gradient_checkpointing_gives_the_same_bptt_gradients() {
         );
     }
 }
+
+#[test]
+fn backward_is_the_f64_formula_for_every_kind_on_every_device() {
+    // each kind, with its default and with other parameters
+    let surrogates = [
+        Surrogate::superspike(),
+        Surrogate::SuperSpike { alpha: 3.0 },
+        Surrogate::fast_sigmoid(),
+        Surrogate::FastSigmoid { slope: 7.0 },
+        Surrogate::arctan(),
+        Surrogate::Arctan { alpha: 0.7 },
+        Surrogate::arctan_inv_pi(),
+        Surrogate::ArctanInvPi { k: 0.8 },
+        Surrogate::sigmoid(),
+        Surrogate::Sigmoid { alpha: 25.0 },
+        Surrogate::triangle(),
+        Surrogate::Triangle {
+            k: 1.0,
+            height: 3.0,
+        },
+        Surrogate::boxcar(),
+        Surrogate::Boxcar {
+            width: 0.6,
+            height: 2.0,
+        },
+        Surrogate::StraightThrough,
+    ];
+    // around 0 and past every window edge (0.3, 0.5, 1), on none of them
+    let grid: Vec<f32> = (-60..=60).map(|k| k as f32 * 0.0371).collect();
+    let (rows, cols) = (surrogates.len(), grid.len());
+    let xs: Vec<f32> = grid.iter().copied().cycle().take(rows * cols).collect();
+    let upstream = crate::common::uniform(rows * cols, 7, -2.0, 2.0);
+    for (dev, device) in autodiff_devices() {
+        // one graph and one backward pass for all of them: a row per surrogate
+        let x = Tensor::<2>::from_data(TensorData::new(xs.clone(), [rows, cols]), &device)
+            .require_grad();
+        let z = Tensor::cat(
+            surrogates
+                .iter()
+                .enumerate()
+                .map(|(r, &s)| spike(x.clone().narrow(0, r, 1), s))
+                .collect(),
+            0,
+        );
+        let w = Tensor::<2>::from_data(TensorData::new(upstream.clone(), [rows, cols]), &device);
+        let grads = (z * w).sum().backward();
+        let got = values(x.grad(&grads).expect("gradient reaches the input"));
+        for (r, s) in surrogates.iter().enumerate() {
+            for c in 0..cols {
+                let k = r * cols + c;
+                let (x, w) = (f64::from(xs[k]), f64::from(upstream[k]));
+                let want = w * s.derivative(x);
+                // 1e-5 relative, and the f32 rounding of terms near 1 (as in sigmoid's 1 − s)
+                let tol = 1e-5 * want.abs() + 4.0 * f64::from(f32::EPSILON) * s.peak() * w.abs();
+                let err = (f64::from(got[k]) - want).abs();
+                assert!(
+                    err <= tol,
+                    "{dev}: {s:?} at x = {x}: got {}, want {want} (|err| = {err:e})",
+                    got[k]
+                );
+            }
+        }
+    }
+}

@@ -14,6 +14,12 @@
 //!
 //! Time is in milliseconds, sequences are batch-major, spikes are `0.0`/`1.0` floats.
 //!
+//! The crate is built in floors that import downward only (`docs/architecture.md`): the ground
+//! floor ([`dynamics`]: what a leaky neuron is and the one derivation of its coefficients;
+//! [`surrogate`]: each formula once per target; [`host`]: CPU host access; [`error`]), the ops
+//! above it ([`spike()`], [`fused`], [`sparse`], [`optim`]) and the models on top ([`neuron`],
+//! [`encode`], [`plasticity`], [`receptive_field`], [`lift`], [`logic`]).
+//!
 //! ```
 //! use burn::prelude::*;
 //! use snn_core::{LifConfig, LiConfig};

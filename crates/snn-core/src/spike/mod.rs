@@ -6,123 +6,149 @@
 //! composition of tensor ops is involved: the op is a node of burn's autodiff graph with a
 //! hand-written [`Backward`] implementation.
 //!
-//! The op is a burn backend extension ([`SpikeBackend`]). The tensor formulas live in the trait's
-//! default bodies, which every backend listed in `#[backend_extension]` uses: NdArray, Flex, and
-//! with the `gpu` feature the CubeCL backend (wgpu) behind Fusion. `Autodiff<B, C>` overrides
-//! [`SpikeBackend::spike`] to register the backward step. A backend can override
-//! [`SpikeBackend::heaviside`] or [`SpikeBackend::surrogate_backward`] with a fused kernel
-//! without touching the autodiff logic.
+//! The op is a burn backend extension ([`SpikeBackend`]). `Autodiff<B, C>` overrides
+//! [`SpikeBackend::spike`] to register the backward step; the plain backends run
+//! [`SpikeBackend::heaviside`] (a default body of tensor ops, on every backend) forward and
+//! [`SpikeBackend::surrogate_backward`] backward.
+//!
+//! # Where the surrogate formulas live
+//!
+//! Each formula `σ'` is written once per target, and this module spells none of them:
+//!
+//! * host scalars: [`crate::surrogate`]'s `host_derivative` (`f32` and `f64`), which
+//!   [`Surrogate::derivative`] and the CPU loops call. Here `cpu.rs` runs it over raw `f32`
+//!   slices for NdArray and Flex (in place over the gradient when the op holds its only handle,
+//!   parallel over chunks with rayon for large tensors);
+//! * CubeCL: `crate::surrogate::cube::derivative`, a `#[cube]` function (feature `gpu`). Here
+//!   `cube.rs` launches it as an element-wise kernel for `CubeBackend`, which the `Fusion`
+//!   selector wraps into a lazy custom operation on wgpu devices.
+//!
+//! Both read the parameters of `Surrogate::kernel_parameters`. `surrogate_backward` has no
+//! default body: a backend added to `#[backend_extension]` must implement it with one of the
+//! two. On `Autodiff` it runs the inner backend's and is tracked with respect to the gradient
+//! only (it is linear in it; `x` is a constant).
 
 use burn::backend::{
-    Backend, Dispatch, TensorMetadata,
+    Dispatch,
     autodiff::{
         Autodiff,
         checkpoint::{base::Checkpointer, strategy::CheckpointStrategy},
         grads::Gradients,
         ops::{Backward, Ops, OpsKind},
     },
-    backend_extension, get_or_init_device_settings,
     tensor::FloatTensor,
 };
 use burn::tensor::Tensor;
 
 use crate::surrogate::Surrogate;
 
-/// Backend extension implementing the spike function and its surrogate backward pass.
-///
-/// Users call [`spike`] / [`spike_with`]; this trait is the extension point for backends.
-#[backend_extension(
-    Autodiff,
-    NdArray,
-    Flex,
-    Cube: cfg(feature = "gpu"),
-    Fusion: cfg(feature = "gpu")
-)]
-pub trait SpikeBackend: Backend {
-    /// Heaviside step of `x`: 1.0 where `x > 0` (or `x >= 0` when `fire_at_zero`), else 0.0,
-    /// in `x`'s float dtype.
-    #[fusion(default)]
-    fn heaviside(x: FloatTensor<Self>, fire_at_zero: bool) -> FloatTensor<Self> {
-        let dtype = x.dtype();
-        let bool_dtype = get_or_init_device_settings::<Self>(&x.device()).bool_dtype;
-        let mask = if fire_at_zero {
-            Self::float_greater_equal_elem(x, 0.0f32.into(), bool_dtype)
-        } else {
-            Self::float_greater_elem(x, 0.0f32.into(), bool_dtype)
-        };
-        Self::bool_into_float(mask, dtype.into())
-    }
+mod cpu;
+#[cfg(feature = "gpu")]
+mod cube;
 
-    /// `grad · σ'(x)`: the backward pass of the spike function for the given surrogate.
-    #[fusion(default)]
+pub use extension::SpikeBackend;
+
+/// The extension trait in a module of its own: burn 0.22 deprecates the NdArray backend, and the
+/// `#[backend_extension]` expansion names it.
+mod extension {
+    #![allow(deprecated)]
+
+    use burn::backend::{
+        Backend, TensorMetadata, backend_extension, get_or_init_device_settings,
+        tensor::FloatTensor,
+    };
+
+    use crate::surrogate::Surrogate;
+
+    /// Backend extension implementing the spike function and its surrogate backward pass.
+    ///
+    /// Users call [`spike`](crate::spike()) / [`spike_with`](crate::spike::spike_with); this
+    /// trait is the extension point for backends.
+    #[backend_extension(
+        Autodiff,
+        NdArray,
+        Flex,
+        Cube: cfg(feature = "gpu"),
+        Fusion: cfg(feature = "gpu")
+    )]
+    pub trait SpikeBackend: Backend {
+        /// Heaviside step of `x`: 1.0 where `x > 0` (or `x >= 0` when `fire_at_zero`), else 0.0,
+        /// in `x`'s float dtype.
+        #[fusion(default)]
+        fn heaviside(x: FloatTensor<Self>, fire_at_zero: bool) -> FloatTensor<Self> {
+            let dtype = x.dtype();
+            let bool_dtype = get_or_init_device_settings::<Self>(&x.device()).bool_dtype;
+            let mask = if fire_at_zero {
+                Self::float_greater_equal_elem(x, 0.0f32.into(), bool_dtype)
+            } else {
+                Self::float_greater_elem(x, 0.0f32.into(), bool_dtype)
+            };
+            Self::bool_into_float(mask, dtype.into())
+        }
+
+        /// `grad · σ'(x)`: the backward pass of the spike function for the given surrogate, in
+        /// `x`'s shape and float dtype (`grad` has `x`'s shape).
+        ///
+        /// Every backend implements it with the surrogate formulas of [`crate::surrogate`]: the
+        /// host loop on NdArray and Flex, the CubeCL kernel on `CubeBackend` (a lazy custom
+        /// operation on wgpu devices). On `Autodiff` the result is tracked with respect to `grad`
+        /// (it is linear in `grad`) and `x` is treated as a constant: there is no second
+        /// derivative of `σ`. No default body: a backend must supply one of the two spellings.
+        #[fusion(dtype = x, shape = x)]
+        fn surrogate_backward(
+            x: FloatTensor<Self>,
+            grad: FloatTensor<Self>,
+            surrogate: Surrogate,
+        ) -> FloatTensor<Self>;
+
+        /// The spike function. On plain backends this is [`SpikeBackend::heaviside`]; the
+        /// `Autodiff` implementation records the surrogate backward step.
+        #[fusion(default)]
+        fn spike(
+            x: FloatTensor<Self>,
+            surrogate: Surrogate,
+            fire_at_zero: bool,
+        ) -> FloatTensor<Self> {
+            let _ = surrogate;
+            Self::heaviside(x, fire_at_zero)
+        }
+    }
+}
+
+#[allow(deprecated)] // burn 0.22 deprecates the NdArray backend, which this crate still serves
+impl SpikeBackend for burn::backend::NdArray {
     fn surrogate_backward(
         x: FloatTensor<Self>,
         grad: FloatTensor<Self>,
         surrogate: Surrogate,
     ) -> FloatTensor<Self> {
-        let derivative = match surrogate {
-            // 1 / (1 + k|x|)^2
-            Surrogate::SuperSpike { alpha: k } | Surrogate::FastSigmoid { slope: k } => {
-                let d = Self::float_add_scalar(
-                    Self::float_mul_scalar(Self::float_abs(x), k.into()),
-                    1.0f32.into(),
-                );
-                Self::float_recip(Self::float_mul(d.clone(), d))
-            }
-            // (alpha/2) / (1 + (pi/2 alpha x)^2)
-            Surrogate::Arctan { alpha } => {
-                let u = Self::float_mul_scalar(x, (core::f32::consts::FRAC_PI_2 * alpha).into());
-                let d = Self::float_add_scalar(Self::float_mul(u.clone(), u), 1.0f32.into());
-                Self::float_mul_scalar(Self::float_recip(d), (alpha / 2.0).into())
-            }
-            // 1 / (pi (1 + (k pi x)^2))  (Spyx's arctan)
-            Surrogate::ArctanInvPi { k } => {
-                let u = Self::float_mul_scalar(x, (k * core::f32::consts::PI).into());
-                let d = Self::float_add_scalar(Self::float_mul(u.clone(), u), 1.0f32.into());
-                Self::float_recip(Self::float_mul_scalar(d, core::f32::consts::PI.into()))
-            }
-            // alpha s (1 - s), s = sigmoid(alpha x)
-            Surrogate::Sigmoid { alpha } => {
-                let s = Self::sigmoid(Self::float_mul_scalar(x, alpha.into()));
-                let one_minus_s = Self::float_add_scalar(Self::float_neg(s.clone()), 1.0f32.into());
-                Self::float_mul_scalar(Self::float_mul(s, one_minus_s), alpha.into())
-            }
-            // h max(0, 1 - k|x|)
-            Surrogate::Triangle { k, height } => {
-                let ramp = Self::float_add_scalar(
-                    Self::float_mul_scalar(Self::float_abs(x), (-k).into()),
-                    1.0f32.into(),
-                );
-                Self::float_mul_scalar(Self::float_clamp_min(ramp, 0.0f32.into()), height.into())
-            }
-            // h where |x| < w/2
-            Surrogate::Boxcar { width, height } => {
-                let dtype = x.dtype();
-                let bool_dtype = get_or_init_device_settings::<Self>(&x.device()).bool_dtype;
-                let inside =
-                    Self::float_lower_elem(Self::float_abs(x), (width / 2.0).into(), bool_dtype);
-                Self::float_mul_scalar(Self::bool_into_float(inside, dtype.into()), height.into())
-            }
-            Surrogate::StraightThrough => return grad,
-        };
-        Self::float_mul(grad, derivative)
-    }
-
-    /// The spike function. On plain backends this is [`SpikeBackend::heaviside`]; the
-    /// `Autodiff` implementation records the surrogate backward step.
-    #[fusion(default)]
-    fn spike(x: FloatTensor<Self>, surrogate: Surrogate, fire_at_zero: bool) -> FloatTensor<Self> {
-        let _ = surrogate;
-        Self::heaviside(x, fire_at_zero)
+        cpu::surrogate_backward::<Self>(x, grad, surrogate)
     }
 }
 
-impl SpikeBackend for burn::backend::NdArray {}
-impl SpikeBackend for burn::backend::Flex {}
+impl SpikeBackend for burn::backend::Flex {
+    fn surrogate_backward(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        surrogate: Surrogate,
+    ) -> FloatTensor<Self> {
+        cpu::surrogate_backward::<Self>(x, grad, surrogate)
+    }
+}
+
 // The `Fusion<CubeBackend>` implementation (what wgpu devices run) is generated by the `Fusion`
-// selector from the default bodies.
+// selector: `heaviside` and `spike` from the default bodies, `surrogate_backward` as a lazy
+// custom operation that runs this kernel.
 #[cfg(feature = "gpu")]
-impl SpikeBackend for burn::backend::wgpu::CubeBackend {}
+impl SpikeBackend for burn::backend::wgpu::CubeBackend {
+    fn surrogate_backward(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        surrogate: Surrogate,
+    ) -> FloatTensor<Self> {
+        cube::surrogate_backward(x, grad, surrogate)
+    }
+}
 
 /// The backward step of the spike op: `grad_x = grad_z · σ'(x)`.
 #[derive(Debug)]
@@ -148,7 +174,54 @@ impl<B: SpikeBackend> Backward<B, 1> for SpikeBackward {
     }
 }
 
+/// The backward step of [`SpikeBackend::surrogate_backward`] itself on an autodiff backend:
+/// linear in `grad`, so `grad`'s gradient is the same op on the upstream gradient; `x` is a
+/// constant.
+#[derive(Debug)]
+struct SurrogateBackwardBackward;
+
+impl<B: SpikeBackend> Backward<B, 2> for SurrogateBackwardBackward {
+    type State = (FloatTensor<B>, Surrogate);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let [_x, grad_parent] = ops.parents;
+        let upstream = grads.consume::<B>(&ops.node);
+        let (x, surrogate) = ops.state;
+        if let Some(parent) = grad_parent {
+            grads.register::<B>(parent.id, B::surrogate_backward(x, upstream, surrogate));
+        }
+    }
+}
+
 impl<B: SpikeBackend, C: CheckpointStrategy> SpikeBackend for Autodiff<B, C> {
+    fn surrogate_backward(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        surrogate: Surrogate,
+    ) -> FloatTensor<Self> {
+        match SurrogateBackwardBackward
+            .prepare::<C>([x.node(), grad.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let x = x.into_primitive();
+                let out = B::surrogate_backward(x.clone(), grad.into_primitive(), surrogate);
+                prep.finish((x, surrogate), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::surrogate_backward(
+                x.into_primitive(),
+                grad.into_primitive(),
+                surrogate,
+            )),
+        }
+    }
+
     fn spike(x: FloatTensor<Self>, surrogate: Surrogate, fire_at_zero: bool) -> FloatTensor<Self> {
         match SpikeBackward
             .prepare::<C>([x.node()])
