@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use burn::module::Param;
 use burn::nn::Linear;
 use burn::prelude::*;
 use snn_core::dynamics::LeakyCoefficients;
@@ -70,13 +71,13 @@ struct NirLeaky {
 /// `r = g/a` for our fraction `a` and input gain `g`; its current is `i + (dt/τ_syn)·(w_in·x − i)`,
 /// so `τ_syn = dt/a_syn` and `w_in = 1/a_syn` reproduce our `i ← (1 − a_syn)·i + x`.
 fn leaky(
-    tau_mem_ms: Tensor<1>,
-    tau_syn_ms: Option<Tensor<1>>,
+    tau_mem_ms: &Param<Tensor<1>>,
+    tau_syn_ms: Option<&Param<Tensor<1>>>,
     dt_ms: f64,
     d: Discretization,
 ) -> NirLeaky {
     // v_leak only enters the exact form's resting drive, which NIR carries as `v_leak` itself
-    let c = LeakyCoefficients::resolve(tau_mem_ms, tau_syn_ms, dt_ms, 0.0, d);
+    let c = LeakyCoefficients::resolve(tau_mem_ms.val(), tau_syn_ms.map(Param::val), dt_ms, 0.0, d);
     let (a, gain) = c.euler_fractions();
     let (a, gain) = (values(a), values(gain));
     let tau_mem = a.iter().map(|a| dt_ms / a * 1e-3).collect();
@@ -137,30 +138,26 @@ impl ToNir for Lif {
         let c = self.config();
         firing("Lif", c.reset, c.reset_delay, c.fire_at_threshold)?;
         let n = c.size;
-        let NirLeaky {
-            tau_mem,
-            r,
-            synapse,
-        } = leaky(
-            self.tau_mem_ms.val(),
-            self.tau_syn_ms.as_ref().map(|t| t.val()),
+        let nir = leaky(
+            &self.tau_mem_ms,
+            self.tau_syn_ms.as_ref(),
             dt_ms,
             c.discretization,
         );
         let full = |v: f64| Array::full(vec![n], v);
         let v_threshold = array(values(self.threshold.val()), vec![n]);
-        Ok(match synapse {
+        Ok(match nir.synapse {
             None => NirNode::Lif {
-                tau: array(tau_mem, vec![n]),
-                r: array(r, vec![n]),
+                tau: array(nir.tau_mem, vec![n]),
+                r: array(nir.r, vec![n]),
                 v_leak: full(c.v_leak),
                 v_threshold,
                 v_reset: full(c.v_reset),
             },
             Some((tau_syn, w_in)) => NirNode::CubaLif {
                 tau_syn: array(tau_syn, vec![n]),
-                tau_mem: array(tau_mem, vec![n]),
-                r: array(r, vec![n]),
+                tau_mem: array(nir.tau_mem, vec![n]),
+                r: array(nir.r, vec![n]),
                 v_leak: full(c.v_leak),
                 v_threshold,
                 v_reset: full(c.v_reset),
@@ -176,27 +173,23 @@ impl ToNir for Li {
         check_dt(dt_ms)?;
         let c = self.config();
         let n = c.size;
-        let NirLeaky {
-            tau_mem,
-            r,
-            synapse,
-        } = leaky(
-            self.tau_mem_ms.val(),
-            self.tau_syn_ms.as_ref().map(|t| t.val()),
+        let nir = leaky(
+            &self.tau_mem_ms,
+            self.tau_syn_ms.as_ref(),
             dt_ms,
             c.discretization,
         );
         let v_leak = Array::full(vec![n], c.v_leak);
-        Ok(match synapse {
+        Ok(match nir.synapse {
             None => NirNode::Li {
-                tau: array(tau_mem, vec![n]),
-                r: array(r, vec![n]),
+                tau: array(nir.tau_mem, vec![n]),
+                r: array(nir.r, vec![n]),
                 v_leak,
             },
             Some((tau_syn, w_in)) => NirNode::CubaLi {
                 tau_syn: array(tau_syn, vec![n]),
-                tau_mem: array(tau_mem, vec![n]),
-                r: array(r, vec![n]),
+                tau_mem: array(nir.tau_mem, vec![n]),
+                r: array(nir.r, vec![n]),
                 v_leak,
                 w_in: array(w_in, vec![n]),
             },

@@ -72,7 +72,9 @@ mod extension {
     use burn::backend::backend_extension;
     use burn::backend::tensor::FloatTensor;
 
-    use super::{LeakySpec, cube};
+    use super::LeakySpec;
+    #[cfg(feature = "gpu")]
+    use super::cube;
     use crate::spike::SpikeBackend;
 
     /// The fused multi-step leaky recurrence as a burn backend extension.
