@@ -165,7 +165,7 @@ mod extension {
     use super::AdamStep;
 
     /// The fused Adam update as a backend extension: ndarray and flex only (other devices never call
-    /// it, see [`FusedAdam`]).
+    /// it, see [`FusedAdam`](super::FusedAdam)).
     #[backend_extension(NdArray, Flex)]
     pub trait AdamBackend: Backend {
         /// `(p, m, v)` after one update from the gradient `grad` (all four of one shape).

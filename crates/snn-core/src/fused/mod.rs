@@ -18,7 +18,7 @@
 //!
 //! The reverse loop needs, at every step, the surrogate derivative `σ'(u − θ)` and the spike;
 //! the CPU loops keep exactly that, packed into **3 bytes per neuron and step** (`σ'` as a
-//! 23-bit fixed-point fraction of the surrogate's peak, [`Surrogate::peak`], and the spike bit;
+//! 23-bit fixed-point fraction of the surrogate's peak, [`Surrogate::peak`](crate::Surrogate::peak), and the spike bit;
 //! absolute error of `σ'` at most `2.4e-7 · peak`, the order of f32 rounding, so the gradients
 //! match the reference within 1e-5 while the spikes are exact). Only an undetached reset to a
 //! value (Norse's default LIF, whose gradient carries `(v_reset − u)·σ'`) keeps the pre-reset
@@ -79,7 +79,7 @@ mod extension {
 
     /// The fused multi-step leaky recurrence as a burn backend extension.
     ///
-    /// Users call [`leaky_sequence`]; [`FusedLeakyBackend::leaky_forward_saving`] and
+    /// Users call [`leaky_sequence`](super::leaky_sequence); [`FusedLeakyBackend::leaky_forward_saving`] and
     /// [`FusedLeakyBackend::leaky_backward`] are the pieces the `Autodiff` implementation is built
     /// from (they are not meant to be called on an autodiff backend).
     #[backend_extension(

@@ -47,7 +47,7 @@ pub trait HostTensor: Backend {
     }
 
     /// Gives the buffer of `kept` (what a forward kept for its backward, or a gradient the op
-    /// consumed) to the spare list of [`buffer::overwritable`] when nothing else holds it;
+    /// consumed) to the spare list of output buffers (`host::buffer`) when nothing else holds it;
     /// otherwise just drops this handle.
     fn give_back(kept: FloatTensor<Self>) {
         if let Ok(values) = Self::into_unique_f32s(kept) {

@@ -35,11 +35,11 @@ mod extension {
 
     use super::{SparsePath, dense_linear, set_last_path};
 
-    /// Backend extension implementing [`super::spike_linear`]: `out = x · W + b` for a 2-D input
+    /// Backend extension implementing [`spike_linear`](crate::sparse::spike_linear): `out = x · W + b` for a 2-D input
     /// `x: [rows, d_input]`, a weight `W: [d_input, d_output]` (burn's `Linear` layout) and an
     /// optional bias `b: [d_output]`.
     ///
-    /// Users call [`super::spike_linear`] or [`super::SpikeLinear`]; this trait is the extension point
+    /// Users call [`spike_linear`](crate::sparse::spike_linear) or [`SpikeLinear`](crate::sparse::SpikeLinear); this trait is the extension point
     /// for backends.
     #[backend_extension(
         Autodiff,
@@ -51,7 +51,7 @@ mod extension {
     pub trait SparseBackend: Backend {
         /// `x · W + b`. The default body is the dense matmul; backends that can read their memory
         /// on the host override it with the event path when `x` is binary and at most `threshold`
-        /// dense ([`super::choose_path`]).
+        /// dense ([`choose_path`](crate::sparse::choose_path)).
         #[fusion(default)]
         fn spike_linear(
             input: FloatTensor<Self>,

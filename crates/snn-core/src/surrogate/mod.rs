@@ -151,7 +151,7 @@ impl Surrogate {
     }
 
     /// The closed form `σ'(x)` in `f64`, for checks, plots and documentation: the host formula
-    /// the CPU loops run in `f32` ([`Surrogate::kernel_parameters`], `host_derivative`),
+    /// the CPU loops run in `f32` (`Surrogate::kernel_parameters`, `host_derivative`),
     /// evaluated in `f64`. The tensor version used in training is
     /// [`crate::spike::SpikeBackend::surrogate_backward`].
     pub fn derivative(&self, x: f64) -> f64 {
