@@ -802,3 +802,30 @@ fn mlgenn_wrong_state_shape_is_typed() {
     let err = Neuron::forward_with(&layer, x, Some(state), false).unwrap_err();
     assert!(matches!(err, SnnError::ShapeMismatch { .. }), "{err}");
 }
+
+/// A state without the refractory countdown would make a refractory layer silently stop being
+/// one (and a countdown given to a layer without a period would be ignored): typed errors.
+#[test]
+fn mlgenn_state_of_the_other_refractory_kind_is_typed() {
+    let device = Device::flex();
+    let x = Tensor::<3>::ones([1, 4, 3], &device);
+    let refractory = MlgennLifConfig::new(3)
+        .with_tau_refrac_ms(Some(2.0))
+        .init(&device)
+        .unwrap();
+    let mut state = refractory.init_state(1);
+    state.refrac = None;
+    let err = Neuron::forward_with(&refractory, x.clone(), Some(state), false).unwrap_err();
+    assert!(
+        matches!(&err, SnnError::Rejected { reason, .. } if reason.contains("no countdown")),
+        "{err}"
+    );
+    let plain = MlgennAlifConfig::new(3).init(&device).unwrap();
+    let mut state = plain.init_state(1);
+    state.refrac = Some(Tensor::zeros([1, 3], &device));
+    let err = Neuron::step(&plain, Tensor::<2>::ones([1, 3], &device), state).unwrap_err();
+    assert!(matches!(err, SnnError::Rejected { .. }), "{err}");
+    // each layer's own state runs
+    let own = refractory.init_state(1);
+    assert!(Neuron::forward_with(&refractory, x, Some(own), false).is_ok());
+}

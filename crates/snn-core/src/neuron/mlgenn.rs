@@ -286,6 +286,28 @@ fn genn_lif(tau_mem_ms: Tensor<1>, v_thresh: Tensor<1>, c: &MlgennLifConfig) -> 
     }
 }
 
+/// A state carries the refractory countdown exactly when the layer is refractory: without it a
+/// refractory layer would silently stop being one.
+fn refractory_kind(
+    has_countdown: bool,
+    tau_refrac_ms: Option<f64>,
+    context: &'static str,
+) -> crate::Result<()> {
+    if has_countdown == tau_refrac_ms.is_some() {
+        return Ok(());
+    }
+    Err(SnnError::Rejected {
+        field: context,
+        reason: if has_countdown {
+            "the layer has no refractory period (tau_refrac_ms), the state carries a countdown"
+                .into()
+        } else {
+            "the layer is refractory (tau_refrac_ms), the state carries no countdown (refrac: None)"
+                .into()
+        },
+    })
+}
+
 /// One step of mlGeNN's `LeakyIntegrateFire`, state in and state out: `input` (`Isyn`) and the
 /// state are `[batch, size]`; returns the spikes and the new state. No shape checks.
 pub fn mlgenn_lif_step(
@@ -348,6 +370,15 @@ impl Neuron for MlgennLif {
     const CONTEXTS: Contexts = crate::neuron_contexts!("MlgennLif");
     fn neurons(&self) -> usize {
         self.size()
+    }
+    fn check_state(
+        &self,
+        state: &MlgennLifState,
+        batch: usize,
+        context: &'static str,
+    ) -> crate::Result<()> {
+        refractory_kind(state.refrac.is_some(), self.config.tau_refrac_ms, context)?;
+        state.check(batch, self.size(), context)
     }
 }
 
@@ -590,6 +621,15 @@ impl Neuron for MlgennAlif {
     const CONTEXTS: Contexts = crate::neuron_contexts!("MlgennAlif");
     fn neurons(&self) -> usize {
         self.size()
+    }
+    fn check_state(
+        &self,
+        state: &MlgennAlifState,
+        batch: usize,
+        context: &'static str,
+    ) -> crate::Result<()> {
+        refractory_kind(state.refrac.is_some(), self.config.tau_refrac_ms, context)?;
+        state.check(batch, self.size(), context)
     }
 }
 
