@@ -158,15 +158,8 @@ pub(crate) struct Leaky {
 }
 
 impl Leaky {
-    /// Resolves `τ_mem` and `τ_syn` (`[size]`, ms) for the given discretization and step.
-    pub(crate) fn new(
-        tau_mem_ms: Tensor<1>,
-        tau_syn_ms: Option<Tensor<1>>,
-        dt_ms: f64,
-        v_leak: f64,
-        discretization: Discretization,
-    ) -> Self {
-        let c = LeakyCoefficients::resolve(tau_mem_ms, tau_syn_ms, dt_ms, v_leak, discretization);
+    /// The reference step of resolved coefficients (`v_leak` is read by the Euler forms).
+    pub(crate) fn from_coefficients(c: LeakyCoefficients, v_leak: f64) -> Self {
         Self {
             membrane: Membrane::from_coefficients(&c, v_leak),
             synapse: c

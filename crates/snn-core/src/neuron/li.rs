@@ -153,13 +153,7 @@ impl Li {
     pub fn dynamics(&self) -> LiDynamics {
         let c = &self.config;
         LiDynamics {
-            leaky: Leaky::new(
-                self.tau_mem_ms.val(),
-                self.tau_syn_ms.as_ref().map(Param::val),
-                c.dt_ms,
-                c.v_leak,
-                c.discretization,
-            ),
+            leaky: Leaky::from_coefficients(self.coefficients(), c.v_leak),
         }
     }
 
@@ -227,17 +221,24 @@ impl Li {
         })
     }
 
-    /// The coefficient tensor `[COEFFICIENTS, size]` and the [`LeakySpec`] (no firing) with
-    /// which this layer calls [`fused::leaky_sequence`], like [`crate::Lif::fused_operands`].
-    pub fn fused_operands(&self) -> (Tensor<2>, LeakySpec) {
+    /// The layer's coefficients for `dt` (the one derivation the reference step and the fused
+    /// op share).
+    fn coefficients(&self) -> LeakyCoefficients {
         let c = &self.config;
-        let coefficients = LeakyCoefficients::resolve(
+        LeakyCoefficients::resolve(
             self.tau_mem_ms.val(),
             self.tau_syn_ms.as_ref().map(Param::val),
             c.dt_ms,
             c.v_leak,
             c.discretization,
-        );
+        )
+    }
+
+    /// The coefficient tensor `[COEFFICIENTS, size]` and the [`LeakySpec`] (no firing) with
+    /// which this layer calls [`fused::leaky_sequence`], like [`crate::Lif::fused_operands`].
+    pub fn fused_operands(&self) -> (Tensor<2>, LeakySpec) {
+        let c = &self.config;
+        let coefficients = self.coefficients();
         (
             coefficients.stacked(None),
             coefficients.spec(c.v_leak, None),

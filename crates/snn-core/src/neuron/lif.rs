@@ -265,13 +265,7 @@ impl Lif {
     pub fn dynamics(&self) -> LifDynamics {
         let c = &self.config;
         LifDynamics {
-            leaky: Leaky::new(
-                self.tau_mem_ms.val(),
-                self.tau_syn_ms.as_ref().map(Param::val),
-                c.dt_ms,
-                c.v_leak,
-                c.discretization,
-            ),
+            leaky: Leaky::from_coefficients(self.coefficients(), c.v_leak),
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
                 spec: self.firing_spec(),
@@ -357,18 +351,25 @@ impl Lif {
         })
     }
 
-    /// The coefficient tensor `[COEFFICIENTS, size]` and the [`LeakySpec`] with which this
-    /// layer calls [`fused::leaky_sequence`] (for running or benchmarking the fused op on its
-    /// own; the coefficients are detached).
-    pub fn fused_operands(&self) -> (Tensor<2>, LeakySpec) {
+    /// The layer's coefficients for `dt` (the one derivation the reference step and the fused
+    /// op share).
+    fn coefficients(&self) -> LeakyCoefficients {
         let c = &self.config;
-        let coefficients = LeakyCoefficients::resolve(
+        LeakyCoefficients::resolve(
             self.tau_mem_ms.val(),
             self.tau_syn_ms.as_ref().map(Param::val),
             c.dt_ms,
             c.v_leak,
             c.discretization,
-        );
+        )
+    }
+
+    /// The coefficient tensor `[COEFFICIENTS, size]` and the [`LeakySpec`] with which this
+    /// layer calls [`fused::leaky_sequence`] (for running or benchmarking the fused op on its
+    /// own; the coefficients are detached).
+    pub fn fused_operands(&self) -> (Tensor<2>, LeakySpec) {
+        let c = &self.config;
+        let coefficients = self.coefficients();
         (
             coefficients.stacked(Some(self.threshold.val())),
             coefficients.spec(c.v_leak, Some(self.firing_spec())),

@@ -6,7 +6,7 @@ use burn::prelude::*;
 
 use super::layer::{Contexts, Neuron};
 use super::leaky::{Firing, Leaky, LeakyState, from_norse};
-use crate::dynamics::{Discretization, FiringSpec, LeakyParams, Reset};
+use crate::dynamics::{Discretization, FiringSpec, LeakyCoefficients, LeakyParams, Reset};
 use crate::error::{finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::surrogate::Surrogate;
@@ -213,12 +213,15 @@ impl LifEx {
     pub fn dynamics(&self) -> LifExDynamics {
         let c = &self.config;
         LifExDynamics {
-            leaky: Leaky::new(
-                self.tau_mem_ms.val(),
-                Some(self.tau_syn_ms.val()),
-                c.dt_ms,
+            leaky: Leaky::from_coefficients(
+                LeakyCoefficients::resolve(
+                    self.tau_mem_ms.val(),
+                    Some(self.tau_syn_ms.val()),
+                    c.dt_ms,
+                    c.v_leak,
+                    Discretization::ForwardEuler,
+                ),
                 c.v_leak,
-                Discretization::ForwardEuler,
             ),
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
