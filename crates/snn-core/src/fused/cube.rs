@@ -3,9 +3,9 @@
 //! backend of wgpu devices.
 //!
 //! One unit per (batch, neuron) runs the whole time loop (forward) or the reverse time loop
-//! (backward) of its neuron. The arithmetic is `cpu.rs`'s, operation for operation, so spikes
-//! are bit-equal to the CPU loops and the reference path wherever the GPU rounds like the CPU
-//! (no fused multiply-add). The forms, the reset, the delay and the surrogate are compile-time
+//! (backward) of its neuron. The arithmetic is the CPU loops' (`cpu/scalar.rs`), operation for
+//! operation, so spikes are bit-equal to the CPU loops and the reference path wherever the GPU
+//! rounds like the CPU (no fused multiply-add). The forms, the reset, the delay and the surrogate are compile-time
 //! parameters of the kernels (one kernel per combination); the coefficients and `v_leak`,
 //! `v_reset` and the surrogate parameters are runtime values.
 //!
@@ -104,7 +104,7 @@ fn integrate_grad_c<F: Float>(gu: F, a: F, gain: F, #[comptime] m: u32) -> F {
     g
 }
 
-/// Forward: one unit per (batch, neuron), time loop inside (`cpu.rs`'s `forward_item`).
+/// Forward: one unit per (batch, neuron), time loop inside (`cpu/forward.rs`'s `forward_item`).
 #[cube(launch)]
 fn leaky_forward_kernel<F: Float>(
     x: &Tensor<F>,
@@ -197,7 +197,7 @@ fn leaky_forward_kernel<F: Float>(
     i_fin[pos] = i;
 }
 
-/// Backward (BPTT): one unit per (batch, neuron), reverse time loop inside (`cpu.rs`'s
+/// Backward (BPTT): one unit per (batch, neuron), reverse time loop inside (`cpu/backward.rs`'s
 /// `backward_item`). `ginit` gets the gradients of `v0` and `i0`.
 #[cube(launch)]
 fn leaky_backward_kernel<F: Float>(

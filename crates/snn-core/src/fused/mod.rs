@@ -32,7 +32,7 @@
 //! # Implementations
 //!
 //! * CPU ([`burn::backend::NdArray`], [`burn::backend::Flex`]): one tight loop over raw `f32`
-//!   slices (`cpu.rs`), parallel over batch × chunks of neurons with rayon, neurons contiguous
+//!   slices (`cpu/`), parallel over batch × chunks of neurons with rayon, neurons contiguous
 //!   and the time loop outside the neuron loop. NdArray and Flex tensors are read in place
 //!   (no copy) when contiguous, and the outputs are built from the result `Vec`s without a copy.
 //! * wgpu (feature `gpu`): CubeCL kernels (`cube.rs`), one thread per (batch, neuron) with the time
