@@ -5,9 +5,9 @@
 //! One unit per (batch, neuron) runs the whole time loop (forward) or the reverse time loop
 //! (backward) of its neuron. The arithmetic is the CPU loops' (`cpu/scalar.rs`), operation for
 //! operation, so spikes are bit-equal to the CPU loops and the reference path wherever the GPU
-//! rounds like the CPU (no fused multiply-add). The forms, the reset, the delay and the surrogate are compile-time
-//! parameters of the kernels (one kernel per combination); the coefficients and `v_leak`,
-//! `v_reset` and the surrogate parameters are runtime values.
+//! rounds like the CPU (no fused multiply-add). The forms, the reset, the delay and the
+//! surrogate are compile-time parameters of the kernels (one kernel per combination); the
+//! coefficients and `v_leak`, `v_reset` and the surrogate parameters are runtime values.
 //!
 //! Layout: every tensor is made contiguous first; `x`, the output, `u` and the output gradient
 //! are `[batch, time, size]`, states `[batch, size]`, `coef` `[COEFFICIENTS, size]`.
