@@ -7,7 +7,7 @@ use super::present::{Context, Presentation};
 /// Configuration of a [`BinarySpikeInput`]: a neuron that spikes at every step its input is
 /// positive (mlGeNN `BinarySpikeInput`).
 ///
-/// With input `x` (the frame shown at the step, see [`crate::encode`], "Input neurons"):
+/// With input `x` (the frame shown at the step, see [`crate::encode`]):
 ///
 /// ```text
 /// z = 1    if x > 0

@@ -12,7 +12,7 @@ use crate::surrogate::Surrogate;
 /// the input (mlGeNN `IntegrateFireInput`, GeNN code of `IntegrateFire` with `Isyn` replaced
 /// by the input).
 ///
-/// Per step with input `x` (the frame shown at the step, see [`crate::encode`], "Input neurons"), from
+/// Per step with input `x` (the frame shown at the step, see [`crate::encode`]), from
 /// `v = v_init`:
 ///
 /// ```text

@@ -11,7 +11,7 @@ use crate::surrogate::Surrogate;
 /// directly by the input (mlGeNN `LeakyIntegrateFireInput`, GeNN code of `LeakyIntegrateFire`
 /// with `Isyn` replaced by the input).
 ///
-/// Per step of `dt` with input `x` (the frame shown at the step, see [`crate::encode`], "Input neurons"), from
+/// Per step of `dt` with input `x` (the frame shown at the step, see [`crate::encode`]), from
 /// `v = v_init`, with `α = exp(−dt/τ_mem)`:
 ///
 /// ```text
