@@ -309,14 +309,15 @@ pub fn synapse_coefficient(
     }
 }
 
-/// `dt/τ`, with a learned `τ` below `dt` held at `dt` (Euler would overshoot).
-fn euler_fraction(tau_ms: Tensor<1>, dt_ms: f64) -> Tensor<1> {
+/// `dt/τ` for `τ` in ms, with a learned `τ` below `dt` held at `dt` (Euler would overshoot): the
+/// forward-Euler decay fraction of every time constant of the crate.
+pub fn euler_fraction<const D: usize>(tau_ms: Tensor<D>, dt_ms: f64) -> Tensor<D> {
     tau_ms.clamp_min(dt_ms).recip().mul_scalar(dt_ms)
 }
 
-/// `e^(−dt/τ)`, with `τ` held above a microsecond so that a learned time constant cannot flip
-/// sign.
-fn decay_factor(tau_ms: Tensor<1>, dt_ms: f64) -> Tensor<1> {
+/// `e^(−dt/τ)`, with `τ` held above `1e-3` (a microsecond for `τ` in ms) so that a learned time
+/// constant cannot flip sign: the exact decay factor of every time constant of the crate.
+pub fn decay_factor<const D: usize>(tau_ms: Tensor<D>, dt_ms: f64) -> Tensor<D> {
     tau_ms.clamp_min(1e-3).recip().mul_scalar(-dt_ms).exp()
 }
 

@@ -6,6 +6,7 @@ use burn::prelude::*;
 
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
 use super::leaky::reset_to_value;
+use crate::dynamics::euler_fraction;
 use crate::error::{euler_time_constant, finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::spike::spike_with;
@@ -226,14 +227,7 @@ impl CobaLif {
     /// Resolves the decay factors for [`coba_lif_step`].
     pub fn dynamics(&self) -> CobaLifDynamics {
         let c = &self.config;
-        // a learned τ below dt would make Euler overshoot: hold it at dt
-        let k = |tau: &Param<Tensor<1>>| {
-            tau.val()
-                .unsqueeze::<2>()
-                .clamp_min(c.dt_ms)
-                .recip()
-                .mul_scalar(c.dt_ms)
-        };
+        let k = |tau: &Param<Tensor<1>>| euler_fraction(tau.val(), c.dt_ms).unsqueeze::<2>();
         CobaLifDynamics {
             k_exc: k(&self.tau_syn_exc_ms),
             k_inh: k(&self.tau_syn_inh_ms),

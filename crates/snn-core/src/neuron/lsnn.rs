@@ -6,7 +6,7 @@ use burn::prelude::*;
 
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
 use super::leaky::{Membrane, Synapse, reset_to_value};
-use crate::dynamics::LeakyParams;
+use crate::dynamics::{LeakyParams, euler_fraction};
 use crate::error::{euler_time_constant, finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::spike::spike_with;
@@ -235,14 +235,7 @@ impl Lsnn {
         LsnnDynamics {
             membrane: Membrane::leaky(self.tau_mem_ms.val(), c.dt_ms, c.v_leak, euler),
             synapse: Synapse::new(self.tau_syn_ms.val(), c.dt_ms, euler),
-            // a learned τ below dt would make Euler overshoot: hold it at dt, as the membrane does
-            k_adapt: self
-                .tau_adapt_ms
-                .val()
-                .unsqueeze::<2>()
-                .clamp_min(c.dt_ms)
-                .recip()
-                .mul_scalar(c.dt_ms),
+            k_adapt: euler_fraction(self.tau_adapt_ms.val(), c.dt_ms).unsqueeze::<2>(),
             threshold: self.threshold.val().unsqueeze::<2>(),
             beta: c.beta as f32,
             v_reset: c.v_reset as f32,

@@ -15,7 +15,7 @@ use burn::prelude::*;
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
 use super::leaky::Membrane;
 use super::reset_to_value;
-use crate::dynamics::Discretization;
+use crate::dynamics::{Discretization, decay_factor};
 use crate::error::{SnnError, finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::spike::spike_with;
@@ -582,14 +582,7 @@ impl MlgennAlif {
 
     /// Resolves `α`, `ρ` and the threshold for [`mlgenn_alif_step`].
     pub fn dynamics(&self) -> MlgennAlifDynamics {
-        let rho = self
-            .tau_adapt_ms
-            .val()
-            .clamp_min(1e-3)
-            .recip()
-            .mul_scalar(-self.config.dt_ms)
-            .exp()
-            .unsqueeze::<2>();
+        let rho = decay_factor(self.tau_adapt_ms.val(), self.config.dt_ms).unsqueeze::<2>();
         MlgennAlifDynamics {
             lif: self.lif.dynamics().lif,
             rho,

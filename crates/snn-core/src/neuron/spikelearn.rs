@@ -5,6 +5,7 @@ use burn::module::Param;
 use burn::prelude::*;
 
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use crate::dynamics::decay_factor;
 use crate::error::{SnnError, finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::spike::spike_with;
@@ -181,15 +182,8 @@ impl SpikingRecLayer {
 
     /// Resolves the decay factors for [`spiking_rec_step`].
     pub fn dynamics(&self) -> SpikingRecDynamics {
-        // τ held above 1e-3 steps so that a learned one cannot flip the decay's sign
-        let a = self
-            .tau_steps
-            .val()
-            .unsqueeze::<2>()
-            .clamp_min(1e-3)
-            .recip()
-            .neg()
-            .exp();
+        // τ in steps: one step is dt = 1
+        let a = decay_factor(self.tau_steps.val(), 1.0).unsqueeze::<2>();
         SpikingRecDynamics {
             b: a.clone().neg().add_scalar(1.0),
             a,
