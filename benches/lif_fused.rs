@@ -6,7 +6,7 @@
 //! slope 10: `LifConfig::from_beta(N, 0.95)`. Forward alone on a plain device, forward + backward
 //! (of `spikes.sum()`) on an autodiff device.
 //!
-//! `cargo bench --features gpu --bench lif_fused -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench --bench lif_fused -- --warm-up-time 1 --measurement-time 3`
 //! (`LIF_BENCH_SUMMARY_ONLY=1`: the summary table only; `LIF_BENCH_OP_ONLY=1`: the op's
 //! bandwidth only, without the reference runs, which take minutes at T = 500)
 //!

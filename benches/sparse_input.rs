@@ -6,7 +6,7 @@
 //! backward (of `out.sum()`, gradients of weight and bias, the input being data) on an autodiff
 //! device.
 //!
-//! `cargo bench --features gpu --bench sparse_input -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench --bench sparse_input -- --warm-up-time 1 --measurement-time 3`
 //!
 //! After criterion's measurements, a summary table prints the median times and the dense/event
 //! ratio, then a density sweep (H = 1024, forward + backward, event path forced with threshold 1)

@@ -19,7 +19,7 @@
 //! (`Execution::Auto`). `reference` forces the dense matmul (`sparse_threshold = 0`, i.e.
 //! burn's `Linear` computation) and the step-by-step composition (`Execution::Reference`).
 //!
-//! `cargo bench --features gpu --bench standard_workload` (`-- standard/` or `-- on/` for one
+//! `cargo bench --bench standard_workload` (`-- standard/` or `-- on/` for one
 //! group; `SNN_BENCH_BACKENDS=flex` for one backend). On this 2-core machine, run it alone:
 //! the peers' numbers (`../shared/peers/run_bench_all.sh`) are taken on an idle machine too.
 

@@ -7,7 +7,7 @@
 //! needs it whatever the neuron implementation. Then the backward runs, to check the graph was
 //! complete.
 //!
-//! `cargo run --release --features gpu --example lif_memory`
+//! `cargo run --release --example lif_memory`
 
 #![allow(deprecated)] // the ndarray backend is deprecated in burn 0.22 but still measured
 

@@ -12,8 +12,8 @@
 //!
 //! Both corpora have [`SHD_UNITS`] = 700 units. Files are read with the pure-Rust `hdf5-pure`
 //! crate, so no system HDF5 library is needed. hdf5-pure 0.47 keeps its vlen-sequence reader
-//! private, so [`vlen_rows`] follows the global-heap references itself (the helper of the
-//! project's HDF5 notes, §A.4, with every offset and size bounds-checked so that a corrupt file
+//! private, so [`vlen_rows`] follows the global-heap references itself (the HDF5 file format's
+//! global heap collections, with every offset and size bounds-checked so that a corrupt file
 //! gives an error, never a panic).
 //!
 //! Files are untrusted: every size they declare is checked before anything of that size is
