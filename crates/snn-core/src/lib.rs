@@ -5,12 +5,18 @@
 //!
 //! * [`spike()`]: the spike function, a custom autodiff op: exact Heaviside forward, a chosen
 //!   [`Surrogate`] derivative backward.
-//! * [`neuron`]: layers as burn modules, each with a `Config`, a single-step `step`, a multi-step
-//!   `forward` over `[batch, time, features...]`, and a pure step function beside it:
-//!   [`Lif`] (leaky integrate-and-fire, with or without a synaptic current), [`Li`] (leaky
-//!   integrator readout), [`Iaf`] (integrate-and-fire).
-//! * [`optim::FusedAdamConfig`]: burn's Adam with the update fused into one pass on the CPU
-//!   backends.
+//! * [`neuron`]: the neuron zoo as burn modules, each with a `Config`, a pure step function and
+//!   the shared [`neuron::Neuron`] surface (checked `step`, multi-step `forward`, recorded state):
+//!   [`Lif`] (with or without a synaptic current, every reset and discretization the peers use),
+//!   [`Li`] (leaky integrator readout), [`Iaf`], and the exponential, adaptive, Izhikevich, LSNN
+//!   and recurrent, conductance-based, multicompartment, Spyx, mlGeNN and Tempotron models.
+//! * [`encode`]: data to spikes: Poisson, rate, latency, delta, population, current encoders,
+//!   Gaussian tuning, and mlGeNN's input neurons.
+//! * [`fused`]: the whole time loop of a LIF or LI layer as one op (CPU loops, CubeCL kernels);
+//!   [`sparse`]: the event-driven input layer for spike inputs; [`optim::FusedAdamConfig`]:
+//!   burn's Adam fused into one pass on the CPU backends.
+//! * [`plasticity`] (STDP, Tsodyks-Markram), [`receptive_field`], [`logic`] (spike logic ops),
+//!   [`lift`] (per-step layers over time, Norse's `Lift` and `SequentialState`).
 //!
 //! Time is in milliseconds, sequences are batch-major, spikes are `0.0`/`1.0` floats.
 //!
