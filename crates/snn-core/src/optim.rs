@@ -43,7 +43,7 @@ use burn::optim::{AdamState, AdaptiveMomentumState, LearningRate, ModuleOptimize
 use burn::prelude::*;
 use rayon::prelude::*;
 
-use crate::host::{HostTensor, Shared};
+use crate::host::{HostTensor, Shared, f32s_of};
 
 /// Configuration of [`FusedAdam`]: burn's [`AdamConfig`](burn::optim::AdamConfig) without
 /// AMSGrad, with the same defaults.
@@ -203,16 +203,11 @@ fn target<B: HostTensor>(t: &mut Option<FloatTensor<B>>) -> Target<'_> {
     match B::into_unique_f32s(t.take().expect("tensor")) {
         Ok(values) => Target::InPlace(values),
         Err(shared) => {
-            let values = host_values::<B>(t.insert(shared));
+            let values = f32s_of::<B>(t.insert(shared), "the fused Adam update");
             let out = crate::host::buffer::zeroed(values.len());
             Target::Copy(values, out)
         }
     }
-}
-
-/// The values of one of the update's tensors on the host.
-fn host_values<B: HostTensor>(t: &FloatTensor<B>) -> Cow<'_, [f32]> {
-    B::host_f32s(t).expect("the fused Adam update runs on f32 host tensors")
 }
 
 /// Elements the update loads onto the stack at a time: there the loop reads and writes arrays
@@ -259,7 +254,7 @@ impl<B: HostTensor> AdamBackend for B {
         let n = shape.iter().product::<usize>();
         let device = param.device();
         let (mut p, mut m, mut v) = (Some(param), Some(moment_1), Some(moment_2));
-        let g = host_values::<B>(&grad);
+        let g = f32s_of::<B>(&grad, "the fused Adam update");
         let (mut pt, mut mt, mut vt) = (
             target::<B>(&mut p),
             target::<B>(&mut m),

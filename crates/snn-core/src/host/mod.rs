@@ -56,6 +56,16 @@ pub trait HostTensor: Backend {
     }
 }
 
+/// The values of one of a CPU op's tensors on the host ([`HostTensor::host_f32s`]); panics,
+/// naming `op` and the dtype, where there are none (an op only runs its host loop on a backend
+/// that has them, so this is a bug, not an input error).
+pub(crate) fn f32s_of<'a, B: HostTensor>(t: &'a FloatTensor<B>, op: &str) -> Cow<'a, [f32]> {
+    B::host_f32s(t).unwrap_or_else(|| {
+        use burn::backend::TensorMetadata;
+        panic!("{op} runs on f32 host tensors, got {:?}", t.dtype())
+    })
+}
+
 // burn 0.22 deprecates the NdArray backend, which this crate still serves
 #[allow(deprecated)]
 impl HostTensor for burn::backend::NdArray {

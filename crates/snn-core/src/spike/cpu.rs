@@ -7,8 +7,8 @@ use burn::backend::tensor::FloatTensor;
 use burn::tensor::{DType, FloatDType};
 use rayon::prelude::*;
 
-use crate::host::HostTensor;
 use crate::host::simd::widest;
+use crate::host::{HostTensor, f32s_of};
 use crate::surrogate::{Surrogate, with_surrogate};
 
 /// Elements per work item; tensors up to this size run on the calling thread.
@@ -37,15 +37,16 @@ pub(super) fn surrogate_backward<B: HostTensor>(
     // The loop runs in f32: other float dtypes are cast there and back (a copy either way).
     let x = in_dtype::<B>(x, DType::F32);
     let grad = in_dtype::<B>(grad, DType::F32);
-    let xs = host_f32s::<B>(&x);
+    let xs = f32s_of::<B>(&x, "the surrogate backward");
     let out = match B::into_unique_f32s(grad) {
         Ok(mut values) => {
-            scale_in_place(&xs, &mut values, surrogate);
+            scale(&xs, None, &mut values, surrogate);
             values
         }
         Err(grad) => {
             let mut values = crate::host::buffer::overwritable(n);
-            scale_into(&xs, &host_f32s::<B>(&grad), &mut values, surrogate);
+            let grad = f32s_of::<B>(&grad, "the surrogate backward");
+            scale(&xs, Some(&grad), &mut values, surrogate);
             values
         }
     };
@@ -63,59 +64,37 @@ fn in_dtype<B: HostTensor>(t: FloatTensor<B>, dtype: DType) -> FloatTensor<B> {
     }
 }
 
-/// The values of an `f32` tensor on the host.
-fn host_f32s<B: HostTensor>(t: &FloatTensor<B>) -> std::borrow::Cow<'_, [f32]> {
-    B::host_f32s(t).unwrap_or_else(|| {
-        panic!(
-            "surrogate backward: no host access to a {:?} tensor on a CPU backend",
-            t.dtype()
-        )
-    })
-}
-
-/// `grad[i] *= σ'(x[i])`.
-fn scale_in_place(xs: &[f32], grad: &mut [f32], surrogate: Surrogate) {
+/// `out[i] = g[i] · σ'(x[i])`, with `g` the gradient `grad`, or `out` itself when `grad` is `None`
+/// (the op writes over the gradient it holds alone).
+fn scale(xs: &[f32], grad: Option<&[f32]>, out: &mut [f32], surrogate: Surrogate) {
     with_surrogate!(surrogate, |f| {
-        let item = |(grad, xs): (&mut [f32], &[f32])| {
+        let item = |out: &mut [f32], xs: &[f32], grad: Option<&[f32]>| {
             widest(
                 #[inline(always)]
-                || {
-                    for (g, &x) in grad.iter_mut().zip(xs) {
-                        *g *= f(x);
+                || match grad {
+                    Some(grad) => {
+                        for ((o, &g), &x) in out.iter_mut().zip(grad).zip(xs) {
+                            *o = g * f(x);
+                        }
+                    }
+                    None => {
+                        for (o, &x) in out.iter_mut().zip(xs) {
+                            *o *= f(x);
+                        }
                     }
                 },
             )
         };
         if xs.len() <= CHUNK {
-            item((grad, xs));
-        } else {
-            grad.par_chunks_mut(CHUNK)
-                .zip(xs.par_chunks(CHUNK))
-                .for_each(item);
-        }
-    })
-}
-
-/// `out[i] = grad[i] · σ'(x[i])`.
-fn scale_into(xs: &[f32], grad: &[f32], out: &mut [f32], surrogate: Surrogate) {
-    with_surrogate!(surrogate, |f| {
-        let item = |((out, grad), xs): ((&mut [f32], &[f32]), &[f32])| {
-            widest(
-                #[inline(always)]
-                || {
-                    for ((o, &g), &x) in out.iter_mut().zip(grad).zip(xs) {
-                        *o = g * f(x);
-                    }
-                },
-            )
-        };
-        if xs.len() <= CHUNK {
-            item(((out, grad), xs));
+            item(out, xs, grad);
         } else {
             out.par_chunks_mut(CHUNK)
-                .zip(grad.par_chunks(CHUNK))
                 .zip(xs.par_chunks(CHUNK))
-                .for_each(item);
+                .enumerate()
+                .for_each(|(k, (out, xs))| {
+                    let at = k * CHUNK;
+                    item(out, xs, grad.map(|g| &g[at..at + out.len()]));
+                });
         }
     })
 }

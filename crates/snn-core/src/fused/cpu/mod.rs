@@ -27,7 +27,7 @@ use burn::tensor::Shape;
 
 use super::saved::SavedForm;
 use super::{FusedLeakyBackend, LeakySpec, count_launch};
-use crate::host::{HostTensor, Shared};
+use crate::host::{HostTensor, Shared, f32s_of};
 use crate::surrogate::Surrogate;
 
 /// Neurons per work item: 16 cache lines of f32, a multiple of every SIMD width.
@@ -167,17 +167,11 @@ fn over_sequence<B: HostTensor, R>(
             (B::from_host_f32s(values, shape, &device), rest)
         }
         Err(seq) => {
-            let (out, rest) = run(Sequence::Shared(host_f32s::<B>(&seq)));
+            let (out, rest) = run(Sequence::Shared(f32s_of::<B>(&seq, "the fused op")));
             let out = out.expect("a new buffer when not in place");
             (B::from_host_f32s(out, shape, &device), rest)
         }
     }
-}
-
-/// The values of one of the op's tensors on the host.
-fn host_f32s<B: HostTensor>(t: &FloatTensor<B>) -> Cow<'_, [f32]> {
-    B::host_f32s(t)
-        .unwrap_or_else(|| panic!("the fused op runs on f32 host tensors, got {:?}", t.dtype()))
 }
 
 /// The `[v, i]` pair of `[batch, size]` tensors from the loops' state buffer (`v` then `i`).
@@ -212,9 +206,9 @@ fn run_forward<B: HostTensor>(
     let d = dims_of::<B>(&x);
     let device = x.device();
     let (v0s, i0s, coefs) = (
-        host_f32s::<B>(&v0),
-        host_f32s::<B>(&i0),
-        host_f32s::<B>(&coef),
+        f32s_of::<B>(&v0, "the fused op"),
+        f32s_of::<B>(&i0, "the fused op"),
+        f32s_of::<B>(&coef, "the fused op"),
     );
     // x is not needed after this op (the backward keeps σ' or the membrane, not the input), so when
     // the caller handed over its only handle, the output is written over it.
@@ -247,11 +241,14 @@ fn run_backward<B: HostTensor>(
     let d = dims_of::<B>(&grad_out);
     let device = grad_out.device();
     let (saved, v0s, coefs) = (
-        host_f32s::<B>(&u),
-        host_f32s::<B>(&v0),
-        host_f32s::<B>(&coef),
+        f32s_of::<B>(&u, "the fused op"),
+        f32s_of::<B>(&v0, "the fused op"),
+        f32s_of::<B>(&coef, "the fused op"),
     );
-    let (gvs, gis) = (host_f32s::<B>(&grad_v), host_f32s::<B>(&grad_i));
+    let (gvs, gis) = (
+        f32s_of::<B>(&grad_v, "the fused op"),
+        f32s_of::<B>(&grad_i, "the fused op"),
+    );
     // the output gradient is consumed here: written over with the input gradient when this op
     // holds its only handle
     let (gx, ginit) = over_sequence::<B, _>(grad_out, d, |go| {
