@@ -366,10 +366,7 @@ impl RunFolder {
         if let Some(previous) = &previous {
             Self::remove_run(root, previous)?;
         }
-        for name in partials {
-            let path = root.join(name);
-            std::fs::remove_file(&path).map_err(io(&path))?;
-        }
+        remove_partial_outputs(root, partials)?;
         std::fs::create_dir_all(root).map_err(io(root))?;
         if !root.join(LEARNER_DIR).exists() {
             dirs.push(LEARNER_DIR.to_string());
@@ -446,6 +443,12 @@ impl RunFolder {
             backend: backend.into(),
             changed,
         });
+        // a killed start may have left the temporary file of an atomic write: the run's own, and
+        // in the way of the next write of the same output
+        let partials = entries(root)?
+            .into_iter()
+            .filter(|name| is_partial_output(name));
+        remove_partial_outputs(root, partials)?;
         let mut folder = Self {
             root: root.to_path_buf(),
             manifest: previous,
@@ -569,9 +572,18 @@ impl RunFolder {
             .collect();
         let mut dirs = self.manifest.dirs.clone();
         if self.manifest.dirs.iter().any(|d| d == LEARNER_DIR) {
-            let mut found = Vec::new();
-            walk(&self.root, &self.learner_dir(), 4, &mut found, &mut files);
-            for dir in found {
+            // only what burn's learner writes: a file of the user's dropped into the folder
+            // stays unlisted, so `--overwrite` refuses to run past it instead of removing it
+            let (mut found_dirs, mut found_files) = (Vec::new(), Vec::new());
+            walk(
+                &self.root,
+                &self.learner_dir(),
+                4,
+                &mut found_dirs,
+                &mut found_files,
+            );
+            files.extend(found_files.into_iter().filter(|f| is_learner_file(f)));
+            for dir in found_dirs.into_iter().filter(|d| is_learner_dir(d)) {
                 if !dirs.contains(&dir) {
                     dirs.push(dir);
                 }
@@ -607,6 +619,48 @@ impl RunFolder {
     }
 }
 
+/// The parts of `relative` (a path inside the run folder) below [`LEARNER_DIR`].
+fn learner_parts(relative: &str) -> Option<Vec<&str>> {
+    let rest = relative.strip_prefix(LEARNER_DIR)?.strip_prefix('/')?;
+    Some(rest.split('/').collect())
+}
+
+/// `epoch-<n>`, the folder of one epoch's metric logs.
+fn is_epoch_folder(name: &str) -> bool {
+    name.strip_prefix("epoch-").is_some_and(is_number)
+}
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `relative` is one of the folders burn's learner writes (those
+/// [`RunFolder::announce_epoch`] lists).
+fn is_learner_dir(relative: &str) -> bool {
+    match learner_parts(relative).as_deref() {
+        Some(["checkpoint" | "train" | "valid"]) => true,
+        Some(["train" | "valid", epoch]) => is_epoch_folder(epoch),
+        _ => false,
+    }
+}
+
+/// Whether `relative` is one of the files burn's learner writes (those
+/// [`RunFolder::announce_epoch`] lists: `experiment.log`, `checkpoint/<record>-<n>.bpk`,
+/// `train|valid/epoch-<n>/<metric>.log`).
+fn is_learner_file(relative: &str) -> bool {
+    match learner_parts(relative).as_deref() {
+        Some(["experiment.log"]) => true,
+        Some(["checkpoint", name]) => ["model", "optim", "scheduler"].iter().any(|record| {
+            name.strip_prefix(record)
+                .and_then(|n| n.strip_prefix('-'))
+                .and_then(|n| n.strip_suffix(".bpk"))
+                .is_some_and(is_number)
+        }),
+        Some(["train" | "valid", epoch, log]) => is_epoch_folder(epoch) && log.ends_with(".log"),
+        _ => false,
+    }
+}
+
 /// Whether `name` is the temporary file of an atomic write of one of the run's outputs
 /// (`.report.<pid>.partial.json`, see [`crate::report::partial_path`]), left by a run killed
 /// while writing it: the run's own, never foreign.
@@ -620,8 +674,21 @@ fn is_partial_output(name: &str) -> bool {
             .unwrap_or_default();
         stem.and_then(|stem| name.strip_prefix(&format!(".{stem}.")))
             .and_then(|rest| rest.strip_suffix(&format!(".partial{ext}")))
-            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+            .is_some_and(is_number)
     })
+}
+
+/// Removes the temporary files of atomic writes (`names`, each matching [`is_partial_output`])
+/// that a killed run left in `root`.
+fn remove_partial_outputs(
+    root: &Path,
+    names: impl IntoIterator<Item = String>,
+) -> crate::Result<()> {
+    for name in names {
+        let path = root.join(name);
+        std::fs::remove_file(&path).map_err(io(&path))?;
+    }
+    Ok(())
 }
 
 fn is_inside(root: &Path, path: &Path) -> bool {

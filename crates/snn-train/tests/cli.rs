@@ -412,6 +412,39 @@ fn overwrite_removes_exactly_the_previous_runs_files() {
     assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"beside");
 }
 
+/// A later start of the run (a resume) lists only what burn's learner writes: a file of the
+/// user's dropped into the learner folder stays unlisted, so an `--overwrite` still refuses and
+/// the file survives. A temporary file a killed start left beside the outputs does not stop the
+/// resume.
+#[test]
+fn a_resume_claims_no_users_file_and_clears_its_own_temporary_files() {
+    let dir = scratch("resume-foreign");
+    let out = dir.join("run");
+    assert_eq!(code(&tiny_digits(&out, &[])), 0);
+    let mine = out.join("learner/checkpoint/mine.txt");
+    std::fs::write(&mine, b"keep").unwrap();
+    // what a start killed inside its atomic write of config.json leaves
+    let partial = out.join(".config.999999.partial.json");
+    std::fs::write(&partial, b"{").unwrap();
+    let resumed = tiny_digits(&out, &["--resume", "latest", "--epochs", "2"]);
+    assert_eq!(code(&resumed), 0, "{}", stderr(&resumed));
+    assert!(!partial.exists(), "the run's own temporary file is cleared");
+    let listed = listed_files(&out);
+    assert!(!listed.iter().any(|f| f.contains("mine.txt")), "{listed:?}");
+    assert!(
+        listed.iter().any(|f| f == "learner/checkpoint/model-2.bpk"),
+        "{listed:?}"
+    );
+    let blocked = tiny_digits(&out, &["--overwrite"]);
+    assert_eq!(code(&blocked), 2, "{}", stderr(&blocked));
+    assert!(
+        stderr(&blocked).contains("mine.txt"),
+        "{}",
+        stderr(&blocked)
+    );
+    assert_eq!(std::fs::read(&mine).unwrap(), b"keep");
+}
+
 #[test]
 fn a_resume_with_other_settings_or_data_exits_4_naming_each_field() {
     let dir = scratch("resume");

@@ -66,16 +66,17 @@ impl DigitsDataset {
     /// held.
     pub fn load_with_cap(path: impl AsRef<Path>, cap: u64) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| TrainError::Io {
+        // streamed: only the decompressed text is held, and it is capped
+        let file = std::fs::File::open(path).map_err(|source| TrainError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut data = Self::parse_gzip(&bytes, path, cap)?;
+        let mut data = Self::parse_gzip(file, path, cap)?;
         data.source = Some(path.to_path_buf());
         Ok(data)
     }
 
-    fn parse_gzip(gzip: &[u8], path: &Path, cap: u64) -> Result<Self> {
+    fn parse_gzip(gzip: impl Read, path: &Path, cap: u64) -> Result<Self> {
         let io = |source| TrainError::Io {
             path: path.to_path_buf(),
             source,
