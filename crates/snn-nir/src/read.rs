@@ -243,6 +243,8 @@ struct Reader<'f> {
     spent: Cell<u64>,
     /// Object-header address of each group read -> its HDF5 path.
     visited: RefCell<HashMap<u64, String>>,
+    /// Groups read so far, whether or not their address could be followed.
+    groups: Cell<u64>,
     /// The links of each group header parsed so far (`None`: not understood).
     link_cache: RefCell<LinkCache>,
 }
@@ -262,6 +264,7 @@ impl<'f> Reader<'f> {
             limits: *limits,
             spent: Cell::new(0),
             visited: RefCell::new(HashMap::new()),
+            groups: Cell::new(0),
             link_cache: RefCell::new(HashMap::new()),
         }
     }
@@ -277,6 +280,21 @@ impl<'f> Reader<'f> {
                 cap: self.limits.max_depth as u64,
             });
         }
+        // Every group of a real file has an object header of its own, at least
+        // `MIN_GROUP_BYTES` long: more groups than that are links read over and over (a cycle
+        // the raw walker could not follow, see `child_address`). Bounds the work whatever the
+        // links look like.
+        let groups = self.groups.get() + 1;
+        let cap = self.links.bytes.len() as u64 / MIN_GROUP_BYTES;
+        if groups > cap {
+            return Err(NirError::Limit {
+                object: at.to_string(),
+                what: format!("groups read (one per {MIN_GROUP_BYTES} bytes of the file at most)"),
+                found: groups,
+                cap,
+            });
+        }
+        self.groups.set(groups);
         if let Some(address) = address {
             match self.visited.borrow_mut().entry(address) {
                 Entry::Occupied(first) => {
@@ -298,7 +316,7 @@ impl<'f> Reader<'f> {
     /// the raw bytes can be followed there (see [`RawLinks`]).
     fn child_address(&self, parent: Option<u64>, name: &str) -> Option<u64> {
         self.links
-            .resolve(parent?, name, &mut self.link_cache.borrow_mut(), 0)
+            .resolve(parent?, name, &mut self.link_cache.borrow_mut())
     }
 
     /// Counts `bytes` more decoded bytes against [`ReadLimits::max_bytes`].
@@ -594,8 +612,12 @@ const MAX_HEADER_BLOCKS: usize = 1024;
 const MAX_HEADER_MESSAGES: usize = 1 << 16;
 /// Nodes of one group's B-tree visited, at most.
 const MAX_BTREE_NODES: usize = 1 << 16;
-/// Soft links followed to resolve one link, at most (libhdf5's default nesting limit).
-const MAX_SOFT_LINK_HOPS: usize = 16;
+/// The smallest object header a group can have (signature or version, flags, sizes and one
+/// message header), in bytes: the file's length over it bounds how many groups it holds.
+const MIN_GROUP_BYTES: u64 = 16;
+/// Links looked up to resolve one link, soft links and every part of their paths included, at
+/// most: bounds the work a crafted chain of long soft paths can ask for.
+const MAX_RESOLVE_STEPS: usize = 64;
 
 impl RawLinks<'_> {
     fn slice(&self, at: u64, len: usize) -> Option<&[u8]> {
@@ -627,8 +649,21 @@ impl RawLinks<'_> {
     }
 
     /// The object-header address that link `name` of the group at `parent` leads to, soft
-    /// links followed (at most [`MAX_SOFT_LINK_HOPS`] of them).
-    fn resolve(&self, parent: u64, name: &str, cache: &mut LinkCache, hops: usize) -> Option<u64> {
+    /// links followed (at most [`MAX_RESOLVE_STEPS`] lookups in all; `None` beyond).
+    fn resolve(&self, parent: u64, name: &str, cache: &mut LinkCache) -> Option<u64> {
+        let mut steps = MAX_RESOLVE_STEPS;
+        self.resolve_within(parent, name, cache, &mut steps)
+    }
+
+    /// [`RawLinks::resolve`] with `steps` lookups left.
+    fn resolve_within(
+        &self,
+        parent: u64,
+        name: &str,
+        cache: &mut LinkCache,
+        steps: &mut usize,
+    ) -> Option<u64> {
+        *steps = steps.checked_sub(1)?;
         let links = cache
             .entry(parent)
             .or_insert_with(|| self.links(parent))
@@ -636,16 +671,13 @@ impl RawLinks<'_> {
         match links.get(name)?.clone() {
             LinkTarget::Hard(address) => Some(address),
             LinkTarget::Soft(path) => {
-                if hops >= MAX_SOFT_LINK_HOPS {
-                    return None;
-                }
                 let mut at = if path.starts_with('/') {
                     self.root
                 } else {
                     parent
                 };
                 for part in path.split('/').filter(|p| !p.is_empty() && *p != ".") {
-                    at = self.resolve(at, part, cache, hops + 1)?;
+                    at = self.resolve_within(at, part, cache, steps)?;
                 }
                 Some(at)
             }
@@ -1142,7 +1174,7 @@ mod tests {
         assert_eq!(raw_names, names.iter().collect::<Vec<_>>());
         let mut count = 1;
         for name in groups {
-            let child = links.resolve(address, &name, cache, 0).unwrap();
+            let child = links.resolve(address, &name, cache).unwrap();
             count += agree(links, cache, &group.group(&name).unwrap(), child);
         }
         count
@@ -1178,9 +1210,9 @@ mod tests {
         let links = raw_links(&file);
         let cache = &mut HashMap::new();
         let root = file.superblock().root_group_address;
-        let node = links.resolve(root, "node", cache, 0).unwrap();
-        let nodes = links.resolve(node, "nodes", cache, 0).unwrap();
-        let lif = links.resolve(nodes, "lif", cache, 0).unwrap();
+        let node = links.resolve(root, "node", cache).unwrap();
+        let nodes = links.resolve(node, "nodes", cache).unwrap();
+        let lif = links.resolve(nodes, "lif", cache).unwrap();
         drop(file);
         let mut patched = 0;
         let snods: Vec<usize> = (0..bytes.len() - 4)
@@ -1224,9 +1256,9 @@ mod tests {
         let links = raw_links(&file);
         let cache = &mut HashMap::new();
         let root = file.superblock().root_group_address;
-        let node = links.resolve(root, "node", cache, 0).unwrap();
-        let nodes = links.resolve(node, "nodes", cache, 0).unwrap();
-        let lif = links.resolve(nodes, "lif", cache, 0).unwrap();
+        let node = links.resolve(root, "node", cache).unwrap();
+        let nodes = links.resolve(node, "nodes", cache).unwrap();
+        let lif = links.resolve(nodes, "lif", cache).unwrap();
         // as if `node/nodes` held soft links
         cache.get_mut(&nodes).unwrap().as_mut().unwrap().extend([
             ("abs".to_string(), LinkTarget::Soft("/node".into())),
@@ -1237,11 +1269,44 @@ mod tests {
                 LinkTarget::Soft("/node/nodes/self".into()),
             ),
         ]);
-        assert_eq!(links.resolve(nodes, "abs", cache, 0), Some(node));
-        assert_eq!(links.resolve(nodes, "rel", cache, 0), Some(lif));
+        assert_eq!(links.resolve(nodes, "abs", cache), Some(node));
+        assert_eq!(links.resolve(nodes, "rel", cache), Some(lif));
         // `..` is not a link name: an unresolvable path gives no address
-        assert_eq!(links.resolve(nodes, "up", cache, 0), None);
-        // a soft link to itself ends at the hop limit
-        assert_eq!(links.resolve(nodes, "self", cache, 0), None);
+        assert_eq!(links.resolve(nodes, "up", cache), None);
+        // a soft link to itself ends at the step limit
+        assert_eq!(links.resolve(nodes, "self", cache), None);
+        // so does a chain whose every part is a soft path of many parts: the steps are counted
+        // over the whole resolution, not per soft link
+        let long = std::iter::repeat_n("rel2", 40)
+            .collect::<Vec<_>>()
+            .join("/");
+        cache.get_mut(&nodes).unwrap().as_mut().unwrap().extend([
+            ("rel2".to_string(), LinkTarget::Soft(".".into())),
+            ("long".to_string(), LinkTarget::Soft(long.clone())),
+            (
+                "longer".to_string(),
+                LinkTarget::Soft(format!("long/{long}")),
+            ),
+        ]);
+        assert_eq!(links.resolve(nodes, "long", cache), Some(nodes));
+        assert_eq!(links.resolve(nodes, "longer", cache), None);
+    }
+
+    #[test]
+    fn groups_beyond_one_per_16_bytes_of_the_file_are_a_limit_error() {
+        // groups whose address the raw walker cannot follow (`None`) escape the cycle check:
+        // their count is bounded by the file's length instead
+        let bytes = fixture("affine_lif.nir");
+        let cap = bytes.len() as u64 / MIN_GROUP_BYTES;
+        let file = File::from_bytes(bytes).unwrap();
+        let reader = Reader::new(&file, &ReadLimits::default());
+        for _ in 0..cap {
+            reader.enter("node", 1, None).unwrap();
+        }
+        let err = reader.enter("node", 1, None).unwrap_err();
+        assert!(
+            matches!(&err, NirError::Limit { found, cap: c, .. } if *found == cap + 1 && *c == cap),
+            "{err}"
+        );
     }
 }
