@@ -173,6 +173,9 @@ pub struct RunFolder {
     /// Files announced for the epoch under way ([`RunFolder::announce_epoch`]), listed before
     /// they exist so that a run killed during the epoch has them in its manifest.
     announced: Vec<String>,
+    /// The last epoch announced: with several devices each one's data loader announces the
+    /// epoch it starts, and the manifest is written once for it.
+    last_announced: usize,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
@@ -389,6 +392,7 @@ impl RunFolder {
             root: root.to_path_buf(),
             manifest,
             announced: Vec::new(),
+            last_announced: 0,
         };
         folder.start_writing(config)?;
         Ok((folder, 0))
@@ -453,6 +457,7 @@ impl RunFolder {
             root: root.to_path_buf(),
             manifest: previous,
             announced: Vec::new(),
+            last_announced: 0,
         };
         folder.start_writing(config)?;
         Ok((folder, start))
@@ -537,6 +542,10 @@ impl RunFolder {
     /// `--overwrite` can remove them. Announced files that never appear are dropped when the run
     /// finishes.
     pub fn announce_epoch(&mut self, epoch: usize, metric_logs: &[&str]) -> crate::Result<()> {
+        if epoch <= self.last_announced {
+            return Ok(());
+        }
+        self.last_announced = epoch;
         let learner = LEARNER_DIR;
         let mut dirs = vec![
             format!("{learner}/checkpoint"),

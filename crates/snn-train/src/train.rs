@@ -355,9 +355,10 @@ where
     )?;
     let seconds = started.elapsed().as_secs_f64();
     let test_accuracy = evaluate(&model, &test, &batcher, &plain)?;
-    let mut folder = Arc::try_unwrap(folder)
-        .map_err(|_| TrainError::Learner("the run folder is still in use".into()))?
-        .into_inner()
+    // locked, not unwrapped: burn may still hold a data loader (with its epoch hook, a handle
+    // to the folder), and the outputs must be written either way
+    let mut folder = folder
+        .lock()
         .map_err(|_| TrainError::Learner("the run folder's lock was poisoned".into()))?;
     let epochs = report::epoch_metrics(&folder.learner_dir(), config.epochs)?;
     let valid_accuracy = epochs
