@@ -362,8 +362,16 @@ impl<'f> Reader<'f> {
         let declared = self.declared_bytes(&ds, &object)?;
         let shape64 = ds.shape().map_err(|e| hdf5(&object, e))?;
         let shape: Vec<usize> = shape64.iter().map(|&d| d as usize).collect();
-        // the checked declared size bounds the element count
-        let numel = shape64.iter().product::<u64>();
+        // the checked declared size bounds the element count, unless the elements have no
+        // size: then the product itself is checked
+        let numel = shape64
+            .iter()
+            .try_fold(1u64, |n, &d| n.checked_mul(d))
+            .ok_or_else(|| NirError::Corrupt {
+                message: format!("dataset `{object}` declares more elements than fit in 64 bits"),
+            })?;
+        // each string decodes to a `String` of its own beside its bytes
+        let per_string = numel.saturating_mul(size_of::<String>() as u64);
         let dtype = ds.dtype().map_err(|e| hdf5(&object, e))?;
         let raw = match dtype {
             DType::F32 | DType::F64 => {
@@ -395,7 +403,10 @@ impl<'f> Reader<'f> {
                 Raw::Int(shape, ds.read_i64().map_err(|e| hdf5(&object, e))?)
             }
             DType::String => {
-                self.spend(declared.saturating_mul(2), &object)?;
+                self.spend(
+                    declared.saturating_mul(2).saturating_add(per_string),
+                    &object,
+                )?;
                 Raw::Str(shape, self.strings(ds.read_string(), &object)?)
             }
             DType::VariableLengthString => {
@@ -413,7 +424,10 @@ impl<'f> Reader<'f> {
                         cap: file_len,
                     });
                 }
-                self.spend(declared.saturating_add(payload), &object)?;
+                self.spend(
+                    declared.saturating_add(payload).saturating_add(per_string),
+                    &object,
+                )?;
                 let options = VlenStringReadOptions::new()
                     .with_max_payload_bytes(usize::try_from(file_len).unwrap_or(usize::MAX));
                 Raw::Str(shape, self.strings(ds.read_vlen_strings(options), &object)?)
@@ -448,7 +462,10 @@ impl<'f> Reader<'f> {
         let v = read.map_err(|e| hdf5(object, e))?;
         // some writers store the NUL terminator inside variable-length strings
         Ok(v.into_iter()
-            .map(|s| s.trim_end_matches('\0').to_string())
+            .map(|mut s| {
+                s.truncate(s.trim_end_matches('\0').len());
+                s
+            })
             .collect())
     }
 
