@@ -40,6 +40,56 @@ pub enum BoundError {
     Exceeded(Exceeded),
 }
 
+/// The bytes one read of a file may decode in total: each dataset's bytes are spent against it
+/// before the dataset is decoded.
+#[derive(Debug)]
+pub struct ByteBudget {
+    spent: std::cell::Cell<u64>,
+    cap: u64,
+}
+
+impl ByteBudget {
+    /// Nothing spent yet, at most `cap` bytes in all.
+    pub fn new(cap: u64) -> Self {
+        Self {
+            spent: std::cell::Cell::new(0),
+            cap,
+        }
+    }
+
+    /// Spends `bytes` more; refused (`what`, the total, the cap) when the total would pass the
+    /// cap, with nothing spent.
+    pub fn spend(&self, bytes: u64, what: &'static str) -> Result<(), Exceeded> {
+        let total = self.spent.get().saturating_add(bytes);
+        if total > self.cap {
+            return Err(Exceeded {
+                what,
+                found: total,
+                cap: self.cap,
+            });
+        }
+        self.spent.set(total);
+        Ok(())
+    }
+
+    /// The bytes left to spend.
+    pub fn left(&self) -> u64 {
+        self.cap - self.spent.get()
+    }
+}
+
+/// Runs `f`, turning a panic of the HDF5 parser on a corrupt file into its message: a reader of
+/// untrusted files must not bring the process down.
+pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown panic".into())
+    })
+}
+
 fn exceeded(what: &'static str, found: u64, cap: u64) -> BoundError {
     BoundError::Exceeded(Exceeded { what, found, cap })
 }

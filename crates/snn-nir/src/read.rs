@@ -28,12 +28,11 @@
 use std::cell::{Cell, RefCell};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use hdf5_pure::{DType, Dataset, File, Group, VlenStringReadOptions};
 
-use crate::hdf5_bounds::BoundError;
+use crate::hdf5_bounds::{BoundError, ByteBudget};
 
 use crate::error::{NirError, Result};
 use crate::graph::{
@@ -151,12 +150,7 @@ pub fn read_version(path: impl AsRef<Path>) -> Result<String> {
 /// Runs a read under `catch_unwind`, turning a panic of the HDF5 parser into
 /// [`NirError::Corrupt`].
 fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "unknown panic".into());
+    crate::hdf5_bounds::catch_panic(f).unwrap_or_else(|message| {
         Err(NirError::Corrupt {
             message: format!("the HDF5 reader failed: {message}"),
         })
@@ -240,7 +234,7 @@ struct Reader<'f> {
     links: RawLinks<'f>,
     limits: ReadLimits,
     /// Dataset bytes decoded so far, against `limits.max_bytes`.
-    spent: Cell<u64>,
+    budget: ByteBudget,
     /// Object-header address of each group read -> its HDF5 path.
     visited: RefCell<HashMap<u64, String>>,
     /// Groups read so far, whether or not their address could be followed.
@@ -262,7 +256,7 @@ impl<'f> Reader<'f> {
                 length_size: usize::from(sb.length_size),
             },
             limits: *limits,
-            spent: Cell::new(0),
+            budget: ByteBudget::new(limits.max_bytes),
             visited: RefCell::new(HashMap::new()),
             groups: Cell::new(0),
             link_cache: RefCell::new(HashMap::new()),
@@ -321,17 +315,14 @@ impl<'f> Reader<'f> {
 
     /// Counts `bytes` more decoded bytes against [`ReadLimits::max_bytes`].
     fn spend(&self, bytes: u64, object: &str) -> Result<()> {
-        let total = self.spent.get().saturating_add(bytes);
-        if total > self.limits.max_bytes {
-            return Err(NirError::Limit {
+        self.budget
+            .spend(bytes, "dataset bytes decoded from the file in total")
+            .map_err(|x| NirError::Limit {
                 object: object.to_string(),
-                what: "dataset bytes decoded from the file in total".into(),
-                found: total,
-                cap: self.limits.max_bytes,
-            });
-        }
-        self.spent.set(total);
-        Ok(())
+                what: x.what.into(),
+                found: x.found,
+                cap: x.cap,
+            })
     }
 
     /// The bytes a full read of `ds` decodes, after checking them against what the dataset's
@@ -339,7 +330,7 @@ impl<'f> Reader<'f> {
     /// what the byte budget has left).
     fn declared_bytes(&self, ds: &Dataset, object: &str) -> Result<u64> {
         let file_len = self.file.as_bytes().len() as u64;
-        let left = self.limits.max_bytes.saturating_sub(self.spent.get());
+        let left = self.budget.left();
         crate::hdf5_bounds::declared_bytes(ds, file_len, left).map_err(|e| match e {
             BoundError::Hdf5(e) => hdf5(object, e),
             BoundError::Io(source) => NirError::Io {

@@ -40,7 +40,7 @@ use std::path::Path;
 /// files with the same version.
 pub use hdf5_pure;
 use hdf5_pure::{Dataset, Datatype, File, FileBuilder, Layout};
-use snn_nir::hdf5_bounds::BoundError;
+use snn_nir::hdf5_bounds::{BoundError, ByteBudget, catch_panic};
 
 use super::events::{EventSample, ReadLimits, TimeUnit, read_file_capped};
 use crate::error::{Result, TrainError};
@@ -120,48 +120,40 @@ pub fn read_shd_bytes_with_limits(
     }
     let mut budget = Budget {
         path,
-        spent: 0,
-        cap: limits.max_bytes,
+        bytes: ByteBudget::new(limits.max_bytes),
     };
     guard(path, || read_layout(&file, path, classes, &mut budget))
 }
 
-/// Decoded bytes, counted against [`ReadLimits::max_bytes`].
+/// Decoded bytes, counted against [`ReadLimits::max_bytes`] (`snn_nir::hdf5_bounds::ByteBudget`,
+/// the NIR reader's too), with the file they are read from.
 struct Budget<'p> {
     path: &'p Path,
-    spent: u64,
-    cap: u64,
+    bytes: ByteBudget,
 }
 
 impl Budget<'_> {
     fn spend(&mut self, bytes: u64) -> Result<()> {
-        let total = self.spent.saturating_add(bytes);
-        if total > self.cap {
-            return Err(TrainError::Limit {
+        self.bytes
+            .spend(bytes, "bytes decoded from the file in total")
+            .map_err(|x| TrainError::Limit {
                 path: self.path.to_path_buf(),
-                what: "bytes decoded from the file in total".into(),
-                found: total,
-                cap: self.cap,
-            });
-        }
-        self.spent = total;
-        Ok(())
+                what: x.what.into(),
+                found: x.found,
+                cap: x.cap,
+            })
     }
 
     fn left(&self) -> u64 {
-        self.cap - self.spent
+        self.bytes.left()
     }
 }
 
-/// Runs a read step, turning a panic inside hdf5-pure on a corrupt file into an `Hdf5` error:
-/// a reader of untrusted files must not bring the training process down.
+/// Runs a read step, turning a panic inside hdf5-pure on a corrupt file into an `Hdf5` error
+/// (`snn_nir::hdf5_bounds::catch_panic`): a reader of untrusted files must not bring the
+/// training process down.
 fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown".into());
+    catch_panic(f).unwrap_or_else(|message| {
         Err(TrainError::Hdf5 {
             path: path.to_path_buf(),
             message: format!("the HDF5 reader panicked: {message}"),
@@ -284,8 +276,7 @@ pub fn vlen_rows(
 ) -> Result<Vec<Vec<u8>>> {
     let mut budget = Budget {
         path,
-        spent: 0,
-        cap: SHD_MAX_BYTES,
+        bytes: ByteBudget::new(SHD_MAX_BYTES),
     };
     vlen_rows_budgeted(file, ds, path, name, elem_size, &mut budget)
 }
