@@ -332,11 +332,15 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("artifacts").join(dataset.name()));
-    let mut options = RunOptions {
+    let options = RunOptions {
         resume: args.resume,
         overwrite: args.overwrite,
         allow_foreign_files: args.allow_foreign_files,
-        data_source: args.data.clone(),
+        // randman is generated from the seed: it has no source file
+        data_source: args
+            .data
+            .clone()
+            .filter(|_| dataset != DatasetKind::Randman),
         dataset: Some(dataset.name().into()),
     };
     let trained = match dataset {
@@ -363,15 +367,15 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
             train_data_parallel(&config, &data, devices, &out, options)
         }
         DatasetKind::Randman => {
-            let seed = args.seed.unwrap_or(TrainConfig::digits().seed);
-            let randman = RandmanConfig::new().with_seed(seed);
+            let randman = RandmanConfig::new();
             let config = train_config(args, dataset, (randman.nb_units, randman.nb_classes))
                 .map_err(Failure::setting)?;
+            // the manifold is drawn from the run's seed
+            let randman = randman.with_seed(config.seed);
             println!(
                 "training on {} (randman, {} epochs, {} hidden LIF neurons)",
                 args.backend, config.epochs, config.model.hidden
             );
-            options.data_source = None;
             train_randman(&config, &randman, devices, &out, options)
         }
         DatasetKind::Shd | DatasetKind::Ssc | DatasetKind::Nmnist => {
