@@ -134,6 +134,13 @@ pub fn write_atomically(
 /// A temporary name beside `path` for an atomic write: `.<stem>.<pid>.partial<.ext>` (the
 /// extension kept last, for writers that choose the format by it).
 pub fn partial_path(path: &Path) -> std::path::PathBuf {
+    let (prefix, suffix) = partial_affixes(path);
+    path.with_file_name(format!("{prefix}{}{suffix}", std::process::id()))
+}
+
+/// The temporary names of `path` are `<prefix><pid><suffix>`: `(".<stem>.", ".partial<.ext>")`.
+/// [`partial_path`] writes them, and a run folder recognizes a killed run's leftovers by them.
+pub fn partial_affixes(path: &Path) -> (String, String) {
     let stem = path
         .file_stem()
         .map(|n| n.to_string_lossy().into_owned())
@@ -142,5 +149,5 @@ pub fn partial_path(path: &Path) -> std::path::PathBuf {
         .extension()
         .map(|e| format!(".{}", e.to_string_lossy()))
         .unwrap_or_default();
-    path.with_file_name(format!(".{stem}.{}.partial{ext}", std::process::id()))
+    (format!(".{stem}."), format!(".partial{ext}"))
 }

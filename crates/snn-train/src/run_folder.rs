@@ -675,14 +675,9 @@ fn is_learner_file(relative: &str) -> bool {
 /// while writing it: the run's own, never foreign.
 fn is_partial_output(name: &str) -> bool {
     OUTPUTS.iter().any(|output| {
-        let path = Path::new(output);
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-        let ext = path
-            .extension()
-            .map(|e| format!(".{}", e.to_string_lossy()))
-            .unwrap_or_default();
-        stem.and_then(|stem| name.strip_prefix(&format!(".{stem}.")))
-            .and_then(|rest| rest.strip_suffix(&format!(".partial{ext}")))
+        let (prefix, suffix) = crate::report::partial_affixes(Path::new(output));
+        name.strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(&suffix))
             .is_some_and(is_number)
     })
 }
