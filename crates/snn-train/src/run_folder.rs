@@ -513,10 +513,27 @@ impl RunFolder {
         Ok(())
     }
 
-    /// Writes the manifest and `config.json` before training starts.
+    /// Writes the manifest, listing `config.json` first, then `config.json`, before training
+    /// starts.
     fn start_writing(&mut self, config: &TrainConfig) -> crate::Result<()> {
+        self.announce(["config.json".to_string()])?;
         let config_path = self.root.join("config.json");
         crate::report::write_json(&config_path, config)?;
+        self.record_outputs()
+    }
+
+    /// Lists the top-level outputs ([`OUTPUTS`]) in the manifest before the run writes them, so
+    /// that a run killed while writing them has them listed (and `--overwrite` removes them).
+    pub fn announce_outputs(&mut self) -> crate::Result<()> {
+        self.announce(OUTPUTS.iter().map(|name| name.to_string()))
+    }
+
+    /// Lists `files` (paths inside the folder) before the run writes them, and writes the
+    /// manifest: the one mechanism behind [`RunFolder::announce_epoch`] and
+    /// [`RunFolder::announce_outputs`]. Announced files that never appear are dropped when the
+    /// run finishes.
+    fn announce(&mut self, files: impl IntoIterator<Item = String>) -> crate::Result<()> {
+        self.announced.extend(files);
         self.record_outputs()
     }
 
@@ -566,13 +583,13 @@ impl RunFolder {
                 self.manifest.dirs.push(dir);
             }
         }
-        self.announced.extend(files);
-        self.record_outputs()
+        self.announce(files)
     }
 
-    /// Lists what the run has written so far (the top-level outputs that exist, everything under
-    /// [`LEARNER_DIR`], and the files announced for the epoch under way) in the manifest and
-    /// writes it, atomically. Called at the start, before every epoch and at the end.
+    /// Lists what the run has written so far (the top-level outputs that exist, what burn's
+    /// learner wrote under [`LEARNER_DIR`], and the files announced before they are written) in
+    /// the manifest and writes it, atomically. Called at the start, before every epoch, before
+    /// the outputs and at the end.
     pub fn record_outputs(&mut self) -> crate::Result<()> {
         let mut files: Vec<String> = OUTPUTS
             .iter()

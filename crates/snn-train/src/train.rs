@@ -470,6 +470,7 @@ fn write_outputs(
 ) -> crate::Result<()> {
     use burn::module::Module;
     let root = folder.root().to_path_buf();
+    folder.announce_outputs()?;
     report::write_json(&root.join("report.json"), summary)?;
     let model_path = root.join("model.bpk");
     report::write_atomically(&model_path, |partial| {
