@@ -31,6 +31,8 @@ pub use crate::checkpoint::LEARNER_DIR;
 pub const FORMAT: &str = "burn-snn run";
 /// The manifest's version.
 pub const VERSION: u32 = 1;
+/// The largest run manifest read, in bytes (a run of thousands of epochs lists well under 1 MiB).
+pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 /// The files a run writes at the top of its folder (besides [`LEARNER_DIR`]).
 pub const OUTPUTS: [&str; 6] = [
     MANIFEST,
@@ -195,16 +197,36 @@ fn folder_error(path: &Path, message: String) -> TrainError {
 /// Reads the manifest in `root`, if there is one of ours. A `run.json` that is not a burn-snn
 /// manifest is `Ok(None)` (a foreign file); one that is ours but unreadable is an error.
 pub fn read_manifest(root: &Path) -> crate::Result<Option<Manifest>> {
+    use snn_nir::hdf5_bounds::{BoundError, read_file_capped};
     let path = root.join(MANIFEST);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(None);
+    let bytes = match read_file_capped(&path, MAX_MANIFEST_BYTES) {
+        Ok(bytes) => bytes,
+        Err(BoundError::Exceeded(x)) => {
+            return Err(TrainError::Limit {
+                path,
+                what: "run manifest size (bytes)".into(),
+                found: x.found,
+                cap: x.cap,
+            });
+        }
+        Err(_) => return Ok(None),
     };
-    let value: serde_json::Value = match serde_json::from_str(&text) {
+    let value: serde_json::Value = match serde_json::from_slice(&bytes) {
         Ok(value) => value,
         Err(_) => return Ok(None),
     };
     if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
         return Ok(None);
+    }
+    let version = value.get("version").and_then(|v| v.as_u64());
+    if version != Some(u64::from(VERSION)) {
+        return Err(TrainError::Checkpoint {
+            path,
+            message: format!(
+                "a burn-snn run manifest of version {}, this version reads {VERSION}",
+                version.map_or("?".into(), |v| v.to_string())
+            ),
+        });
     }
     serde_json::from_value(value)
         .map(Some)

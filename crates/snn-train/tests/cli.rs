@@ -445,6 +445,40 @@ fn a_resume_claims_no_users_file_and_clears_its_own_temporary_files() {
     assert_eq!(std::fs::read(&mine).unwrap(), b"keep");
 }
 
+/// A manifest of another version, or one too large to be a manifest, is refused with a typed
+/// error before anything in the folder is touched.
+#[test]
+fn a_manifest_of_another_version_or_size_is_refused_and_nothing_removed() {
+    let dir = scratch("manifest-version");
+    let out = dir.join("run");
+    assert_eq!(code(&tiny_digits(&out, &[])), 0);
+    let text = std::fs::read_to_string(out.join("run.json")).unwrap();
+    let newer = text.replacen("\"version\": 1", "\"version\": 2", 1);
+    assert_ne!(newer, text, "the manifest states its version");
+    std::fs::write(out.join("run.json"), &newer).unwrap();
+    let before = files_under(&out);
+    let refused = tiny_digits(&out, &["--overwrite"]);
+    assert_eq!(code(&refused), 4, "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("version 2"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(files_under(&out), before, "nothing removed");
+    // a file named like the manifest but larger than any manifest: a limit error (exit 1, an
+    // error of the run folder, not of the data), read no further than the cap
+    let huge = std::fs::File::create(out.join("run.json")).unwrap();
+    huge.set_len(65 << 20).unwrap();
+    let refused = tiny_digits(&out, &["--overwrite"]);
+    assert_eq!(code(&refused), 1, "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("run manifest size"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(files_under(&out), before, "nothing removed");
+}
+
 #[test]
 fn a_resume_with_other_settings_or_data_exits_4_naming_each_field() {
     let dir = scratch("resume");
