@@ -32,7 +32,7 @@ use burn::backend::Dispatch;
 use burn::prelude::*;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use snn_core::fused::{Execution, FusedLeakyBackend};
-use snn_core::{LifConfig, Surrogate};
+use snn_core::{LifConfig, Neuron, Surrogate};
 
 const BATCH: usize = 32;
 const STEPS: [usize; 2] = [100, 500];

@@ -37,7 +37,7 @@ use snn_core::encode::SpikeRng;
 use snn_core::fused::Execution;
 use snn_core::optim::FusedAdamConfig;
 use snn_core::sparse::{SpikeLinear, SpikeLinearConfig};
-use snn_core::{Discretization, Li, LiConfig, Lif, LifConfig, Reset, Surrogate};
+use snn_core::{Discretization, Li, LiConfig, Lif, LifConfig, Neuron, Reset, Surrogate};
 
 const BATCH: usize = 32;
 const STEPS: usize = 100;
@@ -113,7 +113,10 @@ impl Net {
             .spikes;
         let out = match (&self.output, &self.readout) {
             (Some(output), Some(readout)) => {
-                readout.forward(output.forward(spikes).unwrap()).unwrap().v
+                readout
+                    .forward(output.forward(spikes).unwrap())
+                    .unwrap()
+                    .spikes
             }
             _ => spikes,
         };

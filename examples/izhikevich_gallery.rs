@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use burn::prelude::*;
-use burn_snn::core::neuron::{IzhikevichConfig, IzhikevichPreset};
+use burn_snn::core::neuron::{IzhikevichConfig, IzhikevichPreset, Neuron};
 use burn_snn::train::device_by_name;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -49,9 +49,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let neuron = config.init(&device)?;
         let input = preset.standard_input();
         let out = neuron.forward_with(input.tensor(&device), None, true)?;
+        let v = read(out.v().ok_or("v was not recorded")?)?;
+        let u = read(out.u().ok_or("u was not recorded")?)?;
         let spikes = read(out.spikes)?;
-        let v = read(out.v.ok_or("v was not recorded")?)?;
-        let u = read(out.u.ok_or("u was not recorded")?)?;
         for (k, t) in input.times_ms().into_iter().enumerate() {
             writeln!(
                 csv,

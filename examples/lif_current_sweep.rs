@@ -4,7 +4,7 @@
 //! `cargo run --release --example lif_current_sweep [ndarray|flex|wgpu]`
 
 use burn::prelude::*;
-use burn_snn::core::LifConfig;
+use burn_snn::core::{LifConfig, Neuron};
 use burn_snn::train::device_by_name;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

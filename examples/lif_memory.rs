@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use burn::prelude::*;
 use snn_core::fused::Execution;
-use snn_core::{LiConfig, LifConfig, Surrogate};
+use snn_core::{LiConfig, LifConfig, Neuron, Surrogate};
 
 struct Counting;
 
@@ -91,7 +91,7 @@ fn main() {
                 .with_execution(execution)
                 .init(&device)
                 .unwrap();
-            let li_bytes = kept_per_neuron_step(&device, |x| li.forward(x).unwrap().v);
+            let li_bytes = kept_per_neuron_step(&device, |x| li.forward(x).unwrap().spikes);
             row.push((execution, lif_bytes, norse_bytes, li_bytes));
         }
         for (execution, lif, norse, li) in &row {

@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use burn_snn::core::encode::{SpikeRng, poisson_encode};
-use burn_snn::core::neuron::{
-    CobaLifConfig, LifAdExConfig, LsnnConfig, Neuron, SpyxConfig, SpyxModel,
-};
+use burn_snn::core::neuron::{CobaLifConfig, LifAdExConfig, LsnnConfig, Neuron, SpyxConfig};
 use burn_snn::core::{IafConfig, LifConfig};
 use burn_snn::train::plot::{
     PlotOptions, Trace, rate_histogram, spike_events, spike_raster, traces,
@@ -65,14 +63,14 @@ fn main() -> Res<()> {
         Trace::new(
             "LifConfig::new (Norse: τ_mem 10 ms, τ_syn 5 ms)",
             1.0,
-            first(norse.v.ok_or("v")?)?,
+            first(norse.v().ok_or("v")?)?,
         ),
         Trace::new(
             "LifConfig::from_beta(0.9) (snnTorch Leaky)",
             1.0,
-            first(snntorch.v.ok_or("v")?)?,
+            first(snntorch.v().ok_or("v")?)?,
         ),
-        Trace::new("IafConfig::new", 1.0, first(iaf.v.ok_or("v")?)?),
+        Trace::new("IafConfig::new", 1.0, first(iaf.v().ok_or("v")?)?),
     ];
     let options =
         PlotOptions::new("LIF and IAF membrane potential, constant input 0.15").with_y_label("v");
@@ -142,9 +140,16 @@ fn main() -> Res<()> {
     })?;
 
     // Spyx's models under one input
-    let mut spyx_traces = Vec::new();
+    let spyx_lif =
+        LifConfig::spyx(1, 0.8)?
+            .init(&device)?
+            .forward_with(constant(0.3), None, true)?;
+    let mut spyx_traces = vec![Trace::new(
+        "LIF (β 0.8, LifConfig::spyx)",
+        1.0,
+        first(spyx_lif.v().ok_or("v")?)?,
+    )];
     for (name, config) in [
-        ("LIF (β 0.8)", SpyxConfig::lif(1, 0.8)),
         ("ALIF (β 0.8, γ 0.9)", SpyxConfig::alif(1, 0.8, 0.9)),
         ("CuBaLIF (α 0.5, β 0.8)", SpyxConfig::cuba_lif(1, 0.5, 0.8)),
         ("LI (β 0.8)", SpyxConfig::li(1, 0.8)),
@@ -157,7 +162,6 @@ fn main() -> Res<()> {
             first(out.traced(|s| s.v.clone()).ok_or("v")?)?,
         ));
     }
-    let _ = SpyxModel::Lif;
     let options = PlotOptions::new("Spyx layers, constant input 0.3").with_y_label("V");
     both(&dir, "spyx", |p| {
         Ok(traces(p, &spyx_traces, Some(1.0), &options)?)

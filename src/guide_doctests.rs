@@ -110,3 +110,7 @@ pub struct MigrationMlgennPage;
 /// `docs/src/migration/spikelearn.md`
 #[doc = include_str!("../docs/src/migration/spikelearn.md")]
 pub struct MigrationSpikelearnPage;
+
+/// `docs/src/migration/upgrading.md`
+#[doc = include_str!("../docs/src/migration/upgrading.md")]
+pub struct MigrationUpgradingPage;

@@ -12,6 +12,7 @@
 //!
 //! ```
 //! use burn::prelude::*;
+//! use burn_snn::core::prelude::*;
 //! use burn_snn::core::{LifConfig, Surrogate};
 //!
 //! # fn main() -> Result<(), burn_snn::core::SnnError> {

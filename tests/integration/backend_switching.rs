@@ -7,6 +7,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
+use snn_core::prelude::*;
 use snn_core::{Li, LiConfig, Lif, LifConfig};
 use snn_losses::snntorch::ce_max_membrane_loss;
 
@@ -48,7 +49,7 @@ impl Net {
             .li
             .forward(self.fc2.forward(spikes.clone()))
             .expect("shapes")
-            .v;
+            .v();
         (spikes, readout)
     }
 }

@@ -1,6 +1,7 @@
 //! Bad configurations and inputs give typed errors naming the field or the shapes.
 
 use burn::prelude::*;
+use snn_core::prelude::*;
 use snn_core::{IafConfig, LiConfig, LifConfig, SnnError, Surrogate};
 
 #[test]

@@ -15,6 +15,7 @@ use snn_core::encode::{
 };
 use snn_core::lift::{StepLayer, lift, run};
 use snn_core::logic::{logical_and, logical_or, logical_xor, muller_c, posedge_detector};
+use snn_core::prelude::*;
 use snn_core::{LiConfig, LifConfig, SnnError, sequential};
 
 use crate::common::{
@@ -469,7 +470,7 @@ fn lift_and_sequential_thread_state_through_time() {
         .reshape([2, 12, 3]);
         // the layers' own multi-step forwards, composed by hand
         let spikes = lif.forward(fc1.forward(x.clone())).unwrap().spikes;
-        let want = li.forward(fc2.forward(spikes)).unwrap().v;
+        let want = li.forward(fc2.forward(spikes)).unwrap().v();
         // lift of a stateless step, then the sequential container
         let lifted = lift(x.clone(), |x_t| fc1.forward(x_t));
         assert_close(

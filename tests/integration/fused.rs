@@ -8,7 +8,8 @@
 
 use burn::prelude::*;
 use snn_core::fused::{self, Execution};
-use snn_core::{Discretization, LiConfig, LifConfig, LifState, Reset, Surrogate};
+use snn_core::prelude::*;
+use snn_core::{Discretization, LiConfig, LiState, LifConfig, LifState, Reset, Surrogate};
 
 use crate::common::{assert_close, assert_spikes_equal, autodiff_devices, devices, values};
 
@@ -65,7 +66,7 @@ fn run_lif(
         let i = config
             .tau_syn_ms
             .map(|_| tensor(noise(b * n, 3, -0.5, 0.5), [b, n], device).require_grad());
-        LifState { v, i }
+        LifState { v, i, refrac: None }
     });
     let before = fused::launches();
     let out = lif.forward_with(x.clone(), state.clone(), false).unwrap();
@@ -289,19 +290,19 @@ fn li_readout_matches_reference() {
                 let out = li
                     .forward_with(
                         x.clone(),
-                        Some(LifState {
+                        Some(LiState {
                             v: v0.clone(),
                             i: i0.clone(),
                         }),
+                        false,
                     )
                     .unwrap();
                 let launched = fused::launches() > before;
                 let w = tensor(noise(b * t * n, 4, -1.0, 1.0), [b, t, n], &device);
                 let wv = tensor(noise(b * n, 5, -1.0, 1.0), [b, n], &device);
-                let grads =
-                    ((out.v.clone() * w).sum() + (out.state.v.clone() * wv).sum()).backward();
+                let grads = ((out.v() * w).sum() + (out.state.v.clone() * wv).sum()).backward();
                 (
-                    values(out.v),
+                    values(out.v()),
                     values(x.grad(&grads).unwrap()),
                     values(v0.grad(&grads).unwrap()),
                     i0.map(|i| values(i.grad(&grads).unwrap())),
@@ -426,7 +427,7 @@ fn trained_parameters_and_records_fall_back_to_the_reference() {
             .forward_with(Tensor::<3>::ones([1, 5, 6], &device), None, true)
             .unwrap();
         assert_eq!(fused::launches(), before, "{dev}: record");
-        assert!(out.v.is_some());
+        assert!(out.v().is_some());
     }
 }
 

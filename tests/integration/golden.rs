@@ -6,6 +6,7 @@
 //! same tolerance.
 
 use burn::prelude::*;
+use snn_core::prelude::*;
 use snn_core::{
     Iaf, IafConfig, LiConfig, LifConfig, Reset, Surrogate, li_step,
     neuron::{IafState, LeakyState},
@@ -40,7 +41,7 @@ fn check_lif(g: &Golden, lif_config: &LifConfig, keys: LifKeys, device: &Device,
     );
     assert_close(
         &what(keys.v),
-        &values(out.v.clone().unwrap()),
+        &values(out.v().unwrap()),
         &g.matrix("outputs", keys.v).2,
         ATOL,
         RTOL,
@@ -48,7 +49,7 @@ fn check_lif(g: &Golden, lif_config: &LifConfig, keys: LifKeys, device: &Device,
     if let Some(i_key) = keys.i {
         assert_close(
             &what(i_key),
-            &values(out.i.clone().unwrap()),
+            &values(out.i().unwrap()),
             &g.matrix("outputs", i_key).2,
             ATOL,
             RTOL,
@@ -186,10 +187,14 @@ fn norse_iaf_feed_forward_step() {
                 .forward_with(x, Some(IafState::zeros(1, n, &device)), true)
                 .expect("forward");
             let what = |k: &str| format!("{} on {dev}: {k}", g.name);
-            assert_spikes_equal(&what("z"), &values(out.spikes), &g.matrix("outputs", "z").2);
+            assert_spikes_equal(
+                &what("z"),
+                &values(out.spikes.clone()),
+                &g.matrix("outputs", "z").2,
+            );
             assert_close(
                 &what("v"),
-                &values(out.v.unwrap()),
+                &values(out.v().unwrap()),
                 &g.matrix("outputs", "v").2,
                 ATOL,
                 RTOL,
@@ -228,7 +233,7 @@ fn check_li(g: &Golden, x: Tensor<3>, n: usize, with_current: bool, device: &Dev
     }
     // the module's multi-step forward gives the same trace as the pure step loop (to 1e-6:
     // wgpu's fusion compiles the two graphs into different kernels, with different roundings)
-    let trace = values(li.forward(x).expect("forward").v);
+    let trace = values(li.forward(x).expect("forward").v());
     assert_eq!(trace.len(), t * n);
     assert_close(&what("forward v"), &trace, &vs, 1e-7, 1e-6);
 }
@@ -337,7 +342,7 @@ fn spikingjelly_lif_node() {
             let lif = config.init(&device).unwrap();
             check_sj_node(&g, &device, dev, |x| {
                 let out = lif.forward_with(x, None, true).unwrap();
-                (out.spikes, out.v.unwrap())
+                (out.spikes.clone(), out.v().unwrap())
             });
         }
     }
@@ -358,7 +363,7 @@ fn spikingjelly_if_node() {
             let iaf = config.init(&device).unwrap();
             check_sj_node(&g, &device, dev, |x| {
                 let out = iaf.forward_with(x, None, true).unwrap();
-                (out.spikes, out.v.unwrap())
+                (out.spikes.clone(), out.v().unwrap())
             });
         }
     }

@@ -497,7 +497,7 @@ fn exported_layers_import_to_the_same_outputs() {
                 .with_discretization(d)
                 .init(&device)
                 .unwrap();
-            let want = li.forward(x.clone()).unwrap().v;
+            let want = li.forward(x.clone()).unwrap().v();
             check(
                 &format!("LI {d:?} tau_syn {tau_syn:?}"),
                 li.to_nir(0.5).unwrap(),

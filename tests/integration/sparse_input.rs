@@ -9,6 +9,7 @@ use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
+use snn_core::prelude::*;
 use snn_core::sparse::{
     SparsePath, SpikeLinear, SpikeLinearConfig, choose_path, last_path, spike_linear,
     spike_linear_with,
@@ -415,7 +416,7 @@ impl<L: InputLayer> Net<L> {
     /// Cross-entropy of the time-averaged readout membrane.
     fn loss(&self, x: Tensor<3>, target: Tensor<1, Int>) -> Tensor<1> {
         let spikes = self.lif.forward(self.input.apply(x)).unwrap().spikes;
-        let v = self.li.forward(self.readout.forward(spikes)).unwrap().v;
+        let v = self.li.forward(self.readout.forward(spikes)).unwrap().v();
         let logits: Tensor<2> = v.mean_dim(1).squeeze_dim(1);
         burn::nn::loss::CrossEntropyLossConfig::new()
             .init(&logits.device())

@@ -2,6 +2,7 @@
 //! form of each surrogate and to finite differences of its smooth primitive.
 
 use burn::prelude::*;
+use snn_core::prelude::*;
 use snn_core::{Surrogate, spike, spike_with};
 
 use crate::common::{assert_close, autodiff_devices, devices, values};

@@ -202,6 +202,7 @@ fn lif_mc_couples_the_membranes_before_the_lif_step_by_hand() {
         let state = LifState {
             v: Tensor::from_floats([[0.4, 0.2]], &device),
             i: Some(Tensor::zeros([1, 2], &device)),
+            refrac: None,
         };
         let x = Tensor::<2>::from_floats([[0.0, 1.0]], &device);
         let (_, s) = mc.step(x, state).unwrap();

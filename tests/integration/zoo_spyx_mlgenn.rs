@@ -6,10 +6,10 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use snn_core::encode::FewSpikeReluInputConfig;
 use snn_core::neuron::{
-    FewSpikeReluConfig, MlgennAlif, MlgennAlifConfig, MlgennLif, MlgennLifConfig, Neuron, Spyx,
-    SpyxAux, SpyxConfig, SpyxModel, SpyxState,
+    FewSpikeReluConfig, MlgennAlif, MlgennAlifConfig, MlgennLifConfig, Neuron, Spyx, SpyxAux,
+    SpyxConfig, SpyxModel, SpyxState,
 };
-use snn_core::{SnnError, Surrogate};
+use snn_core::{Lif, LifConfig, SnnError, Surrogate};
 
 use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, uniform, values,
@@ -17,11 +17,42 @@ use crate::common::{
 
 // ---------------------------------------------------------------- Spyx golden parity
 
+/// The layer a `spyx_nn_*` golden file was made with: Spyx's LIF is a [`Lif`]
+/// ([`LifConfig::spyx`]), the others a [`Spyx`] layer.
+enum SpyxLayer {
+    Lif(Lif),
+    Other(Spyx),
+}
+
+/// The surrogate of a golden file's params, if it names one.
+fn spyx_surrogate(g: &Golden) -> Option<Surrogate> {
+    let params = g.json["params"].as_object().expect("params");
+    params.contains_key("surrogate").then(|| {
+        let k = g.param_f64("k") as f32;
+        match g.param_str("surrogate") {
+            "superspike" => Surrogate::SuperSpike { alpha: k },
+            "arctan" => Surrogate::ArctanInvPi { k },
+            other => panic!("unknown surrogate {other}"),
+        }
+    })
+}
+
 /// The layer a `spyx_nn_*` golden file was made with, from its case name and params.
-fn spyx_layer(g: &Golden, device: &Device) -> Spyx {
+fn spyx_layer(g: &Golden, device: &Device) -> SpyxLayer {
     let case = g.name.trim_start_matches("spyx_nn_");
+    assert_eq!(g.param_f64("initial_state"), 0.0);
+    if matches!(case, "lif" | "lif_arctan") {
+        let mut config = LifConfig::spyx(4, g.param_f64("beta")).expect("valid golden beta");
+        let params = g.json["params"].as_object().expect("params");
+        if params.contains_key("threshold") {
+            config.threshold = g.param_f64("threshold");
+        }
+        if let Some(surrogate) = spyx_surrogate(g) {
+            config.surrogate = surrogate;
+        }
+        return SpyxLayer::Lif(config.init(device).expect("valid golden params"));
+    }
     let model = match case {
-        "lif" | "lif_arctan" => SpyxModel::Lif,
         "li" => SpyxModel::Li,
         "if" => SpyxModel::If,
         "alif" => SpyxModel::Alif,
@@ -42,16 +73,10 @@ fn spyx_layer(g: &Golden, device: &Device) -> Spyx {
     if params.contains_key("threshold") {
         config.threshold = g.param_f64("threshold");
     }
-    if params.contains_key("surrogate") {
-        let k = g.param_f64("k") as f32;
-        config.surrogate = match g.param_str("surrogate") {
-            "superspike" => Surrogate::SuperSpike { alpha: k },
-            "arctan" => Surrogate::ArctanInvPi { k },
-            other => panic!("unknown surrogate {other}"),
-        };
+    if let Some(surrogate) = spyx_surrogate(g) {
+        config.surrogate = surrogate;
     }
-    assert_eq!(g.param_f64("initial_state"), 0.0);
-    config.init(device).expect("valid golden params")
+    SpyxLayer::Other(config.init(device).expect("valid golden params"))
 }
 
 /// Runs the golden input (time-major `[T, B, 4]`) and returns the output and the concatenated
@@ -65,11 +90,21 @@ fn spyx_run(g: &Golden, device: &Device, grad: bool) -> (Vec<f32>, Vec<f32>, Opt
     if grad {
         x = x.require_grad();
     }
-    let layer = spyx_layer(g, device);
-    let out = Neuron::forward_with(&layer, x.clone(), None, true).expect("forward");
-    let states: Vec<Tensor<2>> = out.trace.iter().map(|s| s.concat()).collect();
+    // the state after every step in Spyx's concatenated layout, `[T, B, n]` or `[T, B, 2n]`
+    let (output, states): (Tensor<3>, Vec<Tensor<2>>) = match spyx_layer(g, device) {
+        SpyxLayer::Lif(layer) => {
+            let out = Neuron::forward_with(&layer, x.clone(), None, true).expect("forward");
+            let states = out.trace.iter().map(|s| s.v.clone()).collect();
+            (out.spikes, states)
+        }
+        SpyxLayer::Other(layer) => {
+            let out = Neuron::forward_with(&layer, x.clone(), None, true).expect("forward");
+            let states = out.trace.iter().map(|s| s.concat()).collect();
+            (out.spikes, states)
+        }
+    };
     let state = values(Tensor::stack::<3>(states, 0));
-    let output = out.spikes.swap_dims(0, 1);
+    let output = output.swap_dims(0, 1);
     let gradient = grad.then(|| {
         let grads = output.clone().sum().backward();
         values(x.grad(&grads).expect("gradient reaches x").swap_dims(0, 1))
@@ -122,10 +157,10 @@ fn spyx_nn_golden_parity_on_every_device() {
 fn spyx_lif_by_hand() {
     // beta 0.5, threshold 1, input 0.8: the spike is read from the previous membrane
     let device = Device::flex();
-    let layer = SpyxConfig::lif(1, 0.5).init(&device).unwrap();
+    let layer = LifConfig::spyx(1, 0.5).unwrap().init(&device).unwrap();
     let x = Tensor::<3>::full([1, 4, 1], 0.8, &device);
     let out = Neuron::forward_with(&layer, x, None, true).unwrap();
-    let v = values(out.traced(|s| s.v.clone()).unwrap());
+    let v = values(out.v().unwrap());
     // V: 0.8, 1.2, 0.6 + 0.8 - 1 = 0.4, 0.2 + 0.8 = 1.0
     assert_eq!(values(out.spikes.clone()), vec![0.0, 0.0, 1.0, 0.0]);
     assert_close("V", &v, &[0.8, 1.2, 0.4, 1.0], 1e-6, 0.0);
@@ -421,9 +456,15 @@ struct SpyxNet {
 }
 
 #[derive(Module, Debug)]
+struct SpyxLifNet {
+    linear: Linear,
+    neuron: Lif,
+}
+
+#[derive(Module, Debug)]
 struct MlgennNet {
     linear: Linear,
-    lif: MlgennLif,
+    lif: Lif,
     alif: MlgennAlif,
 }
 
@@ -449,13 +490,42 @@ fn finite(t: Tensor<1>) -> bool {
     values(t).iter().all(|v| v.is_finite())
 }
 
+/// Spyx's LIF ([`LifConfig::spyx`], the spike of the previous membrane) trains, its `τ_mem`
+/// included.
+#[test]
+fn spyx_lif_trains() {
+    let device = Device::flex().autodiff();
+    let x = Tensor::<1>::from_floats(uniform(4 * 25 * 3, 3, 0.0, 1.0).as_slice(), &device)
+        .reshape([4, 25, 3]);
+    let config = LifConfig::spyx(6, 0.9).unwrap().with_learn_tau(true);
+    let mut net = SpyxLifNet {
+        linear: LinearConfig::new(3, 6).init(&device),
+        neuron: config.init(&device).unwrap(),
+    };
+    let mut optim = AdamConfig::new().init();
+    let mut losses = Vec::new();
+    let mut grads_finite = true;
+    for _ in 0..20 {
+        let h = net.linear.forward(x.clone());
+        let z = Neuron::forward(&net.neuron, h).unwrap().spikes;
+        let loss = rate_loss(z, 0.3);
+        losses.push(values(loss.clone())[0]);
+        let grads = loss.backward();
+        let w = net.linear.weight.val().grad(&grads);
+        grads_finite &= w.is_some_and(|w| values(w).iter().all(|v| v.is_finite()));
+        grads_finite &= net.neuron.tau_mem_ms.val().grad(&grads).is_some_and(finite);
+        let grads = GradientsParams::from_grads(grads, &net);
+        net = optim.step(3e-2, net, grads);
+    }
+    assert_trains("LifConfig::spyx", &losses, grads_finite);
+}
+
 #[test]
 fn spyx_layers_train() {
     let device = Device::flex().autodiff();
     let x = Tensor::<1>::from_floats(uniform(4 * 25 * 3, 3, 0.0, 1.0).as_slice(), &device)
         .reshape([4, 25, 3]);
     for config in [
-        SpyxConfig::lif(6, 0.9),
         SpyxConfig::alif(6, 0.9, 0.8),
         SpyxConfig::cuba_lif(6, 0.7, 0.9),
         SpyxConfig::if_(6).with_surrogate(Surrogate::arctan_inv_pi()),
@@ -529,7 +599,7 @@ fn mlgenn_layers_train() {
                 .grad(&grads)
                 .map(|g| g.reshape([1, 6])),
             net.lif
-                .v_thresh
+                .threshold
                 .val()
                 .grad(&grads)
                 .map(|g| g.reshape([1, 6])),
@@ -552,7 +622,12 @@ fn mlgenn_layers_train() {
 
 #[test]
 fn spyx_decay_outside_the_unit_interval_is_out_of_range() {
-    let err = SpyxConfig::lif(3, 1.5).validate().unwrap_err();
+    let err = SpyxConfig::li(3, 1.5).validate().unwrap_err();
+    assert!(
+        matches!(err, SnnError::OutOfRange { field: "beta", .. }),
+        "{err}"
+    );
+    let err = LifConfig::spyx(3, 1.5).unwrap_err();
     assert!(
         matches!(err, SnnError::OutOfRange { field: "beta", .. }),
         "{err}"
@@ -591,7 +666,7 @@ fn spyx_bad_threshold_size_and_surrogate_are_typed() {
     );
     let err = SpyxConfig::if_(0).validate().unwrap_err();
     assert!(matches!(err, SnnError::ZeroSize { field: "size" }), "{err}");
-    let err = SpyxConfig::lif(3, 0.9)
+    let err = SpyxConfig::if_(3)
         .with_surrogate(Surrogate::ArctanInvPi { k: 0.0 })
         .validate()
         .unwrap_err();
@@ -610,7 +685,10 @@ fn spyx_bad_threshold_size_and_surrogate_are_typed() {
 #[test]
 fn spyx_wrong_input_shape_is_typed() {
     let device = Device::flex();
-    let layer = SpyxConfig::lif(3, 0.9).init(&device).unwrap();
+    let layer = SpyxConfig::li(3, 0.9).init(&device).unwrap();
+    let err = Neuron::forward(&layer, Tensor::<3>::zeros([1, 4, 5], &device)).unwrap_err();
+    assert!(matches!(err, SnnError::ShapeMismatch { .. }), "{err}");
+    let layer = LifConfig::spyx(3, 0.9).unwrap().init(&device).unwrap();
     let err = Neuron::forward(&layer, Tensor::<3>::zeros([1, 4, 5], &device)).unwrap_err();
     assert!(matches!(err, SnnError::ShapeMismatch { .. }), "{err}");
 }
@@ -621,7 +699,7 @@ fn spyx_wrong_input_shape_is_typed() {
 fn spyx_state_of_another_model_is_typed() {
     let device = Device::flex();
     let alif = SpyxConfig::alif(3, 0.9, 0.8).init(&device).unwrap();
-    let lif_state = SpyxState::zeros(1, 3, SpyxModel::Lif, &device);
+    let lif_state = SpyxState::zeros(1, 3, SpyxModel::If, &device);
     let x = Tensor::<3>::ones([1, 4, 3], &device);
     let err = Neuron::forward_with(&alif, x.clone(), Some(lif_state.clone()), false).unwrap_err();
     assert!(

@@ -69,6 +69,10 @@ pub enum Reset {
     /// `v ← (1 − z)·v + z·v_reset`: Norse's default, snnTorch `reset_mechanism="zero"` (with
     /// `v_reset = 0`), SpikingJelly's hard reset, mlGeNN's default.
     ToValue,
+    /// `v ← v − z·(threshold − v_reset)`: mlGeNN's `relative_reset=True`, which lands a neuron
+    /// that was exactly at the threshold on `v_reset`. Equal to [`Reset::Subtract`] when
+    /// `v_reset = 0`. The fused op does not take it (the layer runs the reference step).
+    Relative,
     /// No reset.
     None,
 }
@@ -136,6 +140,34 @@ pub struct FiringSpec {
     /// snnTorch's delayed reset: the previous step's spike (detached) resets during this step and
     /// the carried membrane keeps this step's spike.
     pub reset_delay: bool,
+    /// Spyx's order: the spike of a step is read from the membrane carried in from the previous
+    /// step, `z = H(v − threshold)`, and resets the membrane integrated in this step (with its
+    /// surrogate gradient unless `detach_reset`). Takes precedence over `reset_delay`.
+    pub spike_from_previous: bool,
+    /// A refractory countdown after each spike (mlGeNN / GeNN), or `None`.
+    pub refractory: Option<Refractory>,
+}
+
+impl FiringSpec {
+    /// Whether the fused op ([`crate::fused::leaky_sequence`]) runs this firing: not the
+    /// relative reset, the previous-membrane spike or a refractory period, which only the
+    /// reference step implements.
+    pub fn fused_supported(&self) -> bool {
+        self.reset != Reset::Relative && !self.spike_from_previous && self.refractory.is_none()
+    }
+}
+
+/// A refractory period counted down in ms, in GeNN's order within a step (see
+/// [`crate::LifConfig::refractory_ms`]). The countdown is a state tensor (`LifState::refrac`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Refractory {
+    /// The period `τ_refrac` in ms set after each spike (finite, `>= 0`).
+    pub period_ms: f64,
+    /// The step `dt` in ms by which the countdown falls each step.
+    pub dt_ms: f64,
+    /// Keep integrating the input while the countdown runs (mlGeNN's
+    /// `integrate_during_refrac`); otherwise the membrane is held.
+    pub integrate: bool,
 }
 
 /// The shape of the leaky recurrence: forms, `v_leak` and the firing.

@@ -6,10 +6,13 @@
 //! * [`spike()`]: the spike function, a custom autodiff op: exact Heaviside forward, a chosen
 //!   [`Surrogate`] derivative backward.
 //! * [`neuron`]: the neuron zoo as burn modules, each with a `Config`, a pure step function and
-//!   the shared [`neuron::Neuron`] surface (checked `step`, multi-step `forward`, recorded state):
-//!   [`Lif`] (with or without a synaptic current, every reset and discretization the peers use),
-//!   [`Li`] (leaky integrator readout), [`Iaf`], and the exponential, adaptive, Izhikevich, LSNN
-//!   and recurrent, conductance-based, multicompartment, Spyx, mlGeNN and Tempotron models.
+//!   the shared [`neuron::Neuron`] surface (checked `step`, multi-step `forward`, recorded state,
+//!   one [`NeuronOutput`] for every model; `use snn_core::prelude::*`): [`Lif`], one family for
+//!   every peer's LIF (constructors [`LifConfig::from_norse`], [`LifConfig::from_beta`],
+//!   [`LifConfig::from_spikingjelly`], [`LifConfig::spyx`], [`LifConfig::mlgenn`]), [`Li`]
+//!   (leaky integrator readout), [`Iaf`], and the exponential, adaptive, Izhikevich, LSNN and
+//!   recurrent, conductance-based, multicompartment, Spyx (IF, LI, ALIF, CuBaLIF), mlGeNN ALIF
+//!   and few-spike, spikelearn and Tempotron models.
 //! * [`encode`]: data to spikes: Poisson, rate, latency, delta, population, current encoders,
 //!   Gaussian tuning, and mlGeNN's input neurons.
 //! * [`fused`]: the whole time loop of a LIF or LI layer as one op (CPU loops, CubeCL kernels);
@@ -28,6 +31,7 @@
 //!
 //! ```
 //! use burn::prelude::*;
+//! use snn_core::prelude::*;
 //! use snn_core::{LifConfig, LiConfig};
 //!
 //! # fn main() -> Result<(), snn_core::SnnError> {
@@ -38,7 +42,7 @@
 //! let out = lif.forward(current)?;
 //! assert_eq!(out.spikes.dims(), [2, 20, 3]);
 //! assert!(out.spikes.clone().sum().into_scalar::<f32>() > 0.0);
-//! let trace = readout.forward(out.spikes)?.v;           // membrane trace [2, 20, 3]
+//! let trace = readout.forward(out.spikes)?.v();         // membrane trace [2, 20, 3]
 //! assert_eq!(trace.dims(), [2, 20, 3]);
 //! # Ok(())
 //! # }
@@ -63,10 +67,17 @@ pub mod spike;
 pub mod surrogate;
 
 pub use error::{Result, SnnError};
+
+/// What a model user imports: `use snn_core::prelude::*;` brings the [`Neuron`] trait, whose
+/// `forward` / `forward_with` / `step` every model is run by, and [`lift::StepLayer`].
+pub mod prelude {
+    pub use crate::lift::StepLayer;
+    pub use crate::neuron::{Neuron, NeuronOutput, NeuronState};
+}
 pub use neuron::{
     Discretization, Iaf, IafConfig, IafDynamics, IafOutput, IafState, LeakyState, Li, LiConfig,
-    LiDynamics, LiOutput, LiState, Lif, LifConfig, LifDynamics, LifOutput, LifState, Reset,
-    iaf_step, li_step, lif_step,
+    LiDynamics, LiOutput, LiState, Lif, LifConfig, LifDynamics, LifOutput, LifState, Neuron,
+    NeuronOutput, Reset, iaf_step, li_step, lif_step,
 };
 pub use spike::{heaviside, spike, spike_with};
 pub use surrogate::Surrogate;

@@ -20,7 +20,7 @@
 //! ```
 
 use burn::prelude::*;
-use snn_core::LeakyState;
+use snn_core::neuron::MembraneState;
 
 /// Accumulates a quantity of a neuron layer over the steps of a loop.
 pub trait Accumulator<S> {
@@ -56,17 +56,13 @@ impl<S> Accumulator<S> for SpikeAccumulator {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct VoltageAccumulator;
 
-impl Accumulator<LeakyState> for VoltageAccumulator {
+impl<S: MembraneState> Accumulator<S> for VoltageAccumulator {
     type Output = Tensor<2>;
-    fn accumulate(
-        &self,
-        _spikes: &Tensor<2>,
-        state: &LeakyState,
-        previous: Option<Tensor<2>>,
-    ) -> Tensor<2> {
+    fn accumulate(&self, _spikes: &Tensor<2>, state: &S, previous: Option<Tensor<2>>) -> Tensor<2> {
+        let v = state.membrane().clone();
         match previous {
-            Some(previous) => previous + state.v.clone(),
-            None => state.v.clone(),
+            Some(previous) => previous + v,
+            None => v,
         }
     }
 }

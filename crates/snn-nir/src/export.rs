@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::prelude::*;
-use snn_core::dynamics::LeakyCoefficients;
+use snn_core::dynamics::{FiringSpec, LeakyCoefficients};
 use snn_core::neuron::LifRecurrent;
 use snn_core::{Discretization, Iaf, Li, Lif, Reset};
 
@@ -96,7 +96,15 @@ fn leaky(
     }
 }
 
-fn firing(layer: &str, reset: Reset, reset_delay: bool, fire_at_threshold: bool) -> Result<()> {
+/// What a NIR neuron can say of a spiking layer's firing: the reset to `v_reset` at once, the
+/// strict threshold, the spike of the membrane just integrated, no refractoriness.
+fn firing(layer: &str, spec: &FiringSpec) -> Result<()> {
+    let FiringSpec {
+        reset,
+        reset_delay,
+        fire_at_threshold,
+        ..
+    } = *spec;
     if reset != Reset::ToValue {
         return Err(unsupported(
             layer,
@@ -111,6 +119,15 @@ fn firing(layer: &str, reset: Reset, reset_delay: bool, fire_at_threshold: bool)
             layer,
             "NIR spikes at v > v_threshold, not >= (fire_at_threshold)",
         ));
+    }
+    if spec.spike_from_previous {
+        return Err(unsupported(
+            layer,
+            "NIR spikes on the membrane of the step, not the previous one (spike_from_previous)",
+        ));
+    }
+    if spec.refractory.is_some() {
+        return Err(unsupported(layer, "NIR's LIF has no refractory period"));
     }
     Ok(())
 }
@@ -136,7 +153,7 @@ impl ToNir for Lif {
     fn to_nir(&self, dt_ms: f64) -> Result<NirNode> {
         check_dt(dt_ms)?;
         let c = self.config();
-        firing("Lif", c.reset, c.reset_delay, c.fire_at_threshold)?;
+        firing("Lif", &c.firing_spec())?;
         let n = c.size;
         let nir = leaky(
             &self.tau_mem_ms,
@@ -202,7 +219,7 @@ impl ToNir for Iaf {
     fn to_nir(&self, dt_ms: f64) -> Result<NirNode> {
         check_dt(dt_ms)?;
         let c = self.config();
-        firing("Iaf", c.reset, false, c.fire_at_threshold)?;
+        firing("Iaf", &c.firing_spec())?;
         let n = c.size;
         Ok(NirNode::If {
             r: Array::full(vec![n], 1e3 / dt_ms),

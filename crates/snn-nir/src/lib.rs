@@ -19,7 +19,7 @@
 //! ```
 //! use burn::nn::LinearConfig;
 //! use burn::prelude::*;
-//! use snn_core::LifConfig;
+//! use snn_core::{LifConfig, Neuron};
 //! use snn_nir::{ToNir, import, read_bytes, sequential, write_bytes};
 //!
 //! let device = Device::ndarray();

@@ -6,7 +6,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
 use snn_core::encode::SpikeRng;
-use snn_core::{Li, LiConfig, Lif, LifConfig};
+use snn_core::{Li, LiConfig, Lif, LifConfig, Neuron};
 use snn_losses::ClassificationLoss;
 
 use crate::data::SpikeBatch;
@@ -116,7 +116,7 @@ impl SnnClassifier {
     /// `inputs`: `[batch, time, inputs]` currents or spikes.
     pub fn forward(&self, inputs: Tensor<3>) -> crate::Result<SnnClassifierOutput> {
         let spikes = self.lif.forward(self.fc1.forward(inputs))?.spikes;
-        let readout = self.readout.forward(self.fc2.forward(spikes.clone()))?.v;
+        let readout = Neuron::forward(&self.readout, self.fc2.forward(spikes.clone()))?.spikes;
         Ok(SnnClassifierOutput { spikes, readout })
     }
 

@@ -4,7 +4,7 @@ use burn::prelude::*;
 
 use super::{first_spike_only, repeat_in_time};
 use crate::error::Result;
-use crate::neuron::Lif;
+use crate::neuron::{Lif, Neuron};
 
 /// Norse `constant_current_lif_encode(input_current, seq_length, p, dt)`: each feature's value
 /// is a constant current injected into a LIF neuron for `steps` steps; the output is its spikes.
@@ -18,7 +18,7 @@ pub fn constant_current_lif_encode<const D: usize, const E: usize>(
     lif: &Lif,
 ) -> Result<Tensor<E>> {
     let input: Tensor<E> = repeat_in_time(current, steps, "constant_current_lif_encode")?;
-    Ok(lif.forward(input)?.spikes)
+    Ok(Neuron::forward(lif, input)?.spikes)
 }
 
 /// Norse `spike_latency_lif_encode`: [`constant_current_lif_encode`] keeping only each neuron's

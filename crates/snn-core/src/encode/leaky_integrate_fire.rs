@@ -4,12 +4,16 @@
 use burn::prelude::*;
 
 use super::present::{Context, Presentation};
-use crate::neuron::{GennLif, Membrane, validate_genn_lif};
+use crate::neuron::{
+    LifConfig, LifDynamics, LifState, genn_lif_config, lif_step, validate_genn_lif,
+};
 use crate::surrogate::Surrogate;
 
 /// Configuration of a [`LeakyIntegrateFireInput`]: leaky integrate-and-fire neurons driven
 /// directly by the input (mlGeNN `LeakyIntegrateFireInput`, GeNN code of `LeakyIntegrateFire`
-/// with `Isyn` replaced by the input).
+/// with `Isyn` replaced by the input). The neurons are the LIF family's step
+/// ([`crate::lif_step`] with [`LeakyIntegrateFireInputConfig::lif_config`]) driven by the
+/// presented frames: no second copy of the model.
 ///
 /// Per step of `dt` with input `x` (the frame shown at the step, see [`crate::encode`]), from
 /// `v = v_init`, with `α = exp(−dt/τ_mem)`:
@@ -107,6 +111,25 @@ impl LeakyIntegrateFireInputConfig {
         self.surrogate.validate()
     }
 
+    /// The [`LifConfig`] of these parameters: the LIF family's options for mlGeNN's neuron
+    /// (see [`LifConfig::mlgenn`]).
+    pub fn lif_config(&self) -> LifConfig {
+        genn_lif_config(
+            self.size,
+            self.dt_ms,
+            self.tau_mem_ms,
+            self.tau_refrac_ms,
+            self.v_thresh,
+            self.v_reset,
+            self.v_init,
+            self.relative_reset,
+            self.integrate_during_refrac,
+            self.scale_i,
+        )
+        .with_surrogate(self.surrogate)
+        .with_detach_reset(self.detach_reset)
+    }
+
     /// The membrane decay per step, `α = exp(−dt/τ_mem)`.
     pub fn alpha(&self) -> f64 {
         (-self.dt_ms / self.tau_mem_ms).exp()
@@ -155,32 +178,20 @@ impl LeakyIntegrateFireInput {
         let frames = presented.frame_list();
         let [batch, _, size] = presented.frames.dims();
         let device = presented.frames.device();
-        // the step of mlGeNN's LeakyIntegrateFire neuron (crate::neuron::MlgennLif), with α
-        // computed in f64 and passed as a single-precision parameter, as GeNN does
-        let alpha = c.alpha() as f32;
-        let full = |value: f32| Tensor::<2>::full([1, size], value, &device);
-        let lif = GennLif {
-            membrane: Membrane::Exact {
-                beta: full(alpha),
-                gain: c.scale_i.then(|| full(1.0 - alpha)),
-                rest: None,
-            },
-            v_thresh: full(c.v_thresh as f32),
-            v_reset: c.v_reset as f32,
-            relative_reset: c.relative_reset,
-            refrac: c.tau_refrac_ms.map(|tau| (tau, c.dt_ms)),
-            integrate_during_refrac: c.integrate_during_refrac,
-            surrogate: c.surrogate,
-            detach_reset: c.detach_reset,
+        // the step of mlGeNN's LeakyIntegrateFire neuron (crate::lif_step with the options of
+        // LifConfig::mlgenn), with α computed in f64 and passed as a single-precision
+        // parameter, as GeNN does
+        let dynamics = LifDynamics::with_constant_decay(&c.lif_config(), c.alpha() as f32, &device);
+        let v = Tensor::<2>::full([batch, size], c.v_init, &device);
+        let mut state = LifState {
+            refrac: c.tau_refrac_ms.map(|_| v.zeros_like()),
+            i: None,
+            v,
         };
-        let mut v = Tensor::<2>::full([batch, size], c.v_init, &device);
-        let mut refrac = c
-            .tau_refrac_ms
-            .map(|_| Tensor::<2>::zeros([batch, size], &device));
         let mut spikes = Vec::with_capacity(num_steps);
         for &f in &presented.frame_of_step {
-            let (z, next_v, next_refrac) = lif.step(frames[f].clone(), v, refrac, None);
-            (v, refrac) = (next_v, next_refrac);
+            let (z, next) = lif_step(frames[f].clone(), state, &dynamics);
+            state = next;
             spikes.push(z);
         }
         Ok(presented.stack(spikes))

@@ -329,6 +329,8 @@ fn firing_codes(spec: &LeakySpec) -> (bool, u32, f32, bool, bool, bool) {
                 Reset::Subtract => RESET_SUBTRACT,
                 Reset::ToValue => RESET_TO_VALUE,
                 Reset::None => 2,
+                // refused by `leaky_sequence` (`FiringSpec::fused_supported`) before any launch
+                Reset::Relative => unreachable!("the fused op has no relative reset"),
             },
             f.v_reset,
             f.fire_at_threshold,

@@ -204,7 +204,8 @@ fn is_cube(device: &Device) -> bool {
 ///
 /// On an autodiff device, gradients flow to `x`, `v0` and `i0` (from the output and from the
 /// final state); `coef` is treated as a constant. Panics on a backend where
-/// [`backend_supported`] is false and on non-f32 tensors.
+/// [`backend_supported`] is false, on non-f32 tensors, and on a firing the op does not run
+/// ([`FiringSpec::fused_supported`](crate::dynamics::FiringSpec::fused_supported) false).
 pub fn leaky_sequence(
     x: Tensor<3>,
     v0: Tensor<2>,
@@ -212,6 +213,11 @@ pub fn leaky_sequence(
     coef: Tensor<2>,
     spec: LeakySpec,
 ) -> (Tensor<3>, Tensor<2>, Tensor<2>) {
+    assert!(
+        spec.firing.is_none_or(|f| f.fused_supported()),
+        "fused::leaky_sequence: the relative reset, the previous-membrane spike and the \
+         refractory period run only in the reference step (FiringSpec::fused_supported)"
+    );
     // On CubeCL devices the op is queued on the Fusion stream and the kernel runs when the
     // stream is flushed (maybe on another thread), so it is counted here, when it is queued.
     if is_cube(&x.device().without_autodiff()) {

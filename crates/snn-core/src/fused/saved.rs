@@ -238,6 +238,8 @@ mod tests {
                 fire_at_threshold: false,
                 detach_reset: false,
                 reset_delay: true,
+                spike_from_previous: false,
+                refractory: None,
             }),
         })
     }
@@ -329,6 +331,8 @@ mod tests {
                 fire_at_threshold: false,
                 detach_reset,
                 reset_delay,
+                spike_from_previous: false,
+                refractory: None,
             }),
         };
         assert_eq!(

@@ -257,15 +257,6 @@ impl LifAdEx {
             v_leak: c.v_leak as f32,
         }
     }
-
-    /// One checked step. `input`: `[batch, features...]` with `size` features.
-    pub fn step<const D: usize>(
-        &self,
-        input: Tensor<D>,
-        state: LifAdExState,
-    ) -> crate::Result<(Tensor<D>, LifAdExState)> {
-        Neuron::step(self, input, state)
-    }
 }
 
 impl StepLayer for LifAdEx {

@@ -4,7 +4,7 @@ use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use super::layer::{Contexts, Neuron, NeuronOutput, NeuronState, check_state_tensors};
 use super::leaky::{Firing, Membrane};
 use crate::dynamics::{FiringSpec, Reset};
 use crate::error::{finite, nonzero, positive};
@@ -54,6 +54,20 @@ pub struct IafConfig {
 }
 
 impl IafConfig {
+    /// The firing of this configuration: the reset at once, no refractoriness.
+    pub fn firing_spec(&self) -> FiringSpec {
+        FiringSpec {
+            reset: self.reset,
+            v_reset: self.v_reset as f32,
+            surrogate: self.surrogate,
+            fire_at_threshold: self.fire_at_threshold,
+            detach_reset: self.detach_reset,
+            reset_delay: false,
+            spike_from_previous: false,
+            refractory: None,
+        }
+    }
+
     /// SpikingJelly's `IFNode(v_threshold, v_reset)` (2.0.0): `h = v + x`, spikes at
     /// `h ≥ v_threshold` (non-strict), a hard reset to `v_reset` or, with `v_reset = None`, a
     /// soft (subtractive) reset; Sigmoid surrogate (alpha 4).
@@ -111,15 +125,14 @@ impl IafState {
     }
 }
 
-/// Output of [`Iaf::forward`].
-#[derive(Clone, Debug)]
-pub struct IafOutput<const D: usize> {
-    /// Spikes, `[batch, time, features...]` like the input.
-    pub spikes: Tensor<D>,
-    /// The state after the last step.
-    pub state: IafState,
-    /// Membrane after each step (after its reset), if recording was asked for.
-    pub v: Option<Tensor<D>>,
+/// Output of [`Iaf`]'s [`Neuron::forward`].
+pub type IafOutput<const D: usize> = NeuronOutput<IafState, D>;
+
+impl<const D: usize> NeuronOutput<IafState, D> {
+    /// The membrane after every step (after its reset), if recording was asked for.
+    pub fn v(&self) -> Option<Tensor<D>> {
+        self.traced(|s| s.v.clone())
+    }
 }
 
 /// The per-step constants of an [`Iaf`] layer, resolved by [`Iaf::dynamics`].
@@ -158,50 +171,12 @@ impl Iaf {
 
     /// Resolves the threshold for [`iaf_step`].
     pub fn dynamics(&self) -> IafDynamics {
-        let c = &self.config;
         IafDynamics {
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
-                spec: FiringSpec {
-                    reset: c.reset,
-                    v_reset: c.v_reset as f32,
-                    surrogate: c.surrogate,
-                    fire_at_threshold: c.fire_at_threshold,
-                    detach_reset: c.detach_reset,
-                    reset_delay: false,
-                },
+                spec: self.config.firing_spec(),
             },
         }
-    }
-
-    /// One step. `input`: `[batch, features...]` with `size` features.
-    pub fn step<const D: usize>(
-        &self,
-        input: Tensor<D>,
-        state: IafState,
-    ) -> crate::Result<(Tensor<D>, IafState)> {
-        Neuron::step(self, input, state)
-    }
-
-    /// Runs a sequence from the resting state. `input`: `[batch, time, features...]`.
-    pub fn forward<const D: usize>(&self, input: Tensor<D>) -> crate::Result<IafOutput<D>> {
-        self.forward_with(input, None, false)
-    }
-
-    /// Runs a sequence from `state` (the resting state if `None`), recording the membrane
-    /// after every step when `record` is set.
-    pub fn forward_with<const D: usize>(
-        &self,
-        input: Tensor<D>,
-        state: Option<IafState>,
-        record: bool,
-    ) -> crate::Result<IafOutput<D>> {
-        let run = Neuron::forward_with(self, input, state, record)?;
-        Ok(IafOutput {
-            v: run.traced(|s| s.v.clone()),
-            spikes: run.spikes,
-            state: run.state,
-        })
     }
 }
 

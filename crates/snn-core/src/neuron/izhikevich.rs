@@ -34,7 +34,7 @@ use burn::prelude::*;
 
 use super::layer::per_neuron;
 
-use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use super::layer::{Contexts, Neuron, NeuronOutput, NeuronState, check_state_tensors};
 use super::leaky::Firing;
 use crate::dynamics::{FiringSpec, Reset};
 use crate::error::{finite, nonzero, positive};
@@ -249,17 +249,19 @@ impl NeuronState for IzhikevichState {
     }
 }
 
-/// Output of [`Izhikevich::forward`].
-#[derive(Clone, Debug)]
-pub struct IzhikevichOutput<const D: usize> {
-    /// Spikes, `[batch, time, features...]` like the input.
-    pub spikes: Tensor<D>,
-    /// The state after the last step.
-    pub state: IzhikevichState,
-    /// `v` after each step (after its reset), if recording was asked for.
-    pub v: Option<Tensor<D>>,
-    /// `u` after each step (after its reset), if recording was asked for.
-    pub u: Option<Tensor<D>>,
+/// Output of [`Izhikevich`]'s [`Neuron::forward`].
+pub type IzhikevichOutput<const D: usize> = NeuronOutput<IzhikevichState, D>;
+
+impl<const D: usize> NeuronOutput<IzhikevichState, D> {
+    /// `v` after every step (after its reset), if recording was asked for.
+    pub fn v(&self) -> Option<Tensor<D>> {
+        self.traced(|s| s.v.clone())
+    }
+
+    /// `u` after every step (after its reset), if recording was asked for.
+    pub fn u(&self) -> Option<Tensor<D>> {
+        self.traced(|s| s.u.clone())
+    }
 }
 
 /// The per-step constants of an [`Izhikevich`] layer, resolved by [`Izhikevich::dynamics`]: each
@@ -355,40 +357,11 @@ impl Izhikevich {
                     fire_at_threshold: false,
                     detach_reset: c.detach_reset,
                     reset_delay: false,
+                    spike_from_previous: false,
+                    refractory: None,
                 },
             },
         }
-    }
-
-    /// One step. `input`: `[batch, features...]` with `size` features.
-    pub fn step<const D: usize>(
-        &self,
-        input: Tensor<D>,
-        state: IzhikevichState,
-    ) -> crate::Result<(Tensor<D>, IzhikevichState)> {
-        Neuron::step(self, input, state)
-    }
-
-    /// Runs a sequence from the initial state. `input`: `[batch, time, features...]`.
-    pub fn forward<const D: usize>(&self, input: Tensor<D>) -> crate::Result<IzhikevichOutput<D>> {
-        self.forward_with(input, None, false)
-    }
-
-    /// Runs a sequence from `state` (the initial state if `None`), recording `v` and `u` after
-    /// every step when `record` is set.
-    pub fn forward_with<const D: usize>(
-        &self,
-        input: Tensor<D>,
-        state: Option<IzhikevichState>,
-        record: bool,
-    ) -> crate::Result<IzhikevichOutput<D>> {
-        let run = Neuron::forward_with(self, input, state, record)?;
-        Ok(IzhikevichOutput {
-            v: run.traced(|s| s.v.clone()),
-            u: run.traced(|s| s.u.clone()),
-            spikes: run.spikes,
-            state: run.state,
-        })
     }
 }
 

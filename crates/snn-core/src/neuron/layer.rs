@@ -155,8 +155,18 @@ pub trait Neuron: StepLayer<State: NeuronState> {
         Ok((x, dims, state))
     }
 
+    /// Runs a whole sequence `x` `[batch, time, inputs]` from a checked `state` by a faster
+    /// route than the step loop, where the layer has one (the fused op of [`crate::Lif`] and
+    /// [`crate::Li`]); it must give the outputs and final state of the step loop.
+    /// [`Neuron::forward_with`] tries it whenever nothing is recorded. The default has none: it
+    /// declines and gives the operands back, and the step loop runs.
+    fn forward_fused(&self, x: Tensor<3>, state: Self::State) -> FusedRun<Self::State> {
+        FusedRun::Declined(x, state)
+    }
+
     /// Runs a sequence from `state` (the resting state if `None`), keeping the state after every
-    /// step when `record` is set.
+    /// step when `record` is set. Without `record`, a layer's [`Neuron::forward_fused`] route
+    /// runs when it has one.
     fn forward_with<const D: usize>(
         &self,
         input: Tensor<D>,
@@ -164,6 +174,21 @@ pub trait Neuron: StepLayer<State: NeuronState> {
         record: bool,
     ) -> Result<NeuronOutput<Self::State, D>> {
         let (x, dims, state) = self.sequence_input(input, state)?;
+        let (x, state) = if record {
+            (x, state)
+        } else {
+            match self.forward_fused(x, state) {
+                FusedRun::Ran(output, state) => {
+                    return Ok(NeuronOutput {
+                        spikes: output.reshape(dims),
+                        state,
+                        trace: Vec::new(),
+                        dims,
+                    });
+                }
+                FusedRun::Declined(x, state) => (x, state),
+            }
+        };
         let prepared = self.prepare();
         let run = shape::unroll(x, dims, state, record, |x_t, s| {
             self.advance(&prepared, x_t, s)
@@ -177,10 +202,23 @@ pub trait Neuron: StepLayer<State: NeuronState> {
     }
 }
 
-/// The result of [`Neuron::forward`].
+/// What [`Neuron::forward_fused`] did with a sequence.
+#[derive(Clone, Debug)]
+pub enum FusedRun<S> {
+    /// It ran: the outputs `[batch, time, neurons]` and the final state.
+    Ran(Tensor<3>, S),
+    /// The layer has no faster route here: the operands `x` and `state`, given back for the
+    /// step loop.
+    Declined(Tensor<3>, S),
+}
+
+/// The result of [`Neuron::forward`], for every model: the output of every step, the final
+/// state and, when recorded, the state after every step. Models add accessors for the fields
+/// of their state (`out.v()` for [`crate::Lif`]).
 #[derive(Clone, Debug)]
 pub struct NeuronOutput<S, const D: usize> {
-    /// The output of every step (spikes for spiking models), `[batch, time, features...]`.
+    /// The output of every step, `[batch, time, features...]`: the spikes of a spiking model,
+    /// the membrane of a non-spiking readout ([`crate::Li`]).
     pub spikes: Tensor<D>,
     /// The state after the last step.
     pub state: S,

@@ -158,6 +158,14 @@ pub(crate) struct Leaky {
 }
 
 impl Leaky {
+    /// A membrane update without a synaptic current.
+    pub(crate) fn from_membrane(membrane: Membrane) -> Self {
+        Self {
+            membrane,
+            synapse: None,
+        }
+    }
+
     /// The reference step of resolved coefficients (`v_leak` is read by the Euler forms).
     pub(crate) fn from_coefficients(c: LeakyCoefficients, v_leak: f64) -> Self {
         Self {
@@ -238,58 +246,125 @@ pub(crate) struct Firing {
 }
 
 impl Firing {
-    /// One step: `integrate` is the sub-threshold update of the membrane `v` left by the
-    /// previous step. Returns the spikes and the membrane to carry to the next step.
-    ///
-    /// Without `reset_delay` (Norse, mlGeNN, SpikingJelly): integrate, fire, reset at once; the
-    /// carried membrane is the reset one. With `reset_delay` (snnTorch's default): the reset of
-    /// the previous step's spike `H(v − threshold)` (no gradient, as snnTorch detaches it) is
-    /// applied during this step, before the leak for `ToValue` and after it for `Subtract`,
-    /// exactly as snnTorch's `Leaky` does; the carried membrane still holds this step's spike.
+    /// One step without refractoriness or threshold offset: see [`Firing::step_with`].
     pub(crate) fn step(
         &self,
         v: Tensor<2>,
         integrate: impl FnOnce(Tensor<2>) -> Tensor<2>,
     ) -> (Tensor<2>, Tensor<2>) {
-        if self.spec.reset_delay {
-            let fired = heaviside(
-                v.clone() - self.threshold.clone(),
-                self.spec.fire_at_threshold,
-            );
-            let v = match self.spec.reset {
-                Reset::ToValue => integrate(self.reset_to_value(v, fired)),
-                Reset::Subtract => integrate(v) - fired * self.threshold.clone(),
-                Reset::None => integrate(v),
-            };
-            let z = self.spike(v.clone());
-            (z, v)
-        } else {
-            let v = integrate(v);
-            let z = self.spike(v.clone());
-            let fired = if self.spec.detach_reset {
-                z.clone().detach()
-            } else {
-                z.clone()
-            };
-            let v = match self.spec.reset {
-                Reset::ToValue => self.reset_to_value(v, fired),
-                Reset::Subtract => v - fired * self.threshold.clone(),
-                Reset::None => v,
-            };
-            (z, v)
-        }
+        let (z, v, _) = self.step_with(v, None, None, integrate);
+        (z, v)
     }
 
-    fn spike(&self, v: Tensor<2>) -> Tensor<2> {
+    /// One step: `integrate` is the sub-threshold update of the membrane `v` left by the
+    /// previous step, `refrac` the refractory countdown (present iff `spec.refractory` is) and
+    /// `offset` a raise of the threshold for this step's spike (an adaptive threshold; the
+    /// reset still uses the plain threshold). Returns the spikes, the membrane to carry to the
+    /// next step and the countdown.
+    ///
+    /// - Immediate (Norse, mlGeNN, SpikingJelly): integrate, fire, reset at once; the carried
+    ///   membrane is the reset one. A refractory countdown follows GeNN's order: the membrane
+    ///   is held (unless `integrate`) and the countdown falls by `dt` while it is positive, a
+    ///   neuron fires only when it is `<= 0`, and a spike sets it to the period.
+    /// - `reset_delay` (snnTorch's default): the reset of the previous step's spike
+    ///   `H(v − threshold)` (no gradient, as snnTorch detaches it) is applied during this step,
+    ///   before the leak for `ToValue` and after it for the subtractive resets, exactly as
+    ///   snnTorch's `Leaky` does; the carried membrane still holds this step's spike.
+    /// - `spike_from_previous` (Spyx): the spike is `H(v − threshold)` of the membrane carried
+    ///   in, with its surrogate gradient, and resets the membrane integrated in this step.
+    pub(crate) fn step_with(
+        &self,
+        v: Tensor<2>,
+        refrac: Option<Tensor<2>>,
+        offset: Option<Tensor<2>>,
+        integrate: impl FnOnce(Tensor<2>) -> Tensor<2>,
+    ) -> (Tensor<2>, Tensor<2>, Option<Tensor<2>>) {
+        let spec = &self.spec;
+        if spec.spike_from_previous {
+            let z = self.spike(v.clone(), offset);
+            let v = self.reset_around(v, self.for_reset(&z), integrate);
+            return (z, v, refrac);
+        }
+        if spec.reset_delay {
+            let fired = heaviside(v.clone() - self.threshold.clone(), spec.fire_at_threshold);
+            let v = self.reset_around(v, fired, integrate);
+            let z = self.spike(v.clone(), offset);
+            return (z, v, refrac);
+        }
+        let (v, refrac, can_fire) = match (refrac, spec.refractory) {
+            (Some(r), Some(refractory)) => {
+                let counting = r.clone().greater_elem(0.0);
+                let v = if refractory.integrate {
+                    integrate(v)
+                } else {
+                    integrate(v.clone()).mask_where(counting.clone(), v)
+                };
+                let r = r
+                    .clone()
+                    .mask_where(counting, r.sub_scalar(refractory.dt_ms));
+                let can_fire = r.clone().lower_equal_elem(0.0).float();
+                (v, Some(r), Some(can_fire))
+            }
+            (refrac, _) => (integrate(v), refrac, None),
+        };
+        let mut z = self.spike(v.clone(), offset);
+        if let Some(mask) = can_fire {
+            z = z * mask;
+        }
+        let v = self.reset(v, self.for_reset(&z));
+        let refrac = match (refrac, spec.refractory) {
+            (Some(r), Some(refractory)) => {
+                Some(r.mask_fill(z.clone().detach().greater_elem(0.0), refractory.period_ms))
+            }
+            (r, _) => r,
+        };
+        (z, v, refrac)
+    }
+
+    /// `H(v − threshold − offset)`, Heaviside forward and surrogate backward.
+    fn spike(&self, v: Tensor<2>, offset: Option<Tensor<2>>) -> Tensor<2> {
+        let threshold = match offset {
+            Some(offset) => self.threshold.clone() + offset,
+            None => self.threshold.clone(),
+        };
         spike_with(
-            v - self.threshold.clone(),
+            v - threshold,
             self.spec.surrogate,
             self.spec.fire_at_threshold,
         )
     }
 
-    fn reset_to_value(&self, v: Tensor<2>, z: Tensor<2>) -> Tensor<2> {
-        reset_to_value(v, z, self.spec.v_reset)
+    /// The spike as the reset sees it: detached with `detach_reset`.
+    fn for_reset(&self, z: &Tensor<2>) -> Tensor<2> {
+        if self.spec.detach_reset {
+            z.clone().detach()
+        } else {
+            z.clone()
+        }
+    }
+
+    /// The membrane `v` reset where `fired` is 1.
+    fn reset(&self, v: Tensor<2>, fired: Tensor<2>) -> Tensor<2> {
+        match self.spec.reset {
+            Reset::ToValue => reset_to_value(v, fired, self.spec.v_reset),
+            Reset::Subtract => v - fired * self.threshold.clone(),
+            Reset::Relative => v - fired * self.threshold.clone().sub_scalar(self.spec.v_reset),
+            Reset::None => v,
+        }
+    }
+
+    /// A reset by a spike known before this step's integration: a reset to a value is applied
+    /// before the leak (the membrane starts the step at `v_reset`), a subtraction after it.
+    fn reset_around(
+        &self,
+        v: Tensor<2>,
+        fired: Tensor<2>,
+        integrate: impl FnOnce(Tensor<2>) -> Tensor<2>,
+    ) -> Tensor<2> {
+        match self.spec.reset {
+            Reset::ToValue => integrate(reset_to_value(v, fired, self.spec.v_reset)),
+            _ => self.reset(integrate(v), fired),
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::layer::{Contexts, Neuron};
+use super::layer::{Contexts, FusedRun, Neuron, NeuronOutput};
 use super::leaky::{Leaky, LeakyState, from_norse};
 use crate::dynamics::{Discretization, Execution, LeakyCoefficients, LeakyParams, LeakySpec};
 use crate::error::nonzero;
@@ -109,13 +109,15 @@ pub struct Li {
 /// State of an [`Li`] layer between steps (`i` is `None` without a synaptic current).
 pub type LiState = LeakyState;
 
-/// Output of [`Li::forward`].
-#[derive(Clone, Debug)]
-pub struct LiOutput<const D: usize> {
-    /// Membrane after each step, `[batch, time, features...]` like the input.
-    pub v: Tensor<D>,
-    /// The state after the last step.
-    pub state: LiState,
+/// Output of [`Li`]'s [`Neuron::forward`]: its output (`spikes`) is the membrane after every
+/// step, also given by [`NeuronOutput::v`](NeuronOutput#method.v-1).
+pub type LiOutput<const D: usize> = NeuronOutput<LiState, D>;
+
+impl<const D: usize> NeuronOutput<LiState, D> {
+    /// The membrane after every step, `[batch, time, features...]`: the readout's output.
+    pub fn v(&self) -> Tensor<D> {
+        self.spikes.clone()
+    }
 }
 
 /// The per-step constants of an [`Li`] layer, resolved by [`Li::dynamics`].
@@ -157,22 +159,7 @@ impl Li {
         }
     }
 
-    /// One step. `input`: `[batch, features...]` with `size` features. Returns the membrane,
-    /// shaped like `input`, and the new state.
-    pub fn step<const D: usize>(
-        &self,
-        input: Tensor<D>,
-        state: LiState,
-    ) -> crate::Result<(Tensor<D>, LiState)> {
-        Neuron::step(self, input, state)
-    }
-
-    /// Runs a sequence from the resting state. `input`: `[batch, time, features...]`.
-    pub fn forward<const D: usize>(&self, input: Tensor<D>) -> crate::Result<LiOutput<D>> {
-        self.forward_with(input, None)
-    }
-
-    /// Whether [`Li::forward`] on `device` takes the fused multi-step op: with
+    /// Whether [`Neuron::forward`] on `device` takes the fused multi-step op: with
     /// [`Execution::Auto`], on a backend the op supports ([`fused::backend_supported`]), and
     /// unless the time constants are trained on an autodiff device.
     pub fn fused_path(&self, device: &Device) -> bool {
@@ -183,42 +170,16 @@ impl Li {
             && !self.tau_syn_ms.as_ref().is_some_and(trains)
     }
 
-    /// Runs a sequence from `state` (the resting state if `None`); through the fused op when
-    /// [`Li::fused_path`] allows it.
-    pub fn forward_with<const D: usize>(
-        &self,
-        input: Tensor<D>,
-        state: Option<LiState>,
-    ) -> crate::Result<LiOutput<D>> {
-        if self.fused_path(&input.device()) {
-            return self.forward_fused(input, state);
-        }
-        let run = Neuron::forward_with(self, input, state, false)?;
-        Ok(LiOutput {
-            v: run.spikes,
-            state: run.state,
-        })
-    }
-}
-
-impl Li {
-    /// [`Li::forward_with`] through the fused op (same checks, same results).
-    fn forward_fused<const D: usize>(
-        &self,
-        input: Tensor<D>,
-        state: Option<LiState>,
-    ) -> crate::Result<LiOutput<D>> {
-        let (x, dims, state) = self.sequence_input(input, state)?;
+    /// The whole sequence through the fused op: `x` `[batch, time, size]` from a checked state.
+    fn sequence_fused(&self, x: Tensor<3>, state: LiState) -> (Tensor<3>, LiState) {
         let (coef, spec) = self.fused_operands();
         let i0 = state.i.unwrap_or_else(|| state.v.zeros_like());
         let (v_seq, v, i) = fused::leaky_sequence(x, state.v, i0, coef, spec);
-        Ok(LiOutput {
-            v: v_seq.reshape(dims),
-            state: LiState {
-                v,
-                i: self.tau_syn_ms.is_some().then_some(i),
-            },
-        })
+        let state = LiState {
+            v,
+            i: self.tau_syn_ms.is_some().then_some(i),
+        };
+        (v_seq, state)
     }
 
     /// The layer's coefficients for `dt` (the one derivation the reference step and the fused
@@ -264,5 +225,13 @@ impl Neuron for Li {
     const CONTEXTS: Contexts = crate::neuron_contexts!("Li");
     fn neurons(&self) -> usize {
         self.size()
+    }
+    fn forward_fused(&self, x: Tensor<3>, state: LiState) -> FusedRun<LiState> {
+        if self.fused_path(&x.device()) {
+            let (output, state) = self.sequence_fused(x, state);
+            FusedRun::Ran(output, state)
+        } else {
+            FusedRun::Declined(x, state)
+        }
     }
 }

@@ -1,13 +1,16 @@
-//! Leaky integrate-and-fire neurons, with or without a synaptic current.
+//! Leaky integrate-and-fire neurons, with or without a synaptic current: one family, with each
+//! peer's LIF as a constructor of [`LifConfig`] (Norse, snnTorch, SpikingJelly, Spyx, mlGeNN)
+//! and their semantic differences as documented options.
 
 use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::layer::{Contexts, Neuron};
-use super::leaky::{Firing, Leaky, LeakyState, from_norse};
+use super::layer::{Contexts, FusedRun, Neuron, NeuronOutput, NeuronState, check_state_tensors};
+use super::leaky::{Firing, Leaky, Membrane, from_norse};
 use crate::dynamics::{
-    Discretization, Execution, FiringSpec, LeakyCoefficients, LeakyParams, LeakySpec, Reset,
+    Discretization, Execution, FiringSpec, LeakyCoefficients, LeakyParams, LeakySpec, Refractory,
+    Reset,
 };
 use crate::error::{SnnError, finite, nonzero};
 use crate::fused;
@@ -25,6 +28,18 @@ use crate::surrogate::Surrogate;
 /// z = H(v − threshold)            (H(0) = 0 unless `fire_at_threshold`)
 /// v ← reset of v by z             (see `Reset`)
 /// ```
+///
+/// The peers' LIFs differ in where they read the spike and when they reset; each difference
+/// is an option of this one family:
+///
+/// | option | meaning | peer |
+/// |---|---|---|
+/// | `reset_delay` | the reset of a spike is applied in the next step | snnTorch `Leaky` |
+/// | `spike_from_previous` | the spike is read from the membrane carried in | Spyx `LIF` |
+/// | `fire_at_threshold` | `v = threshold` fires (`>=`) | SpikingJelly, mlGeNN |
+/// | `reset = Relative` | subtract `threshold − v_reset` | mlGeNN `relative_reset` |
+/// | `refractory_ms`, `integrate_during_refrac` | GeNN's refractory countdown | mlGeNN |
+/// | `v_init` | the membrane of the initial state | mlGeNN `v` |
 ///
 /// The defaults are Norse's `LIFParameters` (`lif_feed_forward_step`): `τ_mem = 10 ms`,
 /// `τ_syn = 5 ms`, forward Euler with `dt = 1 ms`, threshold 1, reset to 0, SuperSpike.
@@ -74,6 +89,23 @@ pub struct LifConfig {
     /// Spike when `v − threshold = 0` exactly too (SpikingJelly's `>=`). Default false.
     #[config(default = false)]
     pub fire_at_threshold: bool,
+    /// Read the spike from the membrane carried in from the previous step and reset the
+    /// membrane integrated in this step with it, surrogate gradient included (Spyx's order:
+    /// `z = H(v − θ); v ← β·v + x − z·θ`). Default false.
+    #[config(default = false)]
+    pub spike_from_previous: bool,
+    /// Refractory period in ms after each spike, counted down by `dt` in GeNN's order (see
+    /// [`Lif`]), or `None`. The state then carries the countdown ([`LifState::refrac`]). Not
+    /// with `reset_delay` or `spike_from_previous`. Default `None`.
+    #[config(default = "None")]
+    pub refractory_ms: Option<f64>,
+    /// Keep integrating the input while refractory (mlGeNN's `integrate_during_refrac`);
+    /// otherwise the membrane is held. Default true.
+    #[config(default = true)]
+    pub integrate_during_refrac: bool,
+    /// Membrane potential of the initial state (mlGeNN's `v`). Default 0.
+    #[config(default = 0.0)]
+    pub v_init: f64,
     /// Train the time constants (per neuron). Default false.
     #[config(default = false)]
     pub learn_tau: bool,
@@ -159,6 +191,58 @@ impl LifConfig {
             .with_surrogate(Surrogate::sigmoid())
     }
 
+    /// Spyx's `spyx.nn.LIF((size,), beta, threshold=1)` (Spyx 1.0.0), in steps of 1:
+    /// `z = H(V − θ)` of the membrane carried in, then `V ← β·V + x − z·θ`, strict `H`, the
+    /// surrogate gradient through the reset, Spyx's default `superspike(k=25)`, no synaptic
+    /// current. `β` must lie in (0, 1).
+    ///
+    /// Spyx trains `β` itself (clipped to `[0, 1]` each step); here the trained parameter is
+    /// `τ_mem = −1/ln β` (`learn_tau`): the same forward, another parametrization of the
+    /// gradient.
+    pub fn spyx(size: usize, beta: f64) -> crate::Result<Self> {
+        Ok(Self::from_beta(size, beta)?
+            .with_reset_delay(false)
+            .with_spike_from_previous(true)
+            .with_surrogate(Surrogate::SuperSpike { alpha: 25.0 }))
+    }
+
+    /// mlGeNN's `LeakyIntegrateFire()` with its defaults: `τ_mem = 20 ms`, `dt = 1 ms`,
+    /// `v ← α·v + x` with `α = e^(−dt/τ_mem)` ([`Discretization::ExactDecay`]; mlGeNN's
+    /// `scale_i = True` is [`Discretization::ExactDecayScaledInput`]), fires at `v >= v_thresh`,
+    /// relative reset ([`Reset::Relative`]; `relative_reset = False` is [`Reset::ToValue`]),
+    /// `v_thresh = 1`, `v_reset = 0`, `v = 0`, no refractory period (`tau_refrac` is
+    /// [`LifConfig::refractory_ms`], with `integrate_during_refrac` default true), no synaptic
+    /// current. mlGeNN trains with EventProp or e-prop and has no surrogate; the spike here has
+    /// the crate's default SuperSpike (`alpha = 100`) backward, so the layer also trains with
+    /// BPTT.
+    pub fn mlgenn(size: usize) -> Self {
+        Self::new(size)
+            .with_tau_syn_ms(None)
+            .with_tau_mem_ms(20.0)
+            .with_discretization(Discretization::ExactDecay)
+            .with_reset(Reset::Relative)
+            .with_fire_at_threshold(true)
+    }
+
+    /// The firing of this configuration, as the reference step and the fused op read it.
+    pub fn firing_spec(&self) -> FiringSpec {
+        let c = self;
+        FiringSpec {
+            reset: c.reset,
+            v_reset: c.v_reset as f32,
+            surrogate: c.surrogate,
+            fire_at_threshold: c.fire_at_threshold,
+            detach_reset: c.detach_reset,
+            reset_delay: c.reset_delay,
+            spike_from_previous: c.spike_from_previous,
+            refractory: c.refractory_ms.map(|period_ms| Refractory {
+                period_ms,
+                dt_ms: c.dt_ms,
+                integrate: c.integrate_during_refrac,
+            }),
+        }
+    }
+
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> crate::Result<()> {
         nonzero("size", self.size)?;
@@ -172,6 +256,23 @@ impl LifConfig {
         .validate()?;
         finite("threshold", self.threshold)?;
         finite("v_reset", self.v_reset)?;
+        finite("v_init", self.v_init)?;
+        if let Some(period) = self.refractory_ms {
+            // a period shorter than dt is allowed, as in GeNN: it is counted down once before
+            // the next threshold check, so it blocks no spike, but without
+            // `integrate_during_refrac` it still holds the membrane for one step
+            if !(period.is_finite() && period >= 0.0) {
+                return Err(SnnError::out_of_range("refractory_ms", "[0, ∞)", period));
+            }
+            if self.reset_delay || self.spike_from_previous {
+                return Err(SnnError::Rejected {
+                    field: "refractory_ms",
+                    reason: "a refractory period needs the immediate reset (no reset_delay, no \
+                             spike_from_previous)"
+                        .into(),
+                });
+            }
+        }
         self.surrogate.validate()
     }
 
@@ -205,20 +306,45 @@ pub struct Lif {
     config: LifConfig,
 }
 
-/// State of a [`Lif`] layer between steps (`i` is `None` for the box model).
-pub type LifState = LeakyState;
-
-/// Output of [`Lif::forward`].
+/// State of a [`Lif`] layer between steps, every tensor `[batch, size]`. Which optional parts
+/// it carries is the layer's configuration; [`Neuron::check_state`] rejects another kind.
 #[derive(Clone, Debug)]
-pub struct LifOutput<const D: usize> {
-    /// Spikes, `[batch, time, features...]` like the input.
-    pub spikes: Tensor<D>,
-    /// The state after the last step.
-    pub state: LifState,
-    /// Membrane after each step (after its reset), if recording was asked for.
-    pub v: Option<Tensor<D>>,
-    /// Synaptic current after each step, if recording was asked for and the model has one.
-    pub i: Option<Tensor<D>>,
+pub struct LifState {
+    /// Membrane potential.
+    pub v: Tensor<2>,
+    /// Synaptic current after its decay (`None` for the box model, `tau_syn_ms = None`).
+    pub i: Option<Tensor<2>>,
+    /// Refractory countdown in ms, GeNN's `RefracTime` (`None` without `refractory_ms`).
+    pub refrac: Option<Tensor<2>>,
+}
+
+impl NeuronState for LifState {
+    fn check(&self, batch: usize, size: usize, context: &'static str) -> crate::Result<()> {
+        let tensors = [&self.v].into_iter().chain(&self.i).chain(&self.refrac);
+        check_state_tensors(tensors, batch, size, context)
+    }
+}
+
+/// Output of [`Lif`]'s [`Neuron::forward`]: the spikes, the final state and, when recorded,
+/// the state after every step.
+pub type LifOutput<const D: usize> = NeuronOutput<LifState, D>;
+
+impl<const D: usize> NeuronOutput<LifState, D> {
+    /// The membrane after every step (after its reset), `[batch, time, features...]`, if
+    /// recording was asked for.
+    pub fn v(&self) -> Option<Tensor<D>> {
+        self.traced(|s| s.v.clone())
+    }
+
+    /// The synaptic current after every step, if recording was asked for and the model has
+    /// one.
+    pub fn i(&self) -> Option<Tensor<D>> {
+        self.trace.first()?.i.as_ref()?;
+        self.traced(|s| {
+            s.i.clone()
+                .expect("every state of a layer has the same parts")
+        })
+    }
 }
 
 /// The per-step constants of a [`Lif`] layer, resolved once per sequence by [`Lif::dynamics`].
@@ -228,20 +354,63 @@ pub struct LifDynamics {
     firing: Firing,
 }
 
+impl LifDynamics {
+    /// The dynamics of `config` with the membrane decay `β` given as one single-precision
+    /// constant for every neuron instead of derived from `τ_mem` per neuron: mlGeNN's input
+    /// neuron, for which GeNN computes `Alpha` in f64 and passes it as a float. For the
+    /// exact-decay forms without a synaptic current or a leak potential, which is what mlGeNN
+    /// has; the threshold is `config.threshold`.
+    pub(crate) fn with_constant_decay(config: &LifConfig, beta: f32, device: &Device) -> Self {
+        let full = |value: f32| Tensor::<2>::full([1, config.size], value, device);
+        let scaled = config.discretization == Discretization::ExactDecayScaledInput;
+        LifDynamics {
+            leaky: Leaky::from_membrane(Membrane::Exact {
+                beta: full(beta),
+                gain: scaled.then(|| full(1.0 - beta)),
+                rest: None,
+            }),
+            firing: Firing {
+                threshold: full(config.threshold as f32),
+                spec: config.firing_spec(),
+            },
+        }
+    }
+}
+
 /// One LIF step, state in and state out (Norse's `lif_feed_forward_step`): `input` and the
 /// state are `[batch, size]`; returns the spikes `[batch, size]` and the new state.
 ///
-/// No shape checks: [`Lif::step`] is the checked entry point.
+/// No shape checks: [`Neuron::step`] is the checked entry point.
 pub fn lif_step(
     input: Tensor<2>,
     state: LifState,
     dynamics: &LifDynamics,
 ) -> (Tensor<2>, LifState) {
+    lif_step_with(input, state, dynamics, None)
+}
+
+/// [`lif_step`] with the threshold of this step's spike raised by `offset` `[batch, size]`
+/// (an adaptive threshold, mlGeNN's ALIF `β·A`; the reset keeps the plain threshold).
+pub(crate) fn lif_step_with(
+    input: Tensor<2>,
+    state: LifState,
+    dynamics: &LifDynamics,
+    offset: Option<Tensor<2>>,
+) -> (Tensor<2>, LifState) {
     let (current, carried) = dynamics.leaky.current(state.i, input);
-    let (z, v) = dynamics
+    let (z, v, refrac) = dynamics
         .firing
-        .step(state.v, |v| dynamics.leaky.integrate(v, current));
-    (z, LifState { v, i: carried })
+        .step_with(state.v, state.refrac, offset, |v| {
+            dynamics.leaky.integrate(v, current)
+        });
+    (
+        z,
+        LifState {
+            v,
+            i: carried,
+            refrac,
+        },
+    )
 }
 
 impl Lif {
@@ -255,10 +424,21 @@ impl Lif {
         self.config.size
     }
 
-    /// The resting state for a batch, on the layer's device.
+    /// The initial state for a batch, on the layer's device: `v = v_init`, `i = 0` and a zero
+    /// refractory countdown where the layer has them.
     pub fn init_state(&self, batch: usize) -> LifState {
         let device = self.threshold.val().device();
-        LeakyState::resting(batch, self.size(), self.tau_syn_ms.is_some(), &device)
+        let c = &self.config;
+        let zeros = Tensor::<2>::zeros([batch, c.size], &device);
+        LifState {
+            i: c.tau_syn_ms.is_some().then(|| zeros.clone()),
+            refrac: c.refractory_ms.is_some().then(|| zeros.clone()),
+            v: if c.v_init == 0.0 {
+                zeros
+            } else {
+                zeros.add_scalar(c.v_init)
+            },
+        }
     }
 
     /// Resolves the decay factors and threshold for [`lif_step`].
@@ -268,87 +448,39 @@ impl Lif {
             leaky: Leaky::from_coefficients(self.coefficients(), c.v_leak),
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
-                spec: self.firing_spec(),
+                spec: self.config.firing_spec(),
             },
         }
     }
 
-    /// One step. `input`: `[batch, features...]` with `size` features; `state` from
-    /// [`Lif::init_state`] or a previous step. Returns spikes shaped like `input`.
-    pub fn step<const D: usize>(
-        &self,
-        input: Tensor<D>,
-        state: LifState,
-    ) -> crate::Result<(Tensor<D>, LifState)> {
-        Neuron::step(self, input, state)
-    }
-
-    /// Runs a sequence from the resting state. `input`: `[batch, time, features...]` with
-    /// `size` features. Returns spikes of the same shape and the final state.
-    pub fn forward<const D: usize>(&self, input: Tensor<D>) -> crate::Result<LifOutput<D>> {
-        self.forward_with(input, None, false)
-    }
-
-    /// Whether [`Lif::forward`] on `device` takes the fused multi-step op: with
+    /// Whether [`Neuron::forward`] on `device` takes the fused multi-step op: with
     /// [`Execution::Auto`], on a backend the op supports ([`fused::backend_supported`]: ndarray,
-    /// flex and, with the `gpu` feature, wgpu), and with no parameter trained (`learn_tau` / `learn_threshold` on an autodiff
-    /// device need the parameter gradients, which only the reference path computes).
-    /// [`Lif::forward_with`] with `record` always takes the reference path.
+    /// flex and, with the `gpu` feature, wgpu), for a firing the op runs
+    /// ([`FiringSpec::fused_supported`]: not the relative reset, `spike_from_previous` or a
+    /// refractory period), and with no parameter trained (`learn_tau` / `learn_threshold` on an
+    /// autodiff device need the parameter gradients, which only the reference path computes).
+    /// [`Neuron::forward_with`] with `record` always takes the reference path.
     pub fn fused_path(&self, device: &Device) -> bool {
         let trains = |p: &Param<Tensor<1>>| p.is_require_grad() && device.is_autodiff();
         self.config.execution == Execution::Auto
+            && self.config.firing_spec().fused_supported()
             && fused::backend_supported(device)
             && !trains(&self.tau_mem_ms)
             && !self.tau_syn_ms.as_ref().is_some_and(trains)
             && !trains(&self.threshold)
     }
 
-    /// Runs a sequence from `state` (the resting state if `None`), recording the membrane and
-    /// current after every step when `record` is set.
-    ///
-    /// Without `record`, this runs the fused op when [`Lif::fused_path`] allows it.
-    pub fn forward_with<const D: usize>(
-        &self,
-        input: Tensor<D>,
-        state: Option<LifState>,
-        record: bool,
-    ) -> crate::Result<LifOutput<D>> {
-        if !record && self.fused_path(&input.device()) {
-            return self.forward_fused(input, state);
-        }
-        let run = Neuron::forward_with(self, input, state, record)?;
-        let i = (self.tau_syn_ms.is_some())
-            .then(|| run.traced(|s| s.i.clone().expect("a model with a synapse carries i")))
-            .flatten();
-        Ok(LifOutput {
-            v: run.traced(|s| s.v.clone()),
-            i,
-            spikes: run.spikes,
-            state: run.state,
-        })
-    }
-}
-
-impl Lif {
-    /// [`Lif::forward_with`] through the fused op (same checks, same results).
-    fn forward_fused<const D: usize>(
-        &self,
-        input: Tensor<D>,
-        state: Option<LifState>,
-    ) -> crate::Result<LifOutput<D>> {
-        let (x, dims, state) = self.sequence_input(input, state)?;
+    /// The whole sequence through the fused op: `x` `[batch, time, size]` from a checked state.
+    fn sequence_fused(&self, x: Tensor<3>, state: LifState) -> (Tensor<3>, LifState) {
         let (coef, spec) = self.fused_operands();
         let i0 = state.i.unwrap_or_else(|| state.v.zeros_like());
         let (spikes, v, i) = fused::leaky_sequence(x, state.v, i0, coef, spec);
-        Ok(LifOutput {
-            spikes: spikes.reshape(dims),
-            state: LifState {
-                v,
-                i: self.tau_syn_ms.is_some().then_some(i),
-            },
-            v: None,
-            i: None,
-        })
+        let state = LifState {
+            v,
+            i: self.tau_syn_ms.is_some().then_some(i),
+            refrac: None,
+        };
+        (spikes, state)
     }
 
     /// The layer's coefficients for `dt` (the one derivation the reference step and the fused
@@ -372,21 +504,8 @@ impl Lif {
         let coefficients = self.coefficients();
         (
             coefficients.stacked(Some(self.threshold.val())),
-            coefficients.spec(c.v_leak, Some(self.firing_spec())),
+            coefficients.spec(c.v_leak, Some(self.config.firing_spec())),
         )
-    }
-
-    /// The firing flags of the config.
-    fn firing_spec(&self) -> FiringSpec {
-        let c = &self.config;
-        FiringSpec {
-            reset: c.reset,
-            v_reset: c.v_reset as f32,
-            surrogate: c.surrogate,
-            fire_at_threshold: c.fire_at_threshold,
-            detach_reset: c.detach_reset,
-            reset_delay: c.reset_delay,
-        }
     }
 }
 
@@ -409,6 +528,52 @@ impl Neuron for Lif {
     fn neurons(&self) -> usize {
         self.size()
     }
+    fn check_state(
+        &self,
+        state: &LifState,
+        batch: usize,
+        context: &'static str,
+    ) -> crate::Result<()> {
+        let c = &self.config;
+        // a state missing a part would make the layer silently another model (no current, no
+        // refractoriness); a part the layer lacks would be ignored
+        let parts = [
+            (
+                "synaptic current (tau_syn_ms)",
+                "current (i)",
+                state.i.is_some(),
+                c.tau_syn_ms.is_some(),
+            ),
+            (
+                "refractory period (refractory_ms)",
+                "countdown (refrac)",
+                state.refrac.is_some(),
+                c.refractory_ms.is_some(),
+            ),
+        ];
+        for (layer_part, state_part, carried, wanted) in parts {
+            if carried != wanted {
+                let reason = if wanted {
+                    format!("the layer has a {layer_part}, the state carries no {state_part}")
+                } else {
+                    format!("the layer has no {layer_part}, the state carries a {state_part}")
+                };
+                return Err(SnnError::Rejected {
+                    field: context,
+                    reason,
+                });
+            }
+        }
+        state.check(batch, self.size(), context)
+    }
+    fn forward_fused(&self, x: Tensor<3>, state: LifState) -> FusedRun<LifState> {
+        if self.fused_path(&x.device()) {
+            let (output, state) = self.sequence_fused(x, state);
+            FusedRun::Ran(output, state)
+        } else {
+            FusedRun::Declined(x, state)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -421,7 +586,8 @@ mod tests {
         let x = Tensor::<1>::from_floats(input, &device).reshape([1, input.len(), 1]);
         let out = lif.forward_with(x, None, true).unwrap();
         let values = |t: Tensor<3>| t.into_data().try_to_vec::<f32>().unwrap();
-        (values(out.spikes), values(out.v.unwrap()))
+        let v = out.v().unwrap();
+        (values(out.spikes), values(v))
     }
 
     #[test]
@@ -505,5 +671,113 @@ mod tests {
             state = next;
         }
         assert_eq!(whole.try_to_vec::<f32>().unwrap(), steps);
+    }
+
+    #[test]
+    fn peer_options_outside_the_fused_op_take_the_reference_loop() {
+        let device = Device::flex();
+        let fused = |config: LifConfig| config.init(&device).unwrap().fused_path(&device);
+        assert!(fused(LifConfig::new(2)));
+        assert!(fused(LifConfig::from_beta(2, 0.9).unwrap()));
+        assert!(!fused(LifConfig::mlgenn(2)), "relative reset");
+        assert!(!fused(
+            LifConfig::mlgenn(2)
+                .with_reset(Reset::ToValue)
+                .with_refractory_ms(Some(1.0))
+        ));
+        assert!(fused(LifConfig::mlgenn(2).with_reset(Reset::ToValue)));
+        assert!(
+            !fused(LifConfig::spyx(2, 0.9).unwrap()),
+            "spike_from_previous"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "FiringSpec::fused_supported")]
+    fn the_fused_op_refuses_a_firing_it_does_not_run() {
+        let device = Device::flex();
+        let lif = LifConfig::spyx(2, 0.9).unwrap().init(&device).unwrap();
+        let (coef, spec) = lif.fused_operands();
+        let v = Tensor::<2>::zeros([1, 2], &device);
+        let x = Tensor::<3>::ones([1, 3, 2], &device);
+        let _ = fused::leaky_sequence(x, v.clone(), v, coef, spec);
+    }
+
+    #[test]
+    fn refractory_needs_the_immediate_reset_and_a_period_in_range() {
+        let err = LifConfig::from_beta(1, 0.5)
+            .unwrap()
+            .with_refractory_ms(Some(2.0))
+            .validate()
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SnnError::Rejected {
+                    field: "refractory_ms",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = LifConfig::mlgenn(1)
+            .with_refractory_ms(Some(-1.0))
+            .validate()
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SnnError::OutOfRange {
+                    field: "refractory_ms",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = LifConfig::mlgenn(1)
+            .with_v_init(f64::NAN)
+            .validate()
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SnnError::NotFinite {
+                    field: "v_init",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_state_of_another_kind_is_a_typed_error() {
+        let device = Device::flex();
+        let x = Tensor::<3>::ones([1, 2, 2], &device);
+        // a box model given a current, a model with a synapse given none
+        let box_model = LifConfig::box_model(2).init(&device).unwrap();
+        let with_current = LifConfig::new(2).init(&device).unwrap();
+        let err = box_model
+            .forward_with(x.clone(), Some(with_current.init_state(1)), false)
+            .unwrap_err();
+        assert!(
+            matches!(&err, SnnError::Rejected { reason, .. } if reason.contains("has no synaptic current")),
+            "{err}"
+        );
+        let err = with_current
+            .forward_with(x, Some(box_model.init_state(1)), false)
+            .unwrap_err();
+        assert!(matches!(err, SnnError::Rejected { .. }), "{err}");
+    }
+
+    #[test]
+    fn relative_reset_and_initial_membrane_by_hand() {
+        // mlGeNN: α = e^(−1/20), v_init 0.5, threshold 1, v_reset 0.25: v = 0.5α + 0.6 ≥ 1?
+        // 0.5α ≈ 0.4756, so v ≈ 1.0756 fires and drops by 1 − 0.25 to ≈ 0.3256
+        let config = LifConfig::mlgenn(1).with_v_init(0.5).with_v_reset(0.25);
+        let (z, v) = run(config, &[0.6]);
+        let a = (-1.0f32 / 20.0).exp();
+        assert_eq!(z, vec![1.0]);
+        assert!((v[0] - (0.5 * a + 0.6 - 0.75)).abs() < 1e-6, "{v:?}");
     }
 }

@@ -232,19 +232,12 @@ impl LifEx {
                     fire_at_threshold: false,
                     detach_reset: false,
                     reset_delay: false,
+                    spike_from_previous: false,
+                    refractory: None,
                 },
             },
             delta_t: c.delta_t as f32,
         }
-    }
-
-    /// One checked step. `input`: `[batch, features...]` with `size` features.
-    pub fn step<const D: usize>(
-        &self,
-        input: Tensor<D>,
-        state: LifExState,
-    ) -> crate::Result<(Tensor<D>, LifExState)> {
-        Neuron::step(self, input, state)
     }
 }
 

@@ -84,7 +84,7 @@ pub struct LifMcDynamics {
 /// No shape checks.
 pub fn lif_mc_step(input: Tensor<2>, state: LifState, d: &LifMcDynamics) -> (Tensor<2>, LifState) {
     let v = state.v.clone() + state.v.matmul(d.coupling_t.clone());
-    lif_step(input, LifState { v, i: state.i }, &d.lif)
+    lif_step(input, LifState { v, ..state }, &d.lif)
 }
 
 impl LifMc {

@@ -1,27 +1,28 @@
-//! mlGeNN's neuron models (`ml_genn/neurons/`): [`MlgennLif`] (`LeakyIntegrateFire`, with
-//! refractoriness), [`MlgennAlif`] (`AdaptiveLeakyIntegrateFire`) and [`FewSpikeRelu`].
+//! mlGeNN's neuron models (`ml_genn/neurons/`): `LeakyIntegrateFire` (a [`Lif`] built from
+//! [`MlgennLifConfig`], mlGeNN's parameters), [`MlgennAlif`] (`AdaptiveLeakyIntegrateFire`) and
+//! [`FewSpikeRelu`].
 //!
 //! Each follows the GeNN code strings mlGeNN generates, in GeNN's order within a step:
 //! `sim_code` (integrate), then `threshold_condition_code` (`>=`, so a neuron fires at the
 //! threshold), then `reset_code`. `Isyn` is the layer's input at the step. The leaky
-//! integrate-and-fire step is shared with the input neuron
-//! [`crate::encode::LeakyIntegrateFireInput`] and the few-spike threshold step with
-//! [`crate::encode::FewSpikeReluInput`].
+//! integrate-and-fire step is [`crate::lif_step`] (with the options [`LifConfig::mlgenn`] sets),
+//! shared with [`MlgennAlif`] and the input neuron [`crate::encode::LeakyIntegrateFireInput`];
+//! the few-spike threshold step is shared with [`crate::encode::FewSpikeReluInput`].
 
 use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
-use super::leaky::Membrane;
-use super::reset_to_value;
-use crate::dynamics::{Discretization, decay_factor};
+use super::lif::{Lif, LifConfig, LifDynamics, LifState, lif_step_with};
+use crate::dynamics::{Discretization, Reset, decay_factor};
 use crate::error::{SnnError, finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::spike::spike_with;
 use crate::surrogate::Surrogate;
 
-/// Checks the parameters shared by mlGeNN's leaky integrate-and-fire models (neuron and input).
+/// Checks the parameters shared by mlGeNN's leaky integrate-and-fire models (neuron and input),
+/// under mlGeNN's names.
 ///
 /// A refractory period must be finite and `>= 0`. A period shorter than `dt` is allowed, as in
 /// GeNN: it is counted down once before the next threshold check, so it blocks no spike, but
@@ -50,80 +51,44 @@ pub(crate) fn validate_genn_lif(
     finite("v_init", v_init).map(drop)
 }
 
-/// mlGeNN's leaky integrate-and-fire step, resolved for one sequence (the GeNN code of
-/// `LeakyIntegrateFire` and `AdaptiveLeakyIntegrateFire`; see [`MlgennLifConfig`]).
-#[derive(Clone, Debug)]
-pub(crate) struct GennLif {
-    /// `α·V + Isyn`, or `α·V + (1 − α)·Isyn` with `scale_i`.
-    pub membrane: Membrane,
-    /// `[1, size]`.
-    pub v_thresh: Tensor<2>,
-    pub v_reset: f32,
-    pub relative_reset: bool,
-    /// `(τ_refrac, dt)` in ms, if refractory.
-    pub refrac: Option<(f64, f64)>,
-    pub integrate_during_refrac: bool,
-    pub surrogate: Surrogate,
-    pub detach_reset: bool,
+/// The [`LifConfig`] of mlGeNN's `LeakyIntegrateFire` parameters: the one mapping from
+/// mlGeNN's names to the LIF family's options, for the neuron and the input neuron.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn genn_lif_config(
+    size: usize,
+    dt_ms: f64,
+    tau_mem_ms: f64,
+    tau_refrac_ms: Option<f64>,
+    v_thresh: f64,
+    v_reset: f64,
+    v_init: f64,
+    relative_reset: bool,
+    integrate_during_refrac: bool,
+    scale_i: bool,
+) -> LifConfig {
+    LifConfig::mlgenn(size)
+        .with_dt_ms(dt_ms)
+        .with_tau_mem_ms(tau_mem_ms)
+        .with_refractory_ms(tau_refrac_ms)
+        .with_integrate_during_refrac(integrate_during_refrac)
+        .with_threshold(v_thresh)
+        .with_v_reset(v_reset)
+        .with_v_init(v_init)
+        .with_reset(if relative_reset {
+            Reset::Relative
+        } else {
+            Reset::ToValue
+        })
+        .with_discretization(if scale_i {
+            Discretization::ExactDecayScaledInput
+        } else {
+            Discretization::ExactDecay
+        })
 }
 
-impl GennLif {
-    /// One step from the membrane `v` and refractory countdown `refrac` (present iff the model
-    /// is refractory), with the threshold raised by `offset` (ALIF's `β·A`). Returns the spikes,
-    /// the membrane and the countdown.
-    pub(crate) fn step(
-        &self,
-        x: Tensor<2>,
-        v: Tensor<2>,
-        refrac: Option<Tensor<2>>,
-        offset: Option<Tensor<2>>,
-    ) -> (Tensor<2>, Tensor<2>, Option<Tensor<2>>) {
-        let mut can_fire = None;
-        let (v, refrac) = match (refrac, self.refrac) {
-            (Some(r), Some((_, dt))) => {
-                let counting = r.clone().greater_elem(0.0);
-                let v = if self.integrate_during_refrac {
-                    self.membrane.integrate(v, x)
-                } else {
-                    self.membrane
-                        .integrate(v.clone(), x)
-                        .mask_where(counting.clone(), v)
-                };
-                let r = r.clone().mask_where(counting, r.sub_scalar(dt));
-                can_fire = Some(r.clone().lower_equal_elem(0.0).float());
-                (v, Some(r))
-            }
-            _ => (self.membrane.integrate(v, x), None),
-        };
-        let threshold = match offset {
-            Some(offset) => self.v_thresh.clone() + offset,
-            None => self.v_thresh.clone(),
-        };
-        let mut z = spike_with(v.clone() - threshold, self.surrogate, true);
-        if let Some(mask) = can_fire {
-            z = z * mask;
-        }
-        let fired = if self.detach_reset {
-            z.clone().detach()
-        } else {
-            z.clone()
-        };
-        let v = if self.relative_reset {
-            v - fired * self.v_thresh.clone().sub_scalar(self.v_reset)
-        } else {
-            reset_to_value(v, fired, self.v_reset)
-        };
-        let refrac = match (refrac, self.refrac) {
-            (Some(r), Some((tau, _))) => {
-                Some(r.mask_fill(z.clone().detach().greater_elem(0.0), tau))
-            }
-            (r, _) => r,
-        };
-        (z, v, refrac)
-    }
-}
-
-/// Configuration of an [`MlgennLif`] layer: mlGeNN's `LeakyIntegrateFire` neuron.
+/// mlGeNN's `LeakyIntegrateFire` neuron under mlGeNN's parameter names: [`MlgennLifConfig::init`]
+/// builds the [`Lif`] it describes ([`MlgennLifConfig::lif_config`], the options of
+/// [`LifConfig::mlgenn`]).
 ///
 /// Per step of `dt` with input `Isyn` = `x`, with `α = exp(−dt/τ_mem)` (GeNN's `Alpha`):
 ///
@@ -210,177 +175,40 @@ impl MlgennLifConfig {
         self.surrogate.validate()
     }
 
-    /// Builds the layer on `device`, after [`MlgennLifConfig::validate`].
-    pub fn init(&self, device: &Device) -> crate::Result<MlgennLif> {
-        self.validate()?;
-        Ok(MlgennLif {
-            tau_mem_ms: per_neuron(self.size, self.tau_mem_ms, self.learn_tau, device),
-            v_thresh: per_neuron(self.size, self.v_thresh, self.learn_threshold, device),
-            config: self.clone(),
-        })
-    }
-}
-
-/// A layer of mlGeNN leaky integrate-and-fire neurons; see [`MlgennLifConfig`].
-#[derive(Module, Debug)]
-pub struct MlgennLif {
-    /// Membrane time constant per neuron, ms, `[size]`.
-    pub tau_mem_ms: Param<Tensor<1>>,
-    /// Threshold per neuron, `[size]`.
-    pub v_thresh: Param<Tensor<1>>,
-    #[module(skip)]
-    config: MlgennLifConfig,
-}
-
-/// State of an [`MlgennLif`] layer: GeNN's `V` and `RefracTime`.
-#[derive(Clone, Debug)]
-pub struct MlgennLifState {
-    /// Membrane potential `V`, `[batch, size]`.
-    pub v: Tensor<2>,
-    /// Refractory countdown `RefracTime` in ms, `[batch, size]` (`None` without `tau_refrac`).
-    pub refrac: Option<Tensor<2>>,
-}
-
-impl MlgennLifState {
-    /// `v = 0` and, if `refractory`, `RefracTime = 0`.
-    pub fn zeros(batch: usize, size: usize, refractory: bool, device: &Device) -> Self {
-        let v = Tensor::zeros([batch, size], device);
-        let refrac = refractory.then(|| v.clone());
-        Self { v, refrac }
-    }
-}
-
-impl NeuronState for MlgennLifState {
-    fn check(&self, batch: usize, size: usize, context: &'static str) -> crate::Result<()> {
-        check_state_tensors(
-            [&self.v].into_iter().chain(&self.refrac),
-            batch,
-            size,
-            context,
+    /// The [`LifConfig`] of these parameters.
+    pub fn lif_config(&self) -> LifConfig {
+        genn_lif_config(
+            self.size,
+            self.dt_ms,
+            self.tau_mem_ms,
+            self.tau_refrac_ms,
+            self.v_thresh,
+            self.v_reset,
+            self.v_init,
+            self.relative_reset,
+            self.integrate_during_refrac,
+            self.scale_i,
         )
+        .with_surrogate(self.surrogate)
+        .with_detach_reset(self.detach_reset)
+        .with_learn_tau(self.learn_tau)
+        .with_learn_threshold(self.learn_threshold)
+    }
+
+    /// Builds the [`Lif`] layer on `device`, after [`MlgennLifConfig::validate`]. Its
+    /// threshold is mlGeNN's `v_thresh`; its state carries `RefracTime` as
+    /// [`LifState::refrac`].
+    pub fn init(&self, device: &Device) -> crate::Result<Lif> {
+        self.validate()?;
+        self.lif_config().init(device)
     }
 }
 
-/// The per-step constants of an [`MlgennLif`] layer.
-#[derive(Clone, Debug)]
-pub struct MlgennLifDynamics {
-    lif: GennLif,
-}
-
-/// The resolved GeNN LIF of a layer: `α = exp(−dt/τ)` from the (possibly learned) `τ_mem`.
-fn genn_lif(tau_mem_ms: Tensor<1>, v_thresh: Tensor<1>, c: &MlgennLifConfig) -> GennLif {
-    let discretization = if c.scale_i {
-        Discretization::ExactDecayScaledInput
-    } else {
-        Discretization::ExactDecay
-    };
-    GennLif {
-        membrane: Membrane::leaky(tau_mem_ms, c.dt_ms, 0.0, discretization),
-        v_thresh: v_thresh.unsqueeze::<2>(),
-        v_reset: c.v_reset as f32,
-        relative_reset: c.relative_reset,
-        refrac: c.tau_refrac_ms.map(|tau| (tau, c.dt_ms)),
-        integrate_during_refrac: c.integrate_during_refrac,
-        surrogate: c.surrogate,
-        detach_reset: c.detach_reset,
-    }
-}
-
-/// A state carries the refractory countdown exactly when the layer is refractory: without it a
-/// refractory layer would silently stop being one.
-fn refractory_kind(
-    has_countdown: bool,
-    tau_refrac_ms: Option<f64>,
-    context: &'static str,
-) -> crate::Result<()> {
-    if has_countdown == tau_refrac_ms.is_some() {
-        return Ok(());
-    }
-    Err(SnnError::Rejected {
-        field: context,
-        reason: if has_countdown {
-            "the layer has no refractory period (tau_refrac_ms), the state carries a countdown"
-                .into()
-        } else {
-            "the layer is refractory (tau_refrac_ms), the state carries no countdown (refrac: None)"
-                .into()
-        },
-    })
-}
-
-/// One step of mlGeNN's `LeakyIntegrateFire`, state in and state out: `input` (`Isyn`) and the
-/// state are `[batch, size]`; returns the spikes and the new state. No shape checks.
-pub fn mlgenn_lif_step(
-    input: Tensor<2>,
-    state: MlgennLifState,
-    dynamics: &MlgennLifDynamics,
-) -> (Tensor<2>, MlgennLifState) {
-    let (z, v, refrac) = dynamics.lif.step(input, state.v, state.refrac, None);
-    (z, MlgennLifState { v, refrac })
-}
-
-impl MlgennLif {
-    /// The configuration the layer was built from.
-    pub fn config(&self) -> &MlgennLifConfig {
-        &self.config
-    }
-
-    /// Number of neurons.
-    pub fn size(&self) -> usize {
-        self.config.size
-    }
-
-    /// The initial state: `v = v_init`, no refractory countdown.
-    pub fn init_state(&self, batch: usize) -> MlgennLifState {
-        let device = self.v_thresh.val().device();
-        let c = &self.config;
-        let mut state = MlgennLifState::zeros(batch, c.size, c.tau_refrac_ms.is_some(), &device);
-        state.v = state.v.add_scalar(c.v_init);
-        state
-    }
-
-    /// Resolves `α` and the threshold for [`mlgenn_lif_step`].
-    pub fn dynamics(&self) -> MlgennLifDynamics {
-        MlgennLifDynamics {
-            lif: genn_lif(self.tau_mem_ms.val(), self.v_thresh.val(), &self.config),
-        }
-    }
-}
-
-impl StepLayer for MlgennLif {
-    type State = MlgennLifState;
-    type Prepared = MlgennLifDynamics;
-    fn prepare(&self) -> MlgennLifDynamics {
-        self.dynamics()
-    }
-    fn initial_state(&self, batch: usize) -> MlgennLifState {
-        self.init_state(batch)
-    }
-    fn advance(
-        &self,
-        p: &MlgennLifDynamics,
-        x: Tensor<2>,
-        s: MlgennLifState,
-    ) -> (Tensor<2>, MlgennLifState) {
-        mlgenn_lif_step(x, s, p)
-    }
-}
-
-impl Neuron for MlgennLif {
-    const CONTEXTS: Contexts = crate::neuron_contexts!("MlgennLif");
-    fn neurons(&self) -> usize {
-        self.size()
-    }
-    fn check_state(
-        &self,
-        state: &MlgennLifState,
-        batch: usize,
-        context: &'static str,
-    ) -> crate::Result<()> {
-        refractory_kind(state.refrac.is_some(), self.config.tau_refrac_ms, context)?;
-        state.check(batch, self.size(), context)
-    }
-}
+/// The layer an [`MlgennLifConfig`] builds: a [`Lif`].
+#[deprecated(
+    note = "mlGeNN's LIF is a `Lif`: `MlgennLifConfig::init` and `LifConfig::mlgenn` build one"
+)]
+pub type MlgennLif = Lif;
 
 /// Configuration of an [`MlgennAlif`] layer: mlGeNN's `AdaptiveLeakyIntegrateFire`, a LIF
 /// neuron whose threshold rises with an adaptation variable `A` (Bellec et al. 2018).
@@ -388,7 +216,7 @@ impl Neuron for MlgennLif {
 /// Per step of `dt` with input `x`, `α = exp(−dt/τ_mem)`, `ρ = exp(−dt/τ_adapt)`:
 ///
 /// ```text
-/// v ← α·v + x;   A ← ρ·A                      (sim_code; refractoriness as in MlgennLif)
+/// v ← α·v + x;   A ← ρ·A                      (sim_code; refractoriness as in MlgennLifConfig)
 /// z = H(v − (v_thresh + β·A))                 (GeNN `V >= (Vthresh + (Beta * A))`)
 /// v ← v − (v_thresh − v_reset) where z = 1    (relative_reset; else v ← v_reset)
 /// A ← A + z
@@ -490,8 +318,8 @@ impl MlgennAlifConfig {
 /// A layer of mlGeNN adaptive leaky integrate-and-fire neurons; see [`MlgennAlifConfig`].
 #[derive(Module, Debug)]
 pub struct MlgennAlif {
-    /// The membrane part (its `tau_mem_ms` and `v_thresh`).
-    pub lif: MlgennLif,
+    /// The membrane part (its `tau_mem_ms` and `threshold`, mlGeNN's `v_thresh`).
+    pub lif: Lif,
     /// Adaptation time constant per neuron, ms, `[size]`.
     pub tau_adapt_ms: Param<Tensor<1>>,
     #[module(skip)]
@@ -512,11 +340,11 @@ pub struct MlgennAlifState {
 impl MlgennAlifState {
     /// `v = 0`, `A = 0` and, if `refractory`, `RefracTime = 0`.
     pub fn zeros(batch: usize, size: usize, refractory: bool, device: &Device) -> Self {
-        let MlgennLifState { v, refrac } = MlgennLifState::zeros(batch, size, refractory, device);
+        let v = Tensor::zeros([batch, size], device);
         Self {
             a: v.clone(),
+            refrac: refractory.then(|| v.clone()),
             v,
-            refrac,
         }
     }
 }
@@ -531,10 +359,11 @@ impl NeuronState for MlgennAlifState {
 /// The per-step constants of an [`MlgennAlif`] layer.
 #[derive(Clone, Debug)]
 pub struct MlgennAlifDynamics {
-    lif: GennLif,
+    lif: LifDynamics,
     /// `ρ = exp(−dt/τ_adapt)`, `[1, size]`.
     rho: Tensor<2>,
     beta: f32,
+    detach_reset: bool,
 }
 
 /// One step of mlGeNN's `AdaptiveLeakyIntegrateFire`, state in and state out. No shape checks.
@@ -546,8 +375,13 @@ pub fn mlgenn_alif_step(
     let d = dynamics;
     let a = state.a * d.rho.clone();
     let offset = a.clone().mul_scalar(d.beta);
-    let (z, v, refrac) = d.lif.step(input, state.v, state.refrac, Some(offset));
-    let jump = if d.lif.detach_reset {
+    let lif_state = LifState {
+        v: state.v,
+        i: None,
+        refrac: state.refrac,
+    };
+    let (z, LifState { v, refrac, .. }) = lif_step_with(input, lif_state, &d.lif, Some(offset));
+    let jump = if d.detach_reset {
         z.clone().detach()
     } else {
         z.clone()
@@ -575,7 +409,7 @@ impl MlgennAlif {
 
     /// The initial state: `v = v_init`, `A = a_init`, no refractory countdown.
     pub fn init_state(&self, batch: usize) -> MlgennAlifState {
-        let MlgennLifState { v, refrac } = self.lif.init_state(batch);
+        let LifState { v, refrac, .. } = self.lif.init_state(batch);
         let a = v.zeros_like().add_scalar(self.config.a_init);
         MlgennAlifState { v, a, refrac }
     }
@@ -584,9 +418,10 @@ impl MlgennAlif {
     pub fn dynamics(&self) -> MlgennAlifDynamics {
         let rho = decay_factor(self.tau_adapt_ms.val(), self.config.dt_ms).unsqueeze::<2>();
         MlgennAlifDynamics {
-            lif: self.lif.dynamics().lif,
+            lif: self.lif.dynamics(),
             rho,
             beta: self.config.beta as f32,
+            detach_reset: self.config.detach_reset,
         }
     }
 }
@@ -621,7 +456,12 @@ impl Neuron for MlgennAlif {
         batch: usize,
         context: &'static str,
     ) -> crate::Result<()> {
-        refractory_kind(state.refrac.is_some(), self.config.tau_refrac_ms, context)?;
+        let lif_state = LifState {
+            v: state.v.clone(),
+            i: None,
+            refrac: state.refrac.clone(),
+        };
+        self.lif.check_state(&lif_state, batch, context)?;
         state.check(batch, self.size(), context)
     }
 }

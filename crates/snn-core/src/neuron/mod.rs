@@ -46,12 +46,10 @@ pub use tempotron::*;
 pub use crate::dynamics::{Discretization, Reset};
 pub use iaf::{Iaf, IafConfig, IafDynamics, IafOutput, IafState, iaf_step};
 pub(crate) use layer::per_neuron;
-pub use layer::{Contexts, Neuron, NeuronOutput, NeuronState, check_state_tensors};
+pub use layer::{Contexts, FusedRun, Neuron, NeuronOutput, NeuronState, check_state_tensors};
 pub use leaky::LeakyState;
-pub(crate) use leaky::Membrane;
-pub(crate) use leaky::reset_to_value;
 pub use li::{Li, LiConfig, LiDynamics, LiOutput, LiState, li_step};
 pub use lif::{Lif, LifConfig, LifDynamics, LifOutput, LifState, lif_step};
 pub(crate) use mlgenn::{
-    FEW_SPIKE_MAX_K, GennLif, few_spike_fire, few_spike_threshold, validate_genn_lif,
+    FEW_SPIKE_MAX_K, few_spike_fire, few_spike_threshold, genn_lif_config, validate_genn_lif,
 };

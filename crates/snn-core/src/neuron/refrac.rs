@@ -55,6 +55,15 @@ pub trait MembraneState: NeuronState {
     fn with_membrane(self, v: Tensor<2>) -> Self;
 }
 
+impl MembraneState for LifState {
+    fn membrane(&self) -> &Tensor<2> {
+        &self.v
+    }
+    fn with_membrane(self, v: Tensor<2>) -> Self {
+        Self { v, ..self }
+    }
+}
+
 impl MembraneState for LeakyState {
     fn membrane(&self) -> &Tensor<2> {
         &self.v

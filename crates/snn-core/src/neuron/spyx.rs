@@ -1,15 +1,13 @@
-//! Spyx's neuron models (`spyx.nn`, Spyx 1.0.0): LIF, LI, IF, ALIF, CuBaLIF.
+//! Spyx's neuron models (`spyx.nn`, Spyx 1.0.0) other than its LIF: LI, IF, ALIF, CuBaLIF.
 //!
-//! One layer type, [`Spyx`], covers the five: they share Spyx's update order (the spike is read
-//! from the membrane left by the *previous* step, then the membrane decays by a per-step factor
-//! `β`, integrates the input and subtracts the reset), the parametrization by decays per step
-//! clipped to `[0, 1]`, and a state of at most two tensors. [`SpyxModel`] picks the equations.
-//!
-//! Why not `Lif::from_beta`: snnTorch's `Leaky` (which [`crate::LifConfig::from_beta`]
-//! reproduces) has the same membrane trajectory as Spyx's `LIF`, but it emits `H(v_t − θ)` of the
-//! membrane just computed, whereas Spyx emits `H(v_{t−1} − θ)`, one step earlier, and snnTorch
-//! detaches the spike in its reset while Spyx lets the surrogate gradient flow through it. The
-//! outputs and gradients differ, so a `Lif` option would be a second model behind a flag.
+//! Spyx's `LIF` is a [`crate::Lif`]: [`crate::LifConfig::spyx`] sets the family's
+//! `spike_from_previous` option (the spike read from the membrane of the previous step, the
+//! surrogate gradient through the reset). The four here keep one layer type, [`Spyx`], because
+//! their equations differ from the LIF family's: they are parametrized by decays per step that
+//! are trained themselves and clipped to `[0, 1]` at every step, `IF` has no leak (no finite
+//! `τ`), `ALIF` subtracts its *adapted* threshold, and `CuBaLIF` resets before the leak. They
+//! share Spyx's update order and a state of at most two tensors; [`SpyxModel`] picks the
+//! equations.
 
 use super::layer::per_neuron;
 use burn::module::Param;
@@ -27,18 +25,16 @@ use crate::surrogate::Surrogate;
 /// `β, α, γ` the clipped decays, per step with input `x`:
 ///
 /// ```text
-/// Lif      z = H(V − θ);          V ← β·V + x − z·θ
 /// If       z = H(V − θ);          V ← V + x − z·θ
 /// Li       V ← β·V + x;           output V (no spike)
 /// Alif     z = H(V − (θ + Th));   V ← β·V + x − z·(θ + Th);  Th ← γ·Th + (1 − γ)·z
 /// CubaLif  z = H(V − θ);          V ← V − z·θ;  I ← α·I + x;  V ← β·V + I
 /// ```
 ///
-/// `H` is strict (`H(0) = 0`). Spyx classes `spyx.nn.LIF`, `IF`, `LI`, `ALIF`, `CuBaLIF`.
+/// `H` is strict (`H(0) = 0`). Spyx classes `spyx.nn.IF`, `LI`, `ALIF`, `CuBaLIF`; `spyx.nn.LIF`
+/// is [`crate::LifConfig::spyx`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SpyxModel {
-    /// `spyx.nn.LIF(hidden_shape, beta, threshold, activation)`.
-    Lif,
     /// `spyx.nn.LI(layer_shape, beta)`: a non-spiking leaky readout.
     Li,
     /// `spyx.nn.IF(hidden_shape, threshold, activation)`.
@@ -98,10 +94,6 @@ pub struct SpyxConfig {
 }
 
 impl SpyxConfig {
-    /// `spyx.nn.LIF((size,), beta=beta, threshold=1)`.
-    pub fn lif(size: usize, beta: f64) -> Self {
-        Self::new(size, SpyxModel::Lif).with_beta(beta)
-    }
     /// `spyx.nn.LI((size,), beta=beta)`.
     pub fn li(size: usize, beta: f64) -> Self {
         Self::new(size, SpyxModel::Li).with_beta(beta)
@@ -185,7 +177,7 @@ pub struct SpyxState {
 /// its model's kind ([`Neuron::check_state`]).
 #[derive(Clone, Debug)]
 pub enum SpyxAux {
-    /// Nothing: `Li`, `Lif`, `If`.
+    /// Nothing: `Li`, `If`.
     None,
     /// The threshold adaptation `Th`, `[batch, size]`: `Alif`.
     Threshold(Tensor<2>),
@@ -205,7 +197,7 @@ impl SpyxAux {
     fn belongs_to(&self, model: SpyxModel) -> bool {
         matches!(
             (self, model),
-            (Self::None, SpyxModel::Li | SpyxModel::Lif | SpyxModel::If)
+            (Self::None, SpyxModel::Li | SpyxModel::If)
                 | (Self::Threshold(_), SpyxModel::Alif)
                 | (Self::Current(_), SpyxModel::CubaLif)
         )
@@ -219,7 +211,7 @@ impl SpyxState {
         let aux = match model {
             SpyxModel::Alif => SpyxAux::Threshold(v.clone()),
             SpyxModel::CubaLif => SpyxAux::Current(v.clone()),
-            SpyxModel::Li | SpyxModel::Lif | SpyxModel::If => SpyxAux::None,
+            SpyxModel::Li | SpyxModel::If => SpyxAux::None,
         };
         Self { v, aux }
     }
@@ -276,7 +268,7 @@ pub fn spyx_step(
             let v = d.membrane.integrate(v, input);
             (v.clone(), SpyxState { v, aux })
         }
-        SpyxModel::Lif | SpyxModel::If => {
+        SpyxModel::If => {
             let z = spike(v.clone() - d.threshold.clone());
             let v = d.membrane.integrate(v, input) - z.clone() * d.threshold.clone();
             (z, SpyxState { v, aux })
@@ -398,7 +390,7 @@ impl Neuron for Spyx {
             let want = match self.config.model {
                 SpyxModel::Alif => "SpyxAux::Threshold",
                 SpyxModel::CubaLif => "SpyxAux::Current",
-                SpyxModel::Li | SpyxModel::Lif | SpyxModel::If => "SpyxAux::None",
+                SpyxModel::Li | SpyxModel::If => "SpyxAux::None",
             };
             return Err(SnnError::Rejected {
                 field: context,
