@@ -30,6 +30,13 @@ use crate::surrogate::Surrogate;
 /// The reset is delayed: the membrane that crossed `v0` is kept (and recorded) in the step of the
 /// spike and cleared in the next. spikelearn is NumPy-only; here the spike has a surrogate
 /// gradient and the reset is not detached.
+///
+/// Why not a [`crate::Lif`] option: two semantics no other peer's LIF has. The late reset
+/// multiplies by `1 − s` with the spike *with* its surrogate gradient (snnTorch's late reset,
+/// the family's `reset_delay`, is detached), and the refractory step zeroes the membrane
+/// integrated in that step, input included (GeNN's refractory countdown, the family's
+/// `refractory_ms`, holds the membrane). The fixed recurrent interaction `W_rec·s` reads the
+/// spikes kept in the state.
 #[derive(Config, Debug)]
 pub struct SpikingRecLayerConfig {
     /// Number of neurons `N`.
