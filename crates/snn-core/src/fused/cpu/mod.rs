@@ -322,7 +322,7 @@ mod tests {
     use super::super::FusedLeakyBackend;
     use super::SavedForm;
     use crate::LifConfig;
-    use crate::neuron::Neuron;
+    use crate::Neuron;
 
     /// Bytes per neuron and step of the tensor the forward keeps for the backward.
     fn kept_bytes(config: LifConfig, device: &Device) -> f64 {
