@@ -429,15 +429,11 @@ impl Lif {
     pub fn init_state(&self, batch: usize) -> LifState {
         let device = self.threshold.val().device();
         let c = &self.config;
-        let zeros = Tensor::<2>::zeros([batch, c.size], &device);
+        let zeros = || Tensor::<2>::zeros([batch, c.size], &device);
         LifState {
-            i: c.tau_syn_ms.is_some().then(|| zeros.clone()),
-            refrac: c.refractory_ms.is_some().then(|| zeros.clone()),
-            v: if c.v_init == 0.0 {
-                zeros
-            } else {
-                zeros.add_scalar(c.v_init)
-            },
+            v: Tensor::full([batch, c.size], c.v_init, &device),
+            i: c.tau_syn_ms.is_some().then(zeros),
+            refrac: c.refractory_ms.is_some().then(zeros),
         }
     }
 
