@@ -109,7 +109,6 @@ impl IntegrateFireInput {
         let presented = c
             .presentation()
             .present::<D, DO>(input, num_steps, context)?;
-        let frames = presented.frame_list();
         let [batch, _, size] = presented.frames.dims();
         let device = presented.frames.device();
         // the dynamics are those of the crate's IAF layer with GeNN's `>=` threshold
@@ -122,15 +121,9 @@ impl IntegrateFireInput {
             .with_detach_reset(c.detach_reset)
             .init(&device)?;
         let dynamics = iaf.dynamics();
-        let mut state = IafState {
+        let state = IafState {
             v: Tensor::<2>::full([batch, size], c.v_init, &device),
         };
-        let mut spikes = Vec::with_capacity(num_steps);
-        for &f in &presented.frame_of_step {
-            let (z, next) = iaf_step(frames[f].clone(), state, &dynamics);
-            spikes.push(z);
-            state = next;
-        }
-        Ok(presented.stack(spikes))
+        Ok(presented.drive(state, |x, s| iaf_step(x, s, &dynamics)))
     }
 }

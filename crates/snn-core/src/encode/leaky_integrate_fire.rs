@@ -4,9 +4,7 @@
 use burn::prelude::*;
 
 use super::present::{Context, Presentation};
-use crate::neuron::{
-    LifConfig, LifDynamics, LifState, genn_lif_config, lif_step, validate_genn_lif,
-};
+use crate::neuron::{LifConfig, LifDynamics, LifState, MlgennLifConfig, lif_step};
 use crate::surrogate::Surrogate;
 
 /// Configuration of a [`LeakyIntegrateFireInput`]: leaky integrate-and-fire neurons driven
@@ -97,37 +95,33 @@ impl LeakyIntegrateFireInputConfig {
         }
     }
 
+    /// The neurons' parameters under mlGeNN's names: the [`MlgennLifConfig`] of the
+    /// `LeakyIntegrateFire` neuron this input is.
+    pub fn neuron(&self) -> MlgennLifConfig {
+        MlgennLifConfig::new(self.size)
+            .with_dt_ms(self.dt_ms)
+            .with_tau_mem_ms(self.tau_mem_ms)
+            .with_tau_refrac_ms(self.tau_refrac_ms)
+            .with_v_thresh(self.v_thresh)
+            .with_v_reset(self.v_reset)
+            .with_v_init(self.v_init)
+            .with_relative_reset(self.relative_reset)
+            .with_integrate_during_refrac(self.integrate_during_refrac)
+            .with_scale_i(self.scale_i)
+            .with_surrogate(self.surrogate)
+            .with_detach_reset(self.detach_reset)
+    }
+
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> crate::Result<()> {
         self.presentation().validate()?;
-        validate_genn_lif(
-            self.dt_ms,
-            self.tau_mem_ms,
-            self.tau_refrac_ms,
-            self.v_thresh,
-            self.v_reset,
-            self.v_init,
-        )?;
-        self.surrogate.validate()
+        self.neuron().validate()
     }
 
     /// The [`LifConfig`] of these parameters: the LIF family's options for mlGeNN's neuron
     /// (see [`LifConfig::mlgenn`]).
     pub fn lif_config(&self) -> LifConfig {
-        genn_lif_config(
-            self.size,
-            self.dt_ms,
-            self.tau_mem_ms,
-            self.tau_refrac_ms,
-            self.v_thresh,
-            self.v_reset,
-            self.v_init,
-            self.relative_reset,
-            self.integrate_during_refrac,
-            self.scale_i,
-        )
-        .with_surrogate(self.surrogate)
-        .with_detach_reset(self.detach_reset)
+        self.neuron().lif_config()
     }
 
     /// The membrane decay per step, `α = exp(−dt/τ_mem)`.
@@ -175,7 +169,6 @@ impl LeakyIntegrateFireInput {
         let presented = c
             .presentation()
             .present::<D, DO>(input, num_steps, context)?;
-        let frames = presented.frame_list();
         let [batch, _, size] = presented.frames.dims();
         let device = presented.frames.device();
         // the step of mlGeNN's LeakyIntegrateFire neuron (crate::lif_step with the options of
@@ -183,17 +176,11 @@ impl LeakyIntegrateFireInput {
         // parameter, as GeNN does
         let dynamics = LifDynamics::with_constant_decay(&c.lif_config(), c.alpha() as f32, &device);
         let v = Tensor::<2>::full([batch, size], c.v_init, &device);
-        let mut state = LifState {
+        let state = LifState {
             refrac: c.tau_refrac_ms.map(|_| v.zeros_like()),
             i: None,
             v,
         };
-        let mut spikes = Vec::with_capacity(num_steps);
-        for &f in &presented.frame_of_step {
-            let (z, next) = lif_step(frames[f].clone(), state, &dynamics);
-            state = next;
-            spikes.push(z);
-        }
-        Ok(presented.stack(spikes))
+        Ok(presented.drive(state, |x, s| lif_step(x, s, &dynamics)))
     }
 }

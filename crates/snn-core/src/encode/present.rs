@@ -143,14 +143,28 @@ impl<const DO: usize> Presented<DO> {
         self.frames.clone().select(1, index)
     }
 
-    /// The frames one by one, each `[batch, size]`.
-    pub(crate) fn frame_list(&self) -> Vec<Tensor<2>> {
+    /// Drives a neuron step with the frame shown at each step: `step(frame, state)` with the
+    /// frame `[batch, size]` returns the step's spikes and the next state; the spikes of every
+    /// step are stacked to the output shape. How the input neurons run their model.
+    pub(crate) fn drive<S>(
+        &self,
+        mut state: S,
+        mut step: impl FnMut(Tensor<2>, S) -> (Tensor<2>, S),
+    ) -> Tensor<DO> {
         let [batch, _, size] = self.frames.dims();
-        self.frames
+        let frames: Vec<Tensor<2>> = self
+            .frames
             .clone()
             .iter_dim(1)
             .map(|f| f.reshape([batch, size]))
-            .collect()
+            .collect();
+        let mut spikes = Vec::with_capacity(self.frame_of_step.len());
+        for &f in &self.frame_of_step {
+            let (z, next) = step(frames[f].clone(), state);
+            spikes.push(z);
+            state = next;
+        }
+        self.stack(spikes)
     }
 
     /// Stacks per-step `[batch, size]` tensors to the output shape.

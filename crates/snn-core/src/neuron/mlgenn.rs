@@ -21,71 +21,6 @@ use crate::lift::StepLayer;
 use crate::spike::spike_with;
 use crate::surrogate::Surrogate;
 
-/// Checks the parameters shared by mlGeNN's leaky integrate-and-fire models (neuron and input),
-/// under mlGeNN's names.
-///
-/// A refractory period must be finite and `>= 0`. A period shorter than `dt` is allowed, as in
-/// GeNN: it is counted down once before the next threshold check, so it blocks no spike, but
-/// without `integrate_during_refrac` it still skips one step of integration.
-pub(crate) fn validate_genn_lif(
-    dt_ms: f64,
-    tau_mem_ms: f64,
-    tau_refrac_ms: Option<f64>,
-    v_thresh: f64,
-    v_reset: f64,
-    v_init: f64,
-) -> crate::Result<()> {
-    positive("dt_ms", dt_ms)?;
-    positive("tau_mem_ms", tau_mem_ms)?;
-    if let Some(tau) = tau_refrac_ms
-        && !(tau.is_finite() && tau >= 0.0)
-    {
-        return Err(SnnError::OutOfRange {
-            field: "tau_refrac_ms",
-            allowed: "[0, ∞)",
-            value: tau,
-        });
-    }
-    finite("v_thresh", v_thresh)?;
-    finite("v_reset", v_reset)?;
-    finite("v_init", v_init).map(drop)
-}
-
-/// The [`LifConfig`] of mlGeNN's `LeakyIntegrateFire` parameters: the one mapping from
-/// mlGeNN's names to the LIF family's options, for the neuron and the input neuron.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn genn_lif_config(
-    size: usize,
-    dt_ms: f64,
-    tau_mem_ms: f64,
-    tau_refrac_ms: Option<f64>,
-    v_thresh: f64,
-    v_reset: f64,
-    v_init: f64,
-    relative_reset: bool,
-    integrate_during_refrac: bool,
-    scale_i: bool,
-) -> LifConfig {
-    LifConfig::mlgenn(size)
-        .with_dt_ms(dt_ms)
-        .with_tau_mem_ms(tau_mem_ms)
-        .with_refractory_ms(tau_refrac_ms)
-        .with_integrate_during_refrac(integrate_during_refrac)
-        .with_threshold(v_thresh)
-        .with_v_reset(v_reset)
-        .with_v_init(v_init)
-        .with_reset(if relative_reset {
-            Reset::Relative
-        } else {
-            Reset::ToValue
-        })
-        .with_discretization(if scale_i {
-            Discretization::ExactDecayScaledInput
-        } else {
-            Discretization::ExactDecay
-        })
-}
-
 /// mlGeNN's `LeakyIntegrateFire` neuron under mlGeNN's parameter names: [`MlgennLifConfig::init`]
 /// builds the [`Lif`] it describes ([`MlgennLifConfig::lif_config`], the options of
 /// [`LifConfig::mlgenn`]).
@@ -161,38 +96,56 @@ pub struct MlgennLifConfig {
 }
 
 impl MlgennLifConfig {
-    /// Checks every field; the error names the first bad one.
+    /// Checks every field under mlGeNN's names; the error names the first bad one.
+    ///
+    /// A refractory period must be finite and `>= 0`. A period shorter than `dt` is allowed, as
+    /// in GeNN: it is counted down once before the next threshold check, so it blocks no spike,
+    /// but without `integrate_during_refrac` it still skips one step of integration.
     pub fn validate(&self) -> crate::Result<()> {
         nonzero("size", self.size)?;
-        validate_genn_lif(
-            self.dt_ms,
-            self.tau_mem_ms,
-            self.tau_refrac_ms,
-            self.v_thresh,
-            self.v_reset,
-            self.v_init,
-        )?;
+        positive("dt_ms", self.dt_ms)?;
+        positive("tau_mem_ms", self.tau_mem_ms)?;
+        if let Some(tau) = self.tau_refrac_ms
+            && !(tau.is_finite() && tau >= 0.0)
+        {
+            return Err(SnnError::OutOfRange {
+                field: "tau_refrac_ms",
+                allowed: "[0, ∞)",
+                value: tau,
+            });
+        }
+        finite("v_thresh", self.v_thresh)?;
+        finite("v_reset", self.v_reset)?;
+        finite("v_init", self.v_init)?;
         self.surrogate.validate()
     }
 
-    /// The [`LifConfig`] of these parameters.
+    /// The [`LifConfig`] of these parameters: the one mapping from mlGeNN's names to the LIF
+    /// family's options, for the neuron and the input neuron
+    /// ([`crate::encode::LeakyIntegrateFireInputConfig::neuron`]).
     pub fn lif_config(&self) -> LifConfig {
-        genn_lif_config(
-            self.size,
-            self.dt_ms,
-            self.tau_mem_ms,
-            self.tau_refrac_ms,
-            self.v_thresh,
-            self.v_reset,
-            self.v_init,
-            self.relative_reset,
-            self.integrate_during_refrac,
-            self.scale_i,
-        )
-        .with_surrogate(self.surrogate)
-        .with_detach_reset(self.detach_reset)
-        .with_learn_tau(self.learn_tau)
-        .with_learn_threshold(self.learn_threshold)
+        LifConfig::mlgenn(self.size)
+            .with_dt_ms(self.dt_ms)
+            .with_tau_mem_ms(self.tau_mem_ms)
+            .with_refractory_ms(self.tau_refrac_ms)
+            .with_integrate_during_refrac(self.integrate_during_refrac)
+            .with_threshold(self.v_thresh)
+            .with_v_reset(self.v_reset)
+            .with_v_init(self.v_init)
+            .with_reset(if self.relative_reset {
+                Reset::Relative
+            } else {
+                Reset::ToValue
+            })
+            .with_discretization(if self.scale_i {
+                Discretization::ExactDecayScaledInput
+            } else {
+                Discretization::ExactDecay
+            })
+            .with_surrogate(self.surrogate)
+            .with_detach_reset(self.detach_reset)
+            .with_learn_tau(self.learn_tau)
+            .with_learn_threshold(self.learn_threshold)
     }
 
     /// Builds the [`Lif`] layer on `device`, after [`MlgennLifConfig::validate`]. Its

@@ -50,6 +50,4 @@ pub use layer::{Contexts, FusedRun, Neuron, NeuronOutput, NeuronState, check_sta
 pub use leaky::LeakyState;
 pub use li::{Li, LiConfig, LiDynamics, LiOutput, LiState, li_step};
 pub use lif::{Lif, LifConfig, LifDynamics, LifOutput, LifState, lif_step};
-pub(crate) use mlgenn::{
-    FEW_SPIKE_MAX_K, few_spike_fire, few_spike_threshold, genn_lif_config, validate_genn_lif,
-};
+pub(crate) use mlgenn::{FEW_SPIKE_MAX_K, few_spike_fire, few_spike_threshold};
