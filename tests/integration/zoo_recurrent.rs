@@ -5,13 +5,14 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::Gradients;
 use snn_core::neuron::{
-    CobaLifConfig, LifMc, LifMcConfig, LifRecurrent, LsnnConfig, LsnnRecurrent, Neuron,
-    RecurrentConfig, SpikingRecLayerConfig,
+    CobaLifConfig, CobaLifState, LifMc, LifMcConfig, LifRecurrent, LsnnConfig, LsnnRecurrent,
+    Neuron, RecurrentConfig, SpikingRecLayerConfig,
 };
 use snn_core::{LifConfig, LifState, SnnError, Surrogate};
 
 use crate::common::{
-    Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, uniform, values,
+    Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, number, uniform,
+    values,
 };
 
 const ATOL: f32 = 2e-5;
@@ -290,6 +291,128 @@ fn coba_lif_matches_its_equations_by_hand() {
                     &want,
                     1e-4,
                     1e-5,
+                );
+            }
+        }
+    }
+}
+
+/// A state tensor `[batch, n]` from a golden file's `params.initial_state.<key>`: a scalar for
+/// every neuron, a row per neuron, or a `[batch, n]` array.
+fn initial_state(g: &Golden, key: &str, batch: usize, n: usize, device: &Device) -> Tensor<2> {
+    let value = &g.json["params"]["initial_state"][key];
+    assert!(
+        !value.is_null(),
+        "{}: no params.initial_state.{key}",
+        g.name
+    );
+    let flat: Vec<f32> = match value.as_array() {
+        None => vec![number(value) as f32; batch * n],
+        Some(rows) if rows.first().is_some_and(|r| r.is_array()) => rows
+            .iter()
+            .flat_map(|r| r.as_array().unwrap().iter().map(|v| number(v) as f32))
+            .collect(),
+        Some(row) => (0..batch)
+            .flat_map(|_| row.iter().map(|v| number(v) as f32))
+            .collect(),
+    };
+    assert_eq!(flat.len(), batch * n, "{}: initial_state.{key}", g.name);
+    Tensor::<1>::from_floats(flat.as_slice(), device).reshape([batch, n])
+}
+
+/// Norse's `coba_lif_feed_forward_step` golden files through `CobaLifConfig::from_norse`, with
+/// every parameter and the initial state read from the file: states on every device, the
+/// gradient of `Σ v` on every autodiff device with the README's tolerance (the coba gradient
+/// explodes: `atol = 1e-4·max_t |grad[:, b, n]|`).
+#[test]
+fn coba_lif_matches_norse_golden() {
+    for g in golden("norse_coba_lif_feed_forward_step") {
+        let (shape, x) = g.array("inputs", "input_tensor");
+        let [t, b, n] = [shape[0], shape[1], shape[2]];
+        // norse 1.1.0's superspike backward ignores its alpha and computes 1/(1+|x|)^2 (the
+        // golden README); the file's `alpha` is read and checked to be the one it ignores
+        let surrogate = match g.param_str("method") {
+            "super" if g.param_f64("alpha") > 0.0 => Surrogate::SuperSpike { alpha: 1.0 },
+            other => panic!("{}: surrogate {other}", g.name),
+        };
+        let config = CobaLifConfig::from_norse(
+            n,
+            g.param_f64("tau_syn_exc_inv"),
+            g.param_f64("tau_syn_inh_inv"),
+            g.param_f64("c_m_inv"),
+            g.param_f64("dt"),
+        )
+        .unwrap()
+        .with_g_l(g.param_f64("g_l"))
+        .with_e_rev_e(g.param_f64("e_rev_E"))
+        .with_e_rev_i(g.param_f64("e_rev_I"))
+        .with_v_rest(g.param_f64("v_rest"))
+        .with_v_reset(g.param_f64("v_reset"))
+        .with_v_thresh(g.param_f64("v_thresh"))
+        .with_surrogate(surrogate);
+        let run = |device: &Device, grad: bool| {
+            let coba = config.init(device).unwrap();
+            let mut x = Tensor::<1>::from_floats(x.as_slice(), device)
+                .reshape([t, b, n])
+                .swap_dims(0, 1);
+            if grad {
+                x = x.require_grad();
+            }
+            let state = CobaLifState {
+                v: initial_state(&g, "v", b, n, device),
+                g_e: initial_state(&g, "g_e", b, n, device),
+                g_i: initial_state(&g, "g_i", b, n, device),
+            };
+            let out = Neuron::forward_with(&coba, x.clone(), Some(state), true).unwrap();
+            let time_major =
+                |f: fn(&CobaLifState) -> Tensor<2>| values(out.traced(f).unwrap().swap_dims(0, 1));
+            let fields = [
+                values(out.spikes.clone().swap_dims(0, 1)),
+                time_major(|s| s.v.clone()),
+                time_major(|s| s.g_e.clone()),
+                time_major(|s| s.g_i.clone()),
+            ];
+            let gradient = grad.then(|| {
+                let v = out.traced(|s| s.v.clone()).unwrap();
+                let grads = v.sum().backward();
+                values(x.grad(&grads).unwrap().swap_dims(0, 1))
+            });
+            (fields, gradient)
+        };
+        let want_z = g.array("outputs", "z").1;
+        assert!(want_z.contains(&1.0) && want_z.contains(&0.0), "{}", g.name);
+        for (dev, device) in devices() {
+            let (fields, _) = run(&device, false);
+            assert_spikes_equal(&format!("{} z on {dev}", g.name), &fields[0], &want_z);
+            for (k, key) in ["v", "g_e", "g_i"].iter().enumerate() {
+                let want = g.array("outputs", key).1;
+                let what = format!("{} {key} on {dev}", g.name);
+                assert_close(&what, &fields[k + 1], &want, 2e-4, 2e-5);
+            }
+        }
+        let want = g.array("outputs", "grad_sum_v_wrt_input").1;
+        // per neuron (b, n): the largest |gradient| over time
+        let scale: Vec<f32> = (0..b * n)
+            .map(|bn| {
+                (0..t)
+                    .map(|s| want[s * b * n + bn].abs())
+                    .fold(0.0, f32::max)
+            })
+            .collect();
+        for (dev, device) in autodiff_devices() {
+            let (fields, gradient) = run(&device, true);
+            assert_spikes_equal(
+                &format!("{} z on {dev} (autodiff)", g.name),
+                &fields[0],
+                &want_z,
+            );
+            let got = gradient.unwrap();
+            for (k, (got, want)) in got.iter().zip(&want).enumerate() {
+                let atol = 1e-4 * scale[k % (b * n)];
+                assert!(
+                    (got - want).abs() <= atol,
+                    "{} d(Σv)/dx on {dev} [{k}]: got {got}, want {want}, atol {atol}",
+                    g.name
                 );
             }
         }
@@ -774,6 +897,18 @@ fn negative_time_constants_are_rejected() {
         ),
         "{err:?}"
     );
+    for (args, field) in [
+        ([-0.2, 0.2, 5.0, 1e-3], "tau_syn_exc_inv"),
+        ([0.2, 0.0, 5.0, 1e-3], "tau_syn_inh_inv"),
+        ([0.2, 0.2, f64::NAN, 1e-3], "c_m_inv"),
+        ([0.2, 0.2, 5.0, -1e-3], "dt"),
+    ] {
+        let err = CobaLifConfig::from_norse(2, args[0], args[1], args[2], args[3]).unwrap_err();
+        assert!(
+            matches!(&err, SnnError::NotPositive { field: f, .. } if *f == field),
+            "{field}: {err:?}"
+        );
+    }
     let err = CobaLifConfig::new(2)
         .with_v_thresh(f64::NAN)
         .init(&device)

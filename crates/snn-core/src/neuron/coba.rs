@@ -85,6 +85,36 @@ pub struct CobaLifConfig {
 }
 
 impl CobaLifConfig {
+    /// Norse's parametrization (`CobaLIFParameters(tau_syn_exc_inv, tau_syn_inh_inv, c_m_inv,
+    /// ...)`, `dt`), read as [`crate::LifConfig::from_norse`] reads Norse: inverse time
+    /// constants in 1/s and `dt` in s. So `τ_e = 1000/tau_syn_exc_inv` ms,
+    /// `τ_i = 1000/tau_syn_inh_inv` ms, `dt_ms = 1000·dt` and `c_m = 1000/c_m_inv`, which keeps
+    /// Norse's `dt·c_m_inv` as this layer's `dt_ms/c_m`. Norse's defaults (`0.2`, `0.2`, `5`,
+    /// `dt = 0.001`) give 5 s conductances, a 1 ms step and an 800 ms membrane (`c_m/g_l`);
+    /// `g_l`, the reversal potentials, `v_rest`, `v_reset` and `v_thresh` carry over unchanged
+    /// (their defaults here are Norse's).
+    ///
+    /// Norse's `CobaLIFCell` starts at `v = 0`, above its default threshold; this layer's
+    /// resting state starts at `v_rest`. Pass Norse's state to `forward_with` to start where
+    /// Norse does.
+    pub fn from_norse(
+        size: usize,
+        tau_syn_exc_inv: f64,
+        tau_syn_inh_inv: f64,
+        c_m_inv: f64,
+        dt_s: f64,
+    ) -> crate::Result<Self> {
+        let exc = positive("tau_syn_exc_inv", tau_syn_exc_inv)?;
+        let inh = positive("tau_syn_inh_inv", tau_syn_inh_inv)?;
+        let c_m_inv = positive("c_m_inv", c_m_inv)?;
+        let dt_s = positive("dt", dt_s)?;
+        Ok(Self::new(size)
+            .with_dt_ms(dt_s * 1e3)
+            .with_tau_syn_exc_ms(1e3 / exc)
+            .with_tau_syn_inh_ms(1e3 / inh)
+            .with_c_m(1e3 / c_m_inv))
+    }
+
     /// Checks every field; the error names the first bad one. Forward Euler needs `dt` no longer
     /// than each conductance time constant and than the membrane's `C_m/g_l`.
     pub fn validate(&self) -> crate::Result<()> {
