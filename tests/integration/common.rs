@@ -116,6 +116,30 @@ impl Golden {
         flatten(value, &mut values);
         (shape, values)
     }
+
+    /// A state tensor `[batch, n]` from a golden file's `params.initial_state.<key>`: a scalar for
+    /// every neuron, a row per neuron, or a `[batch, n]` array.
+    pub fn initial_state(&self, key: &str, batch: usize, n: usize, device: &Device) -> Tensor<2> {
+        let value = &self.json["params"]["initial_state"][key];
+        assert!(
+            !value.is_null(),
+            "{}: no params.initial_state.{key}",
+            self.name
+        );
+        let flat: Vec<f32> = match value.as_array() {
+            None => vec![number(value) as f32; batch * n],
+            Some(rows) if rows.first().is_some_and(|r| r.is_array()) => rows
+                .iter()
+                .flat_map(|r| r.as_array().unwrap().iter().map(|v| number(v) as f32))
+                .collect(),
+            Some(row) => (0..batch)
+                .flat_map(|_| row.iter().map(|v| number(v) as f32))
+                .collect(),
+        };
+        assert_eq!(flat.len(), batch * n, "{}: initial_state.{key}", self.name);
+        Tensor::<1>::from_floats(flat.as_slice(), device).reshape([batch, n])
+    }
+
     /// A scalar output.
     pub fn output_f64(&self, key: &str) -> f64 {
         number(&self.json["outputs"][key])

@@ -15,8 +15,9 @@ use snn_core::encode::{
 };
 use snn_core::lift::{StepLayer, lift, run};
 use snn_core::logic::{logical_and, logical_or, logical_xor, muller_c, posedge_detector};
+use snn_core::neuron::LifExConfig;
 use snn_core::prelude::*;
-use snn_core::{LiConfig, LifConfig, SnnError, sequential};
+use snn_core::{LeakyState, LiConfig, LifConfig, LifState, SnnError, sequential};
 
 use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, values,
@@ -57,6 +58,74 @@ fn norse_constant_current_lif_encode() {
 #[test]
 fn norse_spike_latency_lif_encode() {
     check_current_encoder("norse_spike_latency_lif_encode", true);
+}
+
+/// Norse's `lif_current_encoder` / `lif_ex_current_encoder` golden files: the same constant
+/// current `input_current` (`[batch, features...]`) fed `seq_length` times to a current-free
+/// layer from `params.initial_state.voltage`; spikes exactly and the membrane after every step
+/// (both time-major in the file), with every parameter read from the file.
+fn check_membrane_encoder<N: Neuron>(
+    prefix: &str,
+    layer: impl Fn(&Golden, usize, &Device) -> N,
+    state: impl Fn(Tensor<2>) -> N::State,
+    v_of: fn(&N::State) -> Tensor<2>,
+) {
+    for g in golden(prefix) {
+        let steps = g.param_f64("seq_length") as usize;
+        let (shape, current) = g.array("inputs", "input_current");
+        let (batch, n) = (shape[0], shape[1..].iter().product::<usize>());
+        let want_z = g.array("outputs", "z").1;
+        assert!(want_z.contains(&1.0) && want_z.contains(&0.0), "{}", g.name);
+        let want_v = g.array("outputs", "v").1;
+        for (dev, device) in devices() {
+            let x = Tensor::<1>::from_floats(current.as_slice(), &device)
+                .reshape([batch, 1, n])
+                .repeat_dim(1, steps);
+            let layer = layer(&g, n, &device);
+            let v0 = g.initial_state("voltage", batch, n, &device);
+            let out = Neuron::forward_with(&layer, x, Some(state(v0)), true).unwrap();
+            let time_major = |t: Tensor<3>| values(t.swap_dims(0, 1));
+            let what = |k: &str| format!("{} {k} on {dev}", g.name);
+            assert_spikes_equal(&what("z"), &time_major(out.spikes.clone()), &want_z);
+            let v = time_major(out.traced(v_of).unwrap());
+            assert_close(&what("v"), &v, &want_v, ATOL, RTOL);
+        }
+    }
+}
+
+#[test]
+fn norse_lif_current_encoder_membrane() {
+    check_membrane_encoder(
+        "norse_lif_current_encoder",
+        |g, n, device| norse_lif_config(g, n, false).init(device).unwrap(),
+        |v| LifState {
+            v,
+            i: None,
+            refrac: None,
+        },
+        |s| s.v.clone(),
+    );
+}
+
+#[test]
+fn norse_lif_ex_current_encoder_membrane() {
+    check_membrane_encoder(
+        "norse_lif_ex_current_encoder",
+        |g, n, device| {
+            assert_eq!(g.param_str("method"), "super", "{}", g.name);
+            // the encoder has no synaptic current: params.tau_syn_inv is not used
+            LifExConfig::from_norse(n, g.param_f64("tau_mem_inv"), None, g.param_f64("dt"))
+                .unwrap()
+                .with_delta_t(g.param_f64("delta_T"))
+                .with_threshold(g.param_f64("v_th"))
+                .with_v_leak(g.param_f64("v_leak"))
+                .with_v_reset(g.param_f64("v_reset"))
+                .init(device)
+                .unwrap()
+        },
+        |v| LeakyState { v, i: None },
+        |s| s.v.clone(),
+    );
 }
 
 #[test]

@@ -59,7 +59,7 @@ fn lif_ex_config(p: &Value, n: usize) -> LifExConfig {
     LifExConfig::from_norse(
         n,
         norse(p, "tau_mem_inv"),
-        norse(p, "tau_syn_inv"),
+        Some(norse(p, "tau_syn_inv")),
         norse(p, "dt"),
     )
     .expect("norse parameters")
@@ -294,7 +294,7 @@ fn adex_exponential_and_refractory_layers_train() {
     let grads = spikes.sum().backward();
     for (what, p) in [
         ("tau_mem_ms", &net.neuron.lif_ex.tau_mem_ms),
-        ("tau_syn_ms", &net.neuron.lif_ex.tau_syn_ms),
+        ("tau_syn_ms", net.neuron.lif_ex.tau_syn_ms.as_ref().unwrap()),
         ("tau_ada_ms", &net.neuron.tau_ada_ms),
     ] {
         let g = values(p.val().grad(&grads).expect(what));

@@ -11,8 +11,7 @@ use snn_core::neuron::{
 use snn_core::{LifConfig, LifState, SnnError, Surrogate};
 
 use crate::common::{
-    Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, number, uniform,
-    values,
+    Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, uniform, values,
 };
 
 const ATOL: f32 = 2e-5;
@@ -297,29 +296,6 @@ fn coba_lif_matches_its_equations_by_hand() {
     }
 }
 
-/// A state tensor `[batch, n]` from a golden file's `params.initial_state.<key>`: a scalar for
-/// every neuron, a row per neuron, or a `[batch, n]` array.
-fn initial_state(g: &Golden, key: &str, batch: usize, n: usize, device: &Device) -> Tensor<2> {
-    let value = &g.json["params"]["initial_state"][key];
-    assert!(
-        !value.is_null(),
-        "{}: no params.initial_state.{key}",
-        g.name
-    );
-    let flat: Vec<f32> = match value.as_array() {
-        None => vec![number(value) as f32; batch * n],
-        Some(rows) if rows.first().is_some_and(|r| r.is_array()) => rows
-            .iter()
-            .flat_map(|r| r.as_array().unwrap().iter().map(|v| number(v) as f32))
-            .collect(),
-        Some(row) => (0..batch)
-            .flat_map(|_| row.iter().map(|v| number(v) as f32))
-            .collect(),
-    };
-    assert_eq!(flat.len(), batch * n, "{}: initial_state.{key}", g.name);
-    Tensor::<1>::from_floats(flat.as_slice(), device).reshape([batch, n])
-}
-
 /// Norse's `coba_lif_feed_forward_step` golden files through `CobaLifConfig::from_norse`, with
 /// every parameter and the initial state read from the file: states on every device, the
 /// gradient of `Σ v` on every autodiff device with the README's tolerance (the coba gradient
@@ -359,9 +335,9 @@ fn coba_lif_matches_norse_golden() {
                 x = x.require_grad();
             }
             let state = CobaLifState {
-                v: initial_state(&g, "v", b, n, device),
-                g_e: initial_state(&g, "g_e", b, n, device),
-                g_i: initial_state(&g, "g_i", b, n, device),
+                v: g.initial_state("v", b, n, device),
+                g_e: g.initial_state("g_e", b, n, device),
+                g_i: g.initial_state("g_i", b, n, device),
             };
             let out = Neuron::forward_with(&coba, x.clone(), Some(state), true).unwrap();
             let time_major =

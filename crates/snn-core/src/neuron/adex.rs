@@ -101,12 +101,12 @@ impl LifAdExConfig {
         tau_ada_inv: f64,
         dt_s: f64,
     ) -> crate::Result<Self> {
-        let ex = LifExConfig::from_norse(size, tau_mem_inv, tau_syn_inv, dt_s)?;
+        let ex = LifExConfig::from_norse(size, tau_mem_inv, Some(tau_syn_inv), dt_s)?;
         let tau_ada_inv = positive("tau_ada_inv", tau_ada_inv)?;
         Ok(Self::new(size)
             .with_dt_ms(ex.dt_ms)
             .with_tau_mem_ms(ex.tau_mem_ms)
-            .with_tau_syn_ms(ex.tau_syn_ms)
+            .with_tau_syn_ms(ex.tau_syn_ms.expect("a tau_syn_inv was given"))
             .with_tau_ada_ms(1e3 / tau_ada_inv))
     }
 
@@ -116,7 +116,7 @@ impl LifAdExConfig {
             size: self.size,
             dt_ms: self.dt_ms,
             tau_mem_ms: self.tau_mem_ms,
-            tau_syn_ms: self.tau_syn_ms,
+            tau_syn_ms: Some(self.tau_syn_ms),
             delta_t: self.delta_t,
             threshold: self.threshold,
             v_leak: self.v_leak,
@@ -214,6 +214,7 @@ pub fn lif_adex_step(
     let drive = state.v.clone().sub_scalar(d.v_leak).mul_scalar(d.coupling) - state.a.clone();
     let a_decayed = state.a.clone() + drive * d.k_ada.clone();
     let (z, v, i) = d.lif_ex.step(input, state.v, Some(state.i), Some(state.a));
+    let i = i.expect("AdEx's exponential LIF has a synaptic current (tau_syn_ms is not optional)");
     let a = a_decayed + z.clone().mul_scalar(d.spike_increment);
     (z, LifAdExState { v, i, a })
 }

@@ -81,6 +81,47 @@ pub fn check_state_tensors<'a>(
         .try_for_each(|t| shape::state(t, batch, size, context))
 }
 
+/// One optional part of a model's state (a synaptic current, a refractory countdown) that is
+/// present exactly when the layer's configuration has it.
+pub(crate) struct StatePart {
+    /// What the layer has, with its config field: `"synaptic current (tau_syn_ms)"`.
+    pub layer: &'static str,
+    /// The part of the state, with its field: `"current (i)"`.
+    pub state: &'static str,
+    /// Whether the state given carries it.
+    pub carried: bool,
+    /// Whether the layer needs it.
+    pub wanted: bool,
+}
+
+/// Rejects a state whose optional parts are not the layer's: a missing part would make the layer
+/// silently another model (no current, no refractoriness), an extra one would be ignored.
+pub(crate) fn check_state_parts(
+    context: &'static str,
+    parts: impl IntoIterator<Item = StatePart>,
+) -> Result<()> {
+    for part in parts {
+        if part.carried != part.wanted {
+            let reason = if part.wanted {
+                format!(
+                    "the layer has a {}, the state carries no {}",
+                    part.layer, part.state
+                )
+            } else {
+                format!(
+                    "the layer has no {}, the state carries a {}",
+                    part.layer, part.state
+                )
+            };
+            return Err(crate::SnnError::Rejected {
+                field: context,
+                reason,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// A layer of `size` neurons that advances by [`StepLayer::advance`] on `[batch, size]` tensors.
 ///
 /// The provided methods add what users call: shape checks with typed errors, any feature shape

@@ -6,7 +6,10 @@ use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::layer::{Contexts, FusedRun, Neuron, NeuronOutput, NeuronState, check_state_tensors};
+use super::layer::{
+    Contexts, FusedRun, Neuron, NeuronOutput, NeuronState, StatePart, check_state_parts,
+    check_state_tensors,
+};
 use super::leaky::{Firing, Leaky, Membrane, from_norse};
 use crate::dynamics::{
     Discretization, Execution, FiringSpec, LeakyCoefficients, LeakyParams, LeakySpec, Refractory,
@@ -531,35 +534,23 @@ impl Neuron for Lif {
         context: &'static str,
     ) -> crate::Result<()> {
         let c = &self.config;
-        // a state missing a part would make the layer silently another model (no current, no
-        // refractoriness); a part the layer lacks would be ignored
-        let parts = [
-            (
-                "synaptic current (tau_syn_ms)",
-                "current (i)",
-                state.i.is_some(),
-                c.tau_syn_ms.is_some(),
-            ),
-            (
-                "refractory period (refractory_ms)",
-                "countdown (refrac)",
-                state.refrac.is_some(),
-                c.refractory_ms.is_some(),
-            ),
-        ];
-        for (layer_part, state_part, carried, wanted) in parts {
-            if carried != wanted {
-                let reason = if wanted {
-                    format!("the layer has a {layer_part}, the state carries no {state_part}")
-                } else {
-                    format!("the layer has no {layer_part}, the state carries a {state_part}")
-                };
-                return Err(SnnError::Rejected {
-                    field: context,
-                    reason,
-                });
-            }
-        }
+        check_state_parts(
+            context,
+            [
+                StatePart {
+                    layer: "synaptic current (tau_syn_ms)",
+                    state: "current (i)",
+                    carried: state.i.is_some(),
+                    wanted: c.tau_syn_ms.is_some(),
+                },
+                StatePart {
+                    layer: "refractory period (refractory_ms)",
+                    state: "countdown (refrac)",
+                    carried: state.refrac.is_some(),
+                    wanted: c.refractory_ms.is_some(),
+                },
+            ],
+        )?;
         state.check(batch, self.size(), context)
     }
     fn forward_fused(&self, x: Tensor<3>, state: LifState) -> FusedRun<LifState> {

@@ -4,15 +4,17 @@ use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::layer::{Contexts, Neuron};
+use super::layer::{Contexts, Neuron, NeuronState, StatePart, check_state_parts};
 use super::leaky::{Firing, Leaky, LeakyState, from_norse};
 use crate::dynamics::{Discretization, FiringSpec, LeakyCoefficients, LeakyParams, Reset};
 use crate::error::{finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::surrogate::Surrogate;
 
-/// Configuration of a [`LifEx`] layer: the exponential integrate-and-fire neuron with a
-/// synaptic current (Norse 1.1.0 `lif_ex_feed_forward_step`, `LIFExParameters`, `LIFExCell`).
+/// Configuration of a [`LifEx`] layer: the exponential integrate-and-fire neuron, with a
+/// synaptic current (Norse 1.1.0 `lif_ex_feed_forward_step`, `LIFExParameters`, `LIFExCell`) or
+/// without one ([`LifExConfig::box_model`]: the input drives the membrane directly, as in
+/// Norse's `lif_ex_current_encoder`).
 ///
 /// The membrane follows `τ_mem dv/dt = (v_leak − v) + Δ_T·exp((v − v_th)/Δ_T) + i` (Fourcaux-Trocmé
 /// et al. 2003; Gerstner et al., *Neuronal Dynamics* §5.2): the exponential term makes the
@@ -20,7 +22,7 @@ use crate::surrogate::Surrogate;
 /// update order:
 ///
 /// ```text
-/// i_jump = i + x
+/// i_jump = i + x                         (without a synapse: i_jump = x)
 /// v_dec  = v + dt/τ_mem·((v_leak − v) + Δ_T·exp((v − v_th)/Δ_T) + i_jump)
 /// i      ← i_jump − dt/τ_syn·i_jump
 /// z      = H(v_dec − v_th)               (strict)
@@ -43,9 +45,10 @@ pub struct LifExConfig {
     /// Membrane time constant `τ_mem` in ms. Default 10 (Norse `tau_mem_inv = 100 /s`).
     #[config(default = 10.0)]
     pub tau_mem_ms: f64,
-    /// Synaptic current time constant `τ_syn` in ms. Default 5 (Norse `tau_syn_inv = 200 /s`).
-    #[config(default = 5.0)]
-    pub tau_syn_ms: f64,
+    /// Synaptic current time constant `τ_syn` in ms, or `None` for no synaptic current (the
+    /// input drives the membrane directly). Default `Some(5.0)` (Norse `tau_syn_inv = 200 /s`).
+    #[config(default = "Some(5.0)")]
+    pub tau_syn_ms: Option<f64>,
     /// Sharpness `Δ_T` of the exponential upstroke (same unit as `v`), `> 0`. Default 0.5
     /// (Norse `delta_T`).
     #[config(default = 0.5)]
@@ -73,19 +76,26 @@ pub struct LifExConfig {
 }
 
 impl LifExConfig {
+    /// The exponential LIF without a synaptic current: the input drives the membrane directly
+    /// (Norse's `lif_ex_current_encoder`).
+    pub fn box_model(size: usize) -> Self {
+        Self::new(size).with_tau_syn_ms(None)
+    }
+
     /// Norse's parametrization: inverse time constants in 1/s and `dt` in s
-    /// (`LIFExParameters(tau_syn_inv, tau_mem_inv)`, `dt = 0.001`).
+    /// (`LIFExParameters(tau_syn_inv, tau_mem_inv)`, `dt = 0.001`); `tau_syn_inv = None` gives
+    /// the model without a synaptic current.
     pub fn from_norse(
         size: usize,
         tau_mem_inv: f64,
-        tau_syn_inv: f64,
+        tau_syn_inv: Option<f64>,
         dt_s: f64,
     ) -> crate::Result<Self> {
-        let (dt_ms, tau_mem_ms, tau_syn_ms) = from_norse(tau_mem_inv, Some(tau_syn_inv), dt_s)?;
+        let (dt_ms, tau_mem_ms, tau_syn_ms) = from_norse(tau_mem_inv, tau_syn_inv, dt_s)?;
         Ok(Self::new(size)
             .with_dt_ms(dt_ms)
             .with_tau_mem_ms(tau_mem_ms)
-            .with_tau_syn_ms(tau_syn_ms.expect("a tau_syn_inv was given")))
+            .with_tau_syn_ms(tau_syn_ms))
     }
 
     /// Checks every field; the error names the first bad one: time constants and `dt_ms` must be
@@ -95,7 +105,7 @@ impl LifExConfig {
         LeakyParams {
             dt_ms: self.dt_ms,
             tau_mem_ms: self.tau_mem_ms,
-            tau_syn_ms: Some(self.tau_syn_ms),
+            tau_syn_ms: self.tau_syn_ms,
             v_leak: self.v_leak,
             discretization: Discretization::ForwardEuler,
         }
@@ -111,7 +121,9 @@ impl LifExConfig {
         self.validate()?;
         Ok(LifEx {
             tau_mem_ms: per_neuron(self.size, self.tau_mem_ms, self.learn_tau, device),
-            tau_syn_ms: per_neuron(self.size, self.tau_syn_ms, self.learn_tau, device),
+            tau_syn_ms: self
+                .tau_syn_ms
+                .map(|tau| per_neuron(self.size, tau, self.learn_tau, device)),
             threshold: per_neuron(self.size, self.threshold, self.learn_threshold, device),
             config: self.clone(),
         })
@@ -124,7 +136,7 @@ pub struct LifEx {
     /// Membrane time constant per neuron, ms, `[size]`.
     pub tau_mem_ms: Param<Tensor<1>>,
     /// Synaptic time constant per neuron, ms, `[size]`.
-    pub tau_syn_ms: Param<Tensor<1>>,
+    pub tau_syn_ms: Option<Param<Tensor<1>>>,
     /// Threshold per neuron, `[size]`.
     pub threshold: Param<Tensor<1>>,
     #[module(skip)]
@@ -147,14 +159,15 @@ pub struct LifExDynamics {
 impl LifExDynamics {
     /// One exponential-LIF step with an extra current `a` subtracted from the drive (AdEx's
     /// adaptation; `None` for the plain model). `v`, `i` are the state before the step. Returns
-    /// the spikes, the membrane after its reset and the decayed synaptic current.
+    /// the spikes, the membrane after its reset and the decayed synaptic current (`None`
+    /// without a synapse).
     pub(crate) fn step(
         &self,
         x: Tensor<2>,
         v: Tensor<2>,
         i: Option<Tensor<2>>,
         a: Option<Tensor<2>>,
-    ) -> (Tensor<2>, Tensor<2>, Tensor<2>) {
+    ) -> (Tensor<2>, Tensor<2>, Option<Tensor<2>>) {
         let (i_jump, carried) = self.leaky.current(i, x);
         let threshold = &self.firing.threshold;
         let (z, v) = self.firing.step(v, |v| {
@@ -170,8 +183,7 @@ impl LifExDynamics {
             };
             self.leaky.integrate(v, drive)
         });
-        let i = carried.expect("the exponential LIF always has a synaptic current");
-        (z, v, i)
+        (z, v, carried)
     }
 }
 
@@ -185,7 +197,7 @@ pub fn lif_ex_step(
     dynamics: &LifExDynamics,
 ) -> (Tensor<2>, LifExState) {
     let (z, v, i) = dynamics.step(input, state.v, state.i, None);
-    (z, LifExState { v, i: Some(i) })
+    (z, LifExState { v, i })
 }
 
 impl LifEx {
@@ -199,10 +211,12 @@ impl LifEx {
         self.config.size
     }
 
-    /// The initial state for a batch, on the layer's device: `v = v_leak`, `i = 0`.
+    /// The initial state for a batch, on the layer's device: `v = v_leak` and, with a synapse,
+    /// `i = 0`.
     pub fn init_state(&self, batch: usize) -> LifExState {
         let device = self.threshold.val().device();
-        let mut state = LeakyState::zeros(batch, self.size(), &device);
+        let with_current = self.tau_syn_ms.is_some();
+        let mut state = LeakyState::resting(batch, self.size(), with_current, &device);
         if self.config.v_leak != 0.0 {
             state.v = state.v.add_scalar(self.config.v_leak);
         }
@@ -216,7 +230,7 @@ impl LifEx {
             leaky: Leaky::from_coefficients(
                 LeakyCoefficients::resolve(
                     self.tau_mem_ms.val(),
-                    Some(self.tau_syn_ms.val()),
+                    self.tau_syn_ms.as_ref().map(Param::val),
                     c.dt_ms,
                     c.v_leak,
                     Discretization::ForwardEuler,
@@ -260,6 +274,23 @@ impl Neuron for LifEx {
     fn neurons(&self) -> usize {
         self.size()
     }
+    fn check_state(
+        &self,
+        state: &LifExState,
+        batch: usize,
+        context: &'static str,
+    ) -> crate::Result<()> {
+        check_state_parts(
+            context,
+            [StatePart {
+                layer: "synaptic current (tau_syn_ms)",
+                state: "current (i)",
+                carried: state.i.is_some(),
+                wanted: self.tau_syn_ms.is_some(),
+            }],
+        )?;
+        state.check(batch, self.size(), context)
+    }
 }
 
 #[cfg(test)]
@@ -286,9 +317,9 @@ mod tests {
 
     #[test]
     fn from_norse_gives_the_defaults() {
-        let c = LifExConfig::from_norse(2, 100.0, 200.0, 0.001).unwrap();
+        let c = LifExConfig::from_norse(2, 100.0, Some(200.0), 0.001).unwrap();
         assert!((c.tau_mem_ms - 10.0).abs() < 1e-12);
-        assert!((c.tau_syn_ms - 5.0).abs() < 1e-12);
+        assert!((c.tau_syn_ms.unwrap() - 5.0).abs() < 1e-12);
         assert!((c.dt_ms - 1.0).abs() < 1e-12);
     }
 }
