@@ -188,6 +188,58 @@ fn lif_mc_without_coupling_is_norse_lif_feed_forward_step() {
     }
 }
 
+/// Norse's `lif_mc_feed_forward_step` golden files: the coupling `g_coupling` (1/s, row = target
+/// compartment), every LIF parameter and the initial state read from the file; spikes exactly,
+/// `v` and `i` after every step, on every device.
+#[test]
+fn lif_mc_matches_norse_golden() {
+    for g in golden("norse_lif_mc_feed_forward_step") {
+        let (shape, x) = g.array("inputs", "input_tensor");
+        let [t, b, n] = [shape[0], shape[1], shape[2]];
+        let (g_shape, coupling) = g.array("inputs", "g_coupling");
+        assert_eq!(g_shape, [n, n], "{}", g.name);
+        assert_eq!(g.param_str("method"), "super", "{}", g.name);
+        let lif = LifConfig::from_norse(
+            n,
+            g.param_f64("tau_mem_inv"),
+            Some(g.param_f64("tau_syn_inv")),
+            g.param_f64("dt"),
+        )
+        .unwrap()
+        .with_threshold(g.param_f64("v_th"))
+        .with_v_leak(g.param_f64("v_leak"))
+        .with_v_reset(g.param_f64("v_reset"))
+        // norse 1.1.0's superspike backward ignores alpha (the golden README)
+        .with_surrogate(Surrogate::SuperSpike { alpha: 1.0 });
+        for (dev, device) in devices() {
+            let coupling = Tensor::<1>::from_floats(coupling.as_slice(), &device).reshape([n, n]);
+            let mc = LifMcConfig::new(lif.clone())
+                .init(&device)
+                .unwrap()
+                .with_coupling_norse(coupling)
+                .unwrap();
+            let x = Tensor::<1>::from_floats(x.as_slice(), &device)
+                .reshape([t, b, n])
+                .swap_dims(0, 1);
+            let state = LifState {
+                v: g.initial_state("v", b, n, &device),
+                i: Some(g.initial_state("i", b, n, &device)),
+                refrac: None,
+            };
+            let out = Neuron::forward_with(&mc, x, Some(state), true).unwrap();
+            let time_major = |t: Tensor<3>| values(t.swap_dims(0, 1));
+            let what = |k: &str| format!("{} {k} on {dev}", g.name);
+            let want_z = g.array("outputs", "z").1;
+            assert!(want_z.contains(&1.0), "{}: no spike to compare", g.name);
+            assert_spikes_equal(&what("z"), &time_major(out.spikes.clone()), &want_z);
+            let v = time_major(out.traced(|s| s.v.clone()).unwrap());
+            assert_close(&what("v"), &v, &g.array("outputs", "v").1, ATOL, RTOL);
+            let i = time_major(out.traced(|s| s.i.clone().unwrap()).unwrap());
+            assert_close(&what("i"), &i, &g.array("outputs", "i").1, ATOL, RTOL);
+        }
+    }
+}
+
 #[test]
 fn lif_mc_couples_the_membranes_before_the_lif_step_by_hand() {
     for (dev, device) in devices() {
