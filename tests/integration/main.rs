@@ -9,6 +9,7 @@ mod custom_neuron;
 mod datasets;
 mod encode;
 mod fused;
+mod fused_recurrent;
 mod golden;
 mod graph;
 mod input_neurons;

@@ -19,7 +19,7 @@ use burn::backend::{
 };
 use burn::tensor::Shape;
 
-use super::{FusedLeakyBackend, LeakySpec};
+use super::{FusedLeakyBackend, FusedRecurrentBackend, LeakySpec};
 use crate::host::HostTensor;
 
 /// Which output of the fused op a node stands for.
@@ -110,9 +110,16 @@ impl<B: FusedLeakyBackend + HostTensor> Backward<B, 3> for LeakyBackward {
 
 type Kind<B, C> = OpsKind<LeakyBackward, B, Saved<B>, C, 3>;
 
-fn finish<B: FusedLeakyBackend + HostTensor, C: CheckpointStrategy>(
-    kind: Kind<B, C>,
-    saved: &Option<Saved<B>>,
+/// The autodiff tensor of one output: a graph node holding `saved` where the node is tracked.
+fn finish<
+    B: HostTensor,
+    C: CheckpointStrategy,
+    T: Backward<B, N, State = S>,
+    S: Clone + Send + std::fmt::Debug + 'static,
+    const N: usize,
+>(
+    kind: OpsKind<T, B, S, C, N>,
+    saved: &Option<S>,
     output: FloatTensor<B>,
 ) -> FloatTensor<Autodiff<B, C>> {
     match kind {
@@ -201,5 +208,187 @@ impl<B: FusedLeakyBackend + HostTensor, C: CheckpointStrategy> FusedLeakyBackend
         _spec: LeakySpec,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
         unreachable!("leaky_backward runs on the inner backend of Autodiff only")
+    }
+}
+
+/// The backward step of one output of the fused recurrent op (the same three outputs as the
+/// leaky op: spikes, final `v`, final `i`; five parents: `x`, `z0`, `v0`, `i0`, `w_rec_t`).
+#[derive(Debug)]
+struct RecurrentBackward {
+    output: Output,
+}
+
+/// What the recurrent op's reverse loop needs, shared by its three nodes.
+#[derive(Clone, Debug)]
+struct RecurrentSaved<B: FusedRecurrentBackend + HostTensor> {
+    /// The pre-reset membrane `[batch, time, size]`; `Some` until the drop takes it.
+    u: Option<FloatTensor<B>>,
+    z0: FloatTensor<B>,
+    v0: FloatTensor<B>,
+    w_rec_t: FloatTensor<B>,
+    coef: FloatTensor<B>,
+    spec: LeakySpec,
+    /// `[batch, time, size]`.
+    dims: [usize; 3],
+}
+
+impl<B: FusedRecurrentBackend + HostTensor> Drop for RecurrentSaved<B> {
+    /// As [`Saved`]'s: the last node to go gives the kept membrane back for reuse.
+    fn drop(&mut self) {
+        if let Some(u) = self.u.take() {
+            B::give_back(u);
+        }
+    }
+}
+
+impl<B: FusedRecurrentBackend + HostTensor> Backward<B, 5> for RecurrentBackward {
+    type State = RecurrentSaved<B>;
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 5>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let grad = grads.consume::<B>(&ops.node);
+        let s = ops.state;
+        let [batch, time, size] = s.dims;
+        let device = grad.device();
+        let dtype = grad.dtype();
+        let zeros = |shape: Vec<usize>| B::float_zeros(Shape::from(shape), &device, dtype.into());
+        let (go, gv, gi) = match self.output {
+            Output::Sequence => (grad, zeros(vec![batch, size]), zeros(vec![batch, size])),
+            Output::FinalV => (
+                zeros(vec![batch, time, size]),
+                grad,
+                zeros(vec![batch, size]),
+            ),
+            Output::FinalI => (
+                zeros(vec![batch, time, size]),
+                zeros(vec![batch, size]),
+                grad,
+            ),
+        };
+        let (gx, gz0, gv0, gi0, gw) = B::recurrent_backward(
+            s.u.clone().expect("kept until dropped"),
+            s.z0.clone(),
+            s.v0.clone(),
+            s.w_rec_t.clone(),
+            s.coef.clone(),
+            go,
+            gv,
+            gi,
+            s.spec,
+        );
+        for (parent, g) in ops.parents.into_iter().zip([gx, gz0, gv0, gi0, gw]) {
+            if let Some(parent) = parent {
+                grads.register::<B>(parent.id, g);
+            }
+        }
+    }
+}
+
+impl<B: FusedRecurrentBackend + HostTensor, C: CheckpointStrategy> FusedRecurrentBackend
+    for Autodiff<B, C>
+{
+    fn recurrent_forward(
+        x: FloatTensor<Self>,
+        z0: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        i0: FloatTensor<Self>,
+        w_rec_t: FloatTensor<Self>,
+        coef: FloatTensor<Self>,
+        spec: LeakySpec,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let kind = |output| -> OpsKind<RecurrentBackward, B, RecurrentSaved<B>, C, 5> {
+            RecurrentBackward { output }
+                .prepare::<C>([x.node(), z0.node(), v0.node(), i0.node(), w_rec_t.node()])
+                .compute_bound()
+                .stateful()
+        };
+        let kinds = [
+            kind(Output::Sequence),
+            kind(Output::FinalV),
+            kind(Output::FinalI),
+        ];
+        let tracked = kinds.iter().any(|k| matches!(k, OpsKind::Tracked(_)));
+        let dims = {
+            let shape = x.primitive().shape();
+            [shape[0], shape[1], shape[2]]
+        };
+        let (x, z0, v0, i0) = (
+            x.into_primitive(),
+            z0.into_primitive(),
+            v0.into_primitive(),
+            i0.into_primitive(),
+        );
+        let (w_rec_t, coef) = (w_rec_t.into_primitive(), coef.into_primitive());
+        let (out, v, i, saved) = if tracked {
+            let (out, v, i, u) = B::recurrent_forward_saving(
+                x,
+                z0.clone(),
+                v0.clone(),
+                i0,
+                w_rec_t.clone(),
+                coef.clone(),
+                spec,
+            );
+            let saved = RecurrentSaved {
+                u: Some(u),
+                z0,
+                v0,
+                w_rec_t,
+                coef,
+                spec,
+                dims,
+            };
+            (out, v, i, Some(saved))
+        } else {
+            let (out, v, i) = B::recurrent_forward(x, z0, v0, i0, w_rec_t, coef, spec);
+            (out, v, i, None)
+        };
+        let [ko, kv, ki] = kinds;
+        (
+            finish(ko, &saved, out),
+            finish(kv, &saved, v),
+            finish(ki, &saved, i),
+        )
+    }
+
+    fn recurrent_forward_saving(
+        _x: FloatTensor<Self>,
+        _z0: FloatTensor<Self>,
+        _v0: FloatTensor<Self>,
+        _i0: FloatTensor<Self>,
+        _w_rec_t: FloatTensor<Self>,
+        _coef: FloatTensor<Self>,
+        _spec: LeakySpec,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        unreachable!("recurrent_forward_saving runs on the inner backend of Autodiff only")
+    }
+
+    fn recurrent_backward(
+        _u: FloatTensor<Self>,
+        _z0: FloatTensor<Self>,
+        _v0: FloatTensor<Self>,
+        _w_rec_t: FloatTensor<Self>,
+        _coef: FloatTensor<Self>,
+        _grad_out: FloatTensor<Self>,
+        _grad_v: FloatTensor<Self>,
+        _grad_i: FloatTensor<Self>,
+        _spec: LeakySpec,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        unreachable!("recurrent_backward runs on the inner backend of Autodiff only")
     }
 }

@@ -49,6 +49,7 @@ mod autodiff;
 pub(crate) mod cpu;
 #[cfg(feature = "gpu")]
 mod cube;
+mod recurrent;
 mod saved;
 
 use std::cell::Cell;
@@ -62,7 +63,9 @@ pub use crate::dynamics::{
     SynapseForm,
 };
 
+pub use cpu::DENSE_WEIGHT_GRADIENT;
 pub use extension::FusedLeakyBackend;
+pub use recurrent::{FusedRecurrentBackend, recurrent_leaky_sequence, recurrent_supported};
 
 /// The extension trait in a module of its own: burn 0.22 deprecates the NdArray backend, and the
 /// `#[backend_extension]` expansion names it.

@@ -8,6 +8,7 @@
 //!   time and cache prefetch hints.
 
 pub(crate) mod buffer;
+pub(crate) mod gemm;
 mod shared;
 pub(crate) mod simd;
 

@@ -205,6 +205,30 @@ pub trait Neuron: StepLayer<State: NeuronState> {
         FusedRun::Declined(x, state)
     }
 
+    /// Whether [`Neuron::forward_fused_recurrent`] takes a fused route on `device` (the fused
+    /// recurrent op of [`crate::Lif`] on the CPU backends). [`crate::Recurrent`] asks before it
+    /// projects its input for that route. Default false.
+    fn fused_recurrent_path(&self, device: &Device) -> bool {
+        let _ = device;
+        false
+    }
+
+    /// Runs this layer inside a recurrent cell over a whole sequence: the current of step `t`
+    /// is `x[:, t, :] + z_{t−1}·w_rec_t`, where `z` is the layer's own output (`z0` before the
+    /// first step), `x` `[batch, time, neurons]` the projected input and `w_rec_t`
+    /// `[neurons, neurons]` the transposed recurrent weights. Returns the outputs
+    /// `[batch, time, neurons]` and the final state; `state` must be checked. The default is
+    /// the step loop ([`recurrent_step_loop`]); a layer with a fused route overrides it.
+    fn forward_fused_recurrent(
+        &self,
+        x: Tensor<3>,
+        w_rec_t: Tensor<2>,
+        z0: Tensor<2>,
+        state: Self::State,
+    ) -> (Tensor<3>, Self::State) {
+        recurrent_step_loop(self, x, w_rec_t, z0, state)
+    }
+
     /// Runs a sequence from `state` (the resting state if `None`), keeping the state after every
     /// step when `record` is set. Without `record`, a layer's [`Neuron::forward_fused`] route
     /// runs when it has one.
@@ -241,6 +265,31 @@ pub trait Neuron: StepLayer<State: NeuronState> {
             dims,
         })
     }
+}
+
+/// The step loop of [`Neuron::forward_fused_recurrent`]: `layer`'s own step driven by
+/// `x[:, t, :] + z_{t−1}·w_rec_t`, for layers without a fused route or devices without the op.
+pub fn recurrent_step_loop<L: StepLayer + ?Sized>(
+    layer: &L,
+    x: Tensor<3>,
+    w_rec_t: Tensor<2>,
+    z0: Tensor<2>,
+    state: L::State,
+) -> (Tensor<3>, L::State) {
+    let [batch, time, size] = x.dims();
+    if time == 0 {
+        return (x, state);
+    }
+    let prepared = layer.prepare();
+    let (mut z, mut state) = (z0, state);
+    let mut outputs = Vec::with_capacity(time);
+    for t in 0..time {
+        let x_t = x.clone().slice(s![.., t, ..]).reshape([batch, size]);
+        let (z_t, next) = layer.advance(&prepared, x_t + z.matmul(w_rec_t.clone()), state);
+        (z, state) = (z_t.clone(), next);
+        outputs.push(z_t);
+    }
+    (Tensor::stack(outputs, 1), state)
 }
 
 /// What [`Neuron::forward_fused`] did with a sequence.

@@ -553,6 +553,30 @@ impl Neuron for Lif {
         )?;
         state.check(batch, self.size(), context)
     }
+    fn fused_recurrent_path(&self, device: &Device) -> bool {
+        self.fused_path(device) && fused::recurrent_supported(device)
+    }
+    fn forward_fused_recurrent(
+        &self,
+        x: Tensor<3>,
+        w_rec_t: Tensor<2>,
+        z0: Tensor<2>,
+        state: LifState,
+    ) -> (Tensor<3>, LifState) {
+        if !self.fused_recurrent_path(&x.device()) {
+            return super::layer::recurrent_step_loop(self, x, w_rec_t, z0, state);
+        }
+        let (coef, spec) = self.fused_operands();
+        let i0 = state.i.unwrap_or_else(|| state.v.zeros_like());
+        let (spikes, v, i) =
+            fused::recurrent_leaky_sequence(x, z0, state.v, i0, w_rec_t, coef, spec);
+        let state = LifState {
+            v,
+            i: self.tau_syn_ms.is_some().then_some(i),
+            refrac: None,
+        };
+        (spikes, state)
+    }
     fn forward_fused(&self, x: Tensor<3>, state: LifState) -> FusedRun<LifState> {
         if self.fused_path(&x.device()) {
             let (output, state) = self.sequence_fused(x, state);

@@ -4,7 +4,7 @@ use burn::module::Param;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
-use super::layer::{Contexts, Neuron, NeuronState};
+use super::layer::{Contexts, FusedRun, Neuron, NeuronState};
 use super::lif::{Lif, LifConfig};
 use super::lsnn::{Lsnn, LsnnConfig};
 use super::shape;
@@ -243,6 +243,36 @@ impl<N: Neuron + Module> StepLayer for Recurrent<N> {
 
 impl<N: Neuron + Module> Neuron for Recurrent<N> {
     const CONTEXTS: Contexts = crate::neuron_contexts!("Recurrent");
+    /// The fused route where the neuron layer has one ([`Neuron::fused_recurrent_path`]: a
+    /// [`Lif`] on a CPU backend): the input projection for all steps at once (event-driven for
+    /// sparse binary input, [`crate::sparse::spike_linear`]), then the fused recurrent op
+    /// ([`crate::fused::recurrent_leaky_sequence`]).
+    fn forward_fused(
+        &self,
+        x: Tensor<3>,
+        state: RecurrentState<N::State>,
+    ) -> FusedRun<RecurrentState<N::State>> {
+        if !self.neuron.fused_recurrent_path(&x.device()) {
+            return FusedRun::Declined(x, state);
+        }
+        let [batch, time, _] = x.dims();
+        let h = self.config.hidden_size;
+        let current = crate::sparse::spike_linear(x, self.input_weights.val().transpose(), None)
+            .expect("the input was checked against input_size");
+        let w_rec_t = self.effective_recurrent_weights().transpose();
+        let (spikes, neuron) =
+            self.neuron
+                .forward_fused_recurrent(current, w_rec_t, state.z.clone(), state.neuron);
+        let z = if time == 0 {
+            state.z
+        } else {
+            spikes
+                .clone()
+                .slice(s![.., time - 1, ..])
+                .reshape([batch, h])
+        };
+        FusedRun::Ran(spikes, RecurrentState { z, neuron })
+    }
     fn neurons(&self) -> usize {
         self.config.hidden_size
     }

@@ -3,12 +3,12 @@
 
 use rayon::prelude::*;
 
-use super::scalar::{Chunk, heaviside, integrate_grad, synapse_grad};
+use super::scalar::{Chunk, StepRule, heaviside};
 use super::{
     Buf, CHUNK, Dims, EULER_SCALED, EULER_UNSCALED, EXACT, PREFETCH_STEPS, Sequence, for_each_item,
     prefetch_rows, surrogate_of,
 };
-use crate::dynamics::{FiringSpec, LeakySpec, MembraneForm, Reset, SynapseForm};
+use crate::dynamics::{LeakySpec, MembraneForm};
 use crate::fused::saved::{Packed, SavedForm};
 use crate::host::Shared;
 use crate::surrogate::with_surrogate;
@@ -34,28 +34,16 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
     let (b, n0, len) = d.item(w);
     let k = Chunk::new(coef, d.size, n0, len);
     let state = b * d.size + n0;
-    let syn = spec.synapse != SynapseForm::None;
-    let syn_euler = spec.synapse == SynapseForm::Euler;
+    let rule = StepRule::of(spec);
     let mut gv = [0f32; CHUNK];
     let mut gi = [0f32; CHUNK];
     let (gv, gi) = (&mut gv[..len], &mut gi[..len]);
     gv.copy_from_slice(&grad_v[state..state + len]);
-    if syn {
+    if rule.synapse() {
         gi.copy_from_slice(&grad_i[state..state + len]);
     }
-    let firing = spec.firing;
-    let (reset, v_reset, at_zero, detach) = match firing {
-        Some(FiringSpec {
-            reset,
-            v_reset,
-            fire_at_threshold,
-            detach_reset,
-            ..
-        }) => (reset, v_reset, fire_at_threshold, detach_reset),
-        None => (Reset::None, 0.0, false, true),
-    };
-    let keep_reset_grad = if detach { 0.0 } else { 1.0 };
-    let (reset_subtract, reset_to_value) = (reset == Reset::Subtract, reset == Reset::ToValue);
+    let firing = spec.firing.is_some();
+    let at_zero = rule.at_zero;
     // the step's input gradient, computed on the stack and copied out (see `forward_item`)
     let mut gx_buf = [0f32; CHUNK];
     let gxs = &mut gx_buf[..len];
@@ -74,15 +62,8 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
         }
         // SAFETY: as in `forward_item`: this item's range, read before `gx` is written.
         let go = unsafe { grad_out.read(base, len) };
-        if firing.is_none() {
-            for j in 0..len {
-                let gu = gv[j] + go[j];
-                let (gvp, gc) = integrate_grad::<M>(gu, k.a[j], k.gain[j]);
-                let gc = gc + synapse_grad(gi[j], k.syn[j], syn_euler);
-                gxs[j] = gc;
-                gi[j] = gc;
-                gv[j] = gvp;
-            }
+        if !firing {
+            rule.integrate_grad::<M>(&k, go, gv, gi, gxs);
             // SAFETY: [base, base + len) of the input gradient belongs to this item only.
             unsafe { gx.write(base, len).copy_from_slice(gxs) };
             continue;
@@ -98,7 +79,7 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
             }
             SavedIn::Packed(packed) => packed.decode_run(base, sgs, zs),
         }
-        if DELAY && reset_to_value {
+        if rule.delayed_to_value::<DELAY>() {
             // the spike of the previous step, which reset the membrane carried into this one
             match saved {
                 _ if t == 0 => {
@@ -114,36 +95,7 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
                 SavedIn::Packed(packed) => packed.spikes_run(base - d.size, prev),
             }
         }
-        for j in 0..len {
-            let thr = k.thr[j];
-            let sg = sgs[j];
-            let gu = if DELAY {
-                // the reset was applied before this step's leak, by the detached previous spike
-                gv[j] + go[j] * sg
-            } else {
-                let (u, z) = (us[j], zs[j]);
-                // bools, not a `match` (see `forward_item`)
-                let (gu_reset, gz_reset) = if reset_subtract {
-                    (gv[j], -thr * gv[j])
-                } else if reset_to_value {
-                    ((1.0 - z) * gv[j], (v_reset - u) * gv[j])
-                } else {
-                    (gv[j], 0.0)
-                };
-                let gz = go[j] + gz_reset * keep_reset_grad;
-                gu_reset + gz * sg
-            };
-            let (g, gc) = integrate_grad::<M>(gu, k.a[j], k.gain[j]);
-            let gc = gc + synapse_grad(gi[j], k.syn[j], syn_euler);
-            gxs[j] = gc;
-            gi[j] = gc;
-            gv[j] = if DELAY && reset_to_value {
-                // the delayed reset to a value cut the membrane's path where the spike fired
-                g * (1.0 - prev[j])
-            } else {
-                g
-            };
-        }
+        rule.fire_grad::<M, DELAY>(&k, go, sgs, zs, us, prev, gv, gi, gxs);
         // SAFETY: as above.
         unsafe { gx.write(base, len).copy_from_slice(gxs) };
     }
@@ -151,7 +103,7 @@ fn backward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
     unsafe {
         ginit.write(state, len).copy_from_slice(gv);
         let gi_out = ginit.write(d.batch * d.size + state, len);
-        if syn {
+        if rule.synapse() {
             gi_out.copy_from_slice(gi);
         } else {
             gi_out.fill(0.0);

@@ -3,12 +3,12 @@
 
 use rayon::prelude::*;
 
-use super::scalar::{Chunk, heaviside, integrate, synapse};
+use super::scalar::{Chunk, StepRule, heaviside};
 use super::{
     Buf, CHUNK, Dims, EULER_SCALED, EULER_UNSCALED, EXACT, PREFETCH_STEPS, Sequence, for_each_item,
     prefetch_rows, surrogate_of,
 };
-use crate::dynamics::{COEFFICIENTS, LeakySpec, MembraneForm, Reset, SynapseForm};
+use crate::dynamics::{COEFFICIENTS, LeakySpec, MembraneForm};
 use crate::fused::saved::{self, PackedOut, SavedForm};
 use crate::host::Shared;
 use crate::surrogate::with_surrogate;
@@ -38,29 +38,16 @@ fn forward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
     let mut fired = [0f32; CHUNK];
     let (v, i, fired) = (&mut v[..len], &mut i[..len], &mut fired[..len]);
     v.copy_from_slice(&v0[state..state + len]);
-    let syn = spec.synapse != SynapseForm::None;
-    let syn_euler = spec.synapse == SynapseForm::Euler;
-    if syn {
+    let rule = StepRule::of(spec);
+    if rule.synapse() {
         i.copy_from_slice(&i0[state..state + len]);
     }
-    let vl = spec.v_leak;
-    let firing = spec.firing;
-    let (reset, v_reset, at_zero, delay_to_value) = match firing {
-        Some(f) => (
-            f.reset,
-            f.v_reset,
-            f.fire_at_threshold,
-            f.reset == Reset::ToValue,
-        ),
-        None => (Reset::None, 0.0, false, false),
-    };
+    let firing = spec.firing.is_some();
     if DELAY {
         for j in 0..len {
-            fired[j] = heaviside(v[j] - k.thr[j], at_zero);
+            fired[j] = heaviside(v[j] - k.thr[j], rule.at_zero);
         }
     }
-    let (reset_subtract, reset_to_value) = (reset == Reset::Subtract, reset == Reset::ToValue);
-    let subtract_delayed = DELAY && reset_subtract;
     // The loops write only to these stack buffers (and `v`, `i`, `fired`), which nothing else
     // can alias, so the compiler vectorizes them without runtime overlap checks; each step's
     // results are then copied out whole.
@@ -78,50 +65,11 @@ fn forward_item<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
         // SAFETY: [base, base + len) belongs to this item; in place, `xs` is last read before
         // the step's output is written below.
         let xs = unsafe { x.read(base, len) };
-        if firing.is_none() {
-            // leaky integrator: the output is the membrane
-            for j in 0..len {
-                let c;
-                (c, i[j]) = synapse(xs[j], i[j], k.syn[j], syn, syn_euler);
-                let u = integrate::<M>(v[j], c, k.a[j], k.gain[j], k.rest[j], vl);
-                zs[j] = u;
-                v[j] = u;
-            }
+        if firing {
+            rule.fire::<M, DELAY>(&k, xs, v, i, fired, zs, us);
         } else {
-            // Every condition below is loop-invariant: the compiler turns them into selects.
-            for j in 0..len {
-                let c;
-                (c, i[j]) = synapse(xs[j], i[j], k.syn[j], syn, syn_euler);
-                let thr = k.thr[j];
-                let vj = if DELAY && delay_to_value {
-                    // reset to value before the leak, by the previous (detached) spike
-                    (1.0 - fired[j]) * v[j] + fired[j] * v_reset
-                } else {
-                    v[j]
-                };
-                let mut u = integrate::<M>(vj, c, k.a[j], k.gain[j], k.rest[j], vl);
-                if subtract_delayed {
-                    u -= fired[j] * thr;
-                }
-                let z = heaviside(u - thr, at_zero);
-                zs[j] = z;
-                us[j] = u;
-                if DELAY {
-                    fired[j] = z;
-                    v[j] = u;
-                } else {
-                    let sub = u - z * thr;
-                    let to_value = (1.0 - z) * u + z * v_reset;
-                    // bools, not a `match`: a `match` on the enum stays a branch in the loop
-                    v[j] = if reset_subtract {
-                        sub
-                    } else if reset_to_value {
-                        to_value
-                    } else {
-                        u
-                    };
-                }
-            }
+            // leaky integrator: the output is the membrane
+            rule.integrate::<M>(&k, xs, v, i, zs);
         }
         // SAFETY: [base, base + len) of the output and saved buffers belongs to this item only.
         unsafe {

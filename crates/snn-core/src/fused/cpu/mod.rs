@@ -11,7 +11,10 @@
 
 mod backward;
 mod forward;
+mod recurrent;
 mod scalar;
+
+pub use recurrent::DENSE_WEIGHT_GRADIENT;
 
 use backward::backward;
 use forward::forward;
@@ -26,7 +29,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::tensor::Shape;
 
 use super::saved::SavedForm;
-use super::{FusedLeakyBackend, LeakySpec, count_launch};
+use super::{FusedLeakyBackend, FusedRecurrentBackend, LeakySpec, count_launch};
 use crate::host::{HostTensor, Shared, f32s_of};
 use crate::surrogate::Surrogate;
 
@@ -260,6 +263,83 @@ fn run_backward<B: HostTensor>(
     (gx, gv, gi)
 }
 
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+fn run_recurrent_forward<B: HostTensor>(
+    x: FloatTensor<B>,
+    z0: FloatTensor<B>,
+    v0: FloatTensor<B>,
+    i0: FloatTensor<B>,
+    w_rec_t: FloatTensor<B>,
+    coef: FloatTensor<B>,
+    spec: LeakySpec,
+    saving: bool,
+) -> (
+    FloatTensor<B>,
+    FloatTensor<B>,
+    FloatTensor<B>,
+    Option<FloatTensor<B>>,
+) {
+    count_launch();
+    let d = dims_of::<B>(&x);
+    let device = x.device();
+    let op = "the fused recurrent op";
+    let (z0s, v0s, i0s) = (
+        f32s_of::<B>(&z0, op),
+        f32s_of::<B>(&v0, op),
+        f32s_of::<B>(&i0, op),
+    );
+    let (ws, coefs) = (f32s_of::<B>(&w_rec_t, op), f32s_of::<B>(&coef, op));
+    let (out, (fin, kept)) = over_sequence::<B, _>(x, d, |x| {
+        let (out, fin, kept) =
+            recurrent::forward(x, &z0s, &v0s, &i0s, &ws, &coefs, &spec, d, saving);
+        (out, (fin, kept))
+    });
+    let (v_fin, i_fin) = state_pair::<B>(fin, d, &device);
+    let kept = kept.map(|u| B::from_host_f32s(u, vec![d.batch, d.time, d.size], &device));
+    (out, v_fin, i_fin, kept)
+}
+
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+fn run_recurrent_backward<B: HostTensor>(
+    u: FloatTensor<B>,
+    z0: FloatTensor<B>,
+    v0: FloatTensor<B>,
+    w_rec_t: FloatTensor<B>,
+    coef: FloatTensor<B>,
+    grad_out: FloatTensor<B>,
+    grad_v: FloatTensor<B>,
+    grad_i: FloatTensor<B>,
+    spec: LeakySpec,
+) -> (
+    FloatTensor<B>,
+    FloatTensor<B>,
+    FloatTensor<B>,
+    FloatTensor<B>,
+    FloatTensor<B>,
+) {
+    let d = dims_of::<B>(&grad_out);
+    let device = grad_out.device();
+    let op = "the fused recurrent op";
+    let (us, z0s, v0s) = (
+        f32s_of::<B>(&u, op),
+        f32s_of::<B>(&z0, op),
+        f32s_of::<B>(&v0, op),
+    );
+    let (ws, coefs) = (f32s_of::<B>(&w_rec_t, op), f32s_of::<B>(&coef, op));
+    let (gvs, gis) = (f32s_of::<B>(&grad_v, op), f32s_of::<B>(&grad_i, op));
+    let (gx, rest) = over_sequence::<B, _>(grad_out, d, |go| {
+        let g = recurrent::backward(&us, &z0s, &v0s, &ws, &coefs, &spec, d, go, &gvs, &gis);
+        (g.x, (g.init, g.z0, g.w_rec_t))
+    });
+    let (init, gz0, gw) = rest;
+    let (gv, gi) = state_pair::<B>(init, d, &device);
+    let gz0 = B::from_host_f32s(gz0, vec![d.batch, d.size], &device);
+    let gw = B::from_host_f32s(gw, vec![d.size, d.size], &device);
+    drop(us);
+    B::give_back(u);
+    (gx, gz0, gv, gi, gw)
+}
+
 macro_rules! cpu_backend {
     ($backend:ty) => {
         // burn 0.22 deprecates the NdArray backend, one of the two this serves
@@ -305,6 +385,64 @@ macro_rules! cpu_backend {
                 spec: LeakySpec,
             ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
                 run_backward::<Self>(u, v0, coef, grad_out, grad_v, grad_i, spec)
+            }
+        }
+
+        #[allow(deprecated)]
+        impl FusedRecurrentBackend for $backend {
+            fn recurrent_forward(
+                x: FloatTensor<Self>,
+                z0: FloatTensor<Self>,
+                v0: FloatTensor<Self>,
+                i0: FloatTensor<Self>,
+                w_rec_t: FloatTensor<Self>,
+                coef: FloatTensor<Self>,
+                spec: LeakySpec,
+            ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+                let (out, v, i, _) =
+                    run_recurrent_forward::<Self>(x, z0, v0, i0, w_rec_t, coef, spec, false);
+                (out, v, i)
+            }
+
+            fn recurrent_forward_saving(
+                x: FloatTensor<Self>,
+                z0: FloatTensor<Self>,
+                v0: FloatTensor<Self>,
+                i0: FloatTensor<Self>,
+                w_rec_t: FloatTensor<Self>,
+                coef: FloatTensor<Self>,
+                spec: LeakySpec,
+            ) -> (
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+            ) {
+                let (out, v, i, u) =
+                    run_recurrent_forward::<Self>(x, z0, v0, i0, w_rec_t, coef, spec, true);
+                (out, v, i, u.expect("kept when saving"))
+            }
+
+            fn recurrent_backward(
+                u: FloatTensor<Self>,
+                z0: FloatTensor<Self>,
+                v0: FloatTensor<Self>,
+                w_rec_t: FloatTensor<Self>,
+                coef: FloatTensor<Self>,
+                grad_out: FloatTensor<Self>,
+                grad_v: FloatTensor<Self>,
+                grad_i: FloatTensor<Self>,
+                spec: LeakySpec,
+            ) -> (
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+            ) {
+                run_recurrent_backward::<Self>(
+                    u, z0, v0, w_rec_t, coef, grad_out, grad_v, grad_i, spec,
+                )
             }
         }
     };
