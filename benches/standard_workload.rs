@@ -142,7 +142,17 @@ fn backends() -> Vec<(&'static str, Device)> {
         match name.trim() {
             "ndarray" => out.push(("ndarray", Device::ndarray())),
             "flex" => out.push(("flex", Device::flex())),
-            other => panic!("unknown backend `{other}` in SNN_BENCH_BACKENDS (ndarray, flex)"),
+            #[cfg(feature = "gpu")]
+            "wgpu" => out.push((
+                "wgpu",
+                Device::wgpu_options()
+                    .init()
+                    .expect("SNN_BENCH_BACKENDS names wgpu but there is no wgpu adapter"),
+            )),
+            other => panic!(
+                "unknown backend `{other}` in SNN_BENCH_BACKENDS (ndarray, flex; wgpu with \
+                 --features gpu)"
+            ),
         }
     }
     out
@@ -225,7 +235,7 @@ fn open_neuromorphic(c: &mut Criterion) {
     let mut group = slow_group(c, "on");
     for (backend, device) in backends() {
         let train_device = device.clone().autodiff();
-        for n in [512, 2048] {
+        for n in on_sizes() {
             let x = spikes([16, 500, n], 1, &device);
             let x_train = x.clone().to_device(&train_device);
             for (path, optimized) in PATHS {
@@ -248,6 +258,18 @@ fn open_neuromorphic(c: &mut Criterion) {
         }
     }
     group.finish();
+}
+
+/// The `on` sizes: 512 and 2048, or the comma-separated list in `ON_SIZES` (e.g. 16384, the
+/// Open Neuromorphic GPU size, for `scripts/gpu_bench.sh`).
+fn on_sizes() -> Vec<usize> {
+    match std::env::var("ON_SIZES") {
+        Ok(list) => list
+            .split(',')
+            .map(|n| n.trim().parse().expect("ON_SIZES: sizes like 512,2048"))
+            .collect(),
+        Err(_) => vec![512, 2048],
+    }
 }
 
 fn main() {

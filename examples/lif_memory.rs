@@ -1,5 +1,7 @@
 //! Activation memory of a LIF layer for a 1000-step sequence: the bytes the autodiff graph keeps
-//! for the backward pass, per neuron and step, fused op against the reference step loop.
+//! for the backward pass, per neuron and step, fused op against the reference step loop; and of
+//! a recurrent LIF cell (`Recurrent<Lif>`, input projection included: the fused recurrent op
+//! against the cell's step loop).
 //!
 //! A counting global allocator measures the live heap bytes before the forward pass (input and
 //! layer allocated) and after it (the graph holding what the backward needs, plus the output
@@ -16,6 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use burn::prelude::*;
 use snn_core::fused::Execution;
+use snn_core::neuron::RecurrentConfig;
 use snn_core::{LiConfig, LifConfig, Neuron, Surrogate};
 
 struct Counting;
@@ -57,6 +60,8 @@ fn kept_per_neuron_step(device: &Device, run: impl Fn(Tensor<3>) -> Tensor<3>) -
         device,
     )
     .require_grad();
+    // buffers an earlier run gave back would serve this one's output without an allocation
+    snn_core::fused::release_spare_buffers();
     let before = LIVE.load(Ordering::SeqCst);
     let out = run(x.clone());
     let after = LIVE.load(Ordering::SeqCst);
@@ -92,18 +97,32 @@ fn main() {
                 .init(&device)
                 .unwrap();
             let li_bytes = kept_per_neuron_step(&device, |x| li.forward(x).unwrap().spikes);
-            row.push((execution, lif_bytes, norse_bytes, li_bytes));
+            // snnTorch's RLeaky-style cell: SIZE inputs → SIZE recurrent neurons
+            let cell = RecurrentConfig::new(SIZE, SIZE)
+                .init(
+                    LifConfig::from_beta(SIZE, 0.95)
+                        .unwrap()
+                        .with_surrogate(Surrogate::FastSigmoid { slope: 10.0 })
+                        .with_execution(execution)
+                        .init(&device)
+                        .unwrap(),
+                    &device,
+                )
+                .unwrap();
+            let rec_bytes = kept_per_neuron_step(&device, |x| cell.forward(x).unwrap().spikes);
+            row.push((execution, lif_bytes, norse_bytes, li_bytes, rec_bytes));
         }
-        for (execution, lif, norse, li) in &row {
+        for (execution, lif, norse, li, rec) in &row {
             println!(
-                "  {name:<8} {execution:<10?} snntorch LIF {lif:6.2} B | norse LIF (synapse) {norse:6.2} B | LI readout {li:6.2} B"
+                "  {name:<8} {execution:<10?} snntorch LIF {lif:6.2} B | norse LIF (synapse) {norse:6.2} B | LI readout {li:6.2} B | recurrent LIF cell {rec:6.2} B"
             );
         }
         let (f, r) = (&row[0], &row[1]);
         println!(
-            "  {name:<8} reference/fused: snntorch LIF {:.1}x, norse LIF {:.1}x",
+            "  {name:<8} reference/fused: snntorch LIF {:.1}x, norse LIF {:.1}x, recurrent cell {:.1}x",
             r.1 / f.1,
-            r.2 / f.2
+            r.2 / f.2,
+            r.4 / f.4
         );
     }
 }

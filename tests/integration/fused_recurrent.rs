@@ -42,6 +42,8 @@ struct Case {
     w_rec: f32,
     /// Start from a random state (with gradients) instead of the resting state.
     with_state: bool,
+    /// An input bias.
+    bias: bool,
 }
 
 const SMALL: Case = Case {
@@ -53,6 +55,7 @@ const SMALL: Case = Case {
     w_in: 0.6,
     w_rec: 0.4,
     with_state: false,
+    bias: false,
 };
 
 /// Everything one run produces.
@@ -71,15 +74,21 @@ fn cell(lif: &LifConfig, autapses: bool, case: Case, device: &Device) -> Recurre
     .init(device)
     .unwrap();
     let (h, i) = (case.hidden, case.inputs);
-    RecurrentConfig::new(i, h)
+    let mut net = RecurrentConfig::new(i, h)
         .with_autapses(autapses)
+        .with_bias(case.bias)
         .init(lif, device)
         .unwrap()
         .with_weights(
             tensor(uniform(h * i, 11, -0.5, 1.0), [h, i], device) * case.w_in,
             tensor(uniform(h * h, 12, -1.0, 1.0), [h, h], device) * case.w_rec,
         )
-        .unwrap()
+        .unwrap();
+    // the same bias in every run (init draws it from the device's generator)
+    if let Some(bias) = net.input_bias.as_mut() {
+        *bias = burn::module::Param::from_tensor(tensor(uniform(h, 13, -0.3, 0.3), [h], device));
+    }
+    net
 }
 
 fn run(lif: &LifConfig, autapses: bool, case: Case, device: &Device) -> Run {
@@ -131,6 +140,12 @@ fn run(lif: &LifConfig, autapses: bool, case: Case, device: &Device) -> Run {
         ("x", x.grad(&grads).map(values)),
         ("W_in", g2(&net.input_weights.val())),
         ("W_rec", g2(&net.recurrent_weights.val())),
+        (
+            "b_in",
+            net.input_bias
+                .as_ref()
+                .and_then(|b| b.val().grad(&grads).map(values)),
+        ),
     ];
     if let Some(s) = &state {
         all.push(("z0", g2(&s.z)));
@@ -233,6 +248,7 @@ fn snntorch_rleaky_matches_reference_at_several_shapes_and_densities() {
         Case {
             spikes_in: false,
             with_state: true,
+            bias: true,
             ..SMALL
         },
     );
@@ -247,6 +263,7 @@ fn snntorch_rleaky_matches_reference_at_several_shapes_and_densities() {
             hidden: 300,
             w_in: 2.0,
             w_rec: 0.3,
+            bias: true,
             ..SMALL
         },
     );

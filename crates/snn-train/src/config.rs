@@ -160,6 +160,9 @@ impl TrainConfig {
         positive("batch_size", self.batch_size)?;
         positive("time_steps", self.time_steps)?;
         positive("hidden", self.model.hidden)?;
+        for &size in &self.model.more_hidden {
+            positive("hidden", size)?;
+        }
         // burn's cosine scheduler takes initial rates in (0, 1]
         if !(self.learning_rate.is_finite()
             && self.learning_rate > 0.0

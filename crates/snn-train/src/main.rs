@@ -109,7 +109,8 @@ struct TrainArgs {
     /// --time-steps bins (default 100) over 1.4 s); nmnist (N-MNIST folders of digit sub-folders
     /// of .bin files, 2312 units, binned into --time-steps bins (default 30) over 300 ms). For
     /// every dataset but digits the hidden LIF has tau_mem 20 ms, tau_syn 10 ms unless --model is
-    /// given. shd, ssc and nmnist need --data.
+    /// given, and for shd and ssc the hidden layer is recurrent (--feed-forward turns that off).
+    /// shd, ssc and nmnist need --data.
     #[arg(long, value_name = "NAME", default_value = "digits", value_parser = PossibleValuesParser::new(DatasetKind::ALL.map(DatasetKind::name)))]
     dataset: String,
     /// The burn backend: ndarray, flex, or wgpu (needs the `gpu` feature).
@@ -118,9 +119,18 @@ struct TrainArgs {
     /// Passes over the training split [default: 30].
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
-    /// Hidden LIF neurons [default: 128].
-    #[arg(long, value_name = "H")]
-    hidden: Option<usize>,
+    /// Hidden LIF neurons, one size per hidden layer: 128, or 256,256 for two layers
+    /// [default: 128].
+    #[arg(long, value_name = "H[,H...]", value_delimiter = ',', num_args = 1)]
+    hidden: Vec<usize>,
+    /// Give every hidden layer trainable recurrent weights on its own previous spikes (full
+    /// BPTT; the fused recurrent op on ndarray and flex) [default: on for shd and ssc, off
+    /// otherwise].
+    #[arg(long)]
+    recurrent: bool,
+    /// No recurrent weights, also for shd and ssc.
+    #[arg(long, conflicts_with = "recurrent")]
+    feed_forward: bool,
     /// Time steps per sample [default: 20 for digits, 100 for shd/ssc, 30 for nmnist].
     #[arg(long, value_name = "T")]
     time_steps: Option<usize>,
@@ -265,9 +275,13 @@ fn train_config(
                 .with_discretization(Discretization::ExactDecay),
         );
     }
-    if let Some(hidden) = args.hidden {
-        model = model.with_hidden(hidden);
+    if let Some((&first, more)) = args.hidden.split_first() {
+        model = model.with_hidden(first).with_more_hidden(more.to_vec());
     }
+    // the SHD literature's network (Cramer et al. 2020, Zenke & Vogels 2021): one recurrent
+    // hidden LIF layer
+    let recurrent_default = matches!(dataset, DatasetKind::Shd | DatasetKind::Ssc);
+    model = model.with_recurrent(args.recurrent || (recurrent_default && !args.feed_forward));
     if let Some(loss) = &args.loss {
         model = model.with_loss(loss_by_name(loss));
     }
@@ -295,6 +309,18 @@ fn train_config(
     }
     config.validate()?;
     Ok(config)
+}
+
+/// The hidden layers in words: "128 hidden LIF neurons", "256+256 recurrent hidden LIF
+/// neurons".
+fn hidden_layers(config: &TrainConfig) -> String {
+    let model = &config.model;
+    let sizes: Vec<String> = std::iter::once(model.hidden)
+        .chain(model.more_hidden.iter().copied())
+        .map(|h| h.to_string())
+        .collect();
+    let kind = if model.recurrent { "recurrent " } else { "" };
+    format!("{} {kind}hidden LIF neurons", sizes.join("+"))
 }
 
 /// An event dataset read from `--data` (and `--test-data`): SHD, SSC or N-MNIST.
@@ -357,11 +383,11 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
             let config = train_config(args, dataset, (digits::PIXELS, digits::CLASSES))
                 .map_err(Failure::setting)?;
             println!(
-                "training on {} ({} images, {} epochs, {} hidden LIF neurons, {} steps per image)",
+                "training on {} ({} images, {} epochs, {}, {} steps per image)",
                 args.backend,
                 data.items().len(),
                 config.epochs,
-                config.model.hidden,
+                hidden_layers(&config),
                 config.time_steps
             );
             train_data_parallel(&config, &data, devices, &out, options)
@@ -373,8 +399,10 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
             // the manifold is drawn from the run's seed
             let randman = randman.with_seed(config.seed);
             println!(
-                "training on {} (randman, {} epochs, {} hidden LIF neurons)",
-                args.backend, config.epochs, config.model.hidden
+                "training on {} (randman, {} epochs, {})",
+                args.backend,
+                config.epochs,
+                hidden_layers(&config)
             );
             train_randman(&config, &randman, devices, &out, options)
         }
@@ -393,12 +421,11 @@ fn run_train(args: &TrainArgs) -> Result<(), Failure> {
                 .with_max_time(max_time)
                 .with_binary(true);
             println!(
-                "training on {} ({dataset}, {} training samples, {} epochs, {} hidden LIF \
-                 neurons, {} time bins)",
+                "training on {} ({dataset}, {} training samples, {} epochs, {}, {} time bins)",
                 args.backend,
                 train.samples().len(),
                 config.epochs,
-                config.model.hidden,
+                hidden_layers(&config),
                 config.time_steps
             );
             train_events(&config, train, test, bins, devices, &out, options)

@@ -1,11 +1,18 @@
-//! A feed-forward spiking classifier: `Linear -> Lif -> Linear -> Li`, read out by the
-//! maximum of the readout membrane over time.
+//! A spiking classifier: `Linear -> Lif` (one or more hidden layers, each optionally recurrent)
+//! `-> Linear -> Li`, read out by the maximum of the readout membrane over time.
+//!
+//! The input layer is computed by [`snn_core::sparse::spike_linear`]: event-driven where the
+//! input is sparse binary spikes (SHD, SSC, N-MNIST, randman, rate or latency encoded digits),
+//! the dense product otherwise (current-encoded digits). A recurrent hidden layer runs the fused
+//! recurrent op on the CPU backends ([`Neuron::forward_fused_recurrent`]).
 
 use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
+use burn::tensor::Distribution;
 use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
 use snn_core::encode::SpikeRng;
+use snn_core::sparse::spike_linear;
 use snn_core::{Li, LiConfig, Lif, LifConfig, Neuron};
 use snn_losses::ClassificationLoss;
 
@@ -22,9 +29,18 @@ pub struct SnnClassifierConfig {
     pub inputs: usize,
     /// Number of classes (readout neurons).
     pub classes: usize,
-    /// Hidden LIF neurons. Default 128.
+    /// Hidden LIF neurons (of the first hidden layer). Default 128.
     #[config(default = 128)]
     pub hidden: usize,
+    /// Sizes of further hidden layers after the first (`Linear -> Lif` each, with the same
+    /// neuron parameters). Default none.
+    #[config(default = "Vec::new()")]
+    pub more_hidden: Vec<usize>,
+    /// Give every hidden layer trainable recurrent weights `W_rec` `[H, H]` on its own spikes of
+    /// the previous step (`I_t = W·x_t + b + W_rec·z_{t−1}`, full BPTT through them, as the SHD
+    /// literature's recurrent SNNs). Default false.
+    #[config(default = false)]
+    pub recurrent: bool,
     /// The hidden layer; its `size` is replaced by `hidden`. Default: Norse's LIF
     /// (`τ_mem = 10 ms`, `τ_syn = 5 ms`, SuperSpike).
     #[config(default = "LifConfig::new(1)")]
@@ -41,14 +57,31 @@ pub struct SnnClassifierConfig {
 impl SnnClassifierConfig {
     /// Builds the classifier on `device`.
     pub fn init(&self, device: &Device) -> crate::Result<SnnClassifier> {
-        Ok(SnnClassifier {
-            fc1: LinearConfig::new(self.inputs, self.hidden).init(device),
-            lif: LifConfig {
-                size: self.hidden,
+        let lif = |size| {
+            LifConfig {
+                size,
                 ..self.lif.clone()
             }
-            .init(device)?,
-            fc2: LinearConfig::new(self.hidden, self.classes).init(device),
+            .init(device)
+        };
+        let mut deeper = Vec::with_capacity(self.more_hidden.len());
+        let mut last = self.hidden;
+        for &size in &self.more_hidden {
+            deeper.push(HiddenLayer {
+                linear: LinearConfig::new(last, size).init(device),
+                lif: lif(size)?,
+                recurrent: self.recurrent.then(|| recurrent_weights(size, device)),
+            });
+            last = size;
+        }
+        Ok(SnnClassifier {
+            fc1: LinearConfig::new(self.inputs, self.hidden).init(device),
+            lif: lif(self.hidden)?,
+            rec1: self
+                .recurrent
+                .then(|| recurrent_weights(self.hidden, device)),
+            deeper,
+            fc2: LinearConfig::new(last, self.classes).init(device),
             readout: LiConfig {
                 size: self.classes,
                 ..self.readout.clone()
@@ -75,7 +108,15 @@ impl SnnClassifierConfig {
                 .collect();
             Tensor::<1>::from_floats(values.as_slice(), device)
         };
-        for (linear, fan_in) in [(&mut model.fc1, self.inputs), (&mut model.fc2, self.hidden)] {
+        let last = self.more_hidden.last().copied().unwrap_or(self.hidden);
+        let mut layers = vec![(&mut model.fc1, self.inputs)];
+        let mut fan_in = self.hidden;
+        for layer in model.deeper.iter_mut() {
+            layers.push((&mut layer.linear, fan_in));
+            fan_in = layer.lif.size();
+        }
+        layers.push((&mut model.fc2, last));
+        for (linear, fan_in) in layers {
             let [rows, cols] = linear.weight.dims();
             let weight = uniform(vec![rows, cols], fan_in).reshape([rows, cols]);
             linear.weight = Param::from_tensor(weight);
@@ -84,17 +125,70 @@ impl SnnClassifierConfig {
                 linear.bias = Some(Param::from_tensor(uniform(vec![n], fan_in)));
             }
         }
+        let mut recurrent = model.rec1.iter_mut().collect::<Vec<_>>();
+        recurrent.extend(model.deeper.iter_mut().filter_map(|l| l.recurrent.as_mut()));
+        for w in recurrent {
+            let [h, _] = w.dims();
+            *w = Param::from_tensor(uniform(vec![h, h], h).reshape([h, h]));
+        }
         Ok(model)
     }
 }
 
-/// `Linear -> Lif -> Linear -> Li`.
+/// Recurrent weights `[size, size]` drawn as torch's `Linear(size, size)`:
+/// `U(−1/√size, 1/√size)`.
+fn recurrent_weights(size: usize, device: &Device) -> Param<Tensor<2>> {
+    let bound = 1.0 / (size as f64).sqrt();
+    Param::from_tensor(Tensor::random(
+        [size, size],
+        Distribution::Uniform(-bound, bound),
+        device,
+    ))
+}
+
+/// A hidden layer after the first: `Linear -> Lif`, optionally recurrent.
+#[derive(Module, Debug)]
+pub struct HiddenLayer {
+    /// Weights from the previous hidden layer.
+    pub linear: Linear,
+    /// The spiking neurons.
+    pub lif: Lif,
+    /// Recurrent weights `W_rec` `[size, size]` (row = receiving neuron), if recurrent.
+    pub recurrent: Option<Param<Tensor<2>>>,
+}
+
+/// One hidden layer's spikes `[batch, time, size]`: `linear` (event-driven on sparse binary
+/// input) then `lif`, fed its own previous spikes through `recurrent` if given.
+fn hidden_layer(
+    linear: &Linear,
+    lif: &Lif,
+    recurrent: Option<&Param<Tensor<2>>>,
+    x: Tensor<3>,
+) -> crate::Result<Tensor<3>> {
+    let current = spike_linear(x, linear.weight.val(), linear.bias.as_ref().map(Param::val))?;
+    Ok(match recurrent {
+        None => lif.forward(current)?.spikes,
+        Some(w) => {
+            let [batch, _, size] = current.dims();
+            let z0 = Tensor::zeros([batch, size], &current.device());
+            let state = lif.init_state(batch);
+            lif.forward_fused_recurrent(current, w.val().transpose(), z0, state)
+                .0
+        }
+    })
+}
+
+/// `Linear -> Lif (-> Linear -> Lif ...) -> Linear -> Li`.
 #[derive(Module, Debug)]
 pub struct SnnClassifier {
     /// Input weights.
     pub fc1: Linear,
     /// Hidden spiking layer.
     pub lif: Lif,
+    /// The first hidden layer's recurrent weights `[hidden, hidden]`, if recurrent.
+    pub rec1: Option<Param<Tensor<2>>>,
+    /// Further hidden layers.
+    pub deeper: Vec<HiddenLayer>,
     /// Readout weights.
     pub fc2: Linear,
     /// Non-spiking readout.
@@ -106,7 +200,7 @@ pub struct SnnClassifier {
 /// What [`SnnClassifier::forward`] gives.
 #[derive(Clone, Debug)]
 pub struct SnnClassifierOutput {
-    /// Hidden spikes, `[batch, time, hidden]`.
+    /// Spikes of the first hidden layer, `[batch, time, hidden]`.
     pub spikes: Tensor<3>,
     /// Readout membrane, `[batch, time, classes]`.
     pub readout: Tensor<3>,
@@ -115,8 +209,12 @@ pub struct SnnClassifierOutput {
 impl SnnClassifier {
     /// `inputs`: `[batch, time, inputs]` currents or spikes.
     pub fn forward(&self, inputs: Tensor<3>) -> crate::Result<SnnClassifierOutput> {
-        let spikes = self.lif.forward(self.fc1.forward(inputs))?.spikes;
-        let readout = Neuron::forward(&self.readout, self.fc2.forward(spikes.clone()))?.spikes;
+        let spikes = hidden_layer(&self.fc1, &self.lif, self.rec1.as_ref(), inputs)?;
+        let mut last = spikes.clone();
+        for layer in &self.deeper {
+            last = hidden_layer(&layer.linear, &layer.lif, layer.recurrent.as_ref(), last)?;
+        }
+        let readout = Neuron::forward(&self.readout, self.fc2.forward(last))?.spikes;
         Ok(SnnClassifierOutput { spikes, readout })
     }
 

@@ -15,7 +15,19 @@ impl SnnClassifier {
     /// `dt_ms` (the hidden layer's own `dt_ms` when `None`); see [`snn_nir`] for the mapping.
     /// Importing it with `snn_nir::import` at the same step gives the readout membrane of
     /// [`SnnClassifier::forward`].
+    ///
+    /// # Errors
+    /// [`snn_nir::NirError::Unsupported`] for a recurrent or multi-layer classifier (not
+    /// exported yet), and the errors of each layer's export.
     pub fn to_nir(&self, dt_ms: Option<f64>) -> snn_nir::Result<NirGraph> {
+        if self.rec1.is_some() || !self.deeper.is_empty() {
+            return Err(snn_nir::NirError::Unsupported {
+                node: "classifier".into(),
+                reason: "the export writes one feed-forward hidden layer; recurrent weights and \
+                         further hidden layers are not exported yet"
+                    .into(),
+            });
+        }
         let dt_ms = dt_ms.unwrap_or(self.lif.config().dt_ms);
         let [inputs, _] = self.fc1.weight.dims();
         snn_nir::sequential(

@@ -533,6 +533,97 @@ pub fn histogram(
     })
 }
 
+/// Grouped bars on a logarithmic value axis (e.g. milliseconds per train step): one group per
+/// entry of `groups` (a workload), one bar per series in each group (a library), coloured and
+/// named in the legend, which sits above the plot area, off the bars. Each series has one value
+/// per group; a value that is not a positive number (NaN for a library that did not run that
+/// workload) leaves its bar out. Default y label `value`.
+pub fn bar_chart_log(
+    path: impl AsRef<Path>,
+    groups: &[&str],
+    series: &[(&str, &[f64])],
+    options: &PlotOptions,
+) -> PlotResult<()> {
+    if groups.is_empty() || series.is_empty() {
+        return Err(data("groups", "nothing to draw"));
+    }
+    if let Some((name, values)) = series.iter().find(|(_, v)| v.len() != groups.len()) {
+        return Err(data(
+            "series",
+            format!(
+                "`{name}` has {} values for {} groups",
+                values.len(),
+                groups.len()
+            ),
+        ));
+    }
+    let shown = || {
+        series
+            .iter()
+            .flat_map(|(_, v)| v.iter().copied())
+            .filter(|v| v.is_finite() && *v > 0.0)
+    };
+    if shown().next().is_none() {
+        return Err(data("series", "no positive value to draw"));
+    }
+    let lo = shown().fold(f64::INFINITY, f64::min) / 1.5;
+    let hi = shown().fold(0.0, f64::max) * 1.5;
+    let n = groups.len() as f64;
+    let width = 0.8 / series.len() as f64;
+    let y_label = options.y_or("value");
+    let names: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+    render!(path.as_ref(), options, |root| {
+        let (legend_area, plot_area) =
+            root.split_vertically(30 + 22 * series.len().div_ceil(4) as u32);
+        for (k, (label, _)) in series.iter().enumerate() {
+            let color = Palette99::pick(k).to_rgba();
+            let (col, row) = ((k % 4) as i32, (k / 4) as i32);
+            let (x, y) = (70 + col * 230, 10 + row * 22);
+            legend_area
+                .draw(&Rectangle::new([(x, y), (x + 14, y + 12)], color.filled()))
+                .map_err(msg)?;
+            legend_area
+                .draw(&Text::new(
+                    label.to_string(),
+                    (x + 20, y - 1),
+                    ("sans-serif", 15),
+                ))
+                .map_err(msg)?;
+        }
+        let mut chart = chart(&plot_area, &options.title)
+            .build_cartesian_2d(-0.5..n - 0.5, (lo..hi).log_scale())
+            .map_err(msg)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(groups.len())
+            .x_label_formatter(&|x| {
+                let k = x.round();
+                if (x - k).abs() < 1e-6 && k >= 0.0 {
+                    names.get(k as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc(y_label.as_str())
+            .draw()
+            .map_err(msg)?;
+        for (k, (_, values)) in series.iter().enumerate() {
+            let fill = Palette99::pick(k).to_rgba().filled();
+            let bars = values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite() && **v > 0.0)
+                .map(move |(g, &v)| {
+                    let x0 = g as f64 - 0.4 + k as f64 * width;
+                    Rectangle::new([(x0, lo), (x0 + width * 0.9, v)], fill)
+                });
+            chart.draw_series(bars).map_err(msg)?;
+        }
+        Ok(())
+    })
+}
+
 /// Training curves from a run's per-epoch metrics (`RunSummary::epochs`, `report.json`): the loss
 /// (left) and the accuracy in percent (right) of the training and validation splits against the
 /// epoch. Reads the metrics named `Loss` and `Accuracy`; a split without them is left out.

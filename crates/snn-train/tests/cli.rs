@@ -189,6 +189,11 @@ fn shd_files_train_from_the_command_line() {
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(stdout.contains("32 training samples"), "{stdout}");
     assert!(stdout.contains("on 8 held-out samples"), "{stdout}");
+    // SHD's default network is the literature's: one recurrent hidden layer
+    assert!(
+        stdout.contains("16 recurrent hidden LIF neurons"),
+        "{stdout}"
+    );
     let accuracy = report_accuracy(&out_dir);
     assert!(
         accuracy >= 0.9,
@@ -273,6 +278,30 @@ fn tiny_digits(out: &Path, extra: &[&str]) -> Output {
     args.extend(extra);
     args.push(&out_flag);
     snn_train(&args)
+}
+
+#[test]
+fn recurrent_and_stacked_hidden_layers_train_from_the_command_line() {
+    let dir = scratch("stacked");
+    let out = dir.join("run");
+    let result = tiny_digits(&out, &["--hidden", "12,6", "--recurrent"]);
+    assert_eq!(code(&result), 0, "{}", stderr(&result));
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        stdout.contains("12+6 recurrent hidden LIF neurons"),
+        "{stdout}"
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["model"]["hidden"], 12);
+    assert_eq!(config["model"]["more_hidden"], serde_json::json!([6]));
+    assert_eq!(config["model"]["recurrent"], true);
+    // a layer size of 0 is a setting error, and --feed-forward contradicts --recurrent
+    let zero = tiny_digits(&dir.join("zero"), &["--hidden", "12,0"]);
+    assert_eq!(code(&zero), 2, "{}", stderr(&zero));
+    assert!(stderr(&zero).contains("hidden"), "{}", stderr(&zero));
+    let both = tiny_digits(&dir.join("both"), &["--recurrent", "--feed-forward"]);
+    assert_eq!(code(&both), 2, "{}", stderr(&both));
 }
 
 fn manifest(dir: &Path) -> serde_json::Value {

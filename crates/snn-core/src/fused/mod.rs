@@ -63,7 +63,9 @@ pub use crate::dynamics::{
     SynapseForm,
 };
 
-pub use cpu::DENSE_WEIGHT_GRADIENT;
+pub use cpu::{
+    DENSE_WEIGHT_GRADIENT, dense_weight_gradient_above, set_dense_weight_gradient_above,
+};
 pub use extension::FusedLeakyBackend;
 pub use recurrent::{FusedRecurrentBackend, recurrent_leaky_sequence, recurrent_supported};
 

@@ -48,7 +48,12 @@ impl Strided {
     }
 }
 
-/// `dst = lhs · rhs` (`accumulate` false) or `dst += lhs · rhs`, in parallel with rayon.
+/// Products of fewer multiply-adds than this run on the calling thread: waking the pool costs
+/// more than it saves (the recurrent op's per-step `[32, 256]·[256, 256]` is 2M).
+const PARALLEL_MIN_MACS: usize = 1 << 23;
+
+/// `dst = lhs · rhs` (`accumulate` false) or `dst += lhs · rhs`, in parallel with rayon when
+/// the product is large enough.
 ///
 /// Panics if the shapes do not chain (`lhs.cols == rhs.rows`, `dst` is `lhs.rows × rhs.cols`)
 /// or a view reaches past its slice; the product only runs on indices checked here.
@@ -111,7 +116,11 @@ pub(crate) fn matmul(
             false,
             false,
             false,
-            gemm::Parallelism::Rayon(0),
+            if d.rows * d.cols * l.cols >= PARALLEL_MIN_MACS {
+                gemm::Parallelism::Rayon(0)
+            } else {
+                gemm::Parallelism::None
+            },
         );
     }
 }

@@ -35,9 +35,15 @@ pub struct RecurrentConfig {
     /// Keep self-connections (the diagonal of `W_rec`). Default false (Norse).
     #[config(default = false)]
     pub autapses: bool,
-    /// Train `W_in` and `W_rec`. Default true.
+    /// Train `W_in` and `W_rec` (and the bias). Default true.
     #[config(default = true)]
     pub learn_weights: bool,
+    /// Add a trainable input bias `b` (`[hidden]`) to the current: `c = W_in·x + b + W_rec·z_prev`,
+    /// as a `Linear(input, hidden)` in front of the cell would (snnTorch's and the benchmark
+    /// workloads' `fc1`). Drawn as torch's `Linear` bias, `U(−1/√input, 1/√input)`. Default
+    /// false (Norse's cells have none).
+    #[config(default = false)]
+    pub bias: bool,
 }
 
 impl RecurrentConfig {
@@ -71,8 +77,18 @@ impl RecurrentConfig {
                 .mul_scalar(scale)
         };
         let (h, i) = (self.hidden_size, self.input_size);
+        let bound = 1.0 / (i as f64).sqrt();
+        let bias = self.bias.then(|| {
+            Param::from_tensor(Tensor::<1>::random(
+                [h],
+                Distribution::Uniform(-bound, bound),
+                device,
+            ))
+            .set_require_grad(self.learn_weights)
+        });
         Ok(Recurrent {
             input_weights: Param::from_tensor(draw(h, i)).set_require_grad(self.learn_weights),
+            input_bias: bias,
             recurrent_weights: Param::from_tensor(draw(h, h)).set_require_grad(self.learn_weights),
             neuron,
             config: self.clone(),
@@ -112,6 +128,8 @@ pub struct Recurrent<N: Module> {
     pub input_weights: Param<Tensor<2>>,
     /// `W_rec`, `[hidden_size, hidden_size]` (row = receiving neuron, column = sender).
     pub recurrent_weights: Param<Tensor<2>>,
+    /// The input bias `[hidden_size]`, if the config asks for one.
+    pub input_bias: Option<Param<Tensor<1>>>,
     /// The neurons.
     pub neuron: N,
     #[module(skip)]
@@ -147,6 +165,8 @@ pub struct RecurrentDynamics<P> {
     w_in_t: Tensor<2>,
     /// `W_recᵀ` (diagonal zeroed without autapses), `[hidden, hidden]`.
     w_rec_t: Tensor<2>,
+    /// The input bias as a row, `[1, hidden]`.
+    bias: Option<Tensor<2>>,
     neuron: P,
 }
 
@@ -219,6 +239,7 @@ impl<N: Neuron + Module> StepLayer for Recurrent<N> {
         RecurrentDynamics {
             w_in_t: self.input_weights.val().transpose(),
             w_rec_t: self.effective_recurrent_weights().transpose(),
+            bias: self.input_bias.as_ref().map(|b| b.val().unsqueeze()),
             neuron: self.neuron.prepare(),
         }
     }
@@ -235,7 +256,11 @@ impl<N: Neuron + Module> StepLayer for Recurrent<N> {
         x: Tensor<2>,
         s: Self::State,
     ) -> (Tensor<2>, Self::State) {
-        let current = x.matmul(p.w_in_t.clone()) + s.z.matmul(p.w_rec_t.clone());
+        let mut current = x.matmul(p.w_in_t.clone());
+        if let Some(bias) = &p.bias {
+            current = current + bias.clone();
+        }
+        let current = current + s.z.matmul(p.w_rec_t.clone());
         let (z, neuron) = self.neuron.advance(&p.neuron, current, s.neuron);
         (z.clone(), RecurrentState { z, neuron })
     }
@@ -257,7 +282,8 @@ impl<N: Neuron + Module> Neuron for Recurrent<N> {
         }
         let [batch, time, _] = x.dims();
         let h = self.config.hidden_size;
-        let current = crate::sparse::spike_linear(x, self.input_weights.val().transpose(), None)
+        let bias = self.input_bias.as_ref().map(Param::val);
+        let current = crate::sparse::spike_linear(x, self.input_weights.val().transpose(), bias)
             .expect("the input was checked against input_size");
         let w_rec_t = self.effective_recurrent_weights().transpose();
         let (spikes, neuron) =

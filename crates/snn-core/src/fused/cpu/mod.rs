@@ -14,7 +14,9 @@ mod forward;
 mod recurrent;
 mod scalar;
 
-pub use recurrent::DENSE_WEIGHT_GRADIENT;
+pub use recurrent::{
+    DENSE_WEIGHT_GRADIENT, dense_weight_gradient_above, set_dense_weight_gradient_above,
+};
 
 use backward::backward;
 use forward::forward;

@@ -16,6 +16,8 @@
 //! What the backward keeps: the pre-reset membrane `u` (4 bytes per neuron and step), from which
 //! the spikes and the surrogate derivative are recomputed bit-exactly.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rayon::prelude::*;
 
 use super::scalar::{Chunk, StepRule, heaviside};
@@ -24,11 +26,38 @@ use crate::dynamics::{Coef, LeakySpec, MembraneForm};
 use crate::host::gemm::{Strided, matmul};
 use crate::surrogate::with_surrogate;
 
-/// Above this fraction of nonzero presynaptic values (spikes, and the initial `z`), the
-/// gradient of the recurrent weights is one matrix product instead of one row add per spike.
-/// Measured with `cargo bench --bench recurrent_workload -- density` (see `docs/`): on AVX-512
-/// at H = 1024 the event loop is faster up to about 15 % activity.
-pub const DENSE_WEIGHT_GRADIENT: f64 = 0.15;
+/// The default of [`dense_weight_gradient_above`]: above this fraction of nonzero presynaptic
+/// values (spikes, and the initial `z`), the gradient of the recurrent weights is one matrix
+/// product instead of one row add per spike. Measured with
+/// `cargo bench --bench recurrent_workload -- density` (H = 1024, batch 32, 100 steps, flex,
+/// forward + backward of the op, ms, event loop / matrix product; 2026-12-06, 2 cores, AVX-512):
+/// 137 / 164 at 2.1 % activity, 145 / 144 at 7.6 %, 188 / 174 at 18 %, 273 / 214 at 38 %.
+pub const DENSE_WEIGHT_GRADIENT: f64 = 0.08;
+
+/// The current threshold, as `f64` bits (`DENSE_WEIGHT_GRADIENT` until set).
+static DENSE_ABOVE: AtomicU64 = AtomicU64::new(DENSE_WEIGHT_GRADIENT.to_bits());
+
+/// The spike density above which the fused recurrent op computes the recurrent weight
+/// gradient by a matrix product rather than event by event (process-wide;
+/// [`DENSE_WEIGHT_GRADIENT`] unless [`set_dense_weight_gradient_above`] changed it).
+pub fn dense_weight_gradient_above() -> f64 {
+    f64::from_bits(DENSE_ABOVE.load(Ordering::Relaxed))
+}
+
+/// Sets [`dense_weight_gradient_above`] (clamped to `[0, 1]`; 0 always takes the product, 1
+/// never): for benchmarks that compare the two, and for machines whose crossover differs. Both
+/// give the same gradient up to summation order.
+pub fn set_dense_weight_gradient_above(density: f64) {
+    let density = if density.is_nan() {
+        DENSE_WEIGHT_GRADIENT
+    } else {
+        density.clamp(0.0, 1.0)
+    };
+    DENSE_ABOVE.store(density.to_bits(), Ordering::Relaxed);
+}
+
+/// Neurons (rows × size) a task of the reverse loop's per-step work takes at least.
+const MIN_NEURONS_PER_TASK: usize = 1 << 14;
 
 /// Senders per work item of the event-driven weight gradient: each item owns these rows of the
 /// gradient, so no two items write the same element.
@@ -102,8 +131,8 @@ fn forward_row<const M: u8, const DELAY: bool>(
     let k = Chunk::new(s.coef, h, 0, h);
     let mut fired = vec![0f32; h];
     if DELAY {
-        for j in 0..h {
-            fired[j] = heaviside(row.v[j] - k.thr[j], s.rule.at_zero);
+        for ((f, v), thr) in fired.iter_mut().zip(row.v.iter()).zip(k.thr) {
+            *f = heaviside(v - thr, s.rule.at_zero);
         }
     }
     let mut events = Vec::with_capacity(h);
@@ -402,6 +431,12 @@ pub(super) fn backward(
         .firing
         .map(|f| f.surrogate)
         .expect("checked above: a spiking layer");
+    // W_rec itself ([receiver, sender]) for the per-step product: as its right operand, it is
+    // already in the layout the product's kernel reads and is not repacked at every step (the
+    // strided view of W_recᵀ was repacked: 1.8x slower at H = 1024)
+    let w_rec = crate::host::transpose(w_rec_t, h, h);
+    // a step's rows are small work items: enough of them per task that waking the pool pays
+    let rows_per_task = (MIN_NEURONS_PER_TASK / h).max(1);
     for t in (0..d.time).rev() {
         let rows = gx
             .chunks_mut(block)
@@ -419,13 +454,16 @@ pub(super) fn backward(
             .collect::<Vec<_>>();
         macro_rules! run {
             ($m:expr, $delay:expr) => {
-                with_surrogate!(surrogate, |sg| rows.into_par_iter().for_each_init(
-                    || Scratch::new(h),
-                    |scratch, row| crate::host::simd::widest(
-                        #[inline(always)]
-                        || reverse_row::<$m, $delay, _>(&r, t, upstream, row, sg, scratch),
-                    )
-                ))
+                with_surrogate!(surrogate, |sg| rows
+                    .into_par_iter()
+                    .with_min_len(rows_per_task)
+                    .for_each_init(
+                        || Scratch::new(h),
+                        |scratch, row| crate::host::simd::widest(
+                            #[inline(always)]
+                            || reverse_row::<$m, $delay, _>(&r, t, upstream, row, sg, scratch),
+                        )
+                    ))
             };
         }
         match (spec.membrane, delay) {
@@ -450,8 +488,8 @@ pub(super) fn backward(
             Strided::dense(d.batch, h, 0),
             gx,
             gc_t,
-            w_rec_t,
-            Strided::dense(h, h, 0).transposed(),
+            &w_rec,
+            Strided::dense(h, h, 0),
             false,
         );
     }
@@ -484,7 +522,7 @@ fn presynaptic(r: &Reverse<'_>, z0: &[f32], thr: &[f32], b: usize, t: usize, j: 
 
 /// `∂L/∂W_recᵀ[j, h] = Σ_{b,t} z_{t−1}[b, j] · gc_t[b, h]` from the input gradients `gx`
 /// `[B,T,H]`: one row add per presynaptic event, or one matrix product where the events are
-/// denser than [`DENSE_WEIGHT_GRADIENT`].
+/// denser than [`dense_weight_gradient_above`].
 fn weight_gradient(r: &Reverse<'_>, z0: &[f32], gx: &[f32]) -> Vec<f32> {
     let d = r.d;
     let h = d.size;
@@ -500,7 +538,7 @@ fn weight_gradient(r: &Reverse<'_>, z0: &[f32], gx: &[f32]) -> Vec<f32> {
         })
         .sum();
     let mut grad = vec![0f32; h * h];
-    if events as f64 > DENSE_WEIGHT_GRADIENT * (steps * h) as f64 {
+    if events as f64 > dense_weight_gradient_above() * (steps * h) as f64 {
         // zprev [B·T, H], then grad = zprevᵀ · gx
         let mut zprev = vec![0f32; steps * h];
         zprev.par_chunks_mut(h).enumerate().for_each(|(row, z)| {
