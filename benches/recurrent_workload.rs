@@ -25,16 +25,18 @@
 //! `cargo bench --bench recurrent_workload` (`-- recurrent/` or `-- density/` for one group;
 //! `SNN_BENCH_BACKENDS=flex` for one backend). On this 2-core machine, run it alone.
 
+mod common;
+
 use std::cell::RefCell;
 use std::hint::black_box;
-use std::time::Duration;
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
+use criterion::{BenchmarkId, Criterion};
+
+use common::{backends, slow_group, spikes};
 use snn_core::encode::SpikeRng;
 use snn_core::fused::{self, Execution};
 use snn_core::neuron::{Recurrent, RecurrentConfig};
@@ -135,40 +137,6 @@ impl Net {
     }
 }
 
-fn spikes(shape: [usize; 3], seed: u64, density: f64, device: &Device) -> Tensor<3> {
-    let mut rng = SpikeRng::new(seed);
-    let n = shape.iter().product::<usize>();
-    let threshold = (density * u64::MAX as f64) as u64;
-    let values: Vec<f32> = (0..n)
-        .map(|_| f32::from(u8::from(rng.next_u64() < threshold)))
-        .collect();
-    Tensor::<1>::from_floats(values.as_slice(), device).reshape(shape)
-}
-
-fn backends() -> Vec<(&'static str, Device)> {
-    let wanted = std::env::var("SNN_BENCH_BACKENDS").unwrap_or_else(|_| "ndarray,flex".into());
-    let mut out = Vec::new();
-    for name in wanted.split(',') {
-        #[allow(deprecated)] // burn 0.22 deprecates ndarray, which we still measure
-        match name.trim() {
-            "ndarray" => out.push(("ndarray", Device::ndarray())),
-            "flex" => out.push(("flex", Device::flex())),
-            #[cfg(feature = "gpu")]
-            "wgpu" => out.push((
-                "wgpu",
-                Device::wgpu_options()
-                    .init()
-                    .expect("SNN_BENCH_BACKENDS names wgpu but there is no wgpu adapter"),
-            )),
-            other => panic!(
-                "unknown backend `{other}` in SNN_BENCH_BACKENDS (ndarray, flex; wgpu with \
-                 --features gpu)"
-            ),
-        }
-    }
-    out
-}
-
 const PATHS: [(&str, bool); 2] = [("optimized", true), ("reference", false)];
 
 fn train_step(
@@ -184,15 +152,6 @@ fn train_step(
         .forward(logits, targets.clone());
     let grads = GradientsParams::from_grads(loss.backward(), &net);
     optim.step(1e-3, net, grads)
-}
-
-fn slow_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
-    let mut group = c.benchmark_group(name);
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(6));
-    group
 }
 
 fn recurrent(c: &mut Criterion) {

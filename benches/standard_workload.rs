@@ -23,17 +23,18 @@
 //! group; `SNN_BENCH_BACKENDS=flex` for one backend). On this 2-core machine, run it alone:
 //! the peers' numbers (`../shared/peers/run_bench_all.sh`) are taken on an idle machine too.
 
+mod common;
+
 use std::cell::RefCell;
 use std::hint::black_box;
-use std::time::Duration;
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
-use snn_core::encode::SpikeRng;
+use criterion::{BenchmarkId, Criterion};
+
+use common::{backends, slow_group, spikes};
 use snn_core::fused::Execution;
 use snn_core::optim::FusedAdamConfig;
 use snn_core::sparse::{SpikeLinear, SpikeLinearConfig};
@@ -124,40 +125,6 @@ impl Net {
     }
 }
 
-fn spikes(shape: [usize; 3], seed: u64, device: &Device) -> Tensor<3> {
-    let mut rng = SpikeRng::new(seed);
-    let n = shape.iter().product::<usize>();
-    let threshold = (DENSITY * u64::MAX as f64) as u64;
-    let values: Vec<f32> = (0..n)
-        .map(|_| f32::from(u8::from(rng.next_u64() < threshold)))
-        .collect();
-    Tensor::<1>::from_floats(values.as_slice(), device).reshape(shape)
-}
-
-fn backends() -> Vec<(&'static str, Device)> {
-    let wanted = std::env::var("SNN_BENCH_BACKENDS").unwrap_or_else(|_| "ndarray,flex".into());
-    let mut out = Vec::new();
-    for name in wanted.split(',') {
-        #[allow(deprecated)] // burn 0.22 deprecates ndarray, which we still measure
-        match name.trim() {
-            "ndarray" => out.push(("ndarray", Device::ndarray())),
-            "flex" => out.push(("flex", Device::flex())),
-            #[cfg(feature = "gpu")]
-            "wgpu" => out.push((
-                "wgpu",
-                Device::wgpu_options()
-                    .init()
-                    .expect("SNN_BENCH_BACKENDS names wgpu but there is no wgpu adapter"),
-            )),
-            other => panic!(
-                "unknown backend `{other}` in SNN_BENCH_BACKENDS (ndarray, flex; wgpu with \
-                 --features gpu)"
-            ),
-        }
-    }
-    out
-}
-
 const PATHS: [(&str, bool); 2] = [("optimized", true), ("reference", false)];
 
 /// One training step: forward, cross-entropy, backward, Adam.
@@ -176,22 +143,11 @@ fn train_step(
     optim.step(1e-3, net, grads)
 }
 
-/// A benchmark group for steps of tens to thousands of milliseconds: 10 samples, 2 s warm-up,
-/// 6 s of measurement (overridable from the command line).
-fn slow_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
-    let mut group = c.benchmark_group(name);
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(6));
-    group
-}
-
 fn standard(c: &mut Criterion) {
     let mut group = slow_group(c, "standard");
     for (backend, device) in backends() {
         let train_device = device.clone().autodiff();
-        let x = spikes([BATCH, STEPS, INPUTS], 0, &device);
+        let x = spikes([BATCH, STEPS, INPUTS], 0, DENSITY, &device);
         let x_train = x.clone().to_device(&train_device);
         let targets: Vec<i64> = (0..BATCH as i64).map(|b| b % CLASSES as i64).collect();
         let targets = Tensor::<1, Int>::from_ints(targets.as_slice(), &train_device);
@@ -236,7 +192,7 @@ fn open_neuromorphic(c: &mut Criterion) {
     for (backend, device) in backends() {
         let train_device = device.clone().autodiff();
         for n in on_sizes() {
-            let x = spikes([16, 500, n], 1, &device);
+            let x = spikes([16, 500, n], 1, DENSITY, &device);
             let x_train = x.clone().to_device(&train_device);
             for (path, optimized) in PATHS {
                 let net = Net::new(n, n, false, optimized, &device);

@@ -121,8 +121,8 @@ struct TrainArgs {
     epochs: Option<usize>,
     /// Hidden LIF neurons, one size per hidden layer: 128, or 256,256 for two layers
     /// [default: 128].
-    #[arg(long, value_name = "H[,H...]", value_delimiter = ',', num_args = 1)]
-    hidden: Vec<usize>,
+    #[arg(long, value_name = "H[,H...]", value_parser = parse_hidden)]
+    hidden: Option<HiddenSizes>,
     /// Give every hidden layer trainable recurrent weights on its own previous spikes (full
     /// BPTT; the fused recurrent op on ndarray and flex) [default: on for shd and ssc, off
     /// otherwise].
@@ -184,6 +184,22 @@ struct TrainArgs {
     /// it is refused (exit 3) before it is read.
     #[arg(long, value_name = "BYTES")]
     max_file_bytes: Option<u64>,
+}
+
+/// The `--hidden` sizes, one per hidden layer.
+#[derive(Clone, Debug)]
+struct HiddenSizes(Vec<usize>);
+
+fn parse_hidden(value: &str) -> Result<HiddenSizes, String> {
+    value
+        .split(',')
+        .map(|size| {
+            size.trim()
+                .parse()
+                .map_err(|_| format!("`{size}` is not a layer size (H or H,H,...)"))
+        })
+        .collect::<Result<_, _>>()
+        .map(HiddenSizes)
 }
 
 fn parse_resume(value: &str) -> Result<Resume, String> {
@@ -275,7 +291,7 @@ fn train_config(
                 .with_discretization(Discretization::ExactDecay),
         );
     }
-    if let Some((&first, more)) = args.hidden.split_first() {
+    if let Some((&first, more)) = args.hidden.as_ref().and_then(|h| h.0.split_first()) {
         model = model.with_hidden(first).with_more_hidden(more.to_vec());
     }
     // the SHD literature's network (Cramer et al. 2020, Zenke & Vogels 2021): one recurrent

@@ -8,7 +8,7 @@
 //! only run when the final state is part of the loss (e.g. truncated BPTT over chunks).
 
 use burn::backend::{
-    TensorMetadata,
+    Backend, TensorMetadata,
     autodiff::{
         Autodiff,
         checkpoint::{base::Checkpointer, strategy::CheckpointStrategy},
@@ -28,6 +28,32 @@ enum Output {
     Sequence,
     FinalV,
     FinalI,
+}
+
+/// The upstream gradients of the three outputs (sequence `[batch, time, size]`, final `v` and
+/// `i` `[batch, size]`) as the node of `output` runs the reverse loop: its own gradient, zeros for
+/// the other two (see the module docs).
+fn upstream<B: Backend>(
+    output: Output,
+    grad: FloatTensor<B>,
+    [batch, time, size]: [usize; 3],
+) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
+    let device = grad.device();
+    let dtype = grad.dtype();
+    let zeros = |shape: Vec<usize>| B::float_zeros(Shape::from(shape), &device, dtype.into());
+    match output {
+        Output::Sequence => (grad, zeros(vec![batch, size]), zeros(vec![batch, size])),
+        Output::FinalV => (
+            zeros(vec![batch, time, size]),
+            grad,
+            zeros(vec![batch, size]),
+        ),
+        Output::FinalI => (
+            zeros(vec![batch, time, size]),
+            zeros(vec![batch, size]),
+            grad,
+        ),
+    }
 }
 
 /// The backward step of one output of the fused op.
@@ -74,23 +100,7 @@ impl<B: FusedLeakyBackend + HostTensor> Backward<B, 3> for LeakyBackward {
         let [px, pv, pi] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
         let s = ops.state;
-        let [batch, time, size] = s.dims;
-        let device = grad.device();
-        let dtype = grad.dtype();
-        let zeros = |shape: Vec<usize>| B::float_zeros(Shape::from(shape), &device, dtype.into());
-        let (go, gv, gi) = match self.output {
-            Output::Sequence => (grad, zeros(vec![batch, size]), zeros(vec![batch, size])),
-            Output::FinalV => (
-                zeros(vec![batch, time, size]),
-                grad,
-                zeros(vec![batch, size]),
-            ),
-            Output::FinalI => (
-                zeros(vec![batch, time, size]),
-                zeros(vec![batch, size]),
-                grad,
-            ),
-        };
+        let (go, gv, gi) = upstream::<B>(self.output, grad, s.dims);
         let (gx, gv0, gi0) = B::leaky_backward(
             s.u.clone().expect("kept until dropped"),
             s.v0.clone(),
@@ -252,23 +262,7 @@ impl<B: FusedRecurrentBackend + HostTensor> Backward<B, 5> for RecurrentBackward
     ) {
         let grad = grads.consume::<B>(&ops.node);
         let s = ops.state;
-        let [batch, time, size] = s.dims;
-        let device = grad.device();
-        let dtype = grad.dtype();
-        let zeros = |shape: Vec<usize>| B::float_zeros(Shape::from(shape), &device, dtype.into());
-        let (go, gv, gi) = match self.output {
-            Output::Sequence => (grad, zeros(vec![batch, size]), zeros(vec![batch, size])),
-            Output::FinalV => (
-                zeros(vec![batch, time, size]),
-                grad,
-                zeros(vec![batch, size]),
-            ),
-            Output::FinalI => (
-                zeros(vec![batch, time, size]),
-                zeros(vec![batch, size]),
-                grad,
-            ),
-        };
+        let (go, gv, gi) = upstream::<B>(self.output, grad, s.dims);
         let (gx, gz0, gv0, gi0, gw) = B::recurrent_backward(
             s.u.clone().expect("kept until dropped"),
             s.z0.clone(),

@@ -1,0 +1,57 @@
+//! Helpers shared by the workload benchmarks (`mod common;` in each): the input spikes, the
+//! backends under test and the criterion group settings.
+
+use std::time::Duration;
+
+use burn::prelude::*;
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion};
+use snn_core::encode::SpikeRng;
+
+/// Bernoulli(`density`) spikes of `shape` from a seeded host generator (the same on every
+/// backend).
+pub fn spikes(shape: [usize; 3], seed: u64, density: f64, device: &Device) -> Tensor<3> {
+    let mut rng = SpikeRng::new(seed);
+    let n = shape.iter().product::<usize>();
+    let threshold = (density * u64::MAX as f64) as u64;
+    let values: Vec<f32> = (0..n)
+        .map(|_| f32::from(u8::from(rng.next_u64() < threshold)))
+        .collect();
+    Tensor::<1>::from_floats(values.as_slice(), device).reshape(shape)
+}
+
+/// The backends in `SNN_BENCH_BACKENDS` (default `ndarray,flex`; `wgpu` with `--features gpu`).
+pub fn backends() -> Vec<(&'static str, Device)> {
+    let wanted = std::env::var("SNN_BENCH_BACKENDS").unwrap_or_else(|_| "ndarray,flex".into());
+    let mut out = Vec::new();
+    for name in wanted.split(',') {
+        #[allow(deprecated)] // burn 0.22 deprecates ndarray, which we still measure
+        match name.trim() {
+            "ndarray" => out.push(("ndarray", Device::ndarray())),
+            "flex" => out.push(("flex", Device::flex())),
+            #[cfg(feature = "gpu")]
+            "wgpu" => out.push((
+                "wgpu",
+                Device::wgpu_options()
+                    .init()
+                    .expect("SNN_BENCH_BACKENDS names wgpu but there is no wgpu adapter"),
+            )),
+            other => panic!(
+                "unknown backend `{other}` in SNN_BENCH_BACKENDS (ndarray, flex; wgpu with \
+                 --features gpu)"
+            ),
+        }
+    }
+    out
+}
+
+/// A benchmark group for steps of tens to thousands of milliseconds: 10 samples, 2 s warm-up,
+/// 6 s of measurement (overridable from the command line).
+pub fn slow_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(6));
+    group
+}
