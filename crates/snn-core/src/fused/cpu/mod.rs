@@ -69,6 +69,22 @@ impl Sequence<'_> {
         }
     }
 
+    /// The values to read and the buffer to write, as slices: in place, only the sequence itself
+    /// (read each step before writing it); else the borrowed values and a new buffer put in
+    /// `fresh` (every element of which the caller writes).
+    fn split<'s>(&'s mut self, fresh: &'s mut Vec<f32>) -> (Option<&'s [f32]>, &'s mut [f32]) {
+        match self {
+            Sequence::InPlace(values) => {
+                super::count_in_place();
+                (None, &mut **values)
+            }
+            Sequence::Shared(values) => {
+                *fresh = crate::host::buffer::overwritable(values.len());
+                (Some(&**values), &mut fresh[..])
+            }
+        }
+    }
+
     /// The handle to read from and the handle to write to: the sequence itself in place, else
     /// a new buffer put in `out`.
     fn pointers<'s>(&'s mut self, out: &'s mut Vec<f32>) -> (Buf<'s>, Buf<'s>) {

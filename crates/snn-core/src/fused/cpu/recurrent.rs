@@ -208,16 +208,7 @@ pub(super) fn forward(
     let mut kept = saving.then(|| crate::host::buffer::overwritable(total));
     let mut fresh = Vec::new();
     let mut x = x;
-    let (input, out): (Option<&[f32]>, &mut [f32]) = match &mut x {
-        super::Sequence::InPlace(values) => {
-            super::super::count_in_place();
-            (None, &mut **values)
-        }
-        super::Sequence::Shared(values) => {
-            fresh = crate::host::buffer::overwritable(total);
-            (Some(&**values), &mut fresh[..])
-        }
-    };
+    let (input, out) = x.split(&mut fresh);
     let block = d.time * h;
     let (v_fin, i_fin) = fin.split_at_mut(plane);
     let mut kept_rows: Vec<Option<&mut [f32]>> = match kept.as_mut() {
@@ -415,16 +406,7 @@ pub(super) fn backward(
     let mut grec = vec![0f32; plane];
     let mut fresh = Vec::new();
     let mut grad_out = grad_out;
-    let (upstream, gx): (Option<&[f32]>, &mut [f32]) = match &mut grad_out {
-        super::Sequence::InPlace(values) => {
-            super::super::count_in_place();
-            (None, &mut **values)
-        }
-        super::Sequence::Shared(values) => {
-            fresh = crate::host::buffer::overwritable(total);
-            (Some(&**values), &mut fresh[..])
-        }
-    };
+    let (upstream, gx) = grad_out.split(&mut fresh);
     let block = d.time * h;
     let delay = spec.firing.is_some_and(|f| f.reset_delay);
     let surrogate = spec
