@@ -208,7 +208,7 @@ fn density(c: &mut Criterion) {
         let device = device.autodiff();
         let lif = lif_config(hidden, Execution::Auto).init(&device).unwrap();
         let (coef, spec) = lif.fused_operands();
-        let w_rec_t = Tensor::<2>::random(
+        let w_rec = Tensor::<2>::random(
             [hidden, hidden],
             burn::tensor::Distribution::Normal(0.0, 0.02),
             &device,
@@ -229,7 +229,7 @@ fn density(c: &mut Criterion) {
                     zeros(),
                     zeros(),
                     zeros(),
-                    w_rec_t.clone(),
+                    w_rec.clone(),
                     coef.clone(),
                     spec,
                 );
@@ -243,7 +243,7 @@ fn density(c: &mut Criterion) {
                         fused::set_dense_weight_gradient_above(above);
                         b.iter(|| {
                             let grads = run().sum().backward();
-                            black_box(w_rec_t.grad(&grads))
+                            black_box(w_rec.grad(&grads))
                         });
                         fused::set_dense_weight_gradient_above(fused::DENSE_WEIGHT_GRADIENT);
                     },

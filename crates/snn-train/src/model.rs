@@ -172,8 +172,7 @@ fn hidden_layer(
             let [batch, _, size] = current.dims();
             let z0 = Tensor::zeros([batch, size], &current.device());
             let state = lif.init_state(batch);
-            lif.forward_fused_recurrent(current, w.val().transpose(), z0, state)
-                .0
+            lif.forward_fused_recurrent(current, w.val(), z0, state).0
         }
     })
 }

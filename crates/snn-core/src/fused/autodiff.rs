@@ -222,7 +222,7 @@ impl<B: FusedLeakyBackend + HostTensor, C: CheckpointStrategy> FusedLeakyBackend
 }
 
 /// The backward step of one output of the fused recurrent op (the same three outputs as the
-/// leaky op: spikes, final `v`, final `i`; five parents: `x`, `z0`, `v0`, `i0`, `w_rec_t`).
+/// leaky op: spikes, final `v`, final `i`; five parents: `x`, `z0`, `v0`, `i0`, `w_rec`).
 #[derive(Debug)]
 struct RecurrentBackward {
     output: Output,
@@ -235,7 +235,7 @@ struct RecurrentSaved<B: FusedRecurrentBackend + HostTensor> {
     u: Option<FloatTensor<B>>,
     z0: FloatTensor<B>,
     v0: FloatTensor<B>,
-    w_rec_t: FloatTensor<B>,
+    w_rec: FloatTensor<B>,
     coef: FloatTensor<B>,
     spec: LeakySpec,
     /// `[batch, time, size]`.
@@ -267,7 +267,7 @@ impl<B: FusedRecurrentBackend + HostTensor> Backward<B, 5> for RecurrentBackward
             s.u.clone().expect("kept until dropped"),
             s.z0.clone(),
             s.v0.clone(),
-            s.w_rec_t.clone(),
+            s.w_rec.clone(),
             s.coef.clone(),
             go,
             gv,
@@ -290,13 +290,13 @@ impl<B: FusedRecurrentBackend + HostTensor, C: CheckpointStrategy> FusedRecurren
         z0: FloatTensor<Self>,
         v0: FloatTensor<Self>,
         i0: FloatTensor<Self>,
-        w_rec_t: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
         coef: FloatTensor<Self>,
         spec: LeakySpec,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
         let kind = |output| -> OpsKind<RecurrentBackward, B, RecurrentSaved<B>, C, 5> {
             RecurrentBackward { output }
-                .prepare::<C>([x.node(), z0.node(), v0.node(), i0.node(), w_rec_t.node()])
+                .prepare::<C>([x.node(), z0.node(), v0.node(), i0.node(), w_rec.node()])
                 .compute_bound()
                 .stateful()
         };
@@ -316,14 +316,14 @@ impl<B: FusedRecurrentBackend + HostTensor, C: CheckpointStrategy> FusedRecurren
             v0.into_primitive(),
             i0.into_primitive(),
         );
-        let (w_rec_t, coef) = (w_rec_t.into_primitive(), coef.into_primitive());
+        let (w_rec, coef) = (w_rec.into_primitive(), coef.into_primitive());
         let (out, v, i, saved) = if tracked {
             let (out, v, i, u) = B::recurrent_forward_saving(
                 x,
                 z0.clone(),
                 v0.clone(),
                 i0,
-                w_rec_t.clone(),
+                w_rec.clone(),
                 coef.clone(),
                 spec,
             );
@@ -331,14 +331,14 @@ impl<B: FusedRecurrentBackend + HostTensor, C: CheckpointStrategy> FusedRecurren
                 u: Some(u),
                 z0,
                 v0,
-                w_rec_t,
+                w_rec,
                 coef,
                 spec,
                 dims,
             };
             (out, v, i, Some(saved))
         } else {
-            let (out, v, i) = B::recurrent_forward(x, z0, v0, i0, w_rec_t, coef, spec);
+            let (out, v, i) = B::recurrent_forward(x, z0, v0, i0, w_rec, coef, spec);
             (out, v, i, None)
         };
         let [ko, kv, ki] = kinds;
@@ -354,7 +354,7 @@ impl<B: FusedRecurrentBackend + HostTensor, C: CheckpointStrategy> FusedRecurren
         _z0: FloatTensor<Self>,
         _v0: FloatTensor<Self>,
         _i0: FloatTensor<Self>,
-        _w_rec_t: FloatTensor<Self>,
+        _w_rec: FloatTensor<Self>,
         _coef: FloatTensor<Self>,
         _spec: LeakySpec,
     ) -> (
@@ -370,7 +370,7 @@ impl<B: FusedRecurrentBackend + HostTensor, C: CheckpointStrategy> FusedRecurren
         _u: FloatTensor<Self>,
         _z0: FloatTensor<Self>,
         _v0: FloatTensor<Self>,
-        _w_rec_t: FloatTensor<Self>,
+        _w_rec: FloatTensor<Self>,
         _coef: FloatTensor<Self>,
         _grad_out: FloatTensor<Self>,
         _grad_v: FloatTensor<Self>,

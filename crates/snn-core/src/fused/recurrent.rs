@@ -42,8 +42,8 @@ mod extension {
     #[backend_extension(Autodiff, NdArray, Flex)]
     pub trait FusedRecurrentBackend: SpikeBackend {
         /// Runs the layer over `x` `[batch, time, size]` from the previous spikes `z0` and the
-        /// state `v0`, `i0` `[batch, size]`, with the recurrent weights `w_rec_t`
-        /// `[size (sender), size (receiver)]` and the coefficients `coef`
+        /// state `v0`, `i0` `[batch, size]`, with the recurrent weights `w_rec`
+        /// `[size (receiver), size (sender)]` and the coefficients `coef`
         /// `[COEFFICIENTS, size]`. Returns the spikes `[batch, time, size]` and the final `v`
         /// and `i` `[batch, size]`.
         fn recurrent_forward(
@@ -51,7 +51,7 @@ mod extension {
             z0: FloatTensor<Self>,
             v0: FloatTensor<Self>,
             i0: FloatTensor<Self>,
-            w_rec_t: FloatTensor<Self>,
+            w_rec: FloatTensor<Self>,
             coef: FloatTensor<Self>,
             spec: LeakySpec,
         ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
@@ -64,7 +64,7 @@ mod extension {
             z0: FloatTensor<Self>,
             v0: FloatTensor<Self>,
             i0: FloatTensor<Self>,
-            w_rec_t: FloatTensor<Self>,
+            w_rec: FloatTensor<Self>,
             coef: FloatTensor<Self>,
             spec: LeakySpec,
         ) -> (
@@ -76,13 +76,13 @@ mod extension {
 
         /// Backprop through time from the kept membrane `u` and the upstream gradients of the
         /// spikes `[batch, time, size]` and of the final `v`, `i` `[batch, size]`: the gradients
-        /// of `x`, `z0`, `v0`, `i0` and `w_rec_t`.
+        /// of `x`, `z0`, `v0`, `i0` and `w_rec`.
         #[allow(clippy::too_many_arguments, clippy::type_complexity)]
         fn recurrent_backward(
             u: FloatTensor<Self>,
             z0: FloatTensor<Self>,
             v0: FloatTensor<Self>,
-            w_rec_t: FloatTensor<Self>,
+            w_rec: FloatTensor<Self>,
             coef: FloatTensor<Self>,
             grad_out: FloatTensor<Self>,
             grad_v: FloatTensor<Self>,
@@ -110,11 +110,12 @@ pub fn recurrent_supported(device: &Device) -> bool {
 /// Runs the fused recurrent layer (see the module docs) over the input currents `x`
 /// `[batch, time, size]` from the previous spikes `z0` and the state `v0`, `i0`
 /// `[batch, size]` (`i0` is ignored without a synapse; pass zeros), with the recurrent weights
-/// `w_rec_t` `[size, size]` (`W_recᵀ`: row = sender, already masked if autapses are excluded)
+/// `w_rec` `[size, size]` (row = receiver, column = sender, the layout of a `Linear`'s
+/// torch-style weight; already masked if autapses are excluded)
 /// and the coefficients `coef` `[COEFFICIENTS, size]` of a spiking `spec`. Returns the spikes
 /// `[batch, time, size]` and the final `v` and `i` `[batch, size]`.
 ///
-/// On an autodiff device, gradients flow to `x`, `z0`, `v0`, `i0` and `w_rec_t`; `coef` is a
+/// On an autodiff device, gradients flow to `x`, `z0`, `v0`, `i0` and `w_rec`; `coef` is a
 /// constant. Panics where [`recurrent_supported`] is false, on a readout `spec` (no firing), on
 /// a firing the fused ops do not run
 /// ([`FiringSpec::fused_supported`](crate::dynamics::FiringSpec::fused_supported)), and on
@@ -124,7 +125,7 @@ pub fn recurrent_leaky_sequence(
     z0: Tensor<2>,
     v0: Tensor<2>,
     i0: Tensor<2>,
-    w_rec_t: Tensor<2>,
+    w_rec: Tensor<2>,
     coef: Tensor<2>,
     spec: LeakySpec,
 ) -> (Tensor<3>, Tensor<2>, Tensor<2>) {
@@ -138,7 +139,7 @@ pub fn recurrent_leaky_sequence(
         ("z0", z0.dims(), [batch, size]),
         ("v0", v0.dims(), [batch, size]),
         ("i0", i0.dims(), [batch, size]),
-        ("w_rec_t", w_rec_t.dims(), [size, size]),
+        ("w_rec", w_rec.dims(), [size, size]),
     ] {
         assert_eq!(dims, want, "fused::recurrent_leaky_sequence: {name}");
     }
@@ -147,7 +148,7 @@ pub fn recurrent_leaky_sequence(
         z0.into_dispatch(),
         v0.into_dispatch(),
         i0.into_dispatch(),
-        w_rec_t.into_dispatch(),
+        w_rec.into_dispatch(),
         coef.detach().into_dispatch(),
         spec,
     );

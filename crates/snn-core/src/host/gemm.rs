@@ -50,7 +50,7 @@ impl Strided {
 
 /// Products of fewer multiply-adds than this run on the calling thread: waking the pool costs
 /// more than it saves (the recurrent op's per-step `[32, 256]·[256, 256]` is 2M).
-const PARALLEL_MIN_MACS: usize = 1 << 23;
+pub(crate) const PARALLEL_MIN_MACS: usize = 1 << 23;
 
 /// `dst = lhs · rhs` (`accumulate` false) or `dst += lhs · rhs`, in parallel with rayon when
 /// the product is large enough.
@@ -65,6 +65,23 @@ pub(crate) fn matmul(
     rhs: &[f32],
     r: Strided,
     accumulate: bool,
+) {
+    let parallel = d.rows * d.cols * l.cols >= PARALLEL_MIN_MACS;
+    matmul_on(dst, d, lhs, l, rhs, r, accumulate, parallel);
+}
+
+/// [`matmul`] on the calling thread alone (`parallel` false), or on the rayon pool: for
+/// callers that already run one product per thread.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn matmul_on(
+    dst: &mut [f32],
+    d: Strided,
+    lhs: &[f32],
+    l: Strided,
+    rhs: &[f32],
+    r: Strided,
+    accumulate: bool,
+    parallel: bool,
 ) {
     assert!(
         l.cols == r.rows && d.rows == l.rows && d.cols == r.cols,
@@ -116,7 +133,7 @@ pub(crate) fn matmul(
             false,
             false,
             false,
-            if d.rows * d.cols * l.cols >= PARALLEL_MIN_MACS {
+            if parallel {
                 gemm::Parallelism::Rayon(0)
             } else {
                 gemm::Parallelism::None

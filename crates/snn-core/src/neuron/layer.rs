@@ -214,19 +214,19 @@ pub trait Neuron: StepLayer<State: NeuronState> {
     }
 
     /// Runs this layer inside a recurrent cell over a whole sequence: the current of step `t`
-    /// is `x[:, t, :] + z_{t−1}·w_rec_t`, where `z` is the layer's own output (`z0` before the
-    /// first step), `x` `[batch, time, neurons]` the projected input and `w_rec_t`
-    /// `[neurons, neurons]` the transposed recurrent weights. Returns the outputs
+    /// is `x[:, t, :] + z_{t−1}·w_recᵀ`, where `z` is the layer's own output (`z0` before the
+    /// first step), `x` `[batch, time, neurons]` the projected input and `w_rec`
+    /// `[neurons (receiver), neurons (sender)]` the recurrent weights. Returns the outputs
     /// `[batch, time, neurons]` and the final state; `state` must be checked. The default is
     /// the step loop ([`recurrent_step_loop`]); a layer with a fused route overrides it.
     fn forward_fused_recurrent(
         &self,
         x: Tensor<3>,
-        w_rec_t: Tensor<2>,
+        w_rec: Tensor<2>,
         z0: Tensor<2>,
         state: Self::State,
     ) -> (Tensor<3>, Self::State) {
-        recurrent_step_loop(self, x, w_rec_t, z0, state)
+        recurrent_step_loop(self, x, w_rec, z0, state)
     }
 
     /// Runs a sequence from `state` (the resting state if `None`), keeping the state after every
@@ -268,11 +268,11 @@ pub trait Neuron: StepLayer<State: NeuronState> {
 }
 
 /// The step loop of [`Neuron::forward_fused_recurrent`]: `layer`'s own step driven by
-/// `x[:, t, :] + z_{t−1}·w_rec_t`, for layers without a fused route or devices without the op.
+/// `x[:, t, :] + z_{t−1}·w_recᵀ` (`w_rec` `[receiver, sender]`), for layers without a fused route or devices without the op.
 pub fn recurrent_step_loop<L: StepLayer + ?Sized>(
     layer: &L,
     x: Tensor<3>,
-    w_rec_t: Tensor<2>,
+    w_rec: Tensor<2>,
     z0: Tensor<2>,
     state: L::State,
 ) -> (Tensor<3>, L::State) {
@@ -281,6 +281,7 @@ pub fn recurrent_step_loop<L: StepLayer + ?Sized>(
         return (x, state);
     }
     let prepared = layer.prepare();
+    let w_rec_t = w_rec.transpose();
     let (mut z, mut state) = (z0, state);
     let mut outputs = Vec::with_capacity(time);
     for t in 0..time {

@@ -559,17 +559,16 @@ impl Neuron for Lif {
     fn forward_fused_recurrent(
         &self,
         x: Tensor<3>,
-        w_rec_t: Tensor<2>,
+        w_rec: Tensor<2>,
         z0: Tensor<2>,
         state: LifState,
     ) -> (Tensor<3>, LifState) {
         if !self.fused_recurrent_path(&x.device()) {
-            return super::layer::recurrent_step_loop(self, x, w_rec_t, z0, state);
+            return super::layer::recurrent_step_loop(self, x, w_rec, z0, state);
         }
         let (coef, spec) = self.fused_operands();
         let i0 = state.i.unwrap_or_else(|| state.v.zeros_like());
-        let (spikes, v, i) =
-            fused::recurrent_leaky_sequence(x, z0, state.v, i0, w_rec_t, coef, spec);
+        let (spikes, v, i) = fused::recurrent_leaky_sequence(x, z0, state.v, i0, w_rec, coef, spec);
         let state = LifState {
             v,
             i: self.tau_syn_ms.is_some().then_some(i),

@@ -285,10 +285,10 @@ impl<N: Neuron + Module> Neuron for Recurrent<N> {
         let bias = self.input_bias.as_ref().map(Param::val);
         let current = crate::sparse::spike_linear(x, self.input_weights.val().transpose(), bias)
             .expect("the input was checked against input_size");
-        let w_rec_t = self.effective_recurrent_weights().transpose();
+        let w_rec = self.effective_recurrent_weights();
         let (spikes, neuron) =
             self.neuron
-                .forward_fused_recurrent(current, w_rec_t, state.z.clone(), state.neuron);
+                .forward_fused_recurrent(current, w_rec, state.z.clone(), state.neuron);
         let z = if time == 0 {
             state.z
         } else {

@@ -287,7 +287,7 @@ fn run_recurrent_forward<B: HostTensor>(
     z0: FloatTensor<B>,
     v0: FloatTensor<B>,
     i0: FloatTensor<B>,
-    w_rec_t: FloatTensor<B>,
+    w_rec: FloatTensor<B>,
     coef: FloatTensor<B>,
     spec: LeakySpec,
     saving: bool,
@@ -298,6 +298,7 @@ fn run_recurrent_forward<B: HostTensor>(
     Option<FloatTensor<B>>,
 ) {
     count_launch();
+    let tt = std::time::Instant::now();
     let d = dims_of::<B>(&x);
     let device = x.device();
     let op = "the fused recurrent op";
@@ -306,7 +307,7 @@ fn run_recurrent_forward<B: HostTensor>(
         f32s_of::<B>(&v0, op),
         f32s_of::<B>(&i0, op),
     );
-    let (ws, coefs) = (f32s_of::<B>(&w_rec_t, op), f32s_of::<B>(&coef, op));
+    let (ws, coefs) = (f32s_of::<B>(&w_rec, op), f32s_of::<B>(&coef, op));
     let (out, (fin, kept)) = over_sequence::<B, _>(x, d, |x| {
         let (out, fin, kept) =
             recurrent::forward(x, &z0s, &v0s, &i0s, &ws, &coefs, &spec, d, saving);
@@ -314,6 +315,9 @@ fn run_recurrent_forward<B: HostTensor>(
     });
     let (v_fin, i_fin) = state_pair::<B>(fin, d, &device);
     let kept = kept.map(|u| B::from_host_f32s(u, vec![d.batch, d.time, d.size], &device));
+    if std::env::var_os("SNN_PROF").is_some() {
+        eprintln!("rec fwd {:.2}", tt.elapsed().as_secs_f64() * 1e3);
+    }
     (out, v_fin, i_fin, kept)
 }
 
@@ -322,7 +326,7 @@ fn run_recurrent_backward<B: HostTensor>(
     u: FloatTensor<B>,
     z0: FloatTensor<B>,
     v0: FloatTensor<B>,
-    w_rec_t: FloatTensor<B>,
+    w_rec: FloatTensor<B>,
     coef: FloatTensor<B>,
     grad_out: FloatTensor<B>,
     grad_v: FloatTensor<B>,
@@ -335,6 +339,7 @@ fn run_recurrent_backward<B: HostTensor>(
     FloatTensor<B>,
     FloatTensor<B>,
 ) {
+    let tt = std::time::Instant::now();
     let d = dims_of::<B>(&grad_out);
     let device = grad_out.device();
     let op = "the fused recurrent op";
@@ -343,11 +348,11 @@ fn run_recurrent_backward<B: HostTensor>(
         f32s_of::<B>(&z0, op),
         f32s_of::<B>(&v0, op),
     );
-    let (ws, coefs) = (f32s_of::<B>(&w_rec_t, op), f32s_of::<B>(&coef, op));
+    let (ws, coefs) = (f32s_of::<B>(&w_rec, op), f32s_of::<B>(&coef, op));
     let (gvs, gis) = (f32s_of::<B>(&grad_v, op), f32s_of::<B>(&grad_i, op));
     let (gx, rest) = over_sequence::<B, _>(grad_out, d, |go| {
         let g = recurrent::backward(&us, &z0s, &v0s, &ws, &coefs, &spec, d, go, &gvs, &gis);
-        (g.x, (g.init, g.z0, g.w_rec_t))
+        (g.x, (g.init, g.z0, g.w_rec))
     });
     let (init, gz0, gw) = rest;
     let (gv, gi) = state_pair::<B>(init, d, &device);
@@ -355,6 +360,9 @@ fn run_recurrent_backward<B: HostTensor>(
     let gw = B::from_host_f32s(gw, vec![d.size, d.size], &device);
     drop(us);
     B::give_back(u);
+    if std::env::var_os("SNN_PROF").is_some() {
+        eprintln!("rec bwd all {:.2}", tt.elapsed().as_secs_f64() * 1e3);
+    }
     (gx, gz0, gv, gi, gw)
 }
 
@@ -413,12 +421,12 @@ macro_rules! cpu_backend {
                 z0: FloatTensor<Self>,
                 v0: FloatTensor<Self>,
                 i0: FloatTensor<Self>,
-                w_rec_t: FloatTensor<Self>,
+                w_rec: FloatTensor<Self>,
                 coef: FloatTensor<Self>,
                 spec: LeakySpec,
             ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
                 let (out, v, i, _) =
-                    run_recurrent_forward::<Self>(x, z0, v0, i0, w_rec_t, coef, spec, false);
+                    run_recurrent_forward::<Self>(x, z0, v0, i0, w_rec, coef, spec, false);
                 (out, v, i)
             }
 
@@ -427,7 +435,7 @@ macro_rules! cpu_backend {
                 z0: FloatTensor<Self>,
                 v0: FloatTensor<Self>,
                 i0: FloatTensor<Self>,
-                w_rec_t: FloatTensor<Self>,
+                w_rec: FloatTensor<Self>,
                 coef: FloatTensor<Self>,
                 spec: LeakySpec,
             ) -> (
@@ -437,7 +445,7 @@ macro_rules! cpu_backend {
                 FloatTensor<Self>,
             ) {
                 let (out, v, i, u) =
-                    run_recurrent_forward::<Self>(x, z0, v0, i0, w_rec_t, coef, spec, true);
+                    run_recurrent_forward::<Self>(x, z0, v0, i0, w_rec, coef, spec, true);
                 (out, v, i, u.expect("kept when saving"))
             }
 
@@ -445,7 +453,7 @@ macro_rules! cpu_backend {
                 u: FloatTensor<Self>,
                 z0: FloatTensor<Self>,
                 v0: FloatTensor<Self>,
-                w_rec_t: FloatTensor<Self>,
+                w_rec: FloatTensor<Self>,
                 coef: FloatTensor<Self>,
                 grad_out: FloatTensor<Self>,
                 grad_v: FloatTensor<Self>,
@@ -459,7 +467,7 @@ macro_rules! cpu_backend {
                 FloatTensor<Self>,
             ) {
                 run_recurrent_backward::<Self>(
-                    u, z0, v0, w_rec_t, coef, grad_out, grad_v, grad_i, spec,
+                    u, z0, v0, w_rec, coef, grad_out, grad_v, grad_i, spec,
                 )
             }
         }

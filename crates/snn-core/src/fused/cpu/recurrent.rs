@@ -5,13 +5,14 @@
 //!   recurrent current is the sum of the rows of `W_recᵀ` (`[sender, receiver]`) of the
 //!   neurons that spiked on the previous step, an event list: at 1-5 % activity that is 20-100x
 //!   fewer adds than the dense product.
-//! * Backward (BPTT): the time loop outside, because a step's spike gradient needs the next
-//!   step's current gradient of every neuron of the row: per step, the rows in parallel run the
-//!   reverse step of [`StepRule::fire_grad`]; then one matrix product `[batch, H]·W_rec` sends
-//!   the current gradients back to the previous step's spikes (dense: the surrogate makes the
-//!   gradients dense). After the loop, the gradient of `W_recᵀ` accumulates the current gradients
-//!   event by event, or by one matrix product where the spikes are denser than
-//!   [`DENSE_WEIGHT_GRADIENT`].
+//! * Backward (BPTT): rows are independent here too, but a step's spike gradient needs the
+//!   next step's current gradient of every neuron of its row. Each thread takes a group of rows
+//!   through all the steps in reverse: per step, each row's reverse step of
+//!   [`StepRule::fire_grad`], then one matrix product `[rows, H]·W_rec` that sends the current
+//!   gradients back to the previous step's spikes (dense: the surrogate makes the
+//!   gradients dense). After the loop, the gradient of `W_rec` accumulates the current gradients
+//!   event by event (into the rows of its transpose, one per sender, transposed once), or by one
+//!   matrix product where the spikes are denser than [`DENSE_WEIGHT_GRADIENT`].
 //!
 //! What the backward keeps: the pre-reset membrane `u` (4 bytes per neuron and step), from which
 //! the spikes and the surrogate derivative are recomputed bit-exactly.
@@ -23,7 +24,7 @@ use rayon::prelude::*;
 use super::scalar::{Chunk, StepRule, heaviside};
 use super::{Dims, EULER_SCALED, EULER_UNSCALED, EXACT};
 use crate::dynamics::{Coef, LeakySpec, MembraneForm};
-use crate::host::gemm::{Strided, matmul};
+use crate::host::gemm::{PARALLEL_MIN_MACS, Strided, matmul, matmul_on};
 use crate::surrogate::with_surrogate;
 
 /// The default of [`dense_weight_gradient_above`]: above this fraction of nonzero presynaptic
@@ -55,9 +56,6 @@ pub fn set_dense_weight_gradient_above(density: f64) {
     };
     DENSE_ABOVE.store(density.to_bits(), Ordering::Relaxed);
 }
-
-/// Neurons (rows × size) a task of the reverse loop's per-step work takes at least.
-const MIN_NEURONS_PER_TASK: usize = 1 << 14;
 
 /// Senders per work item of the event-driven weight gradient: each item owns these rows of the
 /// gradient, so no two items write the same element.
@@ -162,7 +160,8 @@ fn forward_row<const M: u8, const DELAY: bool>(
 }
 
 /// Forward over all rows: `x` `[B,T,H]` (overwritten with the spikes when `in_place`, else read
-/// and the spikes returned in a new buffer), `z0`, `v0`, `i0` `[B,H]`, `w_rec_t` `[H,H]`,
+/// and the spikes returned in a new buffer), `z0`, `v0`, `i0` `[B,H]`, `w_rec` `[H,H]`
+/// (`[receiver, sender]`),
 /// `coef` `[COEFFICIENTS,H]`. Returns the new output buffer (not in place), the final state
 /// `[2,B,H]` (v then i) and, when `saving`, the pre-reset membrane `[B,T,H]`.
 #[allow(clippy::too_many_arguments)]
@@ -171,7 +170,7 @@ pub(super) fn forward(
     z0: &[f32],
     v0: &[f32],
     i0: &[f32],
-    w_rec_t: &[f32],
+    w_rec: &[f32],
     coef: &[f32],
     spec: &LeakySpec,
     d: Dims,
@@ -184,15 +183,17 @@ pub(super) fn forward(
         z0.len() == plane && v0.len() == plane && i0.len() == plane,
         "fused recurrent forward: state size"
     );
-    assert_eq!(w_rec_t.len(), h * h, "fused recurrent forward: weights");
+    assert_eq!(w_rec.len(), h * h, "fused recurrent forward: weights");
     assert_eq!(
         coef.len(),
         crate::dynamics::COEFFICIENTS * h,
         "fused recurrent forward: coefficients"
     );
+    // the event loop adds rows of W_recᵀ (one per sender): transposed once per sequence
+    let w_rec_t = crate::host::transpose(w_rec, h, h);
     let s = Operands {
         z0,
-        w_rec_t,
+        w_rec_t: &w_rec_t,
         coef,
         rule: StepRule::of(spec),
         d,
@@ -346,6 +347,68 @@ fn reverse_row<const M: u8, const DELAY: bool, S: Fn(f32) -> f32>(
     row.gx[at].copy_from_slice(&scratch.gc);
 }
 
+/// A group of consecutive batch rows that one thread takes through the whole reverse loop:
+/// their `[rows, time, size]` block of the input gradient, their `[rows, size]` carried state
+/// gradients and the gradient sent back to their previous spikes.
+struct Group<'a> {
+    b0: usize,
+    gx: &'a mut [f32],
+    gv: &'a mut [f32],
+    gi: &'a mut [f32],
+    grec: &'a mut [f32],
+}
+
+/// The reverse loop of one [`Group`]: per step (last to first), each row's reverse step, then
+/// `grec = gc_t · W_rec`, the current gradients of step `t` sent back to the spikes of step
+/// `t − 1` (to `z0` at `t = 0`), by one product over the group's rows (`pool_product`: on the
+/// rayon pool, else on this thread).
+fn reverse_group<const M: u8, const DELAY: bool, S: Fn(f32) -> f32 + Copy>(
+    r: &Reverse<'_>,
+    upstream: Option<&[f32]>,
+    w_rec: &[f32],
+    g: Group<'_>,
+    surrogate: S,
+    pool_product: bool,
+) {
+    let (h, block) = (r.d.size, r.d.time * r.d.size);
+    let rows = g.gv.len() / h;
+    let mut scratch = Scratch::new(h);
+    for t in (0..r.d.time).rev() {
+        crate::host::simd::widest(
+            #[inline(always)]
+            || {
+                for k in 0..rows {
+                    let row = RowGrad {
+                        b: g.b0 + k,
+                        gx: &mut g.gx[k * block..(k + 1) * block],
+                        gv: &mut g.gv[k * h..(k + 1) * h],
+                        gi: &mut g.gi[k * h..(k + 1) * h],
+                        grec: &g.grec[k * h..(k + 1) * h],
+                    };
+                    reverse_row::<M, DELAY, _>(r, t, upstream, row, surrogate, &mut scratch);
+                }
+            },
+        );
+        let gc_t = Strided {
+            rows,
+            cols: h,
+            offset: t * h,
+            row_stride: block,
+            col_stride: 1,
+        };
+        matmul_on(
+            g.grec,
+            Strided::dense(rows, h, 0),
+            g.gx,
+            gc_t,
+            w_rec,
+            Strided::dense(h, h, 0),
+            false,
+            pool_product,
+        );
+    }
+}
+
 /// The gradients of the fused recurrent op.
 pub(super) struct Gradients {
     /// Of `x`, `[B,T,H]`; `None` when written over the output gradient in place.
@@ -354,19 +417,19 @@ pub(super) struct Gradients {
     pub(super) init: Vec<f32>,
     /// Of the initial spikes `z0`, `[B,H]`.
     pub(super) z0: Vec<f32>,
-    /// Of `W_recᵀ`, `[H,H]`.
-    pub(super) w_rec_t: Vec<f32>,
+    /// Of `W_rec`, `[H,H]` (`[receiver, sender]`).
+    pub(super) w_rec: Vec<f32>,
 }
 
 /// Backprop through time over all rows (see the module docs): from the kept membrane `[B,T,H]`,
-/// `z0`, `v0` `[B,H]`, `w_rec_t`, `coef`, and the upstream gradients of the spikes `[B,T,H]`
+/// `z0`, `v0` `[B,H]`, `w_rec` (`[receiver, sender]`), `coef`, and the upstream gradients of the spikes `[B,T,H]`
 /// (consumed, written over in place when the op holds it alone) and of the final `v`, `i`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn backward(
     kept: &[f32],
     z0: &[f32],
     v0: &[f32],
-    w_rec_t: &[f32],
+    w_rec: &[f32],
     coef: &[f32],
     spec: &LeakySpec,
     d: Dims,
@@ -384,7 +447,7 @@ pub(super) fn backward(
         z0.len() == plane && v0.len() == plane && grad_v.len() == plane && grad_i.len() == plane,
         "fused recurrent backward: state sizes"
     );
-    assert_eq!(w_rec_t.len(), h * h, "fused recurrent backward: weights");
+    assert_eq!(w_rec.len(), h * h, "fused recurrent backward: weights");
     assert_eq!(
         coef.len(),
         crate::dynamics::COEFFICIENTS * h,
@@ -413,69 +476,47 @@ pub(super) fn backward(
         .firing
         .map(|f| f.surrogate)
         .expect("checked above: a spiking layer");
-    // W_rec itself ([receiver, sender]) for the per-step product: as its right operand, it is
-    // already in the layout the product's kernel reads and is not repacked at every step (the
-    // strided view of W_recᵀ was repacked: 1.8x slower at H = 1024)
-    let w_rec = crate::host::transpose(w_rec_t, h, h);
-    // a step's rows are small work items: enough of them per task that waking the pool pays
-    let rows_per_task = (MIN_NEURONS_PER_TASK / h).max(1);
-    for t in (0..d.time).rev() {
-        let rows = gx
-            .chunks_mut(block)
-            .zip(gv.chunks_mut(h))
-            .zip(gi.chunks_mut(h))
-            .zip(grec.chunks(h))
-            .enumerate()
-            .map(|(b, (((gx, gv), gi), grec))| RowGrad {
-                b,
-                gx,
-                gv,
-                gi,
-                grec,
-            })
-            .collect::<Vec<_>>();
-        macro_rules! run {
-            ($m:expr, $delay:expr) => {
-                with_surrogate!(surrogate, |sg| rows
-                    .into_par_iter()
-                    .with_min_len(rows_per_task)
-                    .for_each_init(
-                        || Scratch::new(h),
-                        |scratch, row| crate::host::simd::widest(
-                            #[inline(always)]
-                            || reverse_row::<$m, $delay, _>(&r, t, upstream, row, sg, scratch),
-                        )
-                    ))
-            };
-        }
-        match (spec.membrane, delay) {
-            (MembraneForm::EulerScaled, false) => run!(EULER_SCALED, false),
-            (MembraneForm::EulerScaled, true) => run!(EULER_SCALED, true),
-            (MembraneForm::EulerUnscaled, false) => run!(EULER_UNSCALED, false),
-            (MembraneForm::EulerUnscaled, true) => run!(EULER_UNSCALED, true),
-            (MembraneForm::Exact, false) => run!(EXACT, false),
-            (MembraneForm::Exact, true) => run!(EXACT, true),
-        }
-        // grec[b, j] = Σ_h gc_t[b, h] · W_recᵀ[j, h]: the current gradients of step t sent
-        // back to the spikes of step t − 1 (to z0 at t = 0)
-        let gc_t = Strided {
-            rows: d.batch,
-            cols: h,
-            offset: t * h,
-            row_stride: block,
-            col_stride: 1,
-        };
-        matmul(
-            &mut grec,
-            Strided::dense(d.batch, h, 0),
+    // W_rec itself ([receiver, sender]) is the per-step product's right operand, already in
+    // the layout its kernel reads, so it is not repacked at every step (the strided view of
+    // W_recᵀ was: 1.8x slower at H = 1024)
+    // Batch rows are independent in the reverse loop as in the forward (`W_rec` is only read):
+    // each thread takes a group of rows through every step, with its own `[rows, H]·W_rec`
+    // product, and no barrier between steps (spreading each step's rows and then its product
+    // over the pool took two barriers per step)
+    let groups = rayon::current_num_threads().clamp(1, d.batch.max(1));
+    let rows_per_group = d.batch.div_ceil(groups).max(1);
+    // a single group (a batch of one row per thread or less) gives the product to the pool
+    let pool_product = d.batch <= rows_per_group && d.batch * h * h >= PARALLEL_MIN_MACS;
+    let groups: Vec<Group<'_>> = gx
+        .chunks_mut(rows_per_group * block)
+        .zip(gv.chunks_mut(rows_per_group * h))
+        .zip(gi.chunks_mut(rows_per_group * h))
+        .zip(grec.chunks_mut(rows_per_group * h))
+        .enumerate()
+        .map(|(g, (((gx, gv), gi), grec))| Group {
+            b0: g * rows_per_group,
             gx,
-            gc_t,
-            &w_rec,
-            Strided::dense(h, h, 0),
-            false,
-        );
+            gv,
+            gi,
+            grec,
+        })
+        .collect();
+    macro_rules! run {
+        ($m:expr, $delay:expr) => {
+            with_surrogate!(surrogate, |sg| groups.into_par_iter().for_each(|g| {
+                reverse_group::<$m, $delay, _>(&r, upstream, w_rec, g, sg, pool_product)
+            }))
+        };
     }
-    let w_rec_t_grad = weight_gradient(&r, z0, gx);
+    match (spec.membrane, delay) {
+        (MembraneForm::EulerScaled, false) => run!(EULER_SCALED, false),
+        (MembraneForm::EulerScaled, true) => run!(EULER_SCALED, true),
+        (MembraneForm::EulerUnscaled, false) => run!(EULER_UNSCALED, false),
+        (MembraneForm::EulerUnscaled, true) => run!(EULER_UNSCALED, true),
+        (MembraneForm::Exact, false) => run!(EXACT, false),
+        (MembraneForm::Exact, true) => run!(EXACT, true),
+    }
+    let w_rec_grad = weight_gradient(&r, z0, gx);
     let mut init = gv;
     init.extend_from_slice(&gi);
     let x = upstream.is_some().then_some(fresh);
@@ -483,7 +524,7 @@ pub(super) fn backward(
         x,
         init,
         z0: grec,
-        w_rec_t: w_rec_t_grad,
+        w_rec: w_rec_grad,
     }
 }
 
@@ -502,62 +543,86 @@ fn presynaptic(r: &Reverse<'_>, z0: &[f32], thr: &[f32], b: usize, t: usize, j: 
     }
 }
 
-/// `∂L/∂W_recᵀ[j, h] = Σ_{b,t} z_{t−1}[b, j] · gc_t[b, h]` from the input gradients `gx`
-/// `[B,T,H]`: one row add per presynaptic event, or one matrix product where the events are
-/// denser than [`dense_weight_gradient_above`].
+/// The presynaptic events of batch row `b`, `(sender, b·T + t, value)` for every nonzero
+/// presynaptic value of step `t` (see [`presynaptic`]), in step order.
+fn row_events(r: &Reverse<'_>, z0: &[f32], thr: &[f32], b: usize) -> Vec<(usize, usize, f32)> {
+    let (h, time) = (r.d.size, r.d.time);
+    let mut events = Vec::new();
+    for t in 0..time {
+        for j in 0..h {
+            let z = presynaptic(r, z0, thr, b, t, j);
+            if z != 0.0 {
+                events.push((j, b * time + t, z));
+            }
+        }
+    }
+    events
+}
+
+/// `∂L/∂W_rec[i, j] = Σ_{b,t} gc_t[b, i] · z_{t−1}[b, j]` from the input gradients `gx`
+/// `[B,T,H]`: one row add per presynaptic event into the rows of `W_recᵀ` (the events found in
+/// one scan and grouped by sender, so each sender's row is owned by one work item), transposed
+/// once at the end; or one matrix product where the events are denser than
+/// [`dense_weight_gradient_above`]. Both sum each element in the order of `(b, t)`.
 fn weight_gradient(r: &Reverse<'_>, z0: &[f32], gx: &[f32]) -> Vec<f32> {
     let d = r.d;
     let h = d.size;
     let thr = thresholds(r.coef, h);
     let steps = d.batch * d.time;
-    let events: usize = (0..d.batch)
+    let per_row: Vec<Vec<(usize, usize, f32)>> = (0..d.batch)
         .into_par_iter()
-        .map(|b| {
-            (0..d.time)
-                .flat_map(|t| (0..h).map(move |j| (t, j)))
-                .filter(|&(t, j)| presynaptic(r, z0, thr, b, t, j) != 0.0)
-                .count()
-        })
-        .sum();
+        .map(|b| row_events(r, z0, thr, b))
+        .collect();
+    let events: usize = per_row.iter().map(Vec::len).sum();
     let mut grad = vec![0f32; h * h];
     if events as f64 > dense_weight_gradient_above() * (steps * h) as f64 {
-        // zprev [B·T, H], then grad = zprevᵀ · gx
+        // zprev [B·T, H], then grad = gxᵀ · zprev
         let mut zprev = vec![0f32; steps * h];
-        zprev.par_chunks_mut(h).enumerate().for_each(|(row, z)| {
-            let (b, t) = (row / d.time, row % d.time);
-            for (j, z) in z.iter_mut().enumerate() {
-                *z = presynaptic(r, z0, thr, b, t, j);
-            }
-        });
+        for (j, bt, z) in per_row.into_iter().flatten() {
+            zprev[bt * h + j] = z;
+        }
         matmul(
             &mut grad,
             Strided::dense(h, h, 0),
-            &zprev,
-            Strided::dense(steps, h, 0).transposed(),
             gx,
+            Strided::dense(steps, h, 0).transposed(),
+            &zprev,
             Strided::dense(steps, h, 0),
             false,
         );
         return grad;
     }
+    // the events grouped by sender (a counting sort, stable: each sender keeps (b, t) order)
+    let mut start = vec![0usize; h + 1];
+    for &(j, _, _) in per_row.iter().flatten() {
+        start[j + 1] += 1;
+    }
+    for j in 0..h {
+        start[j + 1] += start[j];
+    }
+    let mut next = start.clone();
+    let mut by_sender = vec![(0usize, 0f32); events];
+    for (j, bt, z) in per_row.into_iter().flatten() {
+        by_sender[next[j]] = (bt, z);
+        next[j] += 1;
+    }
     grad.par_chunks_mut(SENDERS_PER_ITEM * h)
         .enumerate()
         .for_each(|(item, rows)| {
-            let j0 = item * SENDERS_PER_ITEM;
-            let senders = rows.len() / h;
-            for b in 0..d.batch {
-                for t in 0..d.time {
-                    let gc = &gx[(b * d.time + t) * h..(b * d.time + t + 1) * h];
-                    for s in 0..senders {
-                        let z = presynaptic(r, z0, thr, b, t, j0 + s);
-                        if z != 0.0 {
-                            for (g, c) in rows[s * h..(s + 1) * h].iter_mut().zip(gc) {
+            crate::host::simd::widest(
+                #[inline(always)]
+                || {
+                    for (s, row) in rows.chunks_mut(h).enumerate() {
+                        let j = item * SENDERS_PER_ITEM + s;
+                        for &(bt, z) in &by_sender[start[j]..start[j + 1]] {
+                            let gc = &gx[bt * h..(bt + 1) * h];
+                            for (g, c) in row.iter_mut().zip(gc) {
                                 *g += z * c;
                             }
                         }
                     }
-                }
-            }
+                },
+            )
         });
-    grad
+    crate::host::transpose(&grad, h, h)
 }
