@@ -1,5 +1,5 @@
 //! The fused recurrent LIF op (`fused::recurrent_leaky_sequence`, taken by `Recurrent<Lif>` on
-//! the CPU backends) against the reference step loop of the same cell.
+//! the CPU backends and wgpu) against the reference step loop of the same cell.
 //!
 //! The reference path (`Execution::Reference` on the neuron: one dense input and recurrent
 //! product and one graph of tensor ops per step) is the oracle: the fused path must give the same
@@ -10,8 +10,9 @@
 //! and autapses, for every surrogate, at low and high spike densities (both ways of computing
 //! the recurrent weight gradient). A two-neuron case checks the fused path's BPTT by hand.
 //!
-//! The comparisons run on ndarray and flex (where the op runs); on wgpu the cell takes its step
-//! loop either way, which one test checks.
+//! The comparisons run on ndarray and flex; on wgpu (the CubeCL kernels) one test compares small
+//! cases of the two configurations users train, and one checks that recording takes the step
+//! loop.
 
 use burn::prelude::*;
 use snn_core::fused::{self, Execution};
@@ -165,7 +166,9 @@ fn run(lif: &LifConfig, autapses: bool, case: Case, device: &Device) -> Run {
 fn check(name: &str, lif: &LifConfig, autapses: bool, case: Case) -> f64 {
     let mut density = 0.0;
     for (dev, device) in autodiff_devices() {
-        if !fused::recurrent_supported(&device) {
+        // wgpu: one small test of its own (`wgpu_kernels_match_reference`), CI runs it on a
+        // software driver
+        if !fused::recurrent_supported(&device) || dev == "wgpu" {
             continue;
         }
         let what = format!("{name} on {dev} {case:?} autapses={autapses}");
@@ -442,8 +445,64 @@ fn two_neuron_bptt_by_hand() {
     }
 }
 
+/// The CubeCL kernels against the reference step loop on wgpu, and against the CPU op, for the
+/// two configurations users train (snnTorch `RLeaky`, Norse `LIFRecurrent` with its synaptic
+/// current and reset to zero), from a random state (gradients of `z0`, `v0`, `i0` too).
 #[test]
-fn wgpu_and_recording_run_the_step_loop() {
+fn wgpu_kernels_match_reference() {
+    let Some((_, device)) = autodiff_devices().into_iter().find(|(d, _)| *d == "wgpu") else {
+        return;
+    };
+    let case = Case {
+        batch: 2,
+        time: 12,
+        with_state: true,
+        bias: true,
+        ..SMALL
+    };
+    for (name, lif, autapses) in [("rleaky", rleaky(), true), ("norse", norse(), false)] {
+        let what = format!("{name} on wgpu");
+        let want = run(
+            &lif.clone().with_execution(Execution::Reference),
+            autapses,
+            case,
+            &device,
+        );
+        let got = run(&lif, autapses, case, &device);
+        let cpu = run(&lif, autapses, case, &Device::flex().autodiff());
+        assert!(
+            got.launched,
+            "{what}: the fused recurrent path was not taken"
+        );
+        assert!(
+            want.spikes.iter().any(|&z| z == 1.0),
+            "{what}: no spikes, the test is vacuous"
+        );
+        assert_spikes_equal(&format!("{what} spikes"), &got.spikes, &want.spikes);
+        assert_spikes_equal(&format!("{what} spikes vs flex"), &got.spikes, &cpu.spikes);
+        assert_close(&format!("{what} v"), &got.v, &want.v, GRAD_TOL, GRAD_TOL);
+        for ((name, g), (_, w)) in got.grads.iter().zip(&want.grads) {
+            assert_eq!(g.is_some(), w.is_some(), "{what}: gradient of {name}");
+            if let (Some(g), Some(w)) = (g, w) {
+                assert!(
+                    w.iter().any(|v| *v != 0.0),
+                    "{what}: gradient of {name} is all zero, the test is vacuous"
+                );
+                let scale = w.iter().fold(1f32, |m, v| m.max(v.abs()));
+                assert_close(
+                    &format!("{what} d/d{name}"),
+                    g,
+                    w,
+                    GRAD_TOL * scale,
+                    GRAD_TOL,
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn recording_runs_the_step_loop_and_plain_runs_the_op() {
     for (dev, device) in autodiff_devices() {
         let net = cell(&rleaky(), false, SMALL, &device);
         let x = Tensor::<3>::ones([1, 4, SMALL.inputs], &device);

@@ -16,6 +16,7 @@
 
 use burn::backend::cubecl::dtype_to_storage_type;
 use burn::backend::fusion::custom::TensorSpec;
+use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn_cubecl::{
     CubeBackend, kernel::into_contiguous, ops::numeric::empty_device_contiguous_dtype,
@@ -23,7 +24,10 @@ use burn_cubecl::{
 };
 use cubecl::{calculate_cube_count_elemwise, prelude::*};
 
-use super::{COEFFICIENTS, Coef, FusedLeakyBackend, LeakySpec, MembraneForm, SynapseForm};
+use super::{
+    COEFFICIENTS, Coef, FusedLeakyBackend, FusedRecurrentBackend, LeakySpec, MembraneForm,
+    SynapseForm,
+};
 use crate::dynamics::Reset;
 use crate::surrogate::Surrogate;
 
@@ -104,6 +108,138 @@ fn integrate_grad_c<F: Float>(gu: F, a: F, gain: F, #[comptime] m: u32) -> F {
     g
 }
 
+/// One forward step of one neuron (`cpu/scalar.rs`'s `StepRule::fire`, operation for
+/// operation): from the input `xt`, updates `v`, `i` and (delayed reset) `fired`, writes the
+/// pre-reset membrane to `u` and returns the output (the spike, or a readout's membrane).
+#[cube]
+fn forward_step<F: Float>(
+    xt: F,
+    v: &mut F,
+    i: &mut F,
+    fired: &mut F,
+    u: &mut F,
+    a: F,
+    gain: F,
+    rest: F,
+    ks: F,
+    thr: F,
+    vl: F,
+    vr: F,
+    #[comptime] membrane: u32,
+    #[comptime] synapse: u32,
+    #[comptime] firing: bool,
+    #[comptime] reset: u32,
+    #[comptime] at_zero: bool,
+    #[comptime] delay: bool,
+) -> F {
+    let mut c = xt;
+    if comptime!(synapse != SYN_NONE) {
+        c = *i + xt;
+    }
+    if comptime!(synapse == SYN_EULER) {
+        *i = c - c * ks;
+    } else {
+        *i = c * ks;
+    }
+    let mut vj = *v;
+    if comptime!(delay && reset == RESET_TO_VALUE) {
+        // reset to value before the leak, by the previous (detached) spike
+        vj = (F::new(1.0) - *fired) * *v + *fired * vr;
+    }
+    let mut un = integrate::<F>(vj, c, a, gain, rest, vl, membrane);
+    if comptime!(delay && reset == RESET_SUBTRACT) {
+        un -= *fired * thr;
+    }
+    *u = un;
+    let mut out = un;
+    if firing {
+        let z = heaviside::<F>(un - thr, at_zero);
+        out = z;
+        if delay {
+            *fired = z;
+            *v = un;
+        } else if comptime!(reset == RESET_SUBTRACT) {
+            *v = un - z * thr;
+        } else if comptime!(reset == RESET_TO_VALUE) {
+            *v = (F::new(1.0) - z) * un + z * vr;
+        } else {
+            *v = un;
+        }
+    } else {
+        *v = un;
+    }
+    out
+}
+
+/// One reverse step of one neuron (`cpu/scalar.rs`'s `StepRule::fire_grad`): from the output
+/// gradient `go`, the pre-reset membrane `u` and (delayed reset to a value) the previous
+/// step's pre-reset membrane `prev`, updates the carried `gv`, `gi` one step back and returns
+/// the input gradient.
+#[cube]
+fn backward_step<F: Float>(
+    go: F,
+    u: F,
+    prev: F,
+    gv: &mut F,
+    gi: &mut F,
+    a: F,
+    gain: F,
+    ks: F,
+    thr: F,
+    vr: F,
+    keep: F,
+    p1: F,
+    p2: F,
+    #[comptime] membrane: u32,
+    #[comptime] synapse: u32,
+    #[comptime] firing: bool,
+    #[comptime] reset: u32,
+    #[comptime] at_zero: bool,
+    #[comptime] delay: bool,
+    #[comptime] kind: u32,
+) -> F {
+    // the upstream gradient of the pre-reset membrane u
+    let mut gu = *gv + go;
+    // the membrane carried into the step's leak (from a delayed ToValue reset)
+    let mut carry = F::new(1.0);
+    if firing {
+        let s = u - thr;
+        let sg = crate::surrogate::cube::derivative::<F>(s, p1, p2, kind);
+        if delay {
+            gu = *gv + go * sg;
+            if comptime!(reset == RESET_TO_VALUE) {
+                carry = F::new(1.0) - heaviside::<F>(prev - thr, at_zero);
+            }
+        } else {
+            let z = heaviside::<F>(s, at_zero);
+            let mut gu_reset = *gv;
+            let mut gz_reset = F::new(0.0);
+            if comptime!(reset == RESET_SUBTRACT) {
+                gz_reset = -thr * *gv;
+            } else if comptime!(reset == RESET_TO_VALUE) {
+                gu_reset = (F::new(1.0) - z) * *gv;
+                gz_reset = (vr - u) * *gv;
+            }
+            let gz = go + gz_reset * keep;
+            gu = gu_reset + gz * sg;
+        }
+    }
+    let g = integrate_grad_v::<F>(gu, a, membrane);
+    let mut gc = integrate_grad_c::<F>(gu, a, gain, membrane);
+    if comptime!(synapse == SYN_EULER) {
+        gc += *gi - *gi * ks;
+    } else {
+        gc += *gi * ks;
+    }
+    *gi = gc;
+    if comptime!(firing && delay && reset == RESET_TO_VALUE) {
+        *gv = g * carry;
+    } else {
+        *gv = g;
+    }
+    gc
+}
+
 /// Forward: one unit per (batch, neuron), time loop inside (`cpu/forward.rs`'s `forward_item`).
 #[cube(launch)]
 fn leaky_forward_kernel<F: Float>(
@@ -153,44 +289,13 @@ fn leaky_forward_kernel<F: Float>(
     }
     for t in 0..time {
         let idx = (b * time + t) * size + n;
-        let xt = x[idx];
-        let mut c = xt;
-        if comptime!(synapse != SYN_NONE) {
-            c = i + xt;
-        }
-        if comptime!(synapse == SYN_EULER) {
-            i = c - c * ks;
-        } else {
-            i = c * ks;
-        }
-        let mut vj = v;
-        if comptime!(delay && reset == RESET_TO_VALUE) {
-            // reset to value before the leak, by the previous (detached) spike
-            vj = (F::new(1.0) - fired) * v + fired * vr;
-        }
-        let mut u = integrate::<F>(vj, c, a, gain, rest, vl, membrane);
-        if comptime!(delay && reset == RESET_SUBTRACT) {
-            u -= fired * thr;
-        }
-        if firing {
-            let z = heaviside::<F>(u - thr, at_zero);
-            out[idx] = z;
-            if delay {
-                fired = z;
-                v = u;
-            } else if comptime!(reset == RESET_SUBTRACT) {
-                v = u - z * thr;
-            } else if comptime!(reset == RESET_TO_VALUE) {
-                v = (F::new(1.0) - z) * u + z * vr;
-            } else {
-                v = u;
-            }
-            if saving {
-                saved[idx] = u;
-            }
-        } else {
-            out[idx] = u;
-            v = u;
+        let mut u = F::new(0.0);
+        out[idx] = forward_step::<F>(
+            x[idx], &mut v, &mut i, &mut fired, &mut u, a, gain, rest, ks, thr, vl, vr, membrane,
+            synapse, firing, reset, at_zero, delay,
+        );
+        if comptime!(firing && saving) {
+            saved[idx] = u;
         }
     }
     v_fin[pos] = v;
@@ -248,52 +353,39 @@ fn leaky_backward_kernel<F: Float>(
     for r in 0..time {
         let t = time - 1 - r;
         let idx = (b * time + t) * size + n;
-        let go = grad_out[idx];
-        // the upstream gradient of the pre-reset membrane u
-        let mut gu = gv + go;
-        // the membrane carried into the step's leak (from a delayed ToValue reset)
-        let mut carry = F::new(1.0);
+        let mut u = F::new(0.0);
+        let mut prev = F::new(0.0);
         if firing {
-            let u = u_all[idx];
-            let s = u - thr;
-            let sg = crate::surrogate::cube::derivative::<F>(s, p1, p2, kind);
-            if delay {
-                gu = gv + go * sg;
-                if comptime!(reset == RESET_TO_VALUE) {
-                    let mut prev = v0[pos];
-                    if t > 0 {
-                        prev = u_all[idx - size];
-                    }
-                    carry = F::new(1.0) - heaviside::<F>(prev - thr, at_zero);
+            u = u_all[idx];
+            if comptime!(delay && reset == RESET_TO_VALUE) {
+                prev = v0[pos];
+                if t > 0 {
+                    prev = u_all[idx - size];
                 }
-            } else {
-                let z = heaviside::<F>(s, at_zero);
-                let mut gu_reset = gv;
-                let mut gz_reset = F::new(0.0);
-                if comptime!(reset == RESET_SUBTRACT) {
-                    gz_reset = -thr * gv;
-                } else if comptime!(reset == RESET_TO_VALUE) {
-                    gu_reset = (F::new(1.0) - z) * gv;
-                    gz_reset = (vr - u) * gv;
-                }
-                let gz = go + gz_reset * keep;
-                gu = gu_reset + gz * sg;
             }
         }
-        let g = integrate_grad_v::<F>(gu, a, membrane);
-        let mut gc = integrate_grad_c::<F>(gu, a, gain, membrane);
-        if comptime!(synapse == SYN_EULER) {
-            gc += gi - gi * ks;
-        } else {
-            gc += gi * ks;
-        }
-        gx[idx] = gc;
-        gi = gc;
-        if comptime!(firing && delay && reset == RESET_TO_VALUE) {
-            gv = g * carry;
-        } else {
-            gv = g;
-        }
+        gx[idx] = backward_step::<F>(
+            grad_out[idx],
+            u,
+            prev,
+            &mut gv,
+            &mut gi,
+            a,
+            gain,
+            ks,
+            thr,
+            vr,
+            keep,
+            p1,
+            p2,
+            membrane,
+            synapse,
+            firing,
+            reset,
+            at_zero,
+            delay,
+            kind,
+        );
     }
     gv0[pos] = gv;
     if comptime!(synapse != SYN_NONE) {
@@ -517,5 +609,448 @@ impl FusedLeakyBackend for CubeBackend {
             );
         }
         (gx, gv0, gi0)
+    }
+}
+
+/// Output metadata of the recurrent forward: the spikes like `x`, the final `v` and `i` like
+/// `v0`.
+pub(super) fn recurrent_forward_meta(
+    x: &TensorSpec,
+    v0: &TensorSpec,
+) -> (TensorSpec, TensorSpec, TensorSpec) {
+    forward_meta(x, v0)
+}
+
+/// [`recurrent_forward_meta`] plus the kept pre-reset membrane, like `x`.
+pub(super) fn recurrent_forward_saving_meta(
+    x: &TensorSpec,
+    v0: &TensorSpec,
+) -> (TensorSpec, TensorSpec, TensorSpec, TensorSpec) {
+    (x.clone(), v0.clone(), v0.clone(), x.clone())
+}
+
+/// Output metadata of the recurrent backward: the gradients of `x` (like the output gradient),
+/// `z0`, `v0`, `i0` (like `v0`) and `w_rec`.
+pub(super) fn recurrent_backward_meta(
+    grad_out: &TensorSpec,
+    v0: &TensorSpec,
+    w_rec: &TensorSpec,
+) -> (TensorSpec, TensorSpec, TensorSpec, TensorSpec, TensorSpec) {
+    (
+        grad_out.clone(),
+        v0.clone(),
+        v0.clone(),
+        v0.clone(),
+        w_rec.clone(),
+    )
+}
+
+/// Forward of the recurrent layer (`cpu/recurrent.rs`'s `forward_row`): one cube per batch row,
+/// whose units stride over its neurons. Per step, each neuron adds the `W_rec` entries of the
+/// senders that spiked on the previous step, in sender order as the CPU loop does (the spikes
+/// are read back from the output after a storage barrier; the branch on a sender's spike is
+/// the same for every unit of the cube, so only spiking senders cost a load), then takes
+/// [`forward_step`]. The carried state lives in `v_fin`, `i_fin` between steps.
+#[cube(launch)]
+fn recurrent_forward_kernel<F: Float>(
+    x: &Tensor<F>,
+    z0: &Tensor<F>,
+    v0: &Tensor<F>,
+    i0: &Tensor<F>,
+    w_rec: &Tensor<F>,
+    coef: &Tensor<F>,
+    out: &mut Tensor<F>,
+    v_fin: &mut Tensor<F>,
+    i_fin: &mut Tensor<F>,
+    saved: &mut Tensor<F>,
+    v_leak: InputScalar,
+    v_reset: InputScalar,
+    #[comptime] membrane: u32,
+    #[comptime] synapse: u32,
+    #[comptime] reset: u32,
+    #[comptime] at_zero: bool,
+    #[comptime] delay: bool,
+    #[comptime] saving: bool,
+    #[define(F)] _dtype: ElemType,
+) {
+    let time = x.shape(1);
+    let size = x.shape(2);
+    let b = CUBE_POS;
+    let row = b * size;
+    let vl = v_leak.get::<F>();
+    let vr = v_reset.get::<F>();
+    for n in range_stepped(UNIT_POS as usize, size, CUBE_DIM as usize) {
+        v_fin[row + n] = v0[row + n];
+        let mut i = F::new(0.0);
+        if comptime!(synapse != SYN_NONE) {
+            i = i0[row + n];
+        }
+        i_fin[row + n] = i;
+    }
+    for t in 0..time {
+        let base = (b * time + t) * size;
+        for n in range_stepped(UNIT_POS as usize, size, CUBE_DIM as usize) {
+            let mut rec = F::new(0.0);
+            for j in 0..size {
+                let mut zj = z0[row + j];
+                if t > 0 {
+                    zj = out[base - size + j];
+                }
+                if zj != F::new(0.0) {
+                    if zj == F::new(1.0) {
+                        rec += w_rec[n * size + j];
+                    } else {
+                        rec += zj * w_rec[n * size + j];
+                    }
+                }
+            }
+            let thr = coef[4 * size + n];
+            let mut v = v_fin[row + n];
+            let mut i = i_fin[row + n];
+            let mut fired = F::new(0.0);
+            if delay {
+                fired = heaviside::<F>(v0[row + n] - thr, at_zero);
+                if t > 0 {
+                    fired = out[base - size + n];
+                }
+            }
+            let mut u = F::new(0.0);
+            out[base + n] = forward_step::<F>(
+                x[base + n] + rec,
+                &mut v,
+                &mut i,
+                &mut fired,
+                &mut u,
+                coef[n],
+                coef[size + n],
+                coef[2 * size + n],
+                coef[3 * size + n],
+                thr,
+                vl,
+                vr,
+                membrane,
+                synapse,
+                true,
+                reset,
+                at_zero,
+                delay,
+            );
+            v_fin[row + n] = v;
+            i_fin[row + n] = i;
+            if saving {
+                saved[base + n] = u;
+            }
+        }
+        sync_storage();
+    }
+}
+
+/// Backward of the recurrent layer (BPTT, `cpu/recurrent.rs`'s `reverse_group`): one cube per
+/// batch row. Per step, last to first: each neuron's [`backward_step`] from its output gradient
+/// plus the gradient its spike got from the next step's currents (`gz0`, which holds that
+/// gradient between steps and the gradient of `z0` at the end); then, after a barrier,
+/// `gz0[j] = Σ_i gc_t[i] · W_rec[i, j]`. It also writes the presynaptic spikes `zprev`
+/// `[batch, time, size]` (`z0`, then the spikes recomputed from `u`) for the weight gradient.
+#[cube(launch)]
+fn recurrent_backward_kernel<F: Float>(
+    u_all: &Tensor<F>,
+    z0: &Tensor<F>,
+    v0: &Tensor<F>,
+    w_rec: &Tensor<F>,
+    coef: &Tensor<F>,
+    grad_out: &Tensor<F>,
+    grad_v: &Tensor<F>,
+    grad_i: &Tensor<F>,
+    gx: &mut Tensor<F>,
+    gz0: &mut Tensor<F>,
+    gv0: &mut Tensor<F>,
+    gi0: &mut Tensor<F>,
+    zprev: &mut Tensor<F>,
+    v_reset: InputScalar,
+    keep_reset_grad: InputScalar,
+    p1: InputScalar,
+    p2: InputScalar,
+    #[comptime] membrane: u32,
+    #[comptime] synapse: u32,
+    #[comptime] reset: u32,
+    #[comptime] at_zero: bool,
+    #[comptime] delay: bool,
+    #[comptime] kind: u32,
+    #[define(F)] _dtype: ElemType,
+) {
+    let time = grad_out.shape(1);
+    let size = grad_out.shape(2);
+    let b = CUBE_POS;
+    let row = b * size;
+    let vr = v_reset.get::<F>();
+    let keep = keep_reset_grad.get::<F>();
+    let p1 = p1.get::<F>();
+    let p2 = p2.get::<F>();
+    for n in range_stepped(UNIT_POS as usize, size, CUBE_DIM as usize) {
+        gv0[row + n] = grad_v[row + n];
+        let mut gi = F::new(0.0);
+        if comptime!(synapse != SYN_NONE) {
+            gi = grad_i[row + n];
+        }
+        gi0[row + n] = gi;
+        gz0[row + n] = F::new(0.0);
+    }
+    for r in 0..time {
+        let t = time - 1 - r;
+        let base = (b * time + t) * size;
+        for n in range_stepped(UNIT_POS as usize, size, CUBE_DIM as usize) {
+            let thr = coef[4 * size + n];
+            let u = u_all[base + n];
+            let mut prev = F::new(0.0);
+            if comptime!(delay && reset == RESET_TO_VALUE) {
+                prev = v0[row + n];
+                if t > 0 {
+                    prev = u_all[base - size + n];
+                }
+            }
+            let mut gv = gv0[row + n];
+            let mut gi = gi0[row + n];
+            gx[base + n] = backward_step::<F>(
+                grad_out[base + n] + gz0[row + n],
+                u,
+                prev,
+                &mut gv,
+                &mut gi,
+                coef[n],
+                coef[size + n],
+                coef[3 * size + n],
+                thr,
+                vr,
+                keep,
+                p1,
+                p2,
+                membrane,
+                synapse,
+                true,
+                reset,
+                at_zero,
+                delay,
+                kind,
+            );
+            gv0[row + n] = gv;
+            gi0[row + n] = gi;
+            if t + 1 < time {
+                zprev[base + size + n] = heaviside::<F>(u - thr, at_zero);
+            }
+            if t == 0 {
+                zprev[base + n] = z0[row + n];
+            }
+        }
+        sync_storage();
+        for j in range_stepped(UNIT_POS as usize, size, CUBE_DIM as usize) {
+            let mut sum = F::new(0.0);
+            for i in 0..size {
+                sum += gx[base + i] * w_rec[i * size + j];
+            }
+            gz0[row + j] = sum;
+        }
+        sync_storage();
+    }
+}
+
+/// Units per cube of the recurrent kernels (one cube per batch row; the units stride over the
+/// neurons): at most 256.
+const RECURRENT_UNITS: usize = 256;
+
+fn recurrent_dims(x: &CubeTensor, z0: &CubeTensor, w_rec: &CubeTensor) -> [usize; 3] {
+    let [batch, time, size] = dims(x);
+    assert_eq!(
+        z0.meta.shape().as_slice(),
+        &[batch, size],
+        "fused recurrent op: z0"
+    );
+    assert_eq!(
+        w_rec.meta.shape().as_slice(),
+        &[size, size],
+        "fused recurrent op: w_rec"
+    );
+    [batch, time, size]
+}
+
+/// Launches the recurrent forward kernel; returns `(spikes, v, i, saved)` (`saved` a
+/// one-element placeholder when not saving).
+fn recurrent_forward(
+    x: CubeTensor,
+    z0: CubeTensor,
+    v0: CubeTensor,
+    i0: CubeTensor,
+    w_rec: CubeTensor,
+    coef: CubeTensor,
+    spec: LeakySpec,
+    saving: bool,
+) -> (CubeTensor, CubeTensor, CubeTensor, CubeTensor) {
+    let [batch, time, size] = recurrent_dims(&x, &z0, &w_rec);
+    let (x, z0, v0, i0, w_rec, coef) = (
+        into_contiguous(x),
+        into_contiguous(z0),
+        into_contiguous(v0),
+        into_contiguous(i0),
+        into_contiguous(w_rec),
+        into_contiguous(coef),
+    );
+    assert_eq!(
+        coef.meta.shape().num_elements(),
+        COEFFICIENTS * size,
+        "fused recurrent forward: coefficients"
+    );
+    let (firing, reset, v_reset, at_zero, _, delay) = firing_codes(&spec);
+    assert!(firing, "fused recurrent op: a spiking layer");
+    let out = empty(&x, vec![batch, time, size]);
+    let v_fin = empty(&x, vec![batch, size]);
+    let i_fin = empty(&x, vec![batch, size]);
+    let saved = empty(
+        &x,
+        if saving {
+            vec![batch, time, size]
+        } else {
+            vec![1]
+        },
+    );
+    if batch > 0 && size > 0 {
+        let client = x.client.clone();
+        let st = dtype_to_storage_type(x.dtype);
+        recurrent_forward_kernel::launch(
+            &client,
+            CubeCount::Static(batch as u32, 1, 1),
+            CubeDim::new(&client, size.clamp(1, RECURRENT_UNITS)),
+            x.into_tensor_arg(),
+            z0.into_tensor_arg(),
+            v0.into_tensor_arg(),
+            i0.into_tensor_arg(),
+            w_rec.into_tensor_arg(),
+            coef.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            v_fin.clone().into_tensor_arg(),
+            i_fin.clone().into_tensor_arg(),
+            saved.clone().into_tensor_arg(),
+            InputScalar::new(spec.v_leak, st),
+            InputScalar::new(v_reset, st),
+            membrane_code(spec.membrane),
+            synapse_code(spec.synapse),
+            reset,
+            at_zero,
+            delay,
+            saving,
+            st,
+        );
+    }
+    (out, v_fin, i_fin, saved)
+}
+
+impl FusedRecurrentBackend for CubeBackend {
+    fn recurrent_forward(
+        x: FloatTensor<Self>,
+        z0: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        i0: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        coef: FloatTensor<Self>,
+        spec: LeakySpec,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (out, v, i, _) = recurrent_forward(x, z0, v0, i0, w_rec, coef, spec, false);
+        (out, v, i)
+    }
+
+    fn recurrent_forward_saving(
+        x: FloatTensor<Self>,
+        z0: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        i0: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        coef: FloatTensor<Self>,
+        spec: LeakySpec,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        recurrent_forward(x, z0, v0, i0, w_rec, coef, spec, true)
+    }
+
+    fn recurrent_backward(
+        u: FloatTensor<Self>,
+        z0: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        coef: FloatTensor<Self>,
+        grad_out: FloatTensor<Self>,
+        grad_v: FloatTensor<Self>,
+        grad_i: FloatTensor<Self>,
+        spec: LeakySpec,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let [batch, time, size] = recurrent_dims(&grad_out, &z0, &w_rec);
+        let (u, z0, v0, w_rec, coef, grad_out, grad_v, grad_i) = (
+            into_contiguous(u),
+            into_contiguous(z0),
+            into_contiguous(v0),
+            into_contiguous(w_rec),
+            into_contiguous(coef),
+            into_contiguous(grad_out),
+            into_contiguous(grad_v),
+            into_contiguous(grad_i),
+        );
+        let (firing, reset, v_reset, at_zero, detach, delay) = firing_codes(&spec);
+        assert!(firing, "fused recurrent op: a spiking layer");
+        let (kind, p1, p2) = spec
+            .firing
+            .map_or(Surrogate::StraightThrough, |f| f.surrogate)
+            .kernel_parameters::<f32>();
+        let gx = empty(&grad_out, vec![batch, time, size]);
+        let gz0 = empty(&grad_out, vec![batch, size]);
+        let gv0 = empty(&grad_out, vec![batch, size]);
+        let gi0 = empty(&grad_out, vec![batch, size]);
+        let zprev = empty(&grad_out, vec![batch, time, size]);
+        if batch > 0 && size > 0 && time > 0 {
+            let client = grad_out.client.clone();
+            let st = dtype_to_storage_type(grad_out.dtype);
+            recurrent_backward_kernel::launch(
+                &client,
+                CubeCount::Static(batch as u32, 1, 1),
+                CubeDim::new(&client, size.clamp(1, RECURRENT_UNITS)),
+                u.into_tensor_arg(),
+                z0.into_tensor_arg(),
+                v0.into_tensor_arg(),
+                w_rec.clone().into_tensor_arg(),
+                coef.into_tensor_arg(),
+                grad_out.into_tensor_arg(),
+                grad_v.into_tensor_arg(),
+                grad_i.into_tensor_arg(),
+                gx.clone().into_tensor_arg(),
+                gz0.clone().into_tensor_arg(),
+                gv0.clone().into_tensor_arg(),
+                gi0.clone().into_tensor_arg(),
+                zprev.clone().into_tensor_arg(),
+                InputScalar::new(v_reset, st),
+                InputScalar::new(if detach { 0.0f32 } else { 1.0 }, st),
+                InputScalar::new(p1, st),
+                InputScalar::new(p2, st),
+                membrane_code(spec.membrane),
+                synapse_code(spec.synapse),
+                reset,
+                at_zero,
+                delay,
+                kind as u32,
+                st,
+            );
+        }
+        // ∂L/∂W_rec[i, j] = Σ_{b,t} gc_t[b, i] · z_{t−1}[b, j]: one product over all steps
+        let steps = burn::backend::Shape::new([batch * time, size]);
+        let gw = Self::float_matmul(
+            Self::float_transpose(Self::float_reshape(gx.clone(), steps.clone())),
+            Self::float_reshape(zprev, steps),
+        );
+        (gx, gz0, gv0, gi0, gw)
     }
 }

@@ -192,7 +192,7 @@ pub fn backend_supported(device: &Device) -> bool {
 }
 
 /// A CubeCL (wgpu) device, where the op is a lazy Fusion operation.
-fn is_cube(device: &Device) -> bool {
+pub(crate) fn is_cube(device: &Device) -> bool {
     #[cfg(feature = "gpu")]
     if matches!(device.as_dispatch(), DispatchDevice::Cube(_)) {
         return true;

@@ -14,10 +14,12 @@
 //!   step for the gradient sent back through the recurrent weights, and accumulates the gradient
 //!   of `W_rec` event by event after the loop.
 //!
-//! CPU backends only (ndarray, flex): [`recurrent_supported`] says where it runs; elsewhere (wgpu)
-//! the layer runs its reference step loop. The loops are in `cpu/recurrent.rs`.
+//! It runs on ndarray and flex (the loops of `cpu/recurrent.rs`) and on wgpu (the CubeCL kernels
+//! of `cube.rs`: one cube per batch row, a storage barrier per step, the `W_rec` gradient as one
+//! product after the loop); [`recurrent_supported`] says where. Elsewhere the layer runs its
+//! reference step loop.
 
-use burn::backend::{Dispatch, DispatchDevice};
+use burn::backend::Dispatch;
 use burn::prelude::*;
 
 use crate::dynamics::LeakySpec;
@@ -33,19 +35,29 @@ mod extension {
     use burn::backend::tensor::FloatTensor;
 
     use crate::dynamics::LeakySpec;
+    #[cfg(feature = "gpu")]
+    use crate::fused::cube;
     use crate::spike::SpikeBackend;
 
-    /// The fused recurrent leaky layer as a burn backend extension (CPU backends and autodiff).
+    /// The fused recurrent leaky layer as a burn backend extension (CPU backends, CubeCL with
+    /// `gpu`, and autodiff).
     ///
     /// Users call [`recurrent_leaky_sequence`](super::recurrent_leaky_sequence); the `_saving`
     /// forward and the backward are the pieces the `Autodiff` implementation is built from.
-    #[backend_extension(Autodiff, NdArray, Flex)]
+    #[backend_extension(
+        Autodiff,
+        NdArray,
+        Flex,
+        Cube: cfg(feature = "gpu"),
+        Fusion: cfg(feature = "gpu")
+    )]
     pub trait FusedRecurrentBackend: SpikeBackend {
         /// Runs the layer over `x` `[batch, time, size]` from the previous spikes `z0` and the
         /// state `v0`, `i0` `[batch, size]`, with the recurrent weights `w_rec`
         /// `[size (receiver), size (sender)]` and the coefficients `coef`
         /// `[COEFFICIENTS, size]`. Returns the spikes `[batch, time, size]` and the final `v`
         /// and `i` `[batch, size]`.
+        #[fusion(meta = |x, _z0, v0, _i0, _w, _coef, _spec| cube::recurrent_forward_meta(x, v0))]
         fn recurrent_forward(
             x: FloatTensor<Self>,
             z0: FloatTensor<Self>,
@@ -59,6 +71,7 @@ mod extension {
         /// [`FusedRecurrentBackend::recurrent_forward`] that also returns the pre-reset
         /// membrane `[batch, time, size]`, which the backward reads.
         #[allow(clippy::type_complexity)]
+        #[fusion(meta = |x, _z0, v0, _i0, _w, _coef, _spec| cube::recurrent_forward_saving_meta(x, v0))]
         fn recurrent_forward_saving(
             x: FloatTensor<Self>,
             z0: FloatTensor<Self>,
@@ -78,6 +91,7 @@ mod extension {
         /// spikes `[batch, time, size]` and of the final `v`, `i` `[batch, size]`: the gradients
         /// of `x`, `z0`, `v0`, `i0` and `w_rec`.
         #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+        #[fusion(meta = |_u, _z0, v0, w, _coef, grad_out, _gv, _gi, _spec| cube::recurrent_backward_meta(grad_out, v0, w))]
         fn recurrent_backward(
             u: FloatTensor<Self>,
             z0: FloatTensor<Self>,
@@ -98,13 +112,10 @@ mod extension {
     }
 }
 
-/// Whether [`recurrent_leaky_sequence`] runs on `device` (with or without autodiff): ndarray
-/// and flex.
+/// Whether [`recurrent_leaky_sequence`] runs on `device` (with or without autodiff): ndarray,
+/// flex and, with the `gpu` feature, the CubeCL devices (wgpu).
 pub fn recurrent_supported(device: &Device) -> bool {
-    matches!(
-        device.clone().without_autodiff().as_dispatch(),
-        DispatchDevice::NdArray(_) | DispatchDevice::Flex(_)
-    )
+    super::backend_supported(device)
 }
 
 /// Runs the fused recurrent layer (see the module docs) over the input currents `x`
@@ -142,6 +153,10 @@ pub fn recurrent_leaky_sequence(
         ("w_rec", w_rec.dims(), [size, size]),
     ] {
         assert_eq!(dims, want, "fused::recurrent_leaky_sequence: {name}");
+    }
+    // on CubeCL devices the op is queued on the Fusion stream: counted when it is queued
+    if super::is_cube(&x.device().without_autodiff()) {
+        super::count_launch();
     }
     let (out, v, i) = <Dispatch as FusedRecurrentBackend>::recurrent_forward(
         x.into_dispatch(),

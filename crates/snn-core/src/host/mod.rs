@@ -57,21 +57,32 @@ pub trait HostTensor: Backend {
     }
 }
 
-/// The transpose (`[cols, rows]`, row-major) of the row-major `rows × cols` matrix `m`, copied
-/// in 32 × 32 tiles so that both the reads and the writes stay in cache.
+/// The transpose (`[cols, rows]`, row-major) of the row-major `rows × cols` matrix `m`: bands
+/// of 32 output rows in parallel, each copied in 32 × 32 tiles so that both the reads and the
+/// writes stay in cache.
 pub(crate) fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    use rayon::prelude::*;
     const TILE: usize = 32;
     assert_eq!(m.len(), rows * cols, "transpose: {rows} x {cols} values");
-    let mut out = vec![0f32; rows * cols];
-    for r0 in (0..rows).step_by(TILE) {
-        for c0 in (0..cols).step_by(TILE) {
-            for r in r0..(r0 + TILE).min(rows) {
-                for c in c0..(c0 + TILE).min(cols) {
-                    out[c * rows + r] = m[r * cols + c];
+    // every element is written: a band covers `width` whole output rows
+    let mut out = buffer::overwritable(rows * cols);
+    if rows == 0 || cols == 0 {
+        return out;
+    }
+    out.par_chunks_mut(TILE * rows)
+        .enumerate()
+        .for_each(|(band, dst)| {
+            let c0 = band * TILE;
+            let width = dst.len() / rows;
+            for r0 in (0..rows).step_by(TILE) {
+                for r in r0..(r0 + TILE).min(rows) {
+                    let src = &m[r * cols + c0..r * cols + c0 + width];
+                    for (k, v) in src.iter().enumerate() {
+                        dst[k * rows + r] = *v;
+                    }
                 }
             }
-        }
-    }
+        });
     out
 }
 
@@ -141,13 +152,24 @@ impl HostTensor for burn::backend::Flex {
         if tensor.dtype() != burn::tensor::DType::F32 {
             return None;
         }
-        match tensor.as_slice::<f32>() {
-            Some(values) => Some(Cow::Borrowed(values)),
-            None => tensor
-                .to_contiguous()
-                .as_slice::<f32>()
-                .map(|values| Cow::Owned(values.to_vec())),
+        if let Some(values) = tensor.as_slice::<f32>() {
+            return Some(Cow::Borrowed(values));
         }
+        // a transposed matrix (`w.transpose()` of a weight) over its whole buffer: tiled, not
+        // through `to_contiguous` and a second copy
+        let layout = tensor.layout();
+        let dims = layout.shape();
+        if dims.num_dims() == 2 && layout.start_offset() == 0 {
+            let (rows, cols) = (dims[0], dims[1]);
+            let storage = tensor.storage::<f32>();
+            if layout.strides() == [1, rows as isize] && storage.len() == rows * cols {
+                return Some(Cow::Owned(transpose(storage, cols, rows)));
+            }
+        }
+        tensor
+            .to_contiguous()
+            .as_slice::<f32>()
+            .map(|values| Cow::Owned(values.to_vec()))
     }
 
     fn into_unique_f32s(tensor: FloatTensor<Self>) -> Result<Vec<f32>, FloatTensor<Self>> {
