@@ -7,8 +7,7 @@
 # `standard_workload` (groups standard/ and on/) and `recurrent_workload` (group recurrent/) with
 # SNN_BENCH_BACKENDS=wgpu, and prints one markdown table of the medians from criterion's
 # estimates (target/criterion/<group>/<id>/new/estimates.json). On wgpu the fused LIF and LI ops
-# run as CubeCL kernels; the recurrent cell runs its step loop (the fused recurrent op is CPU-only
-# for now). Compare with the Open Neuromorphic GPU figures (N = 16384, T = 500, B = 16: Spyx fp16
+# and the fused recurrent LIF op run as CubeCL kernels. Compare with the Open Neuromorphic GPU figures (N = 16384, T = 500, B = 16: Spyx fp16
 # 47 ms, Norse compiled 110 ms, SpikingJelly CuPy 118 ms per forward+backward) by running the `on`
 # group at that size: ON_SIZES=16384 (see benches/standard_workload.rs).
 set -euo pipefail
@@ -17,7 +16,7 @@ filter="${1:-}"
 target="${CARGO_TARGET_DIR:-target}"
 export SNN_BENCH_BACKENDS=wgpu
 cargo bench --features gpu --bench standard_workload -- ${filter:+"$filter"}
-cargo bench --features gpu --bench recurrent_workload -- ${filter:+"$filter"} recurrent/
+cargo bench --features gpu --bench recurrent_workload -- "${filter:-recurrent/}"
 printf '| benchmark | median (ms) |\n| --- | --- |\n'
 find "$target/criterion" -path '*wgpu*' -path '*/new/estimates.json' | sort | while read -r f; do
   id="${f#"$target/criterion/"}"

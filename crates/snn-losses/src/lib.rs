@@ -43,7 +43,7 @@ pub mod trace;
 pub use classification::ClassificationLoss;
 pub use error::{LossError, Result};
 pub use readout::Readout;
-pub use tempotron::tempotron_mse_loss;
+pub use tempotron::{tempotron_mse_loss, tempotron_mse_loss_per_class};
 
 use burn::prelude::*;
 

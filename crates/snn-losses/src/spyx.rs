@@ -146,3 +146,156 @@ pub fn mse_spikerate(
     let error = over_time(traces, Over::Mean) - target;
     Ok((error.clone() * error).mean())
 }
+
+/// Spyx's factory `integral_crossentropy(smoothing=0.3, time_axis=1)` as a value: the default is
+/// Spyx's defaults, so `IntegralCrossEntropy::default().forward(traces, targets)` is Spyx's
+/// `integral_crossentropy()(traces, targets)` (see [`integral_crossentropy`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IntegralCrossEntropy {
+    /// Label smoothing in `[0, 1)`. Default 0.3.
+    pub smoothing: f64,
+    /// The time axis of the traces. Default 1 (`[batch, time, classes]`).
+    pub time_axis: usize,
+}
+
+impl Default for IntegralCrossEntropy {
+    fn default() -> Self {
+        Self {
+            smoothing: 0.3,
+            time_axis: 1,
+        }
+    }
+}
+
+impl IntegralCrossEntropy {
+    /// The loss of `traces` (`[batch, time, classes]` for the default axis) against `targets`
+    /// `[batch]`, a `[1]` tensor.
+    pub fn forward(&self, traces: Tensor<3>, targets: Tensor<1, Int>) -> Result<Tensor<1>> {
+        integral_crossentropy(traces, targets, self.smoothing, self.time_axis)
+    }
+}
+
+/// Spyx's factory `mse_spikerate(sparsity=0.25, smoothing=0.0, time_axis=1)` as a value with
+/// Spyx's defaults (see [`mse_spikerate`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MseSpikerate {
+    /// The target fraction of steps the correct class fires, in `[0, 1]`. Default 0.25.
+    pub sparsity: f64,
+    /// Label smoothing in `[0, 1)`. Default 0.
+    pub smoothing: f64,
+    /// The time axis of the traces. Default 1.
+    pub time_axis: usize,
+}
+
+impl Default for MseSpikerate {
+    fn default() -> Self {
+        Self {
+            sparsity: 0.25,
+            smoothing: 0.0,
+            time_axis: 1,
+        }
+    }
+}
+
+impl MseSpikerate {
+    /// The loss of `traces` against `targets` `[batch]`, a `[1]` tensor.
+    pub fn forward(&self, traces: Tensor<3>, targets: Tensor<1, Int>) -> Result<Tensor<1>> {
+        mse_spikerate(
+            traces,
+            targets,
+            self.sparsity,
+            self.smoothing,
+            self.time_axis,
+        )
+    }
+}
+
+/// Spyx's factory `integral_accuracy(time_axis=1)` as a value with Spyx's default (see
+/// [`integral_accuracy`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IntegralAccuracy {
+    /// The time axis of the traces. Default 1.
+    pub time_axis: usize,
+}
+
+impl Default for IntegralAccuracy {
+    fn default() -> Self {
+        Self { time_axis: 1 }
+    }
+}
+
+impl IntegralAccuracy {
+    /// The accuracy and the predictions `[batch]`.
+    pub fn forward(
+        &self,
+        traces: Tensor<3>,
+        targets: Tensor<1, Int>,
+    ) -> Result<(f64, Tensor<1, Int>)> {
+        integral_accuracy(traces, targets, self.time_axis)
+    }
+}
+
+#[cfg(test)]
+mod factory_tests {
+    use super::*;
+
+    fn data() -> (Tensor<3>, Tensor<1, Int>) {
+        let device = Device::flex();
+        let values: Vec<f32> = (0..2 * 5 * 3)
+            .map(|k| ((k * 7 % 11) as f32) / 10.0)
+            .collect();
+        let traces = Tensor::<1>::from_floats(values.as_slice(), &device).reshape([2, 5, 3]);
+        (traces, Tensor::from_ints([2, 0], &device))
+    }
+
+    #[test]
+    fn defaults_are_spyx_1_0_defaults() {
+        // spyx/fn.py 1.0.0: integral_crossentropy(smoothing=0.3, time_axis=1),
+        // mse_spikerate(sparsity=0.25, smoothing=0.0, time_axis=1), integral_accuracy(time_axis=1)
+        assert_eq!(
+            IntegralCrossEntropy::default(),
+            IntegralCrossEntropy {
+                smoothing: 0.3,
+                time_axis: 1
+            }
+        );
+        assert_eq!(
+            MseSpikerate::default(),
+            MseSpikerate {
+                sparsity: 0.25,
+                smoothing: 0.0,
+                time_axis: 1
+            }
+        );
+        assert_eq!(IntegralAccuracy::default().time_axis, 1);
+    }
+
+    #[test]
+    fn factories_compute_the_functions_with_their_parameters() {
+        let (traces, targets) = data();
+        let scalar = |t: Tensor<1>| t.into_scalar::<f32>();
+        let ce = IntegralCrossEntropy::default()
+            .forward(traces.clone(), targets.clone())
+            .unwrap();
+        let want = scalar(integral_crossentropy(traces.clone(), targets.clone(), 0.3, 1).unwrap());
+        assert_eq!(scalar(ce), want);
+        let other = integral_crossentropy(traces.clone(), targets.clone(), 0.0, 1).unwrap();
+        assert_ne!(want, scalar(other), "smoothing must matter here");
+        let mse = MseSpikerate::default()
+            .forward(traces.clone(), targets.clone())
+            .unwrap();
+        let want = mse_spikerate(traces.clone(), targets.clone(), 0.25, 0.0, 1).unwrap();
+        assert_eq!(scalar(mse), scalar(want));
+        let (acc, _) = IntegralAccuracy::default()
+            .forward(traces.clone(), targets.clone())
+            .unwrap();
+        assert_eq!(acc, integral_accuracy(traces, targets, 1).unwrap().0);
+        // a bad parameter is a typed error, as for the functions
+        let bad = IntegralCrossEntropy {
+            smoothing: 1.5,
+            ..Default::default()
+        };
+        let (traces, targets) = data();
+        assert!(bad.forward(traces, targets).is_err());
+    }
+}

@@ -4,7 +4,7 @@
 //! The input layer is computed by [`snn_core::sparse::spike_linear`]: event-driven where the
 //! input is sparse binary spikes (SHD, SSC, N-MNIST, randman, rate or latency encoded digits),
 //! the dense product otherwise (current-encoded digits). A recurrent hidden layer runs the fused
-//! recurrent op on the CPU backends ([`Neuron::forward_fused_recurrent`]).
+//! recurrent op on the CPU backends and wgpu ([`Neuron::forward_fused_recurrent`]).
 
 use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};

@@ -194,3 +194,27 @@ impl HostTensor for burn::backend::Flex {
 /// wgpu (Fusion over CubeCL): no host access.
 #[cfg(feature = "gpu")]
 impl HostTensor for burn::backend::fusion::Fusion<burn::backend::wgpu::CubeBackend> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose_matches_the_definition_at_ragged_sizes() {
+        // bands of 32 output rows, a last band narrower, rows not a multiple of the tile
+        for (rows, cols) in [(1, 1), (3, 70), (70, 3), (33, 65), (100, 97)] {
+            let m: Vec<f32> = (0..rows * cols).map(|k| k as f32).collect();
+            let t = transpose(&m, rows, cols);
+            assert_eq!(t.len(), rows * cols);
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(
+                        t[c * rows + r],
+                        m[r * cols + c],
+                        "{rows}x{cols} at ({r}, {c})"
+                    );
+                }
+            }
+        }
+    }
+}

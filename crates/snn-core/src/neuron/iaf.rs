@@ -81,6 +81,17 @@ impl IafConfig {
             .with_surrogate(Surrogate::sigmoid())
     }
 
+    /// mlGeNN's `IntegrateFire(v_thresh, v_reset)` (GeNN model code: `V += Isyn`, threshold
+    /// condition `V >= Vthresh`, reset `V = Vreset`): the non-strict threshold and the reset to a
+    /// value. mlGeNN's initial `v` is the state's (zero by default; set it in the state).
+    pub fn mlgenn(size: usize, v_thresh: f64, v_reset: f64) -> Self {
+        Self::new(size)
+            .with_threshold(v_thresh)
+            .with_v_reset(v_reset)
+            .with_reset(Reset::ToValue)
+            .with_fire_at_threshold(true)
+    }
+
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> crate::Result<()> {
         nonzero("size", self.size)?;
@@ -242,5 +253,23 @@ mod tests {
         for (g, w) in g_detached.iter().zip(want) {
             assert!((g - w).abs() < 1e-5, "{g_detached:?} vs {want:?}");
         }
+    }
+
+    #[test]
+    fn mlgenn_integrate_fire_by_hand() {
+        let device = Device::flex();
+        let x = Tensor::<3>::from_floats([[[0.5], [0.5], [0.25], [0.75], [1.0], [0.5]]], &device);
+        let spikes = |config: IafConfig| {
+            let out = config.init(&device).unwrap().forward(x.clone()).unwrap();
+            out.spikes.into_data().try_to_vec::<f32>().unwrap()
+        };
+        // GeNN: V += Isyn; V >= Vthresh; V = Vreset. V: 0.5, 1.0 (fires, -> 0.2), 0.45,
+        // 1.2 (fires), 1.2 (fires), 0.7
+        let ml = spikes(IafConfig::mlgenn(1, 1.0, 0.2));
+        assert_eq!(ml, vec![0.0, 1.0, 0.0, 1.0, 1.0, 0.0]);
+        // Norse's strict threshold misses V = 1.0 exactly: V 0.5, 1.0, 1.25 (fires, -> 0.2),
+        // 0.95, 1.95 (fires), 0.7
+        let strict = spikes(IafConfig::mlgenn(1, 1.0, 0.2).with_fire_at_threshold(false));
+        assert_eq!(strict, vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
     }
 }

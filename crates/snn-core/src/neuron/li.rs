@@ -69,6 +69,21 @@ impl LiConfig {
             .with_tau_syn_ms(tau_syn_ms))
     }
 
+    /// mlGeNN's `LeakyIntegrate(tau_mem=20, scale_i)` readout (GeNN model code, `Alpha =
+    /// exp(−dt/tau_mem)`): `V = Alpha·V + Isyn`, or with `scale_i` `V = Alpha·V + (1 −
+    /// Alpha)·Isyn`; no synaptic current, `dt = 1 ms`. mlGeNN's `bias` is a constant input: give
+    /// it as the bias of the layer that feeds this one.
+    pub fn mlgenn(size: usize, scale_i: bool) -> Self {
+        Self::new(size)
+            .with_tau_mem_ms(20.0)
+            .with_tau_syn_ms(None)
+            .with_discretization(if scale_i {
+                Discretization::ExactDecayScaledInput
+            } else {
+                Discretization::ExactDecay
+            })
+    }
+
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> crate::Result<()> {
         nonzero("size", self.size)?;
@@ -232,6 +247,37 @@ impl Neuron for Li {
             FusedRun::Ran(output, state)
         } else {
             FusedRun::Declined(x, state)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mlgenn_leaky_integrate_by_hand() {
+        let device = Device::flex();
+        let x = Tensor::<3>::from_floats([[[1.0], [0.0], [2.0]]], &device);
+        let run = |scale_i: bool| {
+            let li = LiConfig::mlgenn(1, scale_i).init(&device).unwrap();
+            li.forward(x.clone())
+                .unwrap()
+                .spikes
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
+        let a = (-1.0f64 / 20.0).exp();
+        // V = Alpha·V + Isyn: 1, Alpha, Alpha² + 2
+        let plain = [1.0, a, a * a + 2.0];
+        // V = Alpha·V + (1 − Alpha)·Isyn
+        let g = 1.0 - a;
+        let scaled = [g, a * g, a * a * g + 2.0 * g];
+        for (got, want) in [(run(false), plain), (run(true), scaled)] {
+            for (g, w) in got.iter().zip(want) {
+                assert!((f64::from(*g) - w).abs() < 1e-6, "{got:?} vs {want:?}");
+            }
         }
     }
 }
