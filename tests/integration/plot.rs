@@ -255,12 +255,53 @@ fn every_guide_page_is_doctested() {
             open = !open;
         }
         assert!(!open, "{page}: an unclosed code block");
-        for image in text.split("](").skip(1).filter_map(|s| s.split(')').next()) {
-            if image.ends_with(".png") || image.ends_with(".svg") {
-                let dir = root.join("docs/src").join(page);
-                let file = dir.parent().unwrap().join(image);
-                assert!(file.exists(), "{page} shows {image}, which does not exist");
+        let page_dir = root.join("docs/src").join(page);
+        let page_dir = page_dir.parent().unwrap();
+        for target in text.split("](").skip(1).filter_map(|s| s.split(')').next()) {
+            if target.starts_with("http") || target.starts_with('#') || target.contains(' ') {
+                continue;
+            }
+            // a relative link: the file it names (without its #fragment) exists
+            let file = page_dir.join(target.split('#').next().unwrap());
+            assert!(file.exists(), "{page} links to {target}, which does not exist");
+            if target.ends_with(".png") || target.ends_with(".svg") {
+                let stem = Path::new(target).file_stem().unwrap().to_str().unwrap();
+                let command = drawing_command(root, stem);
+                assert!(
+                    text.contains(&command),
+                    "{page} shows {target} but does not give the command that draws it \
+                     (`{command}`)"
+                );
             }
         }
+    }
+}
+
+/// The command that draws the guide figure `stem`: `--example NAME` for the example whose
+/// source names the figure, or the training tool (`snn-train`) for its run's curves.
+fn drawing_command(root: &Path, stem: &str) -> String {
+    let names = [
+        format!("\"{stem}\""),
+        format!("{stem}.png"),
+        format!("{stem}.svg"),
+        format!("{stem}.{{ext}}"),
+    ];
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root.join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let source = std::fs::read_to_string(&path).unwrap();
+            if names.iter().any(|name| source.contains(name.as_str())) {
+                found.push(path.file_stem().unwrap().to_str().unwrap().to_string());
+            }
+        }
+    }
+    match found.as_slice() {
+        [example] => format!("--example {example}"),
+        [] => {
+            assert_eq!(stem, "curves", "no example draws the figure {stem}");
+            "snn-train".to_string()
+        }
+        many => panic!("several examples name the figure {stem}: {many:?}"),
     }
 }

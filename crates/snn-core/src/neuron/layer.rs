@@ -206,7 +206,7 @@ pub trait Neuron: StepLayer<State: NeuronState> {
     }
 
     /// Whether [`Neuron::forward_fused_recurrent`] takes a fused route on `device` (the fused
-    /// recurrent op of [`crate::Lif`] on the CPU backends and wgpu). [`crate::Recurrent`] asks before it
+    /// recurrent op of [`crate::Lif`] on the CPU backends and wgpu). [`crate::neuron::Recurrent`] asks before it
     /// projects its input for that route. Default false.
     fn fused_recurrent_path(&self, device: &Device) -> bool {
         let _ = device;
