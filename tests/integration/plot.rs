@@ -263,7 +263,10 @@ fn every_guide_page_is_doctested() {
             }
             // a relative link: the file it names (without its #fragment) exists
             let file = page_dir.join(target.split('#').next().unwrap());
-            assert!(file.exists(), "{page} links to {target}, which does not exist");
+            assert!(
+                file.exists(),
+                "{page} links to {target}, which does not exist"
+            );
             if target.ends_with(".png") || target.ends_with(".svg") {
                 let stem = Path::new(target).file_stem().unwrap().to_str().unwrap();
                 let command = drawing_command(root, stem);

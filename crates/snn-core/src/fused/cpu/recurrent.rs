@@ -31,9 +31,10 @@ use crate::surrogate::with_surrogate;
 /// values (spikes, and the initial `z`), the gradient of the recurrent weights is one matrix
 /// product instead of one row add per spike. Measured with
 /// `cargo bench --bench recurrent_workload -- density` (H = 1024, batch 32, 100 steps, flex,
-/// forward + backward of the op, ms, event loop / matrix product; 2026-12-06, 2 cores, AVX-512):
-/// 137 / 164 at 2.1 % activity, 145 / 144 at 7.6 %, 188 / 174 at 18 %, 273 / 214 at 38 %.
-pub const DENSE_WEIGHT_GRADIENT: f64 = 0.08;
+/// forward + backward of the op, ms, event loop / matrix product; 2026-12-06, 2 cores, AVX-512,
+/// with the events grouped by sender): 97.6 / 142 at 2.2 % activity, 143 / 131 at 7.9 %,
+/// 206 / 172 at 18.7 %, 287 / 192 at 39.5 %; the two cross near 6.5 %.
+pub const DENSE_WEIGHT_GRADIENT: f64 = 0.065;
 
 /// The current threshold, as `f64` bits (`DENSE_WEIGHT_GRADIENT` until set).
 static DENSE_ABOVE: AtomicU64 = AtomicU64::new(DENSE_WEIGHT_GRADIENT.to_bits());
