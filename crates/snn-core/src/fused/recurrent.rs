@@ -12,7 +12,9 @@
 //!   neuron and step);
 //! * runs backprop through time in reverse with the surrogate derivative, one dense product per
 //!   step for the gradient sent back through the recurrent weights, and accumulates the gradient
-//!   of `W_rec` event by event after the loop.
+//!   of `W_rec` after the loop: event by event on the CPU (one product above
+//!   [`DENSE_WEIGHT_GRADIENT`](crate::fused::DENSE_WEIGHT_GRADIENT) activity), one product on
+//!   wgpu.
 //!
 //! It runs on ndarray and flex (the loops of `cpu/recurrent.rs`) and on wgpu (the CubeCL kernels
 //! of `cube.rs`: one cube per batch row, a storage barrier per step, the `W_rec` gradient as one

@@ -269,7 +269,7 @@ impl<N: Neuron + Module> StepLayer for Recurrent<N> {
 impl<N: Neuron + Module> Neuron for Recurrent<N> {
     const CONTEXTS: Contexts = crate::neuron_contexts!("Recurrent");
     /// The fused route where the neuron layer has one ([`Neuron::fused_recurrent_path`]: a
-    /// [`Lif`] on a CPU backend): the input projection for all steps at once (event-driven for
+    /// [`Lif`] on a CPU backend or wgpu): the input projection for all steps at once (event-driven for
     /// sparse binary input, [`crate::sparse::spike_linear`]), then the fused recurrent op
     /// ([`crate::fused::recurrent_leaky_sequence`]).
     fn forward_fused(
