@@ -154,14 +154,7 @@ pub(super) fn backward(
             }))
         };
     }
-    match (spec.membrane, delay) {
-        (MembraneForm::EulerScaled, false) => run!(EULER_SCALED, false),
-        (MembraneForm::EulerScaled, true) => run!(EULER_SCALED, true),
-        (MembraneForm::EulerUnscaled, false) => run!(EULER_UNSCALED, false),
-        (MembraneForm::EulerUnscaled, true) => run!(EULER_UNSCALED, true),
-        (MembraneForm::Exact, false) => run!(EXACT, false),
-        (MembraneForm::Exact, true) => run!(EXACT, true),
-    }
+    with_form!(spec.membrane, delay, run);
     ((!in_place).then_some(gx), ginit)
 }
 

@@ -9,6 +9,22 @@
 //! The membrane form, the delayed reset and the surrogate are compile-time parameters of the
 //! loops (one instance per combination); the remaining flags are loop-invariant selects.
 
+/// Runs the caller's local `run!(M, DELAY)` with the compile-time membrane form and delay flag
+/// of `$membrane` and `$delay` (one monomorphized loop per combination). The caller has
+/// `MembraneForm` and the form constants (`EULER_SCALED`, ...) in scope.
+macro_rules! with_form {
+    ($membrane:expr, $delay:expr, $run:ident) => {
+        match ($membrane, $delay) {
+            (MembraneForm::EulerScaled, false) => $run!(EULER_SCALED, false),
+            (MembraneForm::EulerScaled, true) => $run!(EULER_SCALED, true),
+            (MembraneForm::EulerUnscaled, false) => $run!(EULER_UNSCALED, false),
+            (MembraneForm::EulerUnscaled, true) => $run!(EULER_UNSCALED, true),
+            (MembraneForm::Exact, false) => $run!(EXACT, false),
+            (MembraneForm::Exact, true) => $run!(EXACT, true),
+        }
+    };
+}
+
 mod backward;
 mod forward;
 mod recurrent;

@@ -236,14 +236,7 @@ pub(super) fn forward(
             })
         };
     }
-    match (spec.membrane, delay) {
-        (MembraneForm::EulerScaled, false) => run!(EULER_SCALED, false),
-        (MembraneForm::EulerScaled, true) => run!(EULER_SCALED, true),
-        (MembraneForm::EulerUnscaled, false) => run!(EULER_UNSCALED, false),
-        (MembraneForm::EulerUnscaled, true) => run!(EULER_UNSCALED, true),
-        (MembraneForm::Exact, false) => run!(EXACT, false),
-        (MembraneForm::Exact, true) => run!(EXACT, true),
-    }
+    with_form!(spec.membrane, delay, run);
     let out = input.is_some().then_some(fresh);
     (out, fin, kept)
 }
@@ -509,14 +502,7 @@ pub(super) fn backward(
             }))
         };
     }
-    match (spec.membrane, delay) {
-        (MembraneForm::EulerScaled, false) => run!(EULER_SCALED, false),
-        (MembraneForm::EulerScaled, true) => run!(EULER_SCALED, true),
-        (MembraneForm::EulerUnscaled, false) => run!(EULER_UNSCALED, false),
-        (MembraneForm::EulerUnscaled, true) => run!(EULER_UNSCALED, true),
-        (MembraneForm::Exact, false) => run!(EXACT, false),
-        (MembraneForm::Exact, true) => run!(EXACT, true),
-    }
+    with_form!(spec.membrane, delay, run);
     let w_rec_grad = weight_gradient(&r, z0, gx);
     let mut init = gv;
     init.extend_from_slice(&gi);
