@@ -29,12 +29,11 @@ use std::cell::RefCell;
 use std::hint::black_box;
 
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::AdamConfig;
 use burn::prelude::*;
 use criterion::{BenchmarkId, Criterion};
 
-use common::{backends, slow_group, spikes};
+use common::{PATHS, backends, class_targets, slow_group, spikes, train_step};
 use snn_core::fused::Execution;
 use snn_core::optim::FusedAdamConfig;
 use snn_core::sparse::{SpikeLinear, SpikeLinearConfig};
@@ -125,32 +124,13 @@ impl Net {
     }
 }
 
-const PATHS: [(&str, bool); 2] = [("optimized", true), ("reference", false)];
-
-/// One training step: forward, cross-entropy, backward, Adam.
-fn train_step(
-    net: Net,
-    optim: &mut ModuleOptimizer,
-    x: &Tensor<3>,
-    targets: &Tensor<1, Int>,
-) -> Net {
-    let device = x.device();
-    let logits = net.forward(x.clone());
-    let loss = CrossEntropyLossConfig::new()
-        .init(&device)
-        .forward(logits, targets.clone());
-    let grads = GradientsParams::from_grads(loss.backward(), &net);
-    optim.step(1e-3, net, grads)
-}
-
 fn standard(c: &mut Criterion) {
     let mut group = slow_group(c, "standard");
     for (backend, device) in backends() {
         let train_device = device.clone().autodiff();
         let x = spikes([BATCH, STEPS, INPUTS], 0, DENSITY, &device);
         let x_train = x.clone().to_device(&train_device);
-        let targets: Vec<i64> = (0..BATCH as i64).map(|b| b % CLASSES as i64).collect();
-        let targets = Tensor::<1, Int>::from_ints(targets.as_slice(), &train_device);
+        let targets = class_targets(BATCH, CLASSES, &train_device);
         for hidden in [256, 1024, 4096] {
             for (path, optimized) in PATHS {
                 let net = Net::new(INPUTS, hidden, true, optimized, &device);
@@ -176,7 +156,12 @@ fn standard(c: &mut Criterion) {
                     |b| {
                         b.iter(|| {
                             let current = net.borrow_mut().take().unwrap();
-                            let next = train_step(current, &mut optim, &x_train, &targets);
+                            let next = train_step(
+                                current,
+                                &mut optim,
+                                |net| net.forward(x_train.clone()),
+                                &targets,
+                            );
                             *net.borrow_mut() = Some(next);
                         })
                     },

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion};
@@ -54,4 +57,30 @@ pub fn slow_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, Wa
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(6));
     group
+}
+
+/// The two paths every workload measures side by side: what the layers do by default
+/// (`optimized`) and the step-by-step composition (`reference`).
+pub const PATHS: [(&str, bool); 2] = [("optimized", true), ("reference", false)];
+
+/// The workloads' labels: sample `b` is class `b % classes`.
+pub fn class_targets(batch: usize, classes: usize, device: &Device) -> Tensor<1, Int> {
+    let targets: Vec<i64> = (0..batch as i64).map(|b| b % classes as i64).collect();
+    Tensor::<1, Int>::from_ints(targets.as_slice(), device)
+}
+
+/// One training step of a workload: the `logits` of `net`, cross-entropy against `targets`,
+/// backward, one optimizer step at learning rate 1e-3 (the peers' Adam).
+pub fn train_step<M: Module>(
+    net: M,
+    optim: &mut ModuleOptimizer,
+    logits: impl FnOnce(&M) -> Tensor<2>,
+    targets: &Tensor<1, Int>,
+) -> M {
+    let logits = logits(&net);
+    let loss = CrossEntropyLossConfig::new()
+        .init(&targets.device())
+        .forward(logits, targets.clone());
+    let grads = GradientsParams::from_grads(loss.backward(), &net);
+    optim.step(1e-3, net, grads)
 }
