@@ -692,10 +692,11 @@ fn recurrent_forward_kernel<F: Float>(
         for n in range_stepped(UNIT_POS as usize, size, CUBE_DIM as usize) {
             let mut rec = F::new(0.0);
             for j in 0..size {
-                let mut zj = z0[row + j];
-                if t > 0 {
-                    zj = out[base - size + j];
-                }
+                let zj = if t == 0 {
+                    z0[row + j]
+                } else {
+                    out[base - size + j]
+                };
                 if zj != F::new(0.0) {
                     if zj == F::new(1.0) {
                         rec += w_rec[n * size + j];
@@ -709,10 +710,11 @@ fn recurrent_forward_kernel<F: Float>(
             let mut i = i_fin[row + n];
             let mut fired = F::new(0.0);
             if delay {
-                fired = heaviside::<F>(v0[row + n] - thr, at_zero);
-                if t > 0 {
-                    fired = out[base - size + n];
-                }
+                fired = if t == 0 {
+                    heaviside::<F>(v0[row + n] - thr, at_zero)
+                } else {
+                    out[base - size + n]
+                };
             }
             let mut u = F::new(0.0);
             out[base + n] = forward_step::<F>(

@@ -162,8 +162,7 @@ fn forward_row<const M: u8, const DELAY: bool>(
 
 /// Forward over all rows: `x` `[B,T,H]` (overwritten with the spikes when `in_place`, else read
 /// and the spikes returned in a new buffer), `z0`, `v0`, `i0` `[B,H]`, `w_rec` `[H,H]`
-/// (`[receiver, sender]`),
-/// `coef` `[COEFFICIENTS,H]`. Returns the new output buffer (not in place), the final state
+/// (`[receiver, sender]`), `coef` `[COEFFICIENTS,H]`. Returns the new output buffer (not in place), the final state
 /// `[2,B,H]` (v then i) and, when `saving`, the pre-reset membrane `[B,T,H]`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn forward(
@@ -237,6 +236,8 @@ pub(super) fn forward(
         };
     }
     with_form!(spec.membrane, delay, run);
+    // the transposed weights serve the next sequence's transpose
+    crate::host::buffer::recycle(w_rec_t);
     let out = input.is_some().then_some(fresh);
     (out, fin, kept)
 }
@@ -355,7 +356,9 @@ struct Group<'a> {
 /// The reverse loop of one [`Group`]: per step (last to first), each row's reverse step, then
 /// `grec = gc_t · W_rec`, the current gradients of step `t` sent back to the spikes of step
 /// `t − 1` (to `z0` at `t = 0`), by one product over the group's rows (`pool_product`: on the
-/// rayon pool, else on this thread).
+/// rayon pool, else on this thread). `W_rec` itself (`[receiver, sender]`) is the product's right
+/// operand, already in the layout its kernel reads, so it is not repacked at every step (the
+/// strided view of `W_recᵀ` was: 1.8x slower at H = 1024).
 fn reverse_group<const M: u8, const DELAY: bool, S: Fn(f32) -> f32 + Copy>(
     r: &Reverse<'_>,
     upstream: Option<&[f32]>,
@@ -416,8 +419,9 @@ pub(super) struct Gradients {
 }
 
 /// Backprop through time over all rows (see the module docs): from the kept membrane `[B,T,H]`,
-/// `z0`, `v0` `[B,H]`, `w_rec` (`[receiver, sender]`), `coef`, and the upstream gradients of the spikes `[B,T,H]`
-/// (consumed, written over in place when the op holds it alone) and of the final `v`, `i`.
+/// `z0`, `v0` `[B,H]`, `w_rec` (`[receiver, sender]`), `coef`, and the upstream gradients of
+/// the spikes `[B,T,H]` (consumed, written over in place when the op holds it alone) and of
+/// the final `v`, `i`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn backward(
     kept: &[f32],
@@ -470,9 +474,6 @@ pub(super) fn backward(
         .firing
         .map(|f| f.surrogate)
         .expect("checked above: a spiking layer");
-    // W_rec itself ([receiver, sender]) is the per-step product's right operand, already in
-    // the layout its kernel reads, so it is not repacked at every step (the strided view of
-    // W_recᵀ was: 1.8x slower at H = 1024)
     // Batch rows are independent in the reverse loop as in the forward (`W_rec` is only read):
     // each thread takes a group of rows through every step, with its own `[rows, H]·W_rec`
     // product, and no barrier between steps (spreading each step's rows and then its product
