@@ -25,17 +25,14 @@
 
 mod common;
 
-use std::cell::RefCell;
 use std::hint::black_box;
 
 use burn::module::Module;
-use burn::optim::AdamConfig;
 use burn::prelude::*;
 use criterion::{BenchmarkId, Criterion};
 
-use common::{PATHS, backends, class_targets, slow_group, spikes, train_step};
+use common::{PATHS, backends, bench_train, class_targets, slow_group, spikes};
 use snn_core::fused::Execution;
-use snn_core::optim::FusedAdamConfig;
 use snn_core::sparse::{SpikeLinear, SpikeLinearConfig};
 use snn_core::{Discretization, Li, LiConfig, Lif, LifConfig, Neuron, Reset, Surrogate};
 
@@ -138,33 +135,13 @@ fn standard(c: &mut Criterion) {
                     BenchmarkId::new(format!("{backend}/forward/{path}"), hidden),
                     |b| b.iter(|| black_box(net.forward(x.clone()))),
                 );
-                let net = RefCell::new(Some(Net::new(
-                    INPUTS,
-                    hidden,
-                    true,
-                    optimized,
-                    &train_device,
-                )));
-                // the optimized path's Adam is the fused one; the reference path keeps burn's
-                let mut optim = if optimized {
-                    FusedAdamConfig::new().init()
-                } else {
-                    AdamConfig::new().init()
-                };
-                group.bench_function(
+                bench_train(
+                    &mut group,
                     BenchmarkId::new(format!("{backend}/train/{path}"), hidden),
-                    |b| {
-                        b.iter(|| {
-                            let current = net.borrow_mut().take().unwrap();
-                            let next = train_step(
-                                current,
-                                &mut optim,
-                                |net| net.forward(x_train.clone()),
-                                &targets,
-                            );
-                            *net.borrow_mut() = Some(next);
-                        })
-                    },
+                    Net::new(INPUTS, hidden, true, optimized, &train_device),
+                    optimized,
+                    |net| net.forward(x_train.clone()),
+                    &targets,
                 );
             }
         }

@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion};
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 use snn_core::encode::SpikeRng;
+use snn_core::optim::FusedAdamConfig;
 
 /// Bernoulli(`density`) spikes of `shape` from a seeded host generator (the same on every
 /// backend).
@@ -69,9 +70,33 @@ pub fn class_targets(batch: usize, classes: usize, device: &Device) -> Tensor<1,
     Tensor::<1, Int>::from_ints(targets.as_slice(), device)
 }
 
+/// Registers `id`: repeated train steps of `net` (its `logits`, then [`train_step`]) with the
+/// path's Adam: snn-core's fused one on the optimized path, burn's on the reference path.
+pub fn bench_train<M: Module>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: BenchmarkId,
+    net: M,
+    optimized: bool,
+    logits: impl Fn(&M) -> Tensor<2>,
+    targets: &Tensor<1, Int>,
+) {
+    let mut optim = if optimized {
+        FusedAdamConfig::new().init()
+    } else {
+        AdamConfig::new().init()
+    };
+    let mut net = Some(net);
+    group.bench_function(id, |b| {
+        b.iter(|| {
+            let current = net.take().expect("put back after every step");
+            net = Some(train_step(current, &mut optim, &logits, targets));
+        })
+    });
+}
+
 /// One training step of a workload: the `logits` of `net`, cross-entropy against `targets`,
 /// backward, one optimizer step at learning rate 1e-3 (the peers' Adam).
-pub fn train_step<M: Module>(
+fn train_step<M: Module>(
     net: M,
     optim: &mut ModuleOptimizer,
     logits: impl FnOnce(&M) -> Tensor<2>,
