@@ -347,6 +347,10 @@ for p in ours:
 g = nir.read(model)
 print(sorted((k, type(v).__name__, [int(d) for d in np.shape(getattr(v, 'weight', getattr(v, 'v_leak', np.zeros(0))))]) for k, v in g.nodes.items()))
 print(float(g.metadata['dt']))
+dt = float(g.metadata['dt'])
+# snnTorch 1.0's importer accepts a CubaLIF only with r = tau_mem/dt (at its dt = 1e-4 s)
+print(all(np.allclose(g.nodes[n].r, g.nodes[n].tau_mem / dt) for n in ('lif', 'readout')))
+print(sorted(k for k in g.metadata))
 "#;
     let Some(out) = python_nir(
         script,
@@ -358,6 +362,12 @@ print(float(g.metadata['dt']))
                 ('lif', 'CubaLIF', [12]), ('output', 'Output', [0]), ('readout', 'CubaLI', [3])]";
     assert_eq!(out.lines().next().unwrap(), want, "{out}");
     assert_eq!(out.lines().nth(1).unwrap(), "0.001");
+    assert_eq!(out.lines().nth(2).unwrap(), "True", "{out}");
+    assert_eq!(
+        out.lines().nth(3).unwrap(),
+        "['class_scores', 'discretization', 'dt', 'source', 'update_order']",
+        "{out}"
+    );
     // our rewrite of every fixture equals the original in nir's own terms
     let compare = r#"
 import sys, nir, numpy as np
@@ -873,6 +883,7 @@ fn cli_info_and_export() {
     assert_eq!(read(&nir_file).unwrap(), model.to_nir(None).unwrap());
     let args = ExportRequest {
         checkpoint: Some(out.join("nothing")),
+        out: out.join("other.nir"),
         ..args
     };
     let err = snn_nir::cli::export(&args, snn_train::nir::export_request).unwrap_err();

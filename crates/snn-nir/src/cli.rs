@@ -55,6 +55,8 @@ impl std::fmt::Display for CliError {
     }
 }
 
+impl std::error::Error for CliError {}
+
 /// `nir info FILE`: the text that describes the graph in `file` (version, metadata, nodes with
 /// their type and parameter shapes, nested graphs indented, edges).
 pub fn info(file: &Path) -> Result<String, CliError> {
@@ -68,7 +70,9 @@ pub fn info(file: &Path) -> Result<String, CliError> {
 }
 
 /// `nir export`: builds the graph for `request` with `convert`, writes it to `request.out`, and
-/// returns the line that reports it.
+/// returns the line that reports it. An existing `request.out` is never replaced (a usage error,
+/// exit 2): the file goes to a temporary file beside it, created new, and is linked into place
+/// only if nothing is there ([`write_new`]).
 pub fn export(
     request: &ExportRequest,
     convert: impl Fn(&ExportRequest) -> Result<NirGraph, CliError>,
@@ -85,14 +89,69 @@ pub fn export(
             "export needs exactly one of --checkpoint DIR and --model FILE".into(),
         ));
     }
+    if request.out.symlink_metadata().is_ok() {
+        return Err(exists(&request.out));
+    }
     let graph = convert(request)?;
-    crate::write(&request.out, &graph).map_err(|e| CliError::Other(e.to_string()))?;
+    let bytes = crate::write_bytes(&graph).map_err(|e| CliError::Other(e.to_string()))?;
+    write_new(&request.out, &bytes)?;
     Ok(format!(
         "wrote {} ({} nodes, {} edges)\n",
         request.out.display(),
         graph.nodes.len(),
         graph.edges.len()
     ))
+}
+
+fn exists(out: &Path) -> CliError {
+    CliError::Usage(format!(
+        "{} exists; export writes only a new file (remove it or choose another --out)",
+        out.display()
+    ))
+}
+
+/// Writes `bytes` to the new file `out`, atomically and without replacing anything: a temporary
+/// file `.<name>.<pid>.partial` beside it is created new, filled, synced, and hard-linked to
+/// `out` (which fails if `out` exists), then removed. Where the file system has no hard links,
+/// the temporary file is renamed into place after a last check that `out` is still absent.
+pub fn write_new(out: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let name = out
+        .file_name()
+        .ok_or_else(|| CliError::Usage(format!("{} names no file", out.display())))?;
+    let partial = out.with_file_name(format!(
+        ".{}.{}.partial",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let failed = |e: std::io::Error| CliError::Other(format!("{}: {e}", out.display()));
+    let written = std::fs::File::create_new(&partial).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    if let Err(e) = written {
+        // the partial file is ours only if create_new made it
+        if e.kind() != std::io::ErrorKind::AlreadyExists {
+            let _ = std::fs::remove_file(&partial);
+        }
+        return Err(failed(e));
+    }
+    let linked = match std::fs::hard_link(&partial, out) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists(out)),
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+            if out.symlink_metadata().is_ok() {
+                Err(exists(out))
+            } else if let Err(e) = std::fs::rename(&partial, out) {
+                Err(failed(e))
+            } else {
+                return Ok(());
+            }
+        }
+        Err(e) => Err(failed(e)),
+        Ok(()) => Ok(()),
+    };
+    let _ = std::fs::remove_file(&partial);
+    linked
 }
 
 /// A human-readable listing of a graph (what `nir info` prints).

@@ -70,6 +70,10 @@ struct NirLeaky {
 /// fractions: NIR's membrane step is `v + (dt/τ)·((v_leak − v) + r·i)`, so `τ = dt/a` and
 /// `r = g/a` for our fraction `a` and input gain `g`; its current is `i + (dt/τ_syn)·(w_in·x − i)`,
 /// so `τ_syn = dt/a_syn` and `w_in = 1/a_syn` reproduce our `i ← (1 − a_syn)·i + x`.
+///
+/// With a synaptic current only the product `r·w_in` matters (the current's scale is internal),
+/// so the gain is folded into `w_in` and `r = τ_mem/dt = 1/a`: the one `r` snnTorch 1.0's
+/// importer accepts (it asserts `r = τ_mem/dt` at its `dt = 1e-4` s), and one Norse honours.
 fn leaky(
     tau_mem_ms: &Param<Tensor<1>>,
     tau_syn_ms: Option<&Param<Tensor<1>>>,
@@ -81,18 +85,24 @@ fn leaky(
     let (a, gain) = c.euler_fractions();
     let (a, gain) = (values(a), values(gain));
     let tau_mem = a.iter().map(|a| dt_ms / a * 1e-3).collect();
-    let r = a.iter().zip(&gain).map(|(a, g)| g / a).collect();
-    let synapse = c.synapse_euler_fraction().map(|a| {
-        let a = values(a);
-        (
-            a.iter().map(|a| dt_ms / a * 1e-3).collect(),
-            a.iter().map(|a| 1.0 / a).collect(),
-        )
-    });
+    let Some(a_syn) = c.synapse_euler_fraction().map(values) else {
+        let r = a.iter().zip(&gain).map(|(a, g)| g / a).collect();
+        return NirLeaky {
+            tau_mem,
+            r,
+            synapse: None,
+        };
+    };
+    let tau_syn = a_syn.iter().map(|a_syn| dt_ms / a_syn * 1e-3).collect();
+    let w_in = a_syn
+        .iter()
+        .zip(&gain)
+        .map(|(a_syn, g)| g / a_syn)
+        .collect();
     NirLeaky {
         tau_mem,
-        r,
-        synapse,
+        r: a.iter().map(|a| 1.0 / a).collect(),
+        synapse: Some((tau_syn, w_in)),
     }
 }
 

@@ -72,14 +72,17 @@ enum NirCommand {
     Export(ExportArgs),
 }
 
+// The struct's own group would hold every field (and refuse `--checkpoint` with `--out`), so
+// it is skipped and only the two sources form the one-of group.
 #[derive(Args, Debug)]
-#[group(id = "source", required = true, multiple = false, args = ["checkpoint", "model"])]
+#[group(skip)]
+#[command(group = clap::ArgGroup::new("source").required(true).multiple(false))]
 struct ExportArgs {
     /// A training output folder (config.json and model.bpk, as --out of a run).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", group = "source")]
     checkpoint: Option<PathBuf>,
     /// The model file (model.bpk); its config.json is read from its folder.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", group = "source")]
     model: Option<PathBuf>,
     /// The time step the NIR parameters are computed for, in ms (default: the model's own);
     /// import the file with this dt.

@@ -193,7 +193,7 @@ pub struct SnnClassifier {
     /// Non-spiking readout.
     pub readout: Li,
     #[module(skip)]
-    loss: ClassificationLoss,
+    pub(crate) loss: ClassificationLoss,
 }
 
 /// What [`SnnClassifier::forward`] gives.

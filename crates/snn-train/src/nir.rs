@@ -30,7 +30,7 @@ impl SnnClassifier {
         }
         let dt_ms = dt_ms.unwrap_or(self.lif.config().dt_ms);
         let [inputs, _] = self.fc1.weight.dims();
-        snn_nir::sequential(
+        let mut graph = snn_nir::sequential(
             vec![inputs],
             vec![
                 ("fc1".into(), self.fc1.to_nir(dt_ms)?),
@@ -39,7 +39,34 @@ impl SnnClassifier {
                 ("readout".into(), self.readout.to_nir(dt_ms)?),
             ],
             dt_ms,
-        )
+        )?;
+        // what a simulator of the file needs besides the nodes: how the model was stepped
+        // (forward Euler of the nodes at metadata.dt, current before membrane, as snn_nir::import
+        // and the peers' importers run CubaLIF) and how it reads a class
+        let text = |s: String| snn_nir::MetaValue::Str(s);
+        let metadata = [
+            (
+                "discretization",
+                format!("{:?}", self.lif.config().discretization),
+            ),
+            (
+                "update_order",
+                "synaptic current first, then membrane (i = i + dt/tau_syn*(w_in*x - i); \
+                 v = v + dt/tau_mem*(v_leak - v + r*i))"
+                    .into(),
+            ),
+            (
+                "class_scores",
+                format!(
+                    "{:?} of the readout membrane (time axis), argmax over classes",
+                    self.loss.readout()
+                ),
+            ),
+        ];
+        for (key, value) in metadata {
+            graph.metadata.insert(key.into(), text(value));
+        }
+        Ok(graph)
     }
 }
 

@@ -667,3 +667,66 @@ fn overwrite_after_a_killed_run_removes_everything_it_wrote() {
         "nothing of the killed run is left"
     );
 }
+
+#[test]
+fn nir_export_writes_a_new_file_and_never_replaces_one() {
+    let dir = scratch("nir-export");
+    let run = dir.join("run");
+    let trained = tiny_digits(&run, &[]);
+    assert_eq!(code(&trained), 0, "{}", stderr(&trained));
+    let file = dir.join("digits.nir");
+    let (run_arg, file_arg) = (run.display().to_string(), file.display().to_string());
+    // the documented form: a run folder and an output file
+    let out = snn_train(&[
+        "nir",
+        "export",
+        "--checkpoint",
+        &run_arg,
+        "--out",
+        &file_arg,
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let graph = snn_nir::read(&file).expect("the export reads back");
+    for key in ["dt", "discretization", "update_order", "class_scores"] {
+        assert!(graph.metadata.contains_key(key), "metadata {key}");
+    }
+    let written = std::fs::read(&file).unwrap();
+    // a second export to the same path, and one over a user's file, change nothing and exit 2
+    let model = run.join("model.bpk").display().to_string();
+    let again = snn_train(&["nir", "export", "--model", &model, "--out", &file_arg]);
+    assert_eq!(code(&again), 2, "{}", stderr(&again));
+    assert!(stderr(&again).contains("exists"), "{}", stderr(&again));
+    assert_eq!(std::fs::read(&file).unwrap(), written);
+    let notes = dir.join("notes.nir");
+    std::fs::write(&notes, b"my notes").unwrap();
+    let notes_arg = notes.display().to_string();
+    let over = snn_train(&[
+        "nir",
+        "export",
+        "--checkpoint",
+        &run_arg,
+        "--out",
+        &notes_arg,
+    ]);
+    assert_eq!(code(&over), 2, "{}", stderr(&over));
+    assert_eq!(std::fs::read(&notes).unwrap(), b"my notes");
+    // no temporary file left beside the outputs; both sources at once is a usage error
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["digits.nir", "notes.nir", "run"]);
+    let both = snn_train(&[
+        "nir",
+        "export",
+        "--checkpoint",
+        &run_arg,
+        "--model",
+        &model,
+        "--out",
+        &dir.join("x.nir").display().to_string(),
+    ]);
+    assert_eq!(code(&both), 2, "{}", stderr(&both));
+    assert!(!dir.join("x.nir").exists());
+}
