@@ -10,12 +10,12 @@ use burn::nn::LinearConfig;
 use burn::prelude::*;
 use snn_core::encode::{
     GaussianTuning, LatencyConfig, SpikeRng, constant_current_lif_encode, delta_encode,
-    first_spike_only, latency_code, latency_encode, poisson_encode, population_encode, rate_encode,
-    signed_poisson_encode, spike_latency_lif_encode,
+    first_spike_only, latency_code, latency_encode, lif_adex_current_encoder, poisson_encode,
+    population_encode, rate_encode, signed_poisson_encode, spike_latency_lif_encode,
 };
 use snn_core::lift::{StepLayer, lift, run};
 use snn_core::logic::{logical_and, logical_or, logical_xor, muller_c, posedge_detector};
-use snn_core::neuron::LifExConfig;
+use snn_core::neuron::{LifAdExConfig, LifExConfig};
 use snn_core::prelude::*;
 use snn_core::{LeakyState, LiConfig, LifConfig, LifState, SnnError, sequential};
 
@@ -105,6 +105,62 @@ fn norse_lif_current_encoder_membrane() {
         },
         |s| s.v.clone(),
     );
+}
+
+/// Norse's `lif_adex_current_encoder` golden files: spikes exactly, `v` and the (diverging by
+/// Norse's design) adaptation `a` within the relative tolerance, every parameter and the
+/// initial `voltage` and `adaptation` read from the file.
+#[test]
+fn norse_lif_adex_current_encoder() {
+    for g in golden("norse_lif_adex_current_encoder") {
+        assert_eq!(g.param_str("method"), "super", "{}", g.name);
+        let steps = g.param_f64("seq_length") as usize;
+        let (shape, current) = g.array("inputs", "input_current");
+        let (batch, n) = (shape[0], shape[1..].iter().product::<usize>());
+        let want_z = g.array("outputs", "z").1;
+        assert!(want_z.contains(&1.0) && want_z.contains(&0.0), "{}", g.name);
+        for (dev, device) in devices() {
+            // the encoder has no synaptic current: params.tau_syn_inv only fills the config
+            let layer = LifAdExConfig::from_norse(
+                n,
+                g.param_f64("tau_mem_inv"),
+                g.param_f64("tau_syn_inv"),
+                g.param_f64("tau_ada_inv"),
+                g.param_f64("dt"),
+            )
+            .unwrap()
+            .with_adaptation_current(g.param_f64("adaptation_current"))
+            .with_adaptation_spike(g.param_f64("adaptation_spike"))
+            .with_delta_t(g.param_f64("delta_T"))
+            .with_threshold(g.param_f64("v_th"))
+            .with_v_leak(g.param_f64("v_leak"))
+            .with_v_reset(g.param_f64("v_reset"))
+            .init(&device)
+            .unwrap();
+            let x = Tensor::<1>::from_floats(current.as_slice(), &device).reshape([batch, n]);
+            let v0 = g.initial_state("voltage", batch, n, &device);
+            let a0 = g.initial_state("adaptation", batch, n, &device);
+            let out = lif_adex_current_encoder(x, steps, &layer, Some(v0), Some(a0)).unwrap();
+            let time_major = |t: Tensor<3>| values(t.swap_dims(0, 1));
+            let what = |k: &str| format!("{} {k} on {dev}", g.name);
+            assert_spikes_equal(&what("z"), &time_major(out.spikes), &want_z);
+            // |a| doubles every step (Norse's encoder update): relative tolerance only matters
+            assert_close(
+                &what("v"),
+                &time_major(out.v),
+                &g.array("outputs", "v").1,
+                ATOL,
+                1e-5,
+            );
+            assert_close(
+                &what("a"),
+                &time_major(out.a),
+                &g.array("outputs", "a").1,
+                ATOL,
+                1e-5,
+            );
+        }
+    }
 }
 
 #[test]

@@ -5,8 +5,8 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::Gradients;
 use snn_core::neuron::{
-    CobaLifConfig, CobaLifState, LifMc, LifMcConfig, LifRecurrent, LsnnConfig, LsnnRecurrent,
-    Neuron, RecurrentConfig, SpikingRecLayerConfig,
+    CobaLifConfig, CobaLifState, LifMc, LifMcConfig, LifMcRefrac, LifMcRefracState, LifRecurrent,
+    LsnnConfig, LsnnRecurrent, Neuron, RecurrentConfig, SpikingRecLayerConfig,
 };
 use snn_core::{LifConfig, LifState, SnnError, Surrogate};
 
@@ -236,6 +236,77 @@ fn lif_mc_matches_norse_golden() {
             assert_close(&what("v"), &v, &g.array("outputs", "v").1, ATOL, RTOL);
             let i = time_major(out.traced(|s| s.i.clone().unwrap()).unwrap());
             assert_close(&what("i"), &i, &g.array("outputs", "i").1, ATOL, RTOL);
+        }
+    }
+}
+
+/// Norse's `lif_mc_refrac_feed_forward_step` golden files: the LIF parameters (`params.lif`),
+/// `rho_reset`, the per-step coupling `g_coupling` and the initial `v`, `i`, `rho` read from
+/// the file; spikes exactly, `v`, `i` and `rho` after every step, on every device.
+#[test]
+fn lif_mc_refrac_matches_norse_golden() {
+    for g in golden("norse_lif_mc_refrac_feed_forward_step") {
+        let (shape, x) = g.array("inputs", "input_tensor");
+        let [t, b, n] = [shape[0], shape[1], shape[2]];
+        let (g_shape, coupling) = g.array("inputs", "g_coupling");
+        assert_eq!(g_shape, [n, n], "{}", g.name);
+        let p = g.param("lif");
+        let f = |key: &str| {
+            p[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{}: params.lif.{key}", g.name))
+        };
+        assert_eq!(p["method"].as_str(), Some("super"), "{}", g.name);
+        let lif = LifConfig::from_norse(
+            n,
+            f("tau_mem_inv"),
+            Some(f("tau_syn_inv")),
+            g.param_f64("dt"),
+        )
+        .unwrap()
+        .with_threshold(f("v_th"))
+        .with_v_leak(f("v_leak"))
+        .with_v_reset(f("v_reset"))
+        .with_surrogate(Surrogate::SuperSpike { alpha: 1.0 });
+        for (dev, device) in devices() {
+            let coupling = Tensor::<1>::from_floats(coupling.as_slice(), &device).reshape([n, n]);
+            let layer =
+                LifMcRefrac::from_norse(lif.clone(), g.param_f64("rho_reset"), coupling).unwrap();
+            let x = Tensor::<1>::from_floats(x.as_slice(), &device)
+                .reshape([t, b, n])
+                .swap_dims(0, 1);
+            let state = LifMcRefracState {
+                neuron: LifState {
+                    v: g.initial_state("v", b, n, &device),
+                    i: Some(g.initial_state("i", b, n, &device)),
+                    refrac: None,
+                },
+                rho: g.initial_state("rho", b, n, &device),
+            };
+            let out = Neuron::forward_with(&layer, x, Some(state), true).unwrap();
+            let time_major = |t: Tensor<3>| values(t.swap_dims(0, 1));
+            let what = |k: &str| format!("{} {k} on {dev}", g.name);
+            let want_z = g.array("outputs", "z").1;
+            assert!(want_z.contains(&1.0), "{}: no spike to compare", g.name);
+            assert_spikes_equal(&what("z"), &time_major(out.spikes.clone()), &want_z);
+            let traced = |f: fn(&LifMcRefracState) -> Tensor<2>| time_major(out.traced(f).unwrap());
+            let want = |k: &str| g.array("outputs", k).1;
+            assert_close(
+                &what("v"),
+                &traced(|s| s.neuron.v.clone()),
+                &want("v"),
+                ATOL,
+                RTOL,
+            );
+            let i = traced(|s| s.neuron.i.clone().unwrap());
+            assert_close(&what("i"), &i, &want("i"), ATOL, RTOL);
+            assert_close(
+                &what("rho"),
+                &traced(|s| s.rho.clone()),
+                &want("rho"),
+                ATOL,
+                RTOL,
+            );
         }
     }
 }

@@ -84,7 +84,9 @@ pub use leaky_integrate_fire::{LeakyIntegrateFireInput, LeakyIntegrateFireInputC
 pub use poisson::{PoissonInput, PoissonInputConfig};
 pub use spike_events::{SpikeInput, SpikeInputConfig};
 
-pub use current::{constant_current_lif_encode, spike_latency_lif_encode};
+pub use current::{
+    AdExEncoding, constant_current_lif_encode, lif_adex_current_encoder, spike_latency_lif_encode,
+};
 pub use delta::delta_encode;
 pub use gaussian_tuning::{GaussianTuning, GaussianTuningEvents};
 pub use latency::{LatencyConfig, first_spike_only, latency_code, latency_encode};

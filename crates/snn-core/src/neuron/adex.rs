@@ -194,6 +194,9 @@ pub struct LifAdExDynamics {
     lif_ex: LifExDynamics,
     /// `dt/τ_ada`, `[1, size]`.
     k_ada: Tensor<2>,
+    /// `1/τ_ada` in 1/s (Norse's `tau_ada_inv`), `[1, size]`: what Norse's current encoder
+    /// multiplies by in place of `dt/τ_ada` ([`lif_adex_current_encoder_step`]).
+    tau_ada_inv_s: Tensor<2>,
     coupling: f32,
     spike_increment: f32,
     v_leak: f32,
@@ -217,6 +220,38 @@ pub fn lif_adex_step(
     let i = i.expect("AdEx's exponential LIF has a synaptic current (tau_syn_ms is not optional)");
     let a = a_decayed + z.clone().mul_scalar(d.spike_increment);
     (z, LifAdExState { v, i, a })
+}
+
+/// One step of Norse 1.1's `lif_adex_current_encoder(input_current, voltage, adaptation, p, dt)`:
+/// the current-free AdEx membrane driven by `current`, with Norse's encoder update of the
+/// adaptation. `current`, `v` and `a` are `[batch, size]`; returns the spikes, `v` and `a`.
+///
+/// ```text
+/// v ← v + dt/τ_mem·((v_leak − v) + Δ_T·exp((v − v_th)/Δ_T) + current − a)
+/// z = H(v − v_th);   v ← (1 − z)·v + z·v_reset
+/// a ← τ_ada⁻¹·(c·(v − v_leak) − a) + z·b           τ_ada⁻¹ in 1/s, no dt
+/// ```
+///
+/// **Norse's quirk, reproduced for parity:** the encoder's adaptation update is not the model's
+/// ([`lif_adex_step`]): it has no `dt` and no `a +`, and it reads the membrane after the reset.
+/// With the defaults (`τ_ada⁻¹ = 2 /s`) it is `a ← −2a + 8v`, which doubles `|a|` every step;
+/// every neuron then spikes on every other step within about 8 steps. The layer's own
+/// [`LifAdEx::forward`](crate::neuron::Neuron::forward) is the stable model. Norse resets with
+/// `v − z·(v − v_reset)`, equal to the form here up to rounding when `v_reset ≠ 0`. No shape
+/// checks: [`crate::encode::lif_adex_current_encoder`] is the checked entry point.
+pub fn lif_adex_current_encoder_step(
+    current: Tensor<2>,
+    v: Tensor<2>,
+    a: Tensor<2>,
+    dynamics: &LifAdExDynamics,
+) -> (Tensor<2>, Tensor<2>, Tensor<2>) {
+    let d = dynamics;
+    // the synaptic current is not part of the encoder: with no carried current the drive is
+    // the input itself, and the decayed current is dropped
+    let (z, v, _) = d.lif_ex.step(current, v, None, Some(a.clone()));
+    let drive = v.clone().sub_scalar(d.v_leak).mul_scalar(d.coupling) - a;
+    let a = drive * d.tau_ada_inv_s.clone() + z.clone().mul_scalar(d.spike_increment);
+    (z, v, a)
 }
 
 impl LifAdEx {
@@ -253,6 +288,12 @@ impl LifAdEx {
                 .clamp_min(c.dt_ms)
                 .recip()
                 .mul_scalar(c.dt_ms),
+            tau_ada_inv_s: self
+                .tau_ada_ms
+                .val()
+                .unsqueeze::<2>()
+                .recip()
+                .mul_scalar(1e3),
             coupling: c.adaptation_current as f32,
             spike_increment: c.adaptation_spike as f32,
             v_leak: c.v_leak as f32,

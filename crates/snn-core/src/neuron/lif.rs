@@ -353,8 +353,8 @@ impl<const D: usize> NeuronOutput<LifState, D> {
 /// The per-step constants of a [`Lif`] layer, resolved once per sequence by [`Lif::dynamics`].
 #[derive(Clone, Debug)]
 pub struct LifDynamics {
-    leaky: Leaky,
-    firing: Firing,
+    pub(crate) leaky: Leaky,
+    pub(crate) firing: Firing,
 }
 
 impl LifDynamics {

@@ -149,7 +149,7 @@ pub fn refractory_steps(refractory_ms: f64, dt_ms: f64) -> crate::Result<f32> {
 }
 
 /// Norse's `rho_reset` (steps) as a period in ms at `dt_ms`, checked as in [`refractory_steps`].
-fn norse_rho_reset(rho_reset: f64, dt_ms: f64) -> crate::Result<f64> {
+pub(crate) fn norse_rho_reset(rho_reset: f64, dt_ms: f64) -> crate::Result<f64> {
     if !(rho_reset.is_finite() && rho_reset >= 0.0) {
         return Err(SnnError::out_of_range("rho_reset", "[0, ∞)", rho_reset));
     }
@@ -239,8 +239,7 @@ pub fn refractory_step<S: MembraneState, P>(
     let free = mask.clone().neg().add_scalar(1.0);
     let v = free.clone() * next.membrane().clone() + mask.clone() * held;
     let z = free * z;
-    let counting = z.clone().neg().add_scalar(1.0) * relu(state.rho - mask);
-    let rho = counting + z.clone().mul_scalar(dynamics.rho_reset);
+    let rho = countdown(state.rho, mask, &z, dynamics.rho_reset);
     (
         z,
         RefractoryState {
@@ -248,6 +247,18 @@ pub fn refractory_step<S: MembraneState, P>(
             rho,
         },
     )
+}
+
+/// Norse's refractory counter update `ρ ← (1 − z)·relu(ρ − m) + z·ρ_reset`, with `m = H(ρ)` the
+/// mask of the step and `z` its spikes.
+pub(crate) fn countdown(
+    rho: Tensor<2>,
+    mask: Tensor<2>,
+    z: &Tensor<2>,
+    rho_reset: f32,
+) -> Tensor<2> {
+    let counting = z.clone().neg().add_scalar(1.0) * relu(rho - mask);
+    counting + z.clone().mul_scalar(rho_reset)
 }
 
 /// One LIF step with a refractory period (Norse's `lif_refrac_feed_forward_step`).
