@@ -3,7 +3,7 @@
 
 use burn::prelude::*;
 use snn_core::prelude::*;
-use snn_core::{Surrogate, spike, spike_with};
+use snn_core::{Surrogate, heaviside, spike, spike_with};
 
 use crate::common::{assert_close, autodiff_devices, devices, values};
 
@@ -46,6 +46,19 @@ fn forward_is_the_exact_heaviside() {
             .map(|&x| if x >= 0.0 { 1.0 } else { 0.0 })
             .collect();
         assert_eq!(inclusive, want, "{dev}: heaviside with H(0) = 1");
+        // Norse's `heaviside(x)` (0 where x <= 0, else 1) is `heaviside(x, false)`, without a
+        // gradient path of its own
+        let x = Tensor::<1>::from_floats(XS, &device);
+        assert_eq!(
+            values(heaviside(x.clone(), false)),
+            strict,
+            "{dev}: heaviside"
+        );
+        assert_eq!(
+            values(heaviside(x, true)),
+            inclusive,
+            "{dev}: heaviside at 0"
+        );
     }
 }
 
