@@ -146,7 +146,7 @@ impl Golden {
     }
 }
 
-fn flatten(v: &Value, out: &mut Vec<f32>) {
+pub fn flatten(v: &Value, out: &mut Vec<f32>) {
     match v.as_array() {
         Some(items) => items.iter().for_each(|i| flatten(i, out)),
         None => out.push(number(v) as f32),

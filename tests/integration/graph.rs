@@ -5,8 +5,8 @@
 
 use snn_core::SnnError;
 use snn_graph::{
-    MseParams, SpikingLayerConfig, SpikingNet, StdpParams, SynType, Synapse, TraceParams,
-    WeightLimits,
+    MseParams, NetSynapse, SpikingLayer, SpikingLayerConfig, SpikingNet, StdpParams, SynType,
+    Synapse, TraceParams, WeightLimits,
 };
 
 fn close(what: &str, got: f32, want: f64) {
@@ -35,9 +35,9 @@ fn drive(syn: &mut Synapse, pre: f32, modulator: Option<f32>, post: f32) {
     let pre = [pre];
     let m = [modulator.unwrap_or(0.0)];
     if modulator.is_some() {
-        syn.forward(&[&pre, &m]);
+        syn.step(&[&pre, &m]);
     } else {
-        syn.forward(&[&pre]);
+        syn.step(&[&pre]);
     }
     syn.update(&[post], true);
 }
@@ -174,7 +174,7 @@ fn size_mismatches_are_errors() {
         .init_recurrent(vec![0.0; 3])
         .unwrap_err();
     assert!(matches!(err, SnnError::ShapeMismatch { .. }), "{err:?}");
-    let err = Synapse::mod_stdp(
+    let err = Synapse::ternary(
         3,
         2,
         2,
@@ -257,7 +257,10 @@ fn wrong_inputs_at_step_are_errors() {
         "{err:?}"
     );
     // A bad step advances nothing.
-    assert_eq!(net.layer("hidden").unwrap().v(), &[0.0, 0.0]);
+    assert_eq!(
+        net.layer::<SpikingLayer>("hidden").unwrap().v(),
+        &[0.0, 0.0]
+    );
     net.step(&[("in", &[1.0; 3])]).unwrap();
 }
 
@@ -290,7 +293,7 @@ fn stdp_post_then_pre_depresses() {
 #[test]
 fn stdp_learn_off_moves_traces_not_weights() {
     let mut syn = Synapse::stdp(1, 1, vec![0.5], stdp_params(), SynType::Exc).unwrap();
-    syn.forward(&[&[1.0]]);
+    syn.step(&[&[1.0]]);
     syn.update(&[1.0], false);
     close("w", syn.weights()[0], 0.5);
     close("te", syn.pre_trace().unwrap()[0], 0.5);
@@ -309,7 +312,7 @@ fn weights_stay_within_wlim() {
     p.limits = WeightLimits::symmetric(0.75);
     let mut syn = Synapse::stdp(1, 2, vec![0.5, -0.5], p, SynType::Hybrid).unwrap();
     for _ in 0..3 {
-        syn.forward(&[&[1.0]]);
+        syn.step(&[&[1.0]]);
         syn.update(&[1.0, 0.0], true);
     }
     close("potentiated weight clamped to Wlim", syn.weights()[0], 0.75);
@@ -324,7 +327,7 @@ fn weights_stay_within_wlim() {
     p.limits = WeightLimits::symmetric(0.75);
     let mut syn = Synapse::stdp(1, 1, vec![0.5], p, SynType::Hybrid).unwrap();
     for _ in 0..3 {
-        syn.forward(&[&[1.0]]);
+        syn.step(&[&[1.0]]);
         syn.update(&[1.0], true);
     }
     close("depressed weight clamped to -Wlim", syn.weights()[0], -0.75);
@@ -332,7 +335,7 @@ fn weights_stay_within_wlim() {
     p.limits = WeightLimits::nonnegative(0.75);
     let mut syn = Synapse::stdp(1, 1, vec![0.5], p, SynType::Exc).unwrap();
     for _ in 0..3 {
-        syn.forward(&[&[1.0]]);
+        syn.step(&[&[1.0]]);
         syn.update(&[1.0], true);
     }
     close("depressed weight clamped to 0", syn.weights()[0], 0.0);
@@ -362,7 +365,7 @@ fn traces_saturate_at_their_limit() {
 #[test]
 fn modulated_stdp_needs_its_modulator() {
     let trm = TraceParams::new(1.0, 0.0); // tm = x_m of this step
-    let mut syn = Synapse::mod_stdp(1, 1, 1, vec![0.5], stdp_params(), trm, SynType::Exc).unwrap();
+    let mut syn = Synapse::ternary(1, 1, 1, vec![0.5], stdp_params(), trm, SynType::Exc).unwrap();
     // Pre then post (would give +0.025 in plain STDP) and post then pre, modulator silent.
     drive(&mut syn, 1.0, Some(0.0), 0.0);
     drive(&mut syn, 0.0, Some(0.0), 1.0);
@@ -391,16 +394,16 @@ fn mse_rule_moves_output_towards_target() {
     let params = MseParams::new(0.25, tr, tr, tr);
     let mut syn = Synapse::mse(2, 1, vec![0.0, 0.0], params, SynType::Hybrid).unwrap();
     // Target 1, output 0, pre [1, 0]: only the active input's weight grows by 0.25.
-    syn.forward(&[&[1.0, 0.0], &[1.0]]);
+    syn.step(&[&[1.0, 0.0], &[1.0]]);
     syn.update(&[0.0], true);
     close("w0 up", syn.weights()[0], 0.25);
     close("w1 (silent pre)", syn.weights()[1], 0.0);
     // Target 0, output 1: it shrinks by 0.25.
-    syn.forward(&[&[1.0, 0.0], &[0.0]]);
+    syn.step(&[&[1.0, 0.0], &[0.0]]);
     syn.update(&[1.0], true);
     close("w0 down", syn.weights()[0], 0.0);
     // Target reached (1, 1): no change.
-    syn.forward(&[&[1.0, 1.0], &[1.0]]);
+    syn.step(&[&[1.0, 1.0], &[1.0]]);
     syn.update(&[1.0], true);
     close("w0 at target", syn.weights()[0], 0.0);
     close("w1 at target", syn.weights()[1], 0.0);
@@ -428,7 +431,7 @@ fn mse_rule_moves_output_towards_target() {
         fired |= out[0][0] == 1.0;
     }
     assert!(fired, "the MSE rule never brought the output to its target");
-    assert!(net.synapses("out").unwrap()[0].weights()[0] > 0.0);
+    assert!(net.synapse::<Synapse>("out", 0).unwrap().weights()[0] > 0.0);
 }
 
 // ---------------------------------------------------------------- network by hand
@@ -472,28 +475,64 @@ fn small_network_steps_as_computed_by_hand() {
     let out = net.step(&[("in", x)]).unwrap();
     let v_wta0 = [b * 3.0, b * 2.0];
     assert_eq!(out, vec![vec![1.0, 0.0], vec![0.0]]);
-    close("k0 v0", net.layer("wta").unwrap().v()[0], v_wta0[0]);
-    close("k0 v1", net.layer("wta").unwrap().v()[1], v_wta0[1]);
-    close("k0 relay", net.layer("relay").unwrap().v()[0], 0.0);
+    close(
+        "k0 v0",
+        net.layer::<SpikingLayer>("wta").unwrap().v()[0],
+        v_wta0[0],
+    );
+    close(
+        "k0 v1",
+        net.layer::<SpikingLayer>("wta").unwrap().v()[1],
+        v_wta0[1],
+    );
+    close(
+        "k0 relay",
+        net.layer::<SpikingLayer>("relay").unwrap().v()[0],
+        0.0,
+    );
     // k=1: neuron 0 refractory => v0 = 0; neuron 1 gets 2 - 1 (inhibited by neuron 0):
     // v1 = a * 0.787 + b * 1 = 0.871 < 1. relay gets 3 * s_wta0(k=0) = 3: v = b * 3 = 1.18 fires.
     let out = net.step(&[("in", x)]).unwrap();
     let v1 = a * v_wta0[1] + b * 1.0;
     assert_eq!(out, vec![vec![0.0, 0.0], vec![1.0]]);
-    close("k1 v0", net.layer("wta").unwrap().v()[0], 0.0);
-    close("k1 v1", net.layer("wta").unwrap().v()[1], v1);
-    close("k1 relay", net.layer("relay").unwrap().v()[0], b * 3.0);
+    close(
+        "k1 v0",
+        net.layer::<SpikingLayer>("wta").unwrap().v()[0],
+        0.0,
+    );
+    close(
+        "k1 v1",
+        net.layer::<SpikingLayer>("wta").unwrap().v()[1],
+        v1,
+    );
+    close(
+        "k1 relay",
+        net.layer::<SpikingLayer>("relay").unwrap().v()[0],
+        b * 3.0,
+    );
     // k=2: no inhibition; v0 = b * 3 = 1.180, v1 = a * 0.871 + b * 2 = 1.315: both fire.
     // relay refractory: v = 0.
     let out = net.step(&[("in", x)]).unwrap();
     assert_eq!(out, vec![vec![1.0, 1.0], vec![0.0]]);
-    close("k2 v0", net.layer("wta").unwrap().v()[0], b * 3.0);
-    close("k2 v1", net.layer("wta").unwrap().v()[1], a * v1 + b * 2.0);
-    close("k2 relay", net.layer("relay").unwrap().v()[0], 0.0);
+    close(
+        "k2 v0",
+        net.layer::<SpikingLayer>("wta").unwrap().v()[0],
+        b * 3.0,
+    );
+    close(
+        "k2 v1",
+        net.layer::<SpikingLayer>("wta").unwrap().v()[1],
+        a * v1 + b * 2.0,
+    );
+    close(
+        "k2 relay",
+        net.layer::<SpikingLayer>("relay").unwrap().v()[0],
+        0.0,
+    );
     // k=3: both refractory => v = 0, no spikes; relay gets 3 from k=2: fires again.
     let out = net.step(&[("in", x)]).unwrap();
     assert_eq!(out, vec![vec![0.0, 0.0], vec![1.0]]);
-    assert_eq!(net.layer("wta").unwrap().v(), &[0.0, 0.0]);
+    assert_eq!(net.layer::<SpikingLayer>("wta").unwrap().v(), &[0.0, 0.0]);
 }
 
 #[test]
@@ -517,8 +556,8 @@ fn non_refractory_layer_keeps_integrating_input() {
     // k=0: v = 2b = 1.264: spike. k=1: v = 0 * a v + 2b = 1.264 again (refractory would give 0).
     for _ in 0..2 {
         net.step(&[("in", &[1.0])]).unwrap();
-        close("v", net.layer("l").unwrap().v()[0], 2.0 * b);
-        assert_eq!(net.layer("l").unwrap().spikes(), &[1.0]);
+        close("v", net.layer::<SpikingLayer>("l").unwrap().v()[0], 2.0 * b);
+        assert_eq!(net.layer::<SpikingLayer>("l").unwrap().spikes(), &[1.0]);
     }
     // Inhibitory sign: -w x. k=2: v = 0 + b * (-2) < 0.
     let mut net2 = SpikingNet::new();
@@ -531,7 +570,11 @@ fn non_refractory_layer_keeps_integrating_input() {
     )
     .unwrap();
     net2.step(&[("in", &[1.0])]).unwrap();
-    close("inhibited v", net2.layer("l").unwrap().v()[0], -2.0 * b);
+    close(
+        "inhibited v",
+        net2.layer::<SpikingLayer>("l").unwrap().v()[0],
+        -2.0 * b,
+    );
     let _ = a;
 }
 
@@ -555,18 +598,18 @@ fn reset_returns_to_rest_and_keeps_weights() {
             .collect()
     };
     let first = run(&mut net);
-    let w_learnt = net.synapses("learner").unwrap()[0].weights()[0];
+    let w_learnt = net.synapse::<Synapse>("learner", 0).unwrap().weights()[0];
     assert_ne!(w_learnt, 3.0, "the STDP synapse should have learnt");
     net.reset();
     for name in ["wta", "relay", "learner"] {
-        let l = net.layer(name).unwrap();
+        let l = net.layer::<SpikingLayer>(name).unwrap();
         assert!(l.v().iter().all(|v| *v == 0.0), "{name} v after reset");
         assert!(
             l.spikes().iter().all(|s| *s == 0.0),
             "{name} spikes after reset"
         );
     }
-    let syn = net.synapses("learner").unwrap()[0];
+    let syn = net.synapse::<Synapse>("learner", 0).unwrap();
     assert_eq!(syn.pre_trace().unwrap(), &[0.0]);
     assert_eq!(syn.post_trace().unwrap(), &[0.0]);
     close(
@@ -577,4 +620,37 @@ fn reset_returns_to_rest_and_keeps_weights() {
     // Same spikes as from a fresh network for the static part.
     let again = run(&mut net);
     assert_eq!(first, again);
+}
+
+#[test]
+fn layers_and_synapses_come_back_by_type_and_transforms_are_checked() {
+    let mut net = SpikingNet::new();
+    net.add_input("x", 2).unwrap();
+    net.add_layer("l", layer(1, 2.0)).unwrap();
+    let syn = Synapse::dense(2, 1, vec![0.5, 0.5], SynType::Exc).unwrap();
+    net.add_synapse("l", syn, &["x"]).unwrap();
+    assert!(net.synapse::<Synapse>("l", 0).is_ok());
+    assert!(matches!(
+        net.synapse::<Synapse>("l", 1),
+        Err(SnnError::Rejected { .. })
+    ));
+    assert!(matches!(
+        net.layer::<snn_graph::BioLifLayer>("l"),
+        Err(SnnError::Rejected { .. })
+    ));
+    assert!(matches!(
+        net.layer::<SpikingLayer>("x"),
+        Err(SnnError::Rejected { .. })
+    ));
+    // a transform must fit the input it transforms, and only a modulated kind has a modulator
+    let wrong = snn_graph::Transform::pass_through(3, false);
+    let dense = || Synapse::dense(2, 1, vec![0.5, 0.5], SynType::Exc).unwrap();
+    assert!(matches!(
+        dense().with_transform(wrong.clone()),
+        Err(SnnError::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        dense().with_mod_transform(wrong),
+        Err(SnnError::Rejected { .. })
+    ));
 }

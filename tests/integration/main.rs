@@ -12,6 +12,7 @@ mod fused;
 mod fused_recurrent;
 mod golden;
 mod graph;
+mod graph_spikelearn;
 mod input_neurons;
 mod losses;
 mod nir;

@@ -9,8 +9,12 @@
 //!   layer, one synchronous time step at a time, with local learning after each step.
 //! * [`SpikingLayer`]: spikelearn's `LIFLayer` (tau in steps, threshold `v0`, one-step refractory
 //!   flag) and, with fixed recurrent weights, its `SpikingRecLayer`.
-//! * [`Synapse`]: static, one-to-one, STDP, modulated STDP, ternary and MSE synapses with
-//!   spikelearn's trace ([`Trace`]) and weight ([`WeightLimits`]) clamping.
+//! * [`BioLifLayer`]: spikelearn's conductance-like `BioLIFLayer`.
+//! * [`Synapse`]: static, one-to-one, STDP, ternary (modulated STDP), static-with-modulator and
+//!   MSE synapses with spikelearn's trace ([`Trace`]) and weight ([`WeightLimits`]) clamping,
+//!   and its input transforms ([`Transform`]).
+//! * [`NetLayer`], [`NetSynapse`]: the traits a layer and a synapse implement, so that a user's
+//!   own kinds run in a [`SpikingNet`] beside these.
 //!
 //! # Representation
 //!
@@ -30,10 +34,14 @@
 
 #![warn(missing_docs)]
 
+mod element;
 mod layer;
 mod net;
 mod synapse;
+mod transform;
 
+pub use element::*;
 pub use layer::*;
 pub use net::*;
 pub use synapse::*;
+pub use transform::*;

@@ -1,6 +1,8 @@
 //! spikelearn's `SpikingNet`: named inputs, layers and synapses, stepped synchronously.
 
-use super::{SpikingLayer, Synapse};
+use std::any::Any;
+
+use super::{LayerInput, NetLayer, NetSynapse};
 use snn_core::SnnError;
 
 /// Where a synapse source or a network output comes from.
@@ -10,16 +12,16 @@ enum Node {
     Layer(usize),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Connection {
-    synapse: Synapse,
+    synapse: Box<dyn NetSynapse>,
     sources: Vec<Node>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct LayerEntry {
     name: String,
-    layer: SpikingLayer,
+    layer: Box<dyn NetLayer>,
     synapses: Vec<Connection>,
 }
 
@@ -36,14 +38,18 @@ struct LayerEntry {
 ///    produced in the *previous* step (spikelearn gathers all element inputs before calling any
 ///    element, so every layer-to-layer connection, including a layer onto itself, has a one-step
 ///    delay and the order layers were added in does not matter).
-/// 2. Every layer sums the outputs of its synapses (`LIFLayer(*x)` sums its arguments) and
-///    advances ([`SpikingLayer`]).
-/// 3. Every synapse's learning update runs with its postsynaptic layer's new spikes
-///    ([`Synapse::update`]); traces move even when learning is off, weights only when it is on.
+/// 2. Every layer advances with the outputs of its synapses ([`NetLayer::step`]:
+///    [`SpikingLayer`](crate::SpikingLayer) sums them, as `LIFLayer(*x)` does;
+///    [`BioLifLayer`](crate::BioLifLayer) sums excitatory and inhibitory ones apart).
+/// 3. Every synapse's learning update runs with its postsynaptic layer's new output
+///    ([`NetSynapse::update`]); traces move even when learning is off, weights only when it is on.
+///
+/// Layers and synapses are any [`NetLayer`] and [`NetSynapse`]: the spikelearn kinds of this
+/// crate, or a user's own.
 ///
 /// Deliberate differences: inputs are passed by name instead of by position, and inputs and
 /// layers share one namespace (spikelearn checks them separately).
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct SpikingNet {
     inputs: Vec<(String, usize)>,
     layers: Vec<LayerEntry>,
@@ -109,13 +115,21 @@ impl SpikingNet {
         Ok(())
     }
 
-    /// Adds a layer (spikelearn's `add_layer(snl, name)`). Errors: a name already used
-    /// ([`SnnError::Rejected`]).
-    pub fn add_layer(&mut self, name: &str, layer: SpikingLayer) -> snn_core::Result<()> {
+    /// Adds a layer (spikelearn's `add_layer(snl, name)`, name first here). Errors: a name
+    /// already used ([`SnnError::Rejected`]), a layer of size 0 ([`SnnError::ZeroSize`]).
+    pub fn add_layer(&mut self, name: &str, layer: impl NetLayer) -> snn_core::Result<()> {
         self.check_new_name(name)?;
+        snn_core::error::nonzero("size", layer.size())?;
+        if layer.output().len() != layer.size() {
+            return Err(SnnError::ShapeMismatch {
+                context: "SpikingNet::add_layer output",
+                expected: format!("{} values (the layer's size)", layer.size()),
+                actual: vec![layer.output().len()],
+            });
+        }
         self.layers.push(LayerEntry {
             name: name.to_string(),
-            layer,
+            layer: Box::new(layer),
             synapses: Vec::new(),
         });
         Ok(())
@@ -130,7 +144,7 @@ impl SpikingNet {
     pub fn add_synapse(
         &mut self,
         post: &str,
-        synapse: Synapse,
+        synapse: impl NetSynapse,
         pre: &[&str],
     ) -> snn_core::Result<()> {
         let post_node = self.lookup(post)?;
@@ -144,20 +158,20 @@ impl SpikingNet {
             .iter()
             .map(|name| self.lookup(name))
             .collect::<snn_core::Result<Vec<_>>>()?;
-        let want = synapse.kind().sources();
+        let sizes = synapse.source_sizes();
+        let want = sizes.len();
         if sources.len() != want {
             return Err(SnnError::Invalid {
                 field: "pre",
                 value: sources.len() as f64,
                 reason: format!(
-                    "a {} synapse takes {want} source(s) (presynaptic{}), got {}",
-                    synapse.kind().name(),
+                    "this synapse takes {want} source(s) (presynaptic{}), got {}",
                     if want == 2 { ", modulator" } else { "" },
                     sources.len()
                 ),
             });
         }
-        for ((name, node), want) in pre.iter().zip(&sources).zip(synapse.source_sizes()) {
+        for ((name, node), want) in pre.iter().zip(&sources).zip(sizes) {
             let got = self.size_of(*node);
             if got != want {
                 return Err(SnnError::ShapeMismatch {
@@ -175,9 +189,10 @@ impl SpikingNet {
                 actual: vec![post_size],
             });
         }
-        self.layers[post_idx]
-            .synapses
-            .push(Connection { synapse, sources });
+        self.layers[post_idx].synapses.push(Connection {
+            synapse: Box::new(synapse),
+            sources,
+        });
         Ok(())
     }
 
@@ -189,10 +204,9 @@ impl SpikingNet {
         Ok(())
     }
 
-    /// The layer called `name`.
-    pub fn layer(&self, name: &str) -> snn_core::Result<&SpikingLayer> {
+    fn layer_entry(&self, name: &str) -> snn_core::Result<&LayerEntry> {
         match self.lookup(name)? {
-            Node::Layer(l) => Ok(&self.layers[l].layer),
+            Node::Layer(l) => Ok(&self.layers[l]),
             Node::Input(_) => Err(SnnError::Rejected {
                 field: "name",
                 reason: format!("`{name}` is an input, not a layer"),
@@ -200,13 +214,38 @@ impl SpikingNet {
         }
     }
 
-    /// The synapses into layer `name`, in the order they were added.
-    pub fn synapses(&self, name: &str) -> snn_core::Result<Vec<&Synapse>> {
-        self.layer(name)?;
-        let Some(Node::Layer(l)) = self.find(name) else {
-            unreachable!("checked above")
-        };
-        Ok(self.layers[l].synapses.iter().map(|c| &c.synapse).collect())
+    /// The layer called `name`, as its concrete type `T` (e.g.
+    /// `net.layer::<SpikingLayer>("hidden")?.v()`). Errors: an unknown name or an input
+    /// ([`SnnError::UnknownName`], [`SnnError::Rejected`]), a layer of another type
+    /// ([`SnnError::Rejected`]).
+    pub fn layer<T: NetLayer>(&self, name: &str) -> snn_core::Result<&T> {
+        let layer: &dyn Any = self.layer_entry(name)?.layer.as_ref();
+        layer
+            .downcast_ref()
+            .ok_or_else(|| wrong_type("layer", name))
+    }
+
+    /// The output of the layer called `name` after the last step, whatever its type.
+    pub fn layer_output(&self, name: &str) -> snn_core::Result<&[f32]> {
+        Ok(self.layer_entry(name)?.layer.output())
+    }
+
+    /// The synapse number `index` (in `add_synapse` order) into layer `post`, as its concrete
+    /// type `T` (e.g. `net.synapse::<Synapse>("out", 0)?.weights()`). Errors as
+    /// [`layer`](Self::layer), and [`SnnError::Rejected`] for an index past the last synapse.
+    pub fn synapse<T: NetSynapse>(&self, post: &str, index: usize) -> snn_core::Result<&T> {
+        let entry = self.layer_entry(post)?;
+        let conn = entry
+            .synapses
+            .get(index)
+            .ok_or_else(|| SnnError::Rejected {
+                field: "index",
+                reason: format!("layer `{post}` has {} synapse(s)", entry.synapses.len()),
+            })?;
+        let synapse: &dyn Any = conn.synapse.as_ref();
+        synapse
+            .downcast_ref()
+            .ok_or_else(|| wrong_type("synapse", &format!("{post}[{index}]")))
     }
 
     /// One step with learning on (spikelearn's `snn(*args, learn=True)`); see
@@ -263,34 +302,39 @@ impl SpikingNet {
         }
         let given: Vec<&[f32]> = given.into_iter().flatten().collect();
 
-        // Phase 1: last step's spikes of every layer, read before any layer moves.
+        // Phase 1: last step's output of every layer, read before any layer moves.
         let previous: Vec<Vec<f32>> = self
             .layers
             .iter()
-            .map(|l| l.layer.spikes().to_vec())
+            .map(|l| l.layer.output().to_vec())
             .collect();
         // Phase 2: synapses, then layers.
         for entry in &mut self.layers {
-            let mut total = vec![0.0; entry.layer.size()];
-            for conn in &mut entry.synapses {
-                let sources: Vec<&[f32]> = conn
-                    .sources
-                    .iter()
-                    .map(|node| match *node {
-                        Node::Input(i) => given[i],
-                        Node::Layer(l) => previous[l].as_slice(),
-                    })
-                    .collect();
-                for (t, y) in total.iter_mut().zip(conn.synapse.forward(&sources)) {
-                    *t += y;
-                }
-            }
-            entry.layer.advance(&mut total);
+            let outputs: Vec<_> = entry
+                .synapses
+                .iter_mut()
+                .map(|conn| {
+                    let sources: Vec<&[f32]> = conn
+                        .sources
+                        .iter()
+                        .map(|node| match *node {
+                            Node::Input(i) => given[i],
+                            Node::Layer(l) => previous[l].as_slice(),
+                        })
+                        .collect();
+                    let mut out = conn.synapse.step(&sources);
+                    // a user's synapse that returns another length gets it fitted, not a panic
+                    out.resize(entry.layer.size(), 0.0);
+                    (conn.synapse.syn_type(), out)
+                })
+                .collect();
+            let size = entry.layer.size();
+            entry.layer.step(LayerInput::new(size, &outputs));
         }
-        // Phase 3: learning with this step's postsynaptic spikes.
+        // Phase 3: learning with this step's postsynaptic output.
         for entry in &mut self.layers {
             for conn in &mut entry.synapses {
-                conn.synapse.update(entry.layer.spikes(), learn);
+                conn.synapse.update(entry.layer.output(), learn);
             }
         }
         Ok(self
@@ -298,7 +342,7 @@ impl SpikingNet {
             .iter()
             .map(|node| match *node {
                 Node::Input(i) => given[i].to_vec(),
-                Node::Layer(l) => self.layers[l].layer.spikes().to_vec(),
+                Node::Layer(l) => self.layers[l].layer.output().to_vec(),
             })
             .collect())
     }
@@ -312,5 +356,12 @@ impl SpikingNet {
                 conn.synapse.reset();
             }
         }
+    }
+}
+
+fn wrong_type(what: &'static str, name: &str) -> SnnError {
+    SnnError::Rejected {
+        field: what,
+        reason: format!("`{name}` is a {what} of another type"),
     }
 }

@@ -2,6 +2,8 @@
 
 use snn_core::SnnError;
 
+use crate::{NetSynapse, Transform};
+
 /// Sign of a synapse's output, spikelearn's `syn_type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum SynType {
@@ -202,11 +204,11 @@ pub enum SynapseKind {
     OneToOne,
     /// `STDPSynapse`: dense, one source, learns with `STDPRule`.
     Stdp(StdpParams),
-    /// `TernarySynapse` without a rule: dense `±W x`; two sources (pre, modulator), the
-    /// modulator does not enter the output.
-    Ternary,
-    /// `TernarySynapse` with `ModSTDPRule`: STDP gated by the modulator trace (`trm`, the second
-    /// field); two sources.
+    /// spikelearn's `TernarySynapse` without a rule: dense `±W x`; two sources (pre,
+    /// modulator), the modulator does not enter the output.
+    StaticWithModulator,
+    /// spikelearn's `TernarySynapse` with `ModSTDPRule` ([`Synapse::ternary`]): STDP gated by
+    /// the modulator trace (`trm`, the second field); two sources.
     ModStdp(StdpParams, TraceParams),
     /// `MSESynapse`: `MSERule`, modulator = target of the postsynaptic layer; two sources.
     Mse(MseParams),
@@ -218,7 +220,7 @@ impl SynapseKind {
     pub fn sources(&self) -> usize {
         match self {
             Self::Static | Self::OneToOne | Self::Stdp(_) => 1,
-            Self::Ternary | Self::ModStdp(..) | Self::Mse(_) => 2,
+            Self::StaticWithModulator | Self::ModStdp(..) | Self::Mse(_) => 2,
         }
     }
 
@@ -228,8 +230,8 @@ impl SynapseKind {
             Self::Static => "static",
             Self::OneToOne => "one-to-one",
             Self::Stdp(_) => "STDP",
-            Self::Ternary => "ternary",
-            Self::ModStdp(..) => "modulated STDP",
+            Self::StaticWithModulator => "static with modulator",
+            Self::ModStdp(..) => "ternary (modulated STDP)",
             Self::Mse(_) => "MSE",
         }
     }
@@ -242,13 +244,16 @@ struct Traces {
     modulator: Option<Trace>,
 }
 
-/// A spikelearn synapse into one layer: weights, sign, optional learning rule with its traces.
+/// A spikelearn synapse into one layer: weights, sign, optional input transforms, optional
+/// learning rule with its traces.
 ///
-/// Output (every kind): `y = ±W x_pre` (`-` for [`SynType::Inh`]); one-to-one: `y_i = ±w_i x_i`.
+/// Output (every kind): `y = ±W T(x_pre)` (`-` for [`SynType::Inh`]); one-to-one:
+/// `y_i = ±w_i T(x_pre)_i`, with `T` the [`Transform`] of [`Synapse::with_transform`] (the
+/// identity without one). Learning reads the raw `x_pre`, as spikelearn's rules do.
 ///
 /// Learning (after the network step, spikelearn's `update(xo, learn)`), with `x_e` the
 /// presynaptic input seen this step, `x_o` the postsynaptic spikes of this step, `x_m` the
-/// modulator seen this step; first the traces (`te <- x_e`, `to <- x_o`, `tm <- x_m`), then, only
+/// modulator seen this step (through its [`Synapse::with_mod_transform`], if any); first the traces (`te <- x_e`, `to <- x_o`, `tm <- x_m`), then, only
 /// when learning is on:
 ///
 /// * STDP: `dW = Ap outer(x_o, te) - An outer(to, x_e)`
@@ -269,6 +274,8 @@ pub struct Synapse {
     modulator: usize,
     w: Vec<f32>,
     traces: Option<Traces>,
+    transform: Option<Transform>,
+    mod_transform: Option<Transform>,
     last_pre: Vec<f32>,
     last_mod: Vec<f32>,
 }
@@ -362,6 +369,8 @@ impl Synapse {
             modulator,
             w: w0,
             traces,
+            transform: None,
+            mod_transform: None,
             last_pre: vec![0.0; pre],
             last_mod: vec![0.0; modulator],
         })
@@ -396,21 +405,28 @@ impl Synapse {
 
     /// spikelearn's `TernarySynapse(Ne, No, Nm, W0)` without a learning rule: `±W x_pre`; the
     /// modulator source (size `modulator`) is accepted and ignored.
-    pub fn ternary(
+    pub fn static_with_modulator(
         pre: usize,
         post: usize,
         modulator: usize,
         w0: Vec<f32>,
         syn_type: SynType,
     ) -> snn_core::Result<Self> {
-        Self::build(SynapseKind::Ternary, pre, post, modulator, w0, syn_type)
+        Self::build(
+            SynapseKind::StaticWithModulator,
+            pre,
+            post,
+            modulator,
+            w0,
+            syn_type,
+        )
     }
 
     /// spikelearn's `TernarySynapse(Ne, No, Nm, W0, learning_rule=ModSTDPRule(...))`: STDP
     /// multiplied by the modulator's trace. `modulator` must be 1 (a global third factor) or
     /// `pre` (NumPy broadcasting over the presynaptic axis, as spikelearn's `tm() * dW`).
     /// `mod_trace` is spikelearn's `trm`.
-    pub fn mod_stdp(
+    pub fn ternary(
         pre: usize,
         post: usize,
         modulator: usize,
@@ -421,7 +437,7 @@ impl Synapse {
     ) -> snn_core::Result<Self> {
         if modulator != 1 && modulator != pre {
             return Err(SnnError::ShapeMismatch {
-                context: "Synapse::mod_stdp modulator",
+                context: "Synapse::ternary modulator",
                 expected: format!("1 or the presynaptic size {pre}"),
                 actual: vec![modulator],
             });
@@ -446,6 +462,48 @@ impl Synapse {
         syn_type: SynType,
     ) -> snn_core::Result<Self> {
         Self::build(SynapseKind::Mse(params), pre, post, post, w0, syn_type)
+    }
+
+    /// The same synapse with `transform` applied to its presynaptic input before the weights
+    /// (spikelearn's `transform`; learning still reads the raw input).
+    ///
+    /// # Errors
+    /// [`SnnError::ShapeMismatch`] when the transform's size is not the presynaptic size.
+    pub fn with_transform(self, transform: Transform) -> snn_core::Result<Self> {
+        check_transform("Synapse::with_transform", &transform, self.pre)?;
+        Ok(Self {
+            transform: Some(transform),
+            ..self
+        })
+    }
+
+    /// The same synapse with `transform` applied to its modulator before its trace and its rule
+    /// (spikelearn's `transform_mod`, as documented).
+    ///
+    /// **Deliberate difference:** spikelearn 0.1.2 accepts `transform_mod` and never applies
+    /// it (its results equal those without), and raises on `reset()` when no `transform` is
+    /// given.
+    ///
+    /// # Errors
+    /// [`SnnError::Rejected`] for a kind without a modulator, [`SnnError::ShapeMismatch`] when
+    /// the transform's size is not the modulator's.
+    pub fn with_mod_transform(self, transform: Transform) -> snn_core::Result<Self> {
+        if self.kind.sources() != 2 {
+            return Err(SnnError::Rejected {
+                field: "mod_transform",
+                reason: format!("a {} synapse has no modulator", self.kind.name()),
+            });
+        }
+        check_transform("Synapse::with_mod_transform", &transform, self.modulator)?;
+        Ok(Self {
+            mod_transform: Some(transform),
+            ..self
+        })
+    }
+
+    /// The presynaptic transform, if any.
+    pub fn transform(&self) -> Option<&Transform> {
+        self.transform.as_ref()
     }
 
     /// The synapse kind.
@@ -504,16 +562,47 @@ impl Synapse {
             .and_then(|t| t.modulator.as_ref())
             .map(|t| t.values())
     }
+}
 
-    /// Output for this step (spikelearn's `__call__`): remembers the inputs for the learning
-    /// update, returns `±W x_pre`. `sources` are `[x_pre]` or `[x_pre, x_mod]` of the declared
-    /// sizes (unchecked here: [`SpikingNet`](super::SpikingNet) checks them at construction).
-    pub fn forward(&mut self, sources: &[&[f32]]) -> Vec<f32> {
-        let x = sources[0];
-        self.last_pre.copy_from_slice(x);
+fn check_transform(context: &'static str, t: &Transform, size: usize) -> snn_core::Result<()> {
+    if t.size() == size {
+        return Ok(());
+    }
+    Err(SnnError::ShapeMismatch {
+        context,
+        expected: format!("a transform of size {size}"),
+        actual: vec![t.size()],
+    })
+}
+
+impl NetSynapse for Synapse {
+    fn source_sizes(&self) -> Vec<usize> {
+        Synapse::source_sizes(self)
+    }
+
+    fn post_size(&self) -> usize {
+        self.post
+    }
+
+    fn syn_type(&self) -> SynType {
+        self.syn_type
+    }
+
+    /// Output for this step (spikelearn's `__call__`): remembers the raw input (and the
+    /// modulator, through its transform) for the learning update, returns `±W T(x_pre)`.
+    /// `sources` are `[x_pre]` or `[x_pre, x_mod]` of the declared sizes (unchecked here:
+    /// [`SpikingNet`](super::SpikingNet) checks them at construction).
+    fn step(&mut self, sources: &[&[f32]]) -> Vec<f32> {
+        let raw = sources[0];
+        self.last_pre.copy_from_slice(raw);
         if let Some(m) = sources.get(1) {
-            self.last_mod.copy_from_slice(m);
+            match self.mod_transform.as_mut() {
+                Some(t) => self.last_mod = t.apply(m),
+                None => self.last_mod.copy_from_slice(m),
+            }
         }
+        let transformed = self.transform.as_mut().map(|t| t.apply(raw));
+        let x = transformed.as_deref().unwrap_or(raw);
         let sign = if self.syn_type == SynType::Inh {
             -1.0
         } else {
@@ -530,7 +619,7 @@ impl Synapse {
 
     /// spikelearn's `update(xo, learn)` after the network step: traces always move; weights only
     /// when `learn`. `post_spikes` are the postsynaptic layer's spikes of this step.
-    pub fn update(&mut self, post_spikes: &[f32], learn: bool) {
+    fn update(&mut self, post_spikes: &[f32], learn: bool) {
         let Some(tr) = self.traces.as_mut() else {
             return;
         };
@@ -574,8 +663,14 @@ impl Synapse {
         }
     }
 
-    /// spikelearn's `reset`: traces to 0 (weights are kept).
-    pub fn reset(&mut self) {
+    /// spikelearn's `reset`: traces and transforms to 0 (weights are kept).
+    fn reset(&mut self) {
+        for t in [&mut self.transform, &mut self.mod_transform]
+            .into_iter()
+            .flatten()
+        {
+            t.reset();
+        }
         if let Some(tr) = self.traces.as_mut() {
             tr.pre.reset();
             tr.post.reset();
