@@ -5,7 +5,11 @@
 //! gradients must satisfy `|got − want| <= 2e-5 + 2e-5·|want|`.
 
 use burn::prelude::*;
-use snn_core::lif_step;
+use snn_core::neuron::{
+    CobaLifConfig, IzhikevichConfig, LifAdExConfig, LifRefracConfig, LsnnConfig, MembraneState,
+    Neuron, RecurrentConfig, SpikingRecLayerConfig,
+};
+use snn_core::{IafConfig, LiConfig, LifConfig, lif_step};
 use snn_losses::norse::{SpikeAccumulator, VoltageAccumulator, regularize_step};
 use snn_losses::spyx::{self, Norm};
 use snn_losses::{LossError, Readout, snntorch, tempotron_mse_loss};
@@ -214,6 +218,54 @@ fn norse_regularization_accumulators() {
             );
         }
     }
+}
+
+/// Norse's `voltage_accumulator` over `steps` of `layer` from rest: the accumulator fed each
+/// step's state equals the sum over time of the recorded membrane.
+fn check_voltage_accumulator<N: Neuron<State: MembraneState>>(name: &str, layer: &N, n: usize) {
+    let device = layer.initial_state(1).membrane().device();
+    let x = Tensor::<1>::from_floats(uniform(2 * 12 * n, 7, 0.0, 30.0).as_slice(), &device)
+        .reshape([2, 12, n]);
+    let recorded = Neuron::forward_with(layer, x.clone(), None, true).unwrap();
+    let want = recorded
+        .traced(|s| s.membrane().clone())
+        .unwrap()
+        .sum_dim(1);
+    let (mut state, mut acc) = (layer.initial_state(2), None);
+    for t in 0..12 {
+        let x_t = x.clone().slice([0..2, t..t + 1, 0..n]).reshape([2, n]);
+        let (z, next) = layer.step(x_t, state).unwrap();
+        let (_, v) = regularize_step(z, &next, &VoltageAccumulator, acc);
+        (acc, state) = (Some(v), next);
+    }
+    let got = values(acc.unwrap());
+    assert!(got.iter().any(|&v| v != 0.0), "{name}: a membrane moved");
+    assert_close(name, &got, &values(want), 1e-4, 1e-5);
+}
+
+#[test]
+fn voltage_accumulator_sums_the_membrane_of_every_model_with_one() {
+    let device = Device::flex();
+    let n = 3;
+    check_voltage_accumulator("lif", &LifConfig::new(n).init(&device).unwrap(), n);
+    check_voltage_accumulator("li", &LiConfig::new(n).init(&device).unwrap(), n);
+    check_voltage_accumulator("iaf", &IafConfig::new(n).init(&device).unwrap(), n);
+    let adex = LifAdExConfig::new(n).init(&device).unwrap();
+    check_voltage_accumulator("adex", &adex, n);
+    let refrac = LifRefracConfig::new(LifConfig::new(n))
+        .init(&device)
+        .unwrap();
+    check_voltage_accumulator("lif_refrac", &refrac, n);
+    check_voltage_accumulator("lsnn", &LsnnConfig::new(n).init(&device).unwrap(), n);
+    check_voltage_accumulator("coba", &CobaLifConfig::new(n).init(&device).unwrap(), n);
+    let izhikevich = IzhikevichConfig::new(n).init(&device).unwrap();
+    check_voltage_accumulator("izhikevich", &izhikevich, n);
+    let spikelearn = SpikingRecLayerConfig::new(n, 4.0).init(&device).unwrap();
+    check_voltage_accumulator("spikelearn", &spikelearn, n);
+    let recurrent = RecurrentConfig::new(n, n)
+        .init_lif(&LifConfig::new(n), &device)
+        .unwrap();
+    check_voltage_accumulator("recurrent lif", &recurrent, n);
 }
 
 const SHAPE: [usize; 3] = [3, 5, 4]; // batch, time, classes

@@ -69,6 +69,44 @@ pub trait NeuronState: Clone {
     fn check(&self, batch: usize, size: usize, context: &'static str) -> Result<()>;
 }
 
+/// A state with a membrane potential `v`: what a refractory period holds
+/// ([`crate::neuron::Refractory`]) and what Norse's `voltage_accumulator` sums. Every model
+/// state of the crate with a membrane implements it.
+pub trait MembraneState: NeuronState {
+    /// The membrane potential `v`, `[batch, size]`.
+    fn membrane(&self) -> &Tensor<2>;
+    /// The state with its membrane replaced by `v`.
+    fn with_membrane(self, v: Tensor<2>) -> Self;
+}
+
+/// [`MembraneState`] for states that keep their membrane in a field `v`.
+macro_rules! membrane_in_v {
+    ($($state:ty),* $(,)?) => {$(
+        impl MembraneState for $state {
+            fn membrane(&self) -> &Tensor<2> {
+                &self.v
+            }
+            fn with_membrane(self, v: Tensor<2>) -> Self {
+                Self { v, ..self }
+            }
+        }
+    )*};
+}
+
+membrane_in_v!(
+    super::LifState,
+    super::LeakyState,
+    super::LifAdExState,
+    super::LsnnState,
+    super::IzhikevichState,
+    super::CobaLifState,
+    super::SpyxState,
+    super::MlgennAlifState,
+    super::FewSpikeReluState,
+    super::IafState,
+    super::SpikingRecState,
+);
+
 /// Checks that each of `tensors` is `[batch, size]`: the body of most [`NeuronState::check`]s.
 pub fn check_state_tensors<'a>(
     tensors: impl IntoIterator<Item = &'a Tensor<2>>,

@@ -47,7 +47,8 @@ pub use crate::dynamics::{Discretization, Reset};
 pub use iaf::{Iaf, IafConfig, IafDynamics, IafOutput, IafState, iaf_step};
 pub(crate) use layer::per_neuron;
 pub use layer::{
-    Contexts, FusedRun, Neuron, NeuronOutput, NeuronState, check_state_tensors, recurrent_step_loop,
+    Contexts, FusedRun, MembraneState, Neuron, NeuronOutput, NeuronState, check_state_tensors,
+    recurrent_step_loop,
 };
 pub use leaky::LeakyState;
 pub use li::{Li, LiConfig, LiDynamics, LiOutput, LiState, li_step};

@@ -37,8 +37,7 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::adex::{LifAdEx, LifAdExConfig, LifAdExDynamics, LifAdExState, lif_adex_step};
-use super::layer::{Contexts, Neuron, NeuronState};
-use super::leaky::LeakyState;
+use super::layer::{Contexts, MembraneState, Neuron, NeuronState};
 use super::lif::{Lif, LifConfig, LifDynamics, LifState, lif_step};
 use super::lif_ex::LifEx;
 use super::shape;
@@ -47,38 +46,15 @@ use crate::lift::StepLayer;
 use crate::spike::spike_with;
 use crate::surrogate::Surrogate;
 
-/// A state with a membrane potential that a refractory period can hold.
-pub trait MembraneState: NeuronState {
-    /// The membrane potential `v`, `[batch, size]`.
-    fn membrane(&self) -> &Tensor<2>;
-    /// The state with its membrane replaced by `v`.
-    fn with_membrane(self, v: Tensor<2>) -> Self;
-}
-
-impl MembraneState for LifState {
+impl<S: MembraneState> MembraneState for RefractoryState<S> {
     fn membrane(&self) -> &Tensor<2> {
-        &self.v
+        self.neuron.membrane()
     }
     fn with_membrane(self, v: Tensor<2>) -> Self {
-        Self { v, ..self }
-    }
-}
-
-impl MembraneState for LeakyState {
-    fn membrane(&self) -> &Tensor<2> {
-        &self.v
-    }
-    fn with_membrane(self, v: Tensor<2>) -> Self {
-        Self { v, ..self }
-    }
-}
-
-impl MembraneState for LifAdExState {
-    fn membrane(&self) -> &Tensor<2> {
-        &self.v
-    }
-    fn with_membrane(self, v: Tensor<2>) -> Self {
-        Self { v, ..self }
+        Self {
+            neuron: self.neuron.with_membrane(v),
+            ..self
+        }
     }
 }
 
