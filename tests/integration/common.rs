@@ -81,6 +81,12 @@ impl Golden {
     pub fn param_f64(&self, key: &str) -> f64 {
         number(self.param(key))
     }
+    /// Every value of a parameter, flattened: one for a scalar, one per neuron for an array.
+    pub fn param_values(&self, key: &str) -> Vec<f32> {
+        let mut out = Vec::new();
+        flatten(self.param(key), &mut out);
+        out
+    }
     pub fn param_str(&self, key: &str) -> &str {
         self.param(key)
             .as_str()

@@ -22,7 +22,7 @@ use snn_core::{LeakyState, LiConfig, LifConfig, LifState, SnnError, sequential};
 use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, values,
 };
-use crate::golden::norse_lif_config;
+use crate::golden::{norse_lif, norse_lif_config};
 
 const ATOL: f32 = 2e-5;
 const RTOL: f32 = 2e-5;
@@ -37,7 +37,7 @@ fn check_current_encoder(prefix: &str, first_only: bool) {
         for (dev, device) in devices() {
             let current = vector(&g, "inputs", "input_current", &device);
             let n = current.dims()[0];
-            let lif = norse_lif_config(&g, n, false).init(&device).unwrap();
+            let lif = norse_lif(&g, &norse_lif_config(&g, n, false), &device);
             let x = current.reshape([1, n]);
             let spikes: Tensor<3> = if first_only {
                 spike_latency_lif_encode(x, steps, &lif).unwrap()
@@ -97,7 +97,7 @@ fn check_membrane_encoder<N: Neuron>(
 fn norse_lif_current_encoder_membrane() {
     check_membrane_encoder(
         "norse_lif_current_encoder",
-        |g, n, device| norse_lif_config(g, n, false).init(device).unwrap(),
+        |g, n, device| norse_lif(g, &norse_lif_config(g, n, false), device),
         |v| LifState {
             v,
             i: None,

@@ -8,7 +8,7 @@
 use burn::prelude::*;
 use snn_core::prelude::*;
 use snn_core::{
-    Iaf, IafConfig, LiConfig, LifConfig, Reset, Surrogate, li_step,
+    Iaf, IafConfig, LiConfig, Lif, LifConfig, LifState, Reset, Surrogate, li_step,
     neuron::{IafState, LeakyState},
 };
 
@@ -27,44 +27,102 @@ fn sequence(g: &Golden, key: &str, device: &Device) -> (Tensor<3>, usize, usize)
     )
 }
 
-/// Runs a LIF layer over a golden input and checks spikes, traces and `d(Σz)/d(input)`.
-fn check_lif(g: &Golden, lif_config: &LifConfig, keys: LifKeys, device: &Device, dev: &str) {
-    let (x, _, _) = sequence(g, keys.input, device);
+/// A golden input `[T, batch..., N]` (the batch axes optional) as a batch-major `[B, T, N]`
+/// tensor, with `(T, B, N)`; `N` is the last axis.
+fn batched_sequence(g: &Golden, key: &str, device: &Device) -> (Tensor<3>, [usize; 3]) {
+    let (shape, x) = g.array("inputs", key);
+    let (t, n) = (shape[0], *shape.last().expect("an input array"));
+    let b = shape[1..shape.len() - 1].iter().product::<usize>();
+    let x = Tensor::<1>::from_floats(x.as_slice(), device)
+        .reshape([t, b, n])
+        .swap_dims(0, 1);
+    (x, [t, b, n])
+}
+
+/// `[B, T, N]` values in a golden file's time-major order.
+fn time_major(t: Tensor<3>) -> Vec<f32> {
+    values(t.swap_dims(0, 1))
+}
+
+/// The per-neuron values of parameter `key` as a `[n]` tensor when the file gives an array
+/// (peers accept a tensor for it), `None` for a scalar, read as a scalar by the config.
+fn per_neuron(g: &Golden, key: &str, n: usize, device: &Device) -> Option<Tensor<1>> {
+    let values = g.param_values(key);
+    match values.len() {
+        1 => None,
+        len if len == n => Some(Tensor::from_floats(values.as_slice(), device)),
+        len => panic!("{}: params.{key} has {len} values for {n} neurons", g.name),
+    }
+}
+
+/// A parameter that our layers take only as a scalar (`v_leak`, `v_reset`): a file with one
+/// value per neuron for it fails here, with its name, rather than silently use one of them.
+fn scalar(g: &Golden, key: &str) -> f64 {
+    let values = g.param_values(key);
+    assert_eq!(
+        values.len(),
+        1,
+        "{}: per-neuron {key} is not supported",
+        g.name
+    );
+    f64::from(values[0])
+}
+
+/// The first value of a scalar-or-array parameter: what the config holds before the layer
+/// gets the per-neuron values ([`per_neuron`]).
+fn first(g: &Golden, key: &str) -> f64 {
+    f64::from(g.param_values(key)[0])
+}
+
+/// Runs a LIF layer over a golden input from the file's initial state (`params.initial_state`
+/// `v` and `i`, or `params.initial_mem`; rest when absent) and checks spikes, traces and
+/// `d(Σz)/d(input)`.
+fn check_lif(g: &Golden, lif: &Lif, keys: LifKeys, device: &Device, dev: &str) {
+    let (x, [_, b, n]) = batched_sequence(g, keys.input, device);
     let x = x.require_grad();
-    let lif = lif_config.init(device).expect("valid config");
-    let out = lif.forward_with(x.clone(), None, true).expect("forward");
+    let initial = |key: &str| {
+        let present = !g.json["params"]["initial_state"][key].is_null();
+        present.then(|| g.initial_state(key, b, n, device))
+    };
+    let v0 = initial("v").or_else(|| {
+        let mem = &g.json["params"]["initial_mem"];
+        (!mem.is_null()).then(|| {
+            let mut flat = Vec::new();
+            crate::common::flatten(mem, &mut flat);
+            let flat = if flat.len() == 1 {
+                vec![flat[0]; b * n]
+            } else {
+                flat
+            };
+            Tensor::<1>::from_floats(flat.as_slice(), device).reshape([b, n])
+        })
+    });
+    let state = v0.map(|v| LifState {
+        v,
+        i: lif
+            .tau_syn_ms
+            .as_ref()
+            .map(|_| initial("i").unwrap_or_else(|| Tensor::zeros([b, n], device))),
+        refrac: None,
+    });
+    let out = lif.forward_with(x.clone(), state, true).expect("forward");
     let what = |k: &str| format!("{} on {dev}: {k}", g.name);
+    let want = |k: &str| g.array("outputs", k).1;
     assert_spikes_equal(
         &what(keys.spikes),
-        &values(out.spikes.clone()),
-        &g.matrix("outputs", keys.spikes).2,
+        &time_major(out.spikes.clone()),
+        &want(keys.spikes),
     );
-    assert_close(
-        &what(keys.v),
-        &values(out.v().unwrap()),
-        &g.matrix("outputs", keys.v).2,
-        ATOL,
-        RTOL,
-    );
+    let v = time_major(out.v().unwrap());
+    assert_close(&what(keys.v), &v, &want(keys.v), ATOL, RTOL);
     if let Some(i_key) = keys.i {
-        assert_close(
-            &what(i_key),
-            &values(out.i().unwrap()),
-            &g.matrix("outputs", i_key).2,
-            ATOL,
-            RTOL,
-        );
+        let i = time_major(out.i().unwrap());
+        assert_close(&what(i_key), &i, &want(i_key), ATOL, RTOL);
     }
     if let Some(grad_key) = keys.grad {
         let grads = out.spikes.sum().backward();
-        let grad = x.grad(&grads).expect("input gradient");
-        assert_close(
-            &what(grad_key),
-            &values(grad),
-            &g.matrix("outputs", grad_key).2,
-            ATOL,
-            RTOL,
-        );
+        let grad = time_major(x.grad(&grads).expect("input gradient"));
+        assert_close(&what(grad_key), &grad, &want(grad_key), ATOL, RTOL);
     }
 }
 
@@ -85,30 +143,59 @@ const NORSE_KEYS: LifKeys = LifKeys {
     grad: Some("grad_sum_z_wrt_input"),
 };
 
-/// Norse's `LIFParameters` of a golden file: inverse time constants in 1/s, `dt` in s.
+/// Norse's `LIFParameters` of a golden file: inverse time constants in 1/s, `dt` in s; the first
+/// value of a per-neuron parameter (see [`norse_lif`] for the layer with all of them).
 pub fn norse_lif_config(g: &Golden, n: usize, with_current: bool) -> LifConfig {
     assert_eq!(g.param_str("method"), "super", "{}", g.name);
-    let tau_syn_inv = with_current.then(|| g.param_f64("tau_syn_inv"));
-    LifConfig::from_norse(
-        n,
-        g.param_f64("tau_mem_inv"),
-        tau_syn_inv,
-        g.param_f64("dt"),
-    )
-    .expect("norse parameters")
-    .with_threshold(g.param_f64("v_th"))
-    .with_v_leak(g.param_f64("v_leak"))
-    .with_v_reset(g.param_f64("v_reset"))
-    // norse 1.1.0's superspike backward ignores alpha (100) and computes 1/(1+|x|)^2
-    .with_surrogate(Surrogate::SuperSpike { alpha: 1.0 })
+    let tau_syn_inv = with_current.then(|| first(g, "tau_syn_inv"));
+    LifConfig::from_norse(n, first(g, "tau_mem_inv"), tau_syn_inv, g.param_f64("dt"))
+        .expect("norse parameters")
+        .with_threshold(first(g, "v_th"))
+        .with_v_leak(scalar(g, "v_leak"))
+        .with_v_reset(scalar(g, "v_reset"))
+        // norse 1.1.0's superspike backward ignores alpha (100) and computes 1/(1+|x|)^2
+        .with_surrogate(Surrogate::SuperSpike { alpha: 1.0 })
+}
+
+/// The layer of `config` (from [`norse_lif_config`]) with the file's per-neuron values of
+/// `tau_mem_inv`, `tau_syn_inv` and `v_th` (Norse takes a tensor for each).
+pub fn norse_lif(g: &Golden, config: &LifConfig, device: &Device) -> Lif {
+    let n = config.size;
+    let mut lif = config.init(device).expect("valid config");
+    let tau_mem_inv = per_neuron(g, "tau_mem_inv", n, device);
+    let tau_syn_inv = config
+        .tau_syn_ms
+        .and_then(|_| per_neuron(g, "tau_syn_inv", n, device));
+    if tau_mem_inv.is_some() || tau_syn_inv.is_some() {
+        let tau_mem_inv =
+            tau_mem_inv.unwrap_or_else(|| Tensor::full([n], g.param_f64("tau_mem_inv"), device));
+        lif = lif
+            .with_norse_time_constants(tau_mem_inv, tau_syn_inv)
+            .expect("per-neuron time constants");
+    }
+    if let Some(v_th) = per_neuron(g, "v_th", n, device) {
+        lif = lif.with_threshold(v_th).expect("per-neuron thresholds");
+    }
+    lif
+}
+
+/// The neurons of a golden LIF file: the last axis of its input.
+fn neurons(g: &Golden, key: &str) -> usize {
+    *g.array("inputs", key).0.last().expect("an input array")
 }
 
 #[test]
 fn norse_lif_feed_forward_step() {
     for g in golden("norse_lif_feed_forward_step") {
-        let n = g.matrix("inputs", "input_current").1;
+        let config = norse_lif_config(&g, neurons(&g, "input_current"), true);
         for (dev, device) in autodiff_devices() {
-            check_lif(&g, &norse_lif_config(&g, n, true), NORSE_KEYS, &device, dev);
+            check_lif(
+                &g,
+                &norse_lif(&g, &config, &device),
+                NORSE_KEYS,
+                &device,
+                dev,
+            );
         }
     }
 }
@@ -116,7 +203,7 @@ fn norse_lif_feed_forward_step() {
 #[test]
 fn norse_lif_box_feed_forward_step() {
     for g in golden("norse_lif_box_feed_forward_step") {
-        let n = g.matrix("inputs", "input_current").1;
+        let n = neurons(&g, "input_current");
         let reset = match g.param_str("reset_method") {
             "reset_value" => Reset::ToValue,
             "reset_subtract" => Reset::Subtract,
@@ -129,7 +216,7 @@ fn norse_lif_box_feed_forward_step() {
             ..NORSE_KEYS
         };
         for (dev, device) in autodiff_devices() {
-            check_lif(&g, &config, keys, &device, dev);
+            check_lif(&g, &norse_lif(&g, &config, &device), keys, &device, dev);
         }
     }
 }
@@ -137,9 +224,8 @@ fn norse_lif_box_feed_forward_step() {
 #[test]
 fn snntorch_leaky() {
     for g in golden("snntorch_leaky") {
-        let n = g.matrix("inputs", "input_current").1;
+        let n = neurons(&g, "input_current");
         assert_eq!(g.param("reset_delay").as_bool(), Some(true), "{}", g.name);
-        assert_eq!(g.param_f64("initial_mem"), 0.0, "{}", g.name);
         let reset = match g.param_str("reset_mechanism") {
             "subtract" => Reset::Subtract,
             "zero" => Reset::ToValue,
@@ -154,9 +240,9 @@ fn snntorch_leaky() {
             },
             other => panic!("{}: unknown surrogate {other}", g.name),
         };
-        let config = LifConfig::from_beta(n, g.param_f64("beta"))
+        let config = LifConfig::from_beta(n, first(&g, "beta"))
             .expect("beta")
-            .with_threshold(g.param_f64("threshold"))
+            .with_threshold(first(&g, "threshold"))
             .with_reset(reset)
             .with_surrogate(surrogate);
         let keys = LifKeys {
@@ -167,7 +253,17 @@ fn snntorch_leaky() {
             grad: Some("grad_sum_spk_wrt_input"),
         };
         for (dev, device) in autodiff_devices() {
-            check_lif(&g, &config, keys, &device, dev);
+            // snnTorch takes a tensor beta and threshold: one value per neuron
+            let mut lif = config.init(&device).expect("valid config");
+            if let Some(beta) = per_neuron(&g, "beta", n, &device) {
+                lif = lif.with_beta(beta).expect("per-neuron beta");
+            }
+            if let Some(threshold) = per_neuron(&g, "threshold", n, &device) {
+                lif = lif
+                    .with_threshold(threshold)
+                    .expect("per-neuron thresholds");
+            }
+            check_lif(&g, &lif, keys, &device, dev);
         }
     }
 }

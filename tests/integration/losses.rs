@@ -15,7 +15,7 @@ use snn_losses::spyx::{self, Norm};
 use snn_losses::{LossError, Readout, snntorch, tempotron_mse_loss};
 
 use crate::common::{Golden, assert_close, autodiff_devices, devices, golden, uniform, values};
-use crate::golden::norse_lif_config;
+use crate::golden::{norse_lif, norse_lif_config};
 
 const ATOL: f32 = 2e-5;
 const RTOL: f32 = 2e-5;
@@ -191,7 +191,7 @@ fn norse_regularization_accumulators() {
         let (shape, current) = g.array("inputs", "input_current");
         let (steps, n) = (shape[0], shape[1]);
         for (dev, device) in devices() {
-            let lif = norse_lif_config(&g, n, true).init(&device).unwrap();
+            let lif = norse_lif(&g, &norse_lif_config(&g, n, true), &device);
             let dynamics = lif.dynamics();
             let x = Tensor::<1>::from_floats(current.as_slice(), &device).reshape([steps, n]);
             let (mut state, mut spike_acc, mut voltage_acc) = (lif.init_state(1), None, None);

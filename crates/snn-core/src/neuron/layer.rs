@@ -63,6 +63,36 @@ pub(crate) fn per_neuron(
     Param::from_tensor(Tensor::full([size], value, device)).set_require_grad(learn)
 }
 
+/// Per-neuron values for one of a layer's parameters, checked: `values` must be `[size]` and
+/// each value pass `check` (which may map it, e.g. an inverse time constant to a time
+/// constant). Returns the checked values as a `Param` with the given trainability, on the
+/// device of `values`. Read once, when a layer is given per-neuron values (peers' tensor
+/// parameters), never per step.
+pub(crate) fn per_neuron_values(
+    field: &'static str,
+    values: Tensor<1>,
+    size: usize,
+    learn: bool,
+    check: impl Fn(f64) -> Result<f64>,
+) -> Result<Param<Tensor<1>>> {
+    let dims = values.dims();
+    if dims != [size] {
+        return Err(crate::SnnError::ShapeMismatch {
+            context: field,
+            expected: format!("[{size}] (one value per neuron)"),
+            actual: dims.to_vec(),
+        });
+    }
+    let device = values.device();
+    let host = values.into_data().convert::<f64>();
+    let checked = host
+        .iter::<f64>()
+        .map(check)
+        .collect::<Result<Vec<f64>>>()?;
+    let tensor = Tensor::<1>::from_data(TensorData::new(checked, [size]), &device);
+    Ok(Param::from_tensor(tensor).set_require_grad(learn))
+}
+
 /// A neuron model's state between steps: every tensor in it is `[batch, size]`.
 pub trait NeuronState: Clone {
     /// Checks that every tensor of the state is `[batch, size]`; the error names `context`.

@@ -2,7 +2,7 @@
 //! peer's LIF as a constructor of [`LifConfig`] (Norse, snnTorch, SpikingJelly, Spyx, mlGeNN)
 //! and their semantic differences as documented options.
 
-use super::layer::per_neuron;
+use super::layer::{per_neuron, per_neuron_values};
 use burn::module::Param;
 use burn::prelude::*;
 
@@ -15,7 +15,7 @@ use crate::dynamics::{
     Discretization, Execution, FiringSpec, LeakyCoefficients, LeakyParams, LeakySpec, Refractory,
     Reset,
 };
-use crate::error::{SnnError, finite, nonzero};
+use crate::error::{SnnError, euler_time_constant, finite, nonzero, positive};
 use crate::fused;
 use crate::lift::StepLayer;
 use crate::surrogate::Surrogate;
@@ -417,9 +417,110 @@ pub(crate) fn lif_step_with(
 }
 
 impl Lif {
-    /// The configuration the layer was built from.
+    /// The configuration the layer was built from. Per-neuron values given with the
+    /// `with_*` methods of the layer live in its parameters, not in the configuration.
     pub fn config(&self) -> &LifConfig {
         &self.config
+    }
+
+    /// The check of one per-neuron time constant in ms at the layer's step: positive, and at
+    /// least `dt` for the forward-Euler forms (as [`LifConfig::validate`] checks the scalar).
+    fn time_constant_check(&self, field: &'static str) -> impl Fn(f64) -> crate::Result<f64> {
+        let (dt_ms, euler) = (self.config.dt_ms, self.config.discretization.is_euler());
+        move |tau| {
+            if euler {
+                euler_time_constant(field, tau, dt_ms)
+            } else {
+                positive(field, tau)
+            }
+        }
+    }
+
+    /// The same layer with one membrane time constant per neuron, ms, `[size]` (Norse's and
+    /// snnTorch's tensor parameters; the config's scalar `tau_mem_ms` no longer applies).
+    ///
+    /// # Errors
+    /// [`SnnError::ShapeMismatch`] unless `[size]`; the errors of [`LifConfig::validate`] for
+    /// a bad value.
+    pub fn with_tau_mem_ms(self, tau_mem_ms: Tensor<1>) -> crate::Result<Self> {
+        let check = self.time_constant_check("tau_mem_ms");
+        let c = &self.config;
+        let tau_mem_ms = per_neuron_values("tau_mem_ms", tau_mem_ms, c.size, c.learn_tau, check)?;
+        Ok(Self { tau_mem_ms, ..self })
+    }
+
+    /// The same layer with one synaptic time constant per neuron, ms, `[size]`.
+    ///
+    /// # Errors
+    /// [`SnnError::Rejected`] for a layer without a synaptic current (`tau_syn_ms = None`), and
+    /// the errors of [`Lif::with_tau_mem_ms`].
+    pub fn with_tau_syn_ms(self, tau_syn_ms: Tensor<1>) -> crate::Result<Self> {
+        if self.tau_syn_ms.is_none() {
+            return Err(SnnError::Rejected {
+                field: "tau_syn_ms",
+                reason: "the layer has no synaptic current (its config's tau_syn_ms is None)"
+                    .into(),
+            });
+        }
+        let check = self.time_constant_check("tau_syn_ms");
+        let c = &self.config;
+        let tau = per_neuron_values("tau_syn_ms", tau_syn_ms, c.size, c.learn_tau, check)?;
+        Ok(Self {
+            tau_syn_ms: Some(tau),
+            ..self
+        })
+    }
+
+    /// The same layer with one threshold per neuron, `[size]`, finite.
+    ///
+    /// # Errors
+    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`].
+    pub fn with_threshold(self, threshold: Tensor<1>) -> crate::Result<Self> {
+        let c = &self.config;
+        let threshold =
+            per_neuron_values("threshold", threshold, c.size, c.learn_threshold, |v| {
+                finite("threshold", v)
+            })?;
+        Ok(Self { threshold, ..self })
+    }
+
+    /// Norse's tensor time constants: `tau_mem_inv` and, with a synaptic current,
+    /// `tau_syn_inv`, in 1/s, `[size]` (`LIFParameters` with one value per neuron; the layer's
+    /// `dt` stays). Build the layer with [`LifConfig::from_norse`] first.
+    ///
+    /// # Errors
+    /// Those of [`Lif::with_tau_mem_ms`] and [`Lif::with_tau_syn_ms`], for values that are not
+    /// positive inverse time constants.
+    pub fn with_norse_time_constants(
+        self,
+        tau_mem_inv: Tensor<1>,
+        tau_syn_inv: Option<Tensor<1>>,
+    ) -> crate::Result<Self> {
+        let layer = self.with_tau_mem_ms(tau_mem_inv.recip().mul_scalar(1e3))?;
+        match tau_syn_inv {
+            Some(inv) => layer.with_tau_syn_ms(inv.recip().mul_scalar(1e3)),
+            None => Ok(layer),
+        }
+    }
+
+    /// snnTorch's tensor `beta` (`Leaky(beta=tensor)`): one decay factor per step per neuron,
+    /// in (0, 1), `[size]`, as `τ_mem = −dt/ln β`. For a layer built with
+    /// [`LifConfig::from_beta`] (the exact-decay form).
+    ///
+    /// # Errors
+    /// [`SnnError::OutOfRange`] for a `β` outside (0, 1), [`SnnError::ShapeMismatch`] unless
+    /// `[size]`.
+    pub fn with_beta(self, beta: Tensor<1>) -> crate::Result<Self> {
+        let c = &self.config;
+        let dt_ms = c.dt_ms;
+        let tau_mem_ms = per_neuron_values("beta", beta, c.size, c.learn_tau, |beta| {
+            if beta > 0.0 && beta < 1.0 {
+                Ok(-dt_ms / beta.ln())
+            } else {
+                Err(SnnError::out_of_range("beta", "(0, 1)", beta))
+            }
+        })?;
+        Ok(Self { tau_mem_ms, ..self })
     }
 
     /// Number of neurons.

@@ -1,0 +1,162 @@
+"""Reference files with per-neuron parameters, a batch axis and a non-zero initial state, written
+by the peers themselves (Norse 1.1.0, snnTorch 1.0.0; the environment of
+../shared/peers/setup.sh), in the layout of ../shared/golden/README.md:
+
+    python scripts/golden/per_neuron.py tests/golden
+
+* norse_lif_feed_forward_step_per_neuron.json: `lif_feed_forward_step` with tensor
+  `tau_mem_inv`, `tau_syn_inv` and `v_th` (one value per neuron), non-zero `v_leak` and
+  `v_reset`, a `[batch, n]` initial state; input `[T, batch, n]`.
+* snntorch_leaky_per_neuron.json: `snn.Leaky` with tensor `beta` and `threshold`, the subtractive
+  delayed reset, a non-zero initial membrane per neuron; input `[T, batch, n]`.
+
+Each records the outputs after every step and d(sum of spikes)/d(input).
+"""
+
+import json
+import pathlib
+import sys
+
+import numpy as np
+import torch
+
+import norse
+import snntorch as snn
+from norse.torch.functional.lif import (
+    LIFFeedForwardState,
+    LIFParameters,
+    lif_feed_forward_step,
+)
+
+T, B, N = 40, 2, 3
+
+
+def shaped(x):
+    """The values rounded to 6 significant digits, nested as the tensor."""
+    a = np.asarray(x.detach() if torch.is_tensor(x) else x, dtype=np.float64)
+    flat = [float(f"{v:.6g}") for v in a.ravel()]
+    return np.array(flat).reshape(a.shape).tolist()
+
+
+def inputs(seed, scale):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(T, B, N, generator=g) * scale).requires_grad_(True)
+
+
+def norse_file():
+    tau_mem_inv = torch.tensor([100.0, 150.0, 60.0])
+    tau_syn_inv = torch.tensor([200.0, 300.0, 120.0])
+    v_th = torch.tensor([1.0, 0.8, 1.3])
+    v_leak, v_reset, dt = 0.1, -0.2, 0.001
+    p = LIFParameters(
+        tau_syn_inv=tau_syn_inv,
+        tau_mem_inv=tau_mem_inv,
+        v_leak=torch.tensor(v_leak),
+        v_th=v_th,
+        v_reset=torch.tensor(v_reset),
+        method="super",
+        alpha=torch.tensor(100.0),
+    )
+    v0 = torch.tensor([[0.5, -0.1, 0.9], [0.0, 0.3, 0.2]])
+    i0 = torch.tensor([[0.2, 0.0, 1.0], [0.5, 0.1, 0.0]])
+    x = inputs(1, 3.0)
+    state = LIFFeedForwardState(v=v0, i=i0)
+    zs, vs, is_ = [], [], []
+    for t in range(T):
+        z, state = lif_feed_forward_step(x[t], state, p, dt)
+        zs.append(z), vs.append(state.v), is_.append(state.i)
+    z = torch.stack(zs)
+    z.sum().backward()
+    return {
+        "case": "norse_lif_feed_forward_step_per_neuron",
+        "library": "norse",
+        "library_version": norse.__version__,
+        "function": "norse.torch.functional.lif.lif_feed_forward_step",
+        "layout": "input_current [T, batch, N]; outputs [T, batch, N]; per-neuron params [N]",
+        "dtype": "float32",
+        "params": {
+            "tau_syn_inv": tau_syn_inv.tolist(),
+            "tau_mem_inv": tau_mem_inv.tolist(),
+            "v_leak": v_leak,
+            "v_th": v_th.tolist(),
+            "v_reset": v_reset,
+            "method": "super",
+            "alpha": 100.0,
+            "dt": dt,
+            "initial_state": {"v": v0.tolist(), "i": i0.tolist()},
+        },
+        "inputs": {"input_current": shaped(x)},
+        "outputs": {
+            "z": shaped(z),
+            "v": shaped(torch.stack(vs)),
+            "i": shaped(torch.stack(is_)),
+            "grad_sum_z_wrt_input": shaped(x.grad),
+        },
+        "notes": "norse 1.1.0 lif_feed_forward_step with one value per neuron for tau_mem_inv, "
+        "tau_syn_inv and v_th, scalar non-zero v_leak and v_reset, and a [batch, N] initial "
+        "state. Values rounded to 6 significant digits. SuperSpike backward as norse 1.1.0 "
+        "computes it (alpha not used).",
+        "generator": "scripts/golden/per_neuron.py",
+    }
+
+
+def snntorch_file():
+    beta = torch.tensor([0.9, 0.8, 0.95])
+    threshold = torch.tensor([1.0, 0.7, 1.4])
+    lif = snn.Leaky(
+        beta=beta,
+        threshold=threshold,
+        reset_mechanism="subtract",
+        reset_delay=True,
+        spike_grad=snn.surrogate.atan(alpha=2.0),
+    )
+    mem0 = torch.tensor([[0.3, 0.0, 1.0], [0.6, 0.2, -0.1]])
+    x = inputs(2, 1.0)
+    mem = mem0.clone()
+    spks, mems = [], []
+    for t in range(T):
+        spk, mem = lif(x[t], mem)
+        spks.append(spk), mems.append(mem)
+    spk = torch.stack(spks)
+    spk.sum().backward()
+    return {
+        "case": "snntorch_leaky_per_neuron",
+        "library": "snntorch",
+        "library_version": snn.__version__,
+        "function": "snntorch.Leaky",
+        "layout": "input_current [T, batch, N]; outputs [T, batch, N]; per-neuron params [N]",
+        "dtype": "float32",
+        "params": {
+            "beta": beta.tolist(),
+            "threshold": threshold.tolist(),
+            "reset_mechanism": "subtract",
+            "surrogate": "atan",
+            "alpha": 2.0,
+            "reset_delay": True,
+            "graded_spikes_factor": 1.0,
+            "initial_mem": mem0.tolist(),
+        },
+        "inputs": {"input_current": shaped(x)},
+        "outputs": {
+            "spk": shaped(spk),
+            "mem": shaped(torch.stack(mems)),
+            "grad_sum_spk_wrt_input": shaped(x.grad),
+        },
+        "notes": "snntorch 1.0.0 Leaky with a tensor beta and threshold (one per neuron), "
+        "subtractive delayed reset, a [batch, N] initial membrane. Values rounded to 6 "
+        "significant digits.",
+        "generator": "scripts/golden/per_neuron.py",
+    }
+
+
+def main():
+    out = pathlib.Path(sys.argv[1])
+    for data in (norse_file(), snntorch_file()):
+        spikes = np.asarray(data["outputs"]["z" if "z" in data["outputs"] else "spk"])
+        assert 0 < spikes.mean() < 1, data["case"]
+        (out / f"{data['case']}.json").write_text(json.dumps(data, indent=1) + "\n")
+        print(data["case"], "spike rate", spikes.mean())
+
+
+if __name__ == "__main__":
+    main()
