@@ -15,6 +15,14 @@ pub struct GettingStartedPage;
 #[doc = include_str!("../docs/src/concepts.md")]
 pub struct ConceptsPage;
 
+/// `docs/src/convolutional.md`
+#[doc = include_str!("../docs/src/convolutional.md")]
+pub struct ConvolutionalPage;
+
+/// `docs/src/examples.md`
+#[doc = include_str!("../docs/src/examples.md")]
+pub struct ExamplesPage;
+
 /// `docs/src/neurons.md`
 #[doc = include_str!("../docs/src/neurons.md")]
 pub struct NeuronsPage;
