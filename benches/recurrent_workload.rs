@@ -1,6 +1,6 @@
-//! The `recurrent` workload the Python peers were measured with (`../shared/peers/README.md`,
-//! "Extra workloads"), on our optimized and our reference path in the same run, and the density
-//! sweep that placed [`snn_core::fused::DENSE_WEIGHT_GRADIENT`].
+//! The `recurrent` workload the Python peers were measured with (`docs/src/performance.md`; the
+//! peers' side is `scripts/peers/`), on our optimized and our reference path in the same run,
+//! and the density sweep that placed [`snn_core::fused::DENSE_WEIGHT_GRADIENT`].
 //!
 //! **recurrent** (the shape of Spiking Heidelberg Digits): Bernoulli(0.05) input spikes
 //! `[32, 100, 700]` (a fixed seed) → recurrent LIF layer of H neurons: `I_t = x_t·W_inᵀ + b_in +

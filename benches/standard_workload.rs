@@ -1,6 +1,6 @@
-//! The workload the Python peers were measured with (`../shared/peers/README.md`), and the Open
-//! Neuromorphic library-benchmark shape scaled to a CPU, each on our optimized path and on our
-//! reference path in the same run.
+//! The workload the Python peers were measured with (`docs/src/performance.md`; the peers'
+//! side is `scripts/peers/`), and the Open Neuromorphic library-benchmark shape scaled to a CPU,
+//! each on our optimized path and on our reference path in the same run.
 //!
 //! **Standard workload.** Bernoulli(0.05) input spikes `[32, 100, 700]` (a fixed seed) →
 //! `Linear(700, H)` → LIF (decay 0.95, threshold 1, subtractive reset, fast sigmoid of slope 10)
@@ -21,7 +21,7 @@
 //!
 //! `cargo bench --bench standard_workload` (`-- standard/` or `-- on/` for one
 //! group; `SNN_BENCH_BACKENDS=flex` for one backend). On this 2-core machine, run it alone:
-//! the peers' numbers (`../shared/peers/run_bench_all.sh`) are taken on an idle machine too.
+//! the peers' numbers (`scripts/peers/bench.sh`) are taken on an idle machine too.
 
 mod common;
 

@@ -6,7 +6,7 @@ simulation of NIR's definitions (what burn-snn's executor computes).
 
 The first file is the export at the model's own dt (1 ms); the second the same model exported
 with `--dt-ms 0.1`, because snnTorch 1.0's importer hard-codes dt = 1e-4 s. Needs torch, norse
-1.1, snntorch 1.0 and nir 1.0.8 (the peers' environment of ../shared/peers/setup.sh).
+1.1, snntorch 1.0 and nir 1.0.8 (the torch environment of scripts/peers/setup.sh).
 
 Neither importer has a node for CubaLI (the classifier's readout): Norse's `from_nir` leaves it
 out silently (its output is then the readout's input current), snnTorch's `import_from_nir`

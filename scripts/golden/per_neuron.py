@@ -1,6 +1,6 @@
 """Reference files with per-neuron parameters, a batch axis and a non-zero initial state, written
 by the peers themselves (Norse 1.1.0, snnTorch 1.0.0; the environment of
-../shared/peers/setup.sh), in the layout of ../shared/golden/README.md:
+scripts/peers/setup.sh), in the layout of tests/golden/README.md:
 
     python scripts/golden/per_neuron.py tests/golden
 

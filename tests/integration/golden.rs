@@ -77,7 +77,14 @@ fn first(g: &Golden, key: &str) -> f64 {
 /// Runs a LIF layer over a golden input from the file's initial state (`params.initial_state`
 /// `v` and `i`, or `params.initial_mem`; rest when absent) and checks spikes, traces and
 /// `d(Σz)/d(input)`.
-fn check_lif(g: &Golden, lif: &Lif, keys: LifKeys, device: &Device, dev: &str) {
+pub fn check_lif<N: Neuron<State = LifState>>(
+    g: &Golden,
+    lif: &N,
+    with_current: bool,
+    keys: LifKeys,
+    device: &Device,
+    dev: &str,
+) {
     let (x, [_, b, n]) = batched_sequence(g, keys.input, device);
     let x = x.require_grad();
     let initial = |key: &str| {
@@ -99,10 +106,7 @@ fn check_lif(g: &Golden, lif: &Lif, keys: LifKeys, device: &Device, dev: &str) {
     });
     let state = v0.map(|v| LifState {
         v,
-        i: lif
-            .tau_syn_ms
-            .as_ref()
-            .map(|_| initial("i").unwrap_or_else(|| Tensor::zeros([b, n], device))),
+        i: with_current.then(|| initial("i").unwrap_or_else(|| Tensor::zeros([b, n], device))),
         refrac: None,
     });
     let out = lif.forward_with(x.clone(), state, true).expect("forward");
@@ -127,7 +131,7 @@ fn check_lif(g: &Golden, lif: &Lif, keys: LifKeys, device: &Device, dev: &str) {
 }
 
 #[derive(Clone, Copy)]
-struct LifKeys {
+pub struct LifKeys {
     input: &'static str,
     spikes: &'static str,
     v: &'static str,
@@ -135,7 +139,7 @@ struct LifKeys {
     grad: Option<&'static str>,
 }
 
-const NORSE_KEYS: LifKeys = LifKeys {
+pub const NORSE_KEYS: LifKeys = LifKeys {
     input: "input_current",
     spikes: "z",
     v: "v",
@@ -180,7 +184,7 @@ pub fn norse_lif(g: &Golden, config: &LifConfig, device: &Device) -> Lif {
 }
 
 /// The neurons of a golden LIF file: the last axis of its input.
-fn neurons(g: &Golden, key: &str) -> usize {
+pub fn neurons(g: &Golden, key: &str) -> usize {
     *g.array("inputs", key).0.last().expect("an input array")
 }
 
@@ -189,13 +193,8 @@ fn norse_lif_feed_forward_step() {
     for g in golden("norse_lif_feed_forward_step") {
         let config = norse_lif_config(&g, neurons(&g, "input_current"), true);
         for (dev, device) in autodiff_devices() {
-            check_lif(
-                &g,
-                &norse_lif(&g, &config, &device),
-                NORSE_KEYS,
-                &device,
-                dev,
-            );
+            let lif = norse_lif(&g, &config, &device);
+            check_lif(&g, &lif, true, NORSE_KEYS, &device, dev);
         }
     }
 }
@@ -216,7 +215,8 @@ fn norse_lif_box_feed_forward_step() {
             ..NORSE_KEYS
         };
         for (dev, device) in autodiff_devices() {
-            check_lif(&g, &norse_lif(&g, &config, &device), keys, &device, dev);
+            let lif = norse_lif(&g, &config, &device);
+            check_lif(&g, &lif, false, keys, &device, dev);
         }
     }
 }
@@ -263,7 +263,7 @@ fn snntorch_leaky() {
                     .with_threshold(threshold)
                     .expect("per-neuron thresholds");
             }
-            check_lif(&g, &lif, keys, &device, dev);
+            check_lif(&g, &lif, false, keys, &device, dev);
         }
     }
 }

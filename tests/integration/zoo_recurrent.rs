@@ -13,6 +13,7 @@ use snn_core::{LifConfig, LifState, SnnError, Surrogate};
 use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, uniform, values,
 };
+use crate::golden::{NORSE_KEYS, check_lif, neurons, norse_lif, norse_lif_config};
 
 const ATOL: f32 = 2e-5;
 const RTOL: f32 = 2e-5;
@@ -140,57 +141,19 @@ fn norse_lif_step_recurrent() {
 
 #[test]
 fn lif_mc_without_coupling_is_norse_lif_feed_forward_step() {
-    // G = 0 leaves lif_mc_feed_forward_step = lif_feed_forward_step: Norse's LIF golden file,
-    // spikes, traces and d(Σz)/d(input), on every device
+    // G = 0 leaves lif_mc_feed_forward_step = lif_feed_forward_step: every Norse LIF golden
+    // file (its parameters, shape and initial state), spikes, traces and d(Σz)/d(input), on
+    // every device
     for g in golden("norse_lif_feed_forward_step") {
+        let config = norse_lif_config(&g, neurons(&g, "input_current"), true);
         for (dev, device) in autodiff_devices() {
-            let x = sequence(&g, "inputs", "input_current", &device).require_grad();
-            let n = x.dims()[2];
-            let lif = LifConfig {
-                threshold: g.param_f64("v_th"),
-                v_leak: g.param_f64("v_leak"),
-                v_reset: g.param_f64("v_reset"),
-                surrogate: Surrogate::SuperSpike { alpha: 1.0 },
-                ..LifConfig::from_norse(
-                    n,
-                    g.param_f64("tau_mem_inv"),
-                    Some(g.param_f64("tau_syn_inv")),
-                    g.param_f64("dt"),
-                )
-                .unwrap()
-            };
-            let mc: LifMc = LifMcConfig::new(lif).init(&device).unwrap();
-            let out = Neuron::forward_with(&mc, x.clone(), None, true).unwrap();
-            let what = |k: &str| format!("{} (LifMc, G = 0) on {dev}: {k}", g.name);
-            assert_spikes_equal(
-                &what("z"),
-                &values(out.spikes.clone()),
-                &g.array("outputs", "z").1,
-            );
-            let v = out.traced(|s| s.v.clone()).unwrap();
-            assert_close(
-                &what("v"),
-                &values(v),
-                &g.array("outputs", "v").1,
-                ATOL,
-                RTOL,
-            );
-            let grads = out.spikes.sum().backward();
-            let want = g.array("outputs", "grad_sum_z_wrt_input").1;
-            assert_close(
-                &what("grad"),
-                &values(x.grad(&grads).unwrap()),
-                &want,
-                ATOL,
-                RTOL,
-            );
+            let mut mc: LifMc = LifMcConfig::new(config.clone()).init(&device).unwrap();
+            mc.lif = norse_lif(&g, &config, &device);
+            check_lif(&g, &mc, true, NORSE_KEYS, &device, dev);
         }
     }
 }
 
-/// Norse's `lif_mc_feed_forward_step` golden files: the coupling `g_coupling` (1/s, row = target
-/// compartment), every LIF parameter and the initial state read from the file; spikes exactly,
-/// `v` and `i` after every step, on every device.
 #[test]
 fn lif_mc_matches_norse_golden() {
     for g in golden("norse_lif_mc_feed_forward_step") {
