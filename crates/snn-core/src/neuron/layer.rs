@@ -116,6 +116,8 @@ macro_rules! membrane_in_v {
             fn membrane(&self) -> &Tensor<2> {
                 &self.v
             }
+            // a state whose only field is `v` makes the update a no-op
+            #[allow(clippy::needless_update)]
             fn with_membrane(self, v: Tensor<2>) -> Self {
                 Self { v, ..self }
             }
