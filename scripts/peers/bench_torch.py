@@ -40,13 +40,15 @@ class TorchLoop(nn.Module):
         self.rec = nn.Linear(hidden, hidden, bias=False) if recurrent else None
         self.fc2 = nn.Linear(hidden, common.CLASSES) if readout else None
 
+    # every loop walks `unbind(0)`: indexing c[t] would make each step's backward write a
+    # whole [T, B, H] gradient (O(T^2))
     def forward(self, x):  # x time-major [T, B, in]
         c = self.fc1(x)
         v = torch.zeros_like(c[0])
         s = torch.zeros_like(c[0])
         spikes = []
-        for t in range(c.shape[0]):
-            i = c[t] + self.rec(s) if self.rec is not None else c[t]
+        for c_t in c.unbind(0):
+            i = c_t + self.rec(s) if self.rec is not None else c_t
             v = BETA * v + i
             s = FastSigmoidSpike.apply(v - 1.0)
             v = v - s.detach()
@@ -60,11 +62,11 @@ def readout(fc2, spikes):
         return spikes
     c = fc2(spikes)
     u = torch.zeros_like(c[0])
-    total = torch.zeros_like(c[0])
-    for t in range(c.shape[0]):
-        u = BETA * u + c[t]
-        total = total + u
-    return total
+    trace = []
+    for c_t in c.unbind(0):
+        u = BETA * u + c_t
+        trace.append(u)
+    return torch.stack(trace).sum(0)
 
 
 class SnnTorch(nn.Module):
@@ -92,11 +94,11 @@ class SnnTorch(nn.Module):
         else:
             mem = self.lif.init_leaky()
         spikes = []
-        for t in range(c.shape[0]):
+        for c_t in c.unbind(0):
             if self.recurrent:
-                s, mem = self.lif(c[t], s, mem)
+                s, mem = self.lif(c_t, s, mem)
             else:
-                s, mem = self.lif(c[t], mem)
+                s, mem = self.lif(c_t, mem)
             spikes.append(s)
         return readout(self.fc2, torch.stack(spikes))
 
@@ -122,8 +124,8 @@ class Norse(nn.Module):
         c = self.fc1(x)
         state, s = None, torch.zeros_like(c[0])
         spikes = []
-        for t in range(c.shape[0]):
-            i = c[t] + self.rec(s) if self.rec is not None else c[t]
+        for c_t in c.unbind(0):
+            i = c_t + self.rec(s) if self.rec is not None else c_t
             s, state = self.lif(i, state)
             spikes.append(s)
         return readout(self.fc2, torch.stack(spikes))
@@ -154,8 +156,8 @@ class SpikingJelly(nn.Module):
             spikes = self.lif(c)
         else:
             s, out = torch.zeros_like(c[0]), []
-            for t in range(c.shape[0]):
-                s = self.lif(c[t] + self.rec(s))
+            for c_t in c.unbind(0):
+                s = self.lif(c_t + self.rec(s))
                 out.append(s)
             spikes = torch.stack(out)
         return readout(self.fc2, spikes)
