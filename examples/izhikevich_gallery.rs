@@ -66,12 +66,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         #[cfg(feature = "plot")]
         panels.push(burn_snn::train::plot::Panel {
             title: preset.name().replace('_', " "),
-            traces: vec![burn_snn::train::plot::Trace {
-                label: "v (mV)".into(),
-                x0: 0.0,
-                dx: input.schedule_step_ms,
-                values: v.iter().map(|&x| f64::from(x)).collect(),
-            }],
+            traces: vec![burn_snn::train::plot::Trace::new(
+                "v (mV)",
+                input.schedule_step_ms,
+                v.iter().map(|&x| f64::from(x)).collect(),
+            )],
             threshold: None,
         });
         let count = spikes.iter().filter(|&&z| z > 0.0).count();
@@ -94,9 +93,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let figure = path.with_extension(ext);
         let options =
             PlotOptions::new("Izhikevich presets: membrane potential under the standard input")
-                .with_size(1600, 1500)
+                .with_size(1100, 2400)
                 .with_y_label("v (mV)");
-        trace_grid(&figure, &panels, 4, &options)?;
+        trace_grid(&figure, &panels, 2, &options)?;
         println!("wrote {}", figure.display());
     }
     Ok(())

@@ -70,7 +70,10 @@ fn main() -> Res<()> {
             1.0,
             first(snntorch.v().ok_or("v")?)?,
         ),
-        Trace::new("IafConfig::new", 1.0, first(iaf.v().ok_or("v")?)?),
+        // recorded after its reset, the IAF membrane never shows the crossing: its spikes are
+        // marked above the panel
+        Trace::new("IafConfig::new", 1.0, first(iaf.v().ok_or("v")?)?)
+            .with_spikes(&first(iaf.spikes.clone())?),
     ];
     let options =
         PlotOptions::new("LIF and IAF membrane potential, constant input 0.15").with_y_label("v");

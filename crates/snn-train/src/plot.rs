@@ -170,6 +170,10 @@ pub struct Trace {
     pub dx: f64,
     /// The values.
     pub values: Vec<f64>,
+    /// Spike times (same x unit) marked with a tick above the curve's panel: a membrane
+    /// recorded after its reset never reaches the drawn threshold, the marks show where it
+    /// fired.
+    pub spikes: Vec<f64>,
 }
 
 impl Trace {
@@ -180,7 +184,20 @@ impl Trace {
             x0: 0.0,
             dx,
             values,
+            spikes: Vec::new(),
         }
+    }
+
+    /// The same curve with its spikes marked: `spikes[k] > 0` at step `k` puts a mark at
+    /// `x0 + k·dx` (e.g. the layer's spike train of the same neuron).
+    pub fn with_spikes(mut self, spikes: &[f64]) -> Self {
+        self.spikes = spikes
+            .iter()
+            .enumerate()
+            .filter(|&(_, &z)| z > 0.0)
+            .map(|(k, _)| self.x0 + k as f64 * self.dx)
+            .collect();
+        self
     }
 
     /// A curve from a rank-1 tensor (one neuron's trace over time, e.g.
@@ -324,6 +341,8 @@ pub fn spike_raster(
             .configure_mesh()
             .x_desc(x_label.as_str())
             .y_desc(y_label.as_str())
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .disable_mesh()
             .draw()
             .map_err(msg)?;
@@ -334,6 +353,84 @@ pub fn spike_raster(
                     .map(|&(t, i)| Circle::new((t, i as f64), dot, BLACK.filled())),
             )
             .map_err(msg)?;
+        Ok(())
+    })
+}
+
+/// One panel of [`raster_grid`]: its caption, `(time, neuron)` events and neuron count.
+#[derive(Clone, Debug)]
+pub struct RasterPanel {
+    /// The caption of the panel.
+    pub title: String,
+    /// `(time in ms, neuron)` events, as [`spike_events`] gives them.
+    pub events: Vec<(f64, usize)>,
+    /// Neurons `0..neurons` on the y axis.
+    pub neurons: usize,
+}
+
+/// Several spike rasters in a grid of `columns` columns (one input under several encoders, the
+/// layers of a network), each with its own y axis and a shared time axis.
+pub fn raster_grid(
+    path: impl AsRef<Path>,
+    panels: &[RasterPanel],
+    columns: usize,
+    options: &PlotOptions,
+) -> PlotResult<()> {
+    if panels.is_empty() || columns == 0 {
+        return Err(data("panels", "no panel or zero columns"));
+    }
+    for p in panels {
+        if p.neurons == 0 {
+            return Err(data(
+                "neurons",
+                format!("panel `{}` has zero neurons", p.title),
+            ));
+        }
+        if let Some(&(_, i)) = p.events.iter().find(|&&(_, i)| i >= p.neurons) {
+            return Err(data(
+                "events",
+                format!("neuron {i} is not below {}", p.neurons),
+            ));
+        }
+    }
+    let t_max = (panels.iter())
+        .flat_map(|p| p.events.iter().map(|e| e.0))
+        .fold(1.0, f64::max)
+        * 1.02;
+    let rows = panels.len().div_ceil(columns);
+    let x_label = options.x_or("time (ms)");
+    let y_label = options.y_or("neuron");
+    render!(path.as_ref(), options, |root| {
+        let area = if options.title.is_empty() {
+            root.clone()
+        } else {
+            root.titled(&options.title, ("sans-serif", 24))
+                .map_err(msg)?
+        };
+        for (panel, cell) in panels.iter().zip(area.split_evenly((rows, columns))) {
+            let (w, h) = cell.dim_in_pixel();
+            let dot = (w.min(h) / 120).clamp(1, 3);
+            let mut chart = ChartBuilder::on(&cell)
+                .margin(8)
+                .x_label_area_size(32)
+                .y_label_area_size(42)
+                .caption(&panel.title, ("sans-serif", 16))
+                .build_cartesian_2d(0.0..t_max, -0.5..panel.neurons as f64 - 0.5)
+                .map_err(msg)?;
+            chart
+                .configure_mesh()
+                .x_desc(x_label.as_str())
+                .y_desc(y_label.as_str())
+                .x_label_formatter(&tick)
+                .y_label_formatter(&tick)
+                .label_style(("sans-serif", 12))
+                .disable_mesh()
+                .draw()
+                .map_err(msg)?;
+            let dots = (panel.events.iter())
+                .map(|&(t, i)| Circle::new((t, i as f64), dot, BLACK.filled()));
+            chart.draw_series(dots).map_err(msg)?;
+        }
         Ok(())
     })
 }
@@ -381,6 +478,23 @@ pub fn trace_grid(
             root.titled(&options.title, ("sans-serif", 26))
                 .map_err(msg)?
         };
+        // one panel: its legend above it; a grid: the panels' captions say it
+        let mut entries = Vec::new();
+        if !small {
+            for (k, trace) in panels[0].traces.iter().enumerate() {
+                if !trace.label.is_empty() {
+                    let color = Palette99::pick(k).to_rgba();
+                    entries.push((trace.label.clone(), color, Mark::Line));
+                }
+            }
+            if panels[0].threshold.is_some() {
+                entries.push(("threshold".into(), RED.to_rgba(), Mark::Dashed));
+            }
+            if panels[0].traces.iter().any(|t| !t.spikes.is_empty()) {
+                entries.push(("spike".into(), BLACK.to_rgba(), Mark::Line));
+            }
+        }
+        let area = legend_above(&area, &entries)?;
         for (panel, cell) in panels.iter().zip(area.split_evenly((rows, columns))) {
             let (x_min, x_max, y_min, y_max) = bounds(panel);
             let mut builder = ChartBuilder::on(&cell);
@@ -399,43 +513,30 @@ pub fn trace_grid(
                 .configure_mesh()
                 .x_desc(x_label.as_str())
                 .y_desc(y_label.as_str())
+                .x_label_formatter(&tick)
+                .y_label_formatter(&tick)
                 .label_style(("sans-serif", label_size))
                 .axis_desc_style(("sans-serif", label_size + 1))
                 .max_light_lines(2)
                 .draw()
                 .map_err(msg)?;
-            let mut legend = false;
             for (k, trace) in panel.traces.iter().enumerate() {
                 let color = Palette99::pick(k).to_rgba();
                 // plotters draws thick lines with mitred joins, which shoot far out of the
                 // panel at the sharp turns of dense traces (spikes): thin lines there
                 let width = if trace.values.len() > 300 { 1 } else { 2 };
-                let series = chart
+                chart
                     .draw_series(LineSeries::new(trace.points(), color.stroke_width(width)))
                     .map_err(msg)?;
-                if !trace.label.is_empty() {
-                    legend = true;
-                    series.label(trace.label.as_str()).legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 18, y)], color.stroke_width(width))
-                    });
-                }
+                // a spike: a short vertical tick in the top 6 % of the panel
+                let (top, low) = (y_max, y_max - 0.06 * (y_max - y_min));
+                let marks = (trace.spikes.iter())
+                    .map(|&t| PathElement::new([(t, low), (t, top)], BLACK.stroke_width(2)));
+                chart.draw_series(marks).map_err(msg)?;
             }
             if let Some(th) = panel.threshold {
                 let dashed = DashedLineSeries::new([(x_min, th), (x_max, th)], 6, 4, RED.into());
-                chart
-                    .draw_series(dashed)
-                    .map_err(msg)?
-                    .label("threshold")
-                    .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], RED));
-                legend = true;
-            }
-            if legend && !small {
-                chart
-                    .configure_series_labels()
-                    .border_style(BLACK)
-                    .background_style(WHITE.mix(0.8))
-                    .draw()
-                    .map_err(msg)?;
+                chart.draw_series(dashed).map_err(msg)?;
             }
         }
         Ok(())
@@ -496,38 +597,35 @@ pub fn histogram(
     let c_max = counts.iter().flatten().copied().max().unwrap_or(0).max(1) as f64 * 1.05;
     let x_label = options.x_or("value");
     let y_label = options.y_or("count");
+    let alpha = if sets.len() > 1 { 0.5 } else { 0.8 };
+    let entries: Vec<_> = (sets.iter().enumerate())
+        .filter(|(_, (label, _))| !label.is_empty())
+        .map(|(k, (label, _))| {
+            let color = Palette99::pick(k).to_rgba().mix(alpha);
+            (label.to_string(), color, Mark::Box)
+        })
+        .collect();
     render!(path.as_ref(), options, |root| {
-        let mut chart = chart(root, &options.title)
+        let area = legend_above(root, &entries)?;
+        let mut chart = chart(&area, &options.title)
             .build_cartesian_2d(lo..hi, 0.0..c_max)
             .map_err(msg)?;
         chart
             .configure_mesh()
             .x_desc(x_label.as_str())
             .y_desc(y_label.as_str())
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .disable_x_mesh()
             .draw()
             .map_err(msg)?;
-        for (k, ((label, _), c)) in sets.iter().zip(&counts).enumerate() {
-            let color = Palette99::pick(k).to_rgba();
-            let fill = color.mix(if sets.len() > 1 { 0.5 } else { 0.8 }).filled();
+        for (k, c) in counts.iter().enumerate() {
+            let fill = Palette99::pick(k).to_rgba().mix(alpha).filled();
             let bars = c.iter().enumerate().map(move |(b, &n)| {
                 let x0 = lo + b as f64 * width;
                 Rectangle::new([(x0, 0.0), (x0 + width, n as f64)], fill)
             });
-            let series = chart.draw_series(bars).map_err(msg)?;
-            if !label.is_empty() {
-                series
-                    .label(*label)
-                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], fill));
-            }
-        }
-        if sets.iter().any(|s| !s.0.is_empty()) {
-            chart
-                .configure_series_labels()
-                .border_style(BLACK)
-                .background_style(WHITE.mix(0.8))
-                .draw()
-                .map_err(msg)?;
+            chart.draw_series(bars).map_err(msg)?;
         }
         Ok(())
     })
@@ -572,24 +670,11 @@ pub fn bar_chart_log(
     let width = 0.8 / series.len() as f64;
     let y_label = options.y_or("value");
     let names: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+    let entries: Vec<_> = (series.iter().enumerate())
+        .map(|(k, (label, _))| (label.to_string(), Palette99::pick(k).to_rgba(), Mark::Box))
+        .collect();
     render!(path.as_ref(), options, |root| {
-        let (legend_area, plot_area) =
-            root.split_vertically(30 + 22 * series.len().div_ceil(4) as u32);
-        for (k, (label, _)) in series.iter().enumerate() {
-            let color = Palette99::pick(k).to_rgba();
-            let (col, row) = ((k % 4) as i32, (k / 4) as i32);
-            let (x, y) = (70 + col * 230, 10 + row * 22);
-            legend_area
-                .draw(&Rectangle::new([(x, y), (x + 14, y + 12)], color.filled()))
-                .map_err(msg)?;
-            legend_area
-                .draw(&Text::new(
-                    label.to_string(),
-                    (x + 20, y - 1),
-                    ("sans-serif", 15),
-                ))
-                .map_err(msg)?;
-        }
+        let plot_area = legend_above(root, &entries)?;
         let mut chart = chart(&plot_area, &options.title)
             .build_cartesian_2d(-0.5..n - 0.5, (lo..hi).log_scale())
             .map_err(msg)?;
@@ -666,6 +751,15 @@ pub fn training_curves(
             root.titled(&options.title, ("sans-serif", 24))
                 .map_err(msg)?
         };
+        // the splits in the same colours in both panels: one legend above them
+        let longest = panels
+            .iter()
+            .max_by_key(|p| p.1.len())
+            .map_or(&[][..], |p| &p.1[..]);
+        let entries: Vec<_> = (longest.iter().enumerate())
+            .map(|(k, (split, _))| (split.clone(), Palette99::pick(k).to_rgba(), Mark::Line))
+            .collect();
+        let area = legend_above(&area, &entries)?;
         for ((name, lines), cell) in panels.iter().zip(area.split_evenly((1, 2))) {
             let all = lines.iter().flat_map(|l| l.1.iter().map(|p| p.1));
             let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -689,28 +783,18 @@ pub fn training_curves(
                 .configure_mesh()
                 .x_desc("epoch")
                 .y_desc(*name)
+                .x_label_formatter(&tick)
+                .y_label_formatter(&tick)
                 .max_light_lines(2)
                 .draw()
                 .map_err(msg)?;
-            for (k, (split, points)) in lines.iter().enumerate() {
+            for (k, (_, points)) in lines.iter().enumerate() {
                 let color = Palette99::pick(k).to_rgba();
                 chart
                     .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                    .map_err(msg)?
-                    .label(split.as_str())
-                    .legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
-                    });
+                    .map_err(msg)?;
                 chart
                     .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
-                    .map_err(msg)?;
-            }
-            if !lines.is_empty() {
-                chart
-                    .configure_series_labels()
-                    .border_style(BLACK)
-                    .background_style(WHITE.mix(0.8))
-                    .draw()
                     .map_err(msg)?;
             }
         }
@@ -739,6 +823,80 @@ fn data(what: &'static str, reason: impl Into<String>) -> PlotError {
 /// A drawing error as text; `render` adds the path.
 fn msg(e: impl std::fmt::Display) -> String {
     e.to_string()
+}
+
+/// An axis label: integers without a decimal point ("45", not "45.0"), other values with at
+/// most three decimals and no trailing zeros.
+fn tick(v: &f64) -> String {
+    if (v - v.round()).abs() <= 1e-9 * v.abs().max(1.0) {
+        return format!("{}", v.round() as i64);
+    }
+    let text = format!("{v:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// How a legend entry is marked.
+#[derive(Clone, Copy)]
+enum Mark {
+    /// A filled box (bars).
+    Box,
+    /// A short line (curves).
+    Line,
+    /// A dashed line (a threshold).
+    Dashed,
+}
+
+/// Splits `area` into a legend strip on top and what is left for the plot below, and draws the
+/// entries in as many columns as fit: legends never cover the data. No entries: the whole area.
+fn legend_above<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, RGBAColor, Mark)],
+) -> Result<DrawingArea<DB, Shift>, String> {
+    if entries.is_empty() {
+        return Ok(area.clone());
+    }
+    let (width, _) = area.dim_in_pixel();
+    let longest = entries
+        .iter()
+        .map(|e| e.0.chars().count())
+        .max()
+        .unwrap_or(1) as u32;
+    let column = 36 + 8 * longest;
+    let per_row = ((width.saturating_sub(70)) / column).max(1) as usize;
+    let rows = entries.len().div_ceil(per_row) as u32;
+    let (strip, rest) = area.split_vertically(12 + 22 * rows);
+    for (k, (label, color, mark)) in entries.iter().enumerate() {
+        let (col, row) = ((k % per_row) as i32, (k / per_row) as i32);
+        let (x, y) = (70 + col * column as i32, 8 + row * 22);
+        let middle = y + 6;
+        match mark {
+            Mark::Box => strip.draw(&Rectangle::new([(x, y), (x + 14, y + 12)], color.filled())),
+            Mark::Line => strip.draw(&PathElement::new(
+                [(x, middle), (x + 18, middle)],
+                color.stroke_width(2),
+            )),
+            Mark::Dashed => strip
+                .draw(&PathElement::new(
+                    [(x, middle), (x + 6, middle)],
+                    color.stroke_width(2),
+                ))
+                .and_then(|_| {
+                    strip.draw(&PathElement::new(
+                        [(x + 12, middle), (x + 18, middle)],
+                        color.stroke_width(2),
+                    ))
+                }),
+        }
+        .map_err(msg)?;
+        strip
+            .draw(&Text::new(
+                label.clone(),
+                (x + 24, y - 1),
+                ("sans-serif", 15),
+            ))
+            .map_err(msg)?;
+    }
+    Ok(rest)
 }
 
 fn chart<'a, 'b, DB: DrawingBackend>(
