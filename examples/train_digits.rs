@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "epoch {:2}: train loss {:.4}, validation accuracy {:.2} %, hidden firing rate {:.4}",
             epoch.epoch,
             epoch.train.get("Loss").copied().unwrap_or(f64::NAN),
-            epoch.valid.get("Accuracy").copied().unwrap_or(f64::NAN),
+            100.0 * epoch.valid.get("Accuracy").copied().unwrap_or(f64::NAN),
             epoch
                 .valid
                 .get("Firing rate hidden")

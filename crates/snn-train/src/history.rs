@@ -10,7 +10,9 @@ use serde::Serialize;
 pub struct EpochMetrics {
     /// The epoch, counting from 1.
     pub epoch: usize,
-    /// Training split metrics (accuracy in percent, as burn reports it).
+    /// Training split metrics by name: `Loss`, `Accuracy` (a fraction, 0 to 1, like every rate
+    /// of the report; burn logs it in percent), `Firing rate hidden` (spikes per neuron and
+    /// step).
     pub train: BTreeMap<String, f64>,
     /// Validation split metrics (the split carved from the training data; never the test split).
     pub valid: BTreeMap<String, f64>,

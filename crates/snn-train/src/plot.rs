@@ -733,9 +733,20 @@ pub fn training_curves(
             .filter(|(_, p)| !p.is_empty())
             .collect()
     };
+    // the report's accuracy is a fraction; the panel reads percent
+    let percent = |lines: Vec<(String, Vec<(f64, f64)>)>| -> Vec<(String, Vec<(f64, f64)>)> {
+        (lines.into_iter())
+            .map(|(name, points)| {
+                (
+                    name,
+                    points.into_iter().map(|(e, a)| (e, 100.0 * a)).collect(),
+                )
+            })
+            .collect()
+    };
     let panels = [
         ("loss", series("Loss")),
-        ("accuracy (%)", series("Accuracy")),
+        ("accuracy (%)", percent(series("Accuracy"))),
     ];
     if panels.iter().all(|p| p.1.is_empty()) {
         return Err(data(

@@ -78,7 +78,14 @@ pub fn epoch_metrics(dir: &Path, epochs: usize) -> crate::Result<Vec<EpochMetric
                     .next_back();
                 if let Some(value) = last_final {
                     // burn's logger writes `Firing rate hidden` as `Firing_rate_hidden.log`
-                    values.insert(name.replace('_', " "), value);
+                    let name = name.replace('_', " ");
+                    // burn logs accuracy in percent; the report keeps every rate a fraction
+                    let value = if name == "Accuracy" {
+                        value / 100.0
+                    } else {
+                        value
+                    };
+                    values.insert(name, value);
                 }
             }
         }

@@ -364,7 +364,7 @@ where
     let valid_accuracy = epochs
         .last()
         .and_then(|e| e.valid.get("Accuracy"))
-        .map_or(f64::NAN, |percent| percent / 100.0);
+        .map_or(f64::NAN, |&fraction| fraction);
     let summary = RunSummary {
         backend: format!("{plain:?}"),
         resumed_after_epoch: start,
