@@ -22,8 +22,8 @@ use burn_snn::core::encode::{
 use burn_snn::core::plasticity::TsodyksMarkramConfig;
 use burn_snn::core::{LifConfig, Surrogate};
 use burn_snn::train::plot::{
-    Panel, PlotOptions, RasterPanel, Trace, raster_grid, rate_histogram, spike_events, trace_grid,
-    traces,
+    Panel, PlotOptions, PlotResult, RasterPanel, Trace, png_and_svg, raster_grid, rate_histogram,
+    spike_events, trace_grid, traces,
 };
 use burn_snn::train::{
     DigitBatcher, DigitsDataset, Encoding, Resume, RunOptions, TrainConfig, train_from,
@@ -31,10 +31,9 @@ use burn_snn::train::{
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-fn both(dir: &Path, name: &str, draw: impl Fn(&Path) -> Res<()>) -> Res<()> {
-    for ext in ["png", "svg"] {
-        let path = dir.join(format!("{name}.{ext}"));
-        draw(&path)?;
+/// Draws `dir/name.png` and `dir/name.svg` and says so.
+fn both(dir: &Path, name: &str, draw: impl Fn(&Path) -> PlotResult<()>) -> Res<()> {
+    for path in png_and_svg(dir, name, draw)? {
         println!("wrote {}", path.display());
     }
     Ok(())
@@ -91,9 +90,7 @@ fn surrogates(dir: &Path) -> Res<()> {
         .with_size(900, 1000)
         .with_x_label("x = v − threshold")
         .with_y_label("σ'(x)");
-    both(dir, "surrogates", |p| {
-        Ok(trace_grid(p, &panels, 2, &options)?)
-    })
+    both(dir, "surrogates", |p| trace_grid(p, &panels, 2, &options))
 }
 
 fn encoders(dir: &Path, digit: &[f32], device: &Device) -> Res<()> {
@@ -119,9 +116,7 @@ fn encoders(dir: &Path, digit: &[f32], device: &Device) -> Res<()> {
     let options = PlotOptions::new("One digit (64 pixels) under three encoders, 20 steps")
         .with_size(1050, 450)
         .with_y_label("pixel");
-    both(dir, "encoders", |p| {
-        Ok(raster_grid(p, &panels, 3, &options)?)
-    })
+    both(dir, "encoders", |p| raster_grid(p, &panels, 3, &options))
 }
 
 fn tsodyks_markram(dir: &Path, device: &Device) -> Res<()> {
@@ -155,7 +150,7 @@ fn tsodyks_markram(dir: &Path, device: &Device) -> Res<()> {
     let options = PlotOptions::new("Tsodyks-Markram synapses, a spike every 40 ms")
         .with_y_label("u·x (efficacy of a spike)");
     both(dir, "tsodyks_markram", |p| {
-        Ok(traces(p, &curves, None, &options)?)
+        traces(p, &curves, None, &options)
     })
 }
 
@@ -185,7 +180,7 @@ fn trained_network(dir: &Path, device: &Device) -> Res<()> {
     let title = format!("A test digit ({label}) through the trained network");
     let options = PlotOptions::new(title).with_size(1000, 450);
     both(dir, "trained_network", |p| {
-        Ok(raster_grid(p, &panels, 2, &options)?)
+        raster_grid(p, &panels, 2, &options)
     })?;
 
     let [_, time, classes] = out.readout.dims();
@@ -210,7 +205,7 @@ fn trained_network(dir: &Path, device: &Device) -> Res<()> {
     .with_size(1000, 560)
     .with_y_label("LI membrane");
     both(dir, "trained_readout", |p| {
-        Ok(traces(p, &curves, None, &options)?)
+        traces(p, &curves, None, &options)
     })?;
 
     // firing rate of each hidden neuron over the whole test split, spikes per step
@@ -219,7 +214,7 @@ fn trained_network(dir: &Path, device: &Device) -> Res<()> {
         .with_x_label("spikes per step")
         .with_y_label("neurons");
     both(dir, "trained_rates", |p| {
-        Ok(rate_histogram(p, &rates, 20, &options)?)
+        rate_histogram(p, &rates, 20, &options)
     })
 }
 

@@ -12,7 +12,7 @@ use burn_snn::core::encode::{SpikeRng, poisson_encode};
 use burn_snn::core::neuron::{CobaLifConfig, LifAdExConfig, LsnnConfig, Neuron, SpyxConfig};
 use burn_snn::core::{IafConfig, LifConfig};
 use burn_snn::train::plot::{
-    PlotOptions, Trace, rate_histogram, spike_events, spike_raster, traces,
+    PlotOptions, PlotResult, Trace, png_and_svg, rate_histogram, spike_events, spike_raster, traces,
 };
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -28,10 +28,9 @@ fn first(t: Tensor<3>) -> Res<Vec<f64>> {
     Ok(v.into_iter().map(f64::from).collect())
 }
 
-fn both(dir: &Path, name: &str, draw: impl Fn(&Path) -> Res<()>) -> Res<()> {
-    for ext in ["png", "svg"] {
-        let path = dir.join(format!("{name}.{ext}"));
-        draw(&path)?;
+/// Draws `dir/name.png` and `dir/name.svg` and says so.
+fn both(dir: &Path, name: &str, draw: impl Fn(&Path) -> PlotResult<()>) -> Res<()> {
+    for path in png_and_svg(dir, name, draw)? {
         println!("wrote {}", path.display());
     }
     Ok(())
@@ -77,9 +76,7 @@ fn main() -> Res<()> {
     ];
     let options =
         PlotOptions::new("LIF and IAF membrane potential, constant input 0.15").with_y_label("v");
-    both(&dir, "lif", |p| {
-        Ok(traces(p, &lif_traces, Some(1.0), &options)?)
-    })?;
+    both(&dir, "lif", |p| traces(p, &lif_traces, Some(1.0), &options))?;
 
     // AdEx: spike-frequency adaptation under a step of current
     let adex = LifAdExConfig::new(1).init(&device)?;
@@ -93,7 +90,7 @@ fn main() -> Res<()> {
     let options =
         PlotOptions::new("LifAdEx (Norse defaults), constant input 0.4").with_y_label("value");
     both(&dir, "adex", |p| {
-        Ok(traces(p, &adex_traces, Some(1.0), &options)?)
+        traces(p, &adex_traces, Some(1.0), &options)
     })?;
 
     // LSNN: the threshold rises with every spike (a short adaptation time constant to show it)
@@ -104,9 +101,7 @@ fn main() -> Res<()> {
     let lsnn_traces = vec![Trace::new("v", 1.0, v), Trace::new("b (threshold)", 1.0, b)];
     let options =
         PlotOptions::new("Lsnn (τ_adapt 50 ms, β 1.8), constant input 0.6").with_y_label("value");
-    both(&dir, "lsnn", |p| {
-        Ok(traces(p, &lsnn_traces, None, &options)?)
-    })?;
+    both(&dir, "lsnn", |p| traces(p, &lsnn_traces, None, &options))?;
 
     // Conductance-based LIF: excitatory Poisson input, 0.1 ms steps
     let coba_config = CobaLifConfig::new(1);
@@ -134,12 +129,7 @@ fn main() -> Res<()> {
     let options = PlotOptions::new("CobaLif (Norse defaults), Poisson input 400 Hz × 0.012 µS")
         .with_y_label("value");
     both(&dir, "coba", |p| {
-        Ok(traces(
-            p,
-            &coba_traces,
-            Some(coba_config.v_thresh),
-            &options,
-        )?)
+        traces(p, &coba_traces, Some(coba_config.v_thresh), &options)
     })?;
 
     // Spyx's models under one input
@@ -167,7 +157,7 @@ fn main() -> Res<()> {
     }
     let options = PlotOptions::new("Spyx layers, constant input 0.3").with_y_label("V");
     both(&dir, "spyx", |p| {
-        Ok(traces(p, &spyx_traces, Some(1.0), &options)?)
+        traces(p, &spyx_traces, Some(1.0), &options)
     })?;
 
     // A raster and the firing rates of 50 LIF neurons under Poisson input of rising rates
@@ -185,7 +175,7 @@ fn main() -> Res<()> {
     let options =
         PlotOptions::new("LIF layer under Poisson input (rate rising with the neuron index)");
     both(&dir, "raster", |p| {
-        Ok(spike_raster(p, &events, neurons, &options)?)
+        spike_raster(p, &events, neurons, &options)
     })?;
     let rates: Vec<f64> = spikes
         .sum_dim(1)
@@ -196,8 +186,6 @@ fn main() -> Res<()> {
         .map(|count| f64::from(count) / 0.2) // 200 steps of 1 ms: spikes per second
         .collect();
     let options = PlotOptions::new("Firing rates of the 50 neurons").with_x_label("rate (Hz)");
-    both(&dir, "rates", |p| {
-        Ok(rate_histogram(p, &rates, 12, &options)?)
-    })?;
+    both(&dir, "rates", |p| rate_histogram(p, &rates, 12, &options))?;
     Ok(())
 }

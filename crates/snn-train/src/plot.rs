@@ -323,38 +323,26 @@ pub fn spike_raster(
     neurons: usize,
     options: &PlotOptions,
 ) -> PlotResult<()> {
-    if neurons == 0 {
-        return Err(data("neurons", "zero neurons"));
+    let panel = RasterPanel {
+        title: String::new(),
+        events: events.to_vec(),
+        neurons,
+    };
+    raster_grid(path, std::slice::from_ref(&panel), 1, options)
+}
+
+/// Draws one figure in both formats, `dir/name.png` and `dir/name.svg`, with `draw(path)` (any
+/// of this module's functions), and returns the two paths.
+pub fn png_and_svg(
+    dir: impl AsRef<Path>,
+    name: &str,
+    draw: impl Fn(&Path) -> PlotResult<()>,
+) -> PlotResult<[PathBuf; 2]> {
+    let paths = ["png", "svg"].map(|ext| dir.as_ref().join(format!("{name}.{ext}")));
+    for path in &paths {
+        draw(path)?;
     }
-    if let Some(&(_, i)) = events.iter().find(|&&(_, i)| i >= neurons) {
-        return Err(data("events", format!("neuron {i} is not below {neurons}")));
-    }
-    let t_max = events.iter().map(|e| e.0).fold(1.0, f64::max) * 1.02;
-    let x_label = options.x_or("time (ms)");
-    let y_label = options.y_or("neuron");
-    let dot = (options.width.min(options.height) / 150).clamp(1, 4);
-    render!(path.as_ref(), options, |root| {
-        let mut chart = chart(root, &options.title)
-            .build_cartesian_2d(0.0..t_max, -0.5..neurons as f64 - 0.5)
-            .map_err(msg)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label.as_str())
-            .y_desc(y_label.as_str())
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .disable_mesh()
-            .draw()
-            .map_err(msg)?;
-        chart
-            .draw_series(
-                events
-                    .iter()
-                    .map(|&(t, i)| Circle::new((t, i as f64), dot, BLACK.filled())),
-            )
-            .map_err(msg)?;
-        Ok(())
-    })
+    Ok(paths)
 }
 
 /// One panel of [`raster_grid`]: its caption, `(time, neuron)` events and neuron count.
@@ -410,11 +398,15 @@ pub fn raster_grid(
         for (panel, cell) in panels.iter().zip(area.split_evenly((rows, columns))) {
             let (w, h) = cell.dim_in_pixel();
             let dot = (w.min(h) / 120).clamp(1, 3);
-            let mut chart = ChartBuilder::on(&cell)
+            let mut builder = ChartBuilder::on(&cell);
+            builder
                 .margin(8)
                 .x_label_area_size(32)
-                .y_label_area_size(42)
-                .caption(&panel.title, ("sans-serif", 16))
+                .y_label_area_size(42);
+            if !panel.title.is_empty() {
+                builder.caption(&panel.title, ("sans-serif", 16));
+            }
+            let mut chart = builder
                 .build_cartesian_2d(0.0..t_max, -0.5..panel.neurons as f64 - 0.5)
                 .map_err(msg)?;
             chart

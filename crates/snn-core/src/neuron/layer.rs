@@ -109,7 +109,8 @@ pub trait MembraneState: NeuronState {
     fn with_membrane(self, v: Tensor<2>) -> Self;
 }
 
-/// [`MembraneState`] for states that keep their membrane in a field `v`.
+/// [`MembraneState`] for states that keep their membrane in a field `v` (invoked in
+/// `neuron/mod.rs`, above every model).
 macro_rules! membrane_in_v {
     ($($state:ty),* $(,)?) => {$(
         impl MembraneState for $state {
@@ -124,20 +125,26 @@ macro_rules! membrane_in_v {
         }
     )*};
 }
+pub(crate) use membrane_in_v;
 
-membrane_in_v!(
-    super::LifState,
-    super::LeakyState,
-    super::LifAdExState,
-    super::LsnnState,
-    super::IzhikevichState,
-    super::CobaLifState,
-    super::SpyxState,
-    super::MlgennAlifState,
-    super::FewSpikeReluState,
-    super::IafState,
-    super::SpikingRecState,
-);
+/// [`MembraneState`] for wrapper states (a recurrent cell's, a refractory period's) whose
+/// membrane is the one of the wrapped state in their field `neuron`.
+macro_rules! membrane_in_neuron {
+    ($($state:ident),* $(,)?) => {$(
+        impl<S: MembraneState> MembraneState for $state<S> {
+            fn membrane(&self) -> &Tensor<2> {
+                self.neuron.membrane()
+            }
+            fn with_membrane(self, v: Tensor<2>) -> Self {
+                Self {
+                    neuron: self.neuron.with_membrane(v),
+                    ..self
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use membrane_in_neuron;
 
 /// Checks that each of `tensors` is `[batch, size]`: the body of most [`NeuronState::check`]s.
 pub fn check_state_tensors<'a>(

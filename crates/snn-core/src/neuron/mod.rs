@@ -44,6 +44,25 @@ pub use spyx::*;
 pub use tempotron::*;
 
 pub use crate::dynamics::{Discretization, Reset};
+
+// every model state with a membrane is a `MembraneState` (a refractory period holds it, Norse's
+// `voltage_accumulator` sums it)
+use burn::prelude::Tensor;
+use layer::{membrane_in_neuron, membrane_in_v};
+membrane_in_v!(
+    LifState,
+    LeakyState,
+    LifAdExState,
+    LsnnState,
+    IzhikevichState,
+    CobaLifState,
+    SpyxState,
+    MlgennAlifState,
+    FewSpikeReluState,
+    IafState,
+    SpikingRecState,
+);
+membrane_in_neuron!(RecurrentState, RefractoryState);
 pub use iaf::{Iaf, IafConfig, IafDynamics, IafOutput, IafState, iaf_step};
 pub(crate) use layer::per_neuron;
 pub use layer::{

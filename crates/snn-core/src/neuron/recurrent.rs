@@ -4,7 +4,7 @@ use burn::module::Param;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
-use super::layer::{Contexts, FusedRun, MembraneState, Neuron, NeuronState};
+use super::layer::{Contexts, FusedRun, Neuron, NeuronState};
 use super::lif::{Lif, LifConfig};
 use super::lsnn::{Lsnn, LsnnConfig};
 use super::shape;
@@ -154,18 +154,6 @@ impl<S: NeuronState> NeuronState for RecurrentState<S> {
     fn check(&self, batch: usize, size: usize, context: &'static str) -> crate::Result<()> {
         shape::state(&self.z, batch, size, context)?;
         self.neuron.check(batch, size, context)
-    }
-}
-
-impl<S: MembraneState> MembraneState for RecurrentState<S> {
-    fn membrane(&self) -> &Tensor<2> {
-        self.neuron.membrane()
-    }
-    fn with_membrane(self, v: Tensor<2>) -> Self {
-        Self {
-            neuron: self.neuron.with_membrane(v),
-            ..self
-        }
     }
 }
 

@@ -46,18 +46,6 @@ use crate::lift::StepLayer;
 use crate::spike::spike_with;
 use crate::surrogate::Surrogate;
 
-impl<S: MembraneState> MembraneState for RefractoryState<S> {
-    fn membrane(&self) -> &Tensor<2> {
-        self.neuron.membrane()
-    }
-    fn with_membrane(self, v: Tensor<2>) -> Self {
-        Self {
-            neuron: self.neuron.with_membrane(v),
-            ..self
-        }
-    }
-}
-
 /// A neuron model that [`Refractory`] can wrap: a membrane in its state, a time step, a surrogate.
 pub trait RefractoryNeuron: Neuron<State: MembraneState> {
     /// Error-message names of the refractory model's entry points, e.g. `"LifRefrac::step input"`.
