@@ -430,3 +430,52 @@ fn transforms_match_spikelearn_where_it_does_what_it_documents() {
         );
     }
 }
+
+/// The burn layer `SpikingRecLayer` (surrogate gradient, every backend) against the same
+/// spikelearn file: the refractory, non-refractory and recurrent layers driven by the current
+/// through a one-to-one synapse (`w_o2o ⊙ cur`), spikes exactly and membranes within tolerance.
+#[test]
+fn spiking_rec_layer_matches_spikelearn_on_every_device() {
+    use burn::prelude::*;
+    use snn_core::neuron::{Neuron, SpikingRecLayerConfig};
+
+    for g in golden("spikelearn_refractory_recurrent") {
+        let p = &g.json["params"];
+        let n = f(&p["N"]) as usize;
+        let (shape, cur) = g.array("inputs", "cur");
+        let t = shape[0];
+        let w_o2o = floats(&p["w_o2o"]);
+        let x: Vec<f32> = (0..t * n).map(|k| cur[k] * w_o2o[k % n]).collect();
+        for (dev, device) in crate::common::devices() {
+            let x = Tensor::<1>::from_floats(x.as_slice(), &device).reshape([1, t, n]);
+            let config = SpikingRecLayerConfig::new(n, f(&p["tau"])).with_v0(f(&p["v0"]));
+            let w_rec = Tensor::<1>::from_floats(floats(&p["Wrec"]).as_slice(), &device);
+            let layers = [
+                (
+                    "refr",
+                    config.clone().with_refractory(true).init(&device).unwrap(),
+                ),
+                (
+                    "norefr",
+                    config.clone().with_refractory(false).init(&device).unwrap(),
+                ),
+                (
+                    "rec",
+                    (config.clone().with_refractory(true).init(&device).unwrap())
+                        .with_recurrent_weights(w_rec.reshape([n, n]))
+                        .unwrap(),
+                ),
+            ];
+            for (name, layer) in layers {
+                let out = Neuron::forward_with(&layer, x.clone(), None, true).unwrap();
+                let what = |k: &str| format!("{} {k}_{name} on {dev}", g.name);
+                let want_s = g.array("outputs", &format!("s_{name}")).1;
+                let got_s = crate::common::values(out.spikes.clone());
+                assert_spikes_equal(&what("s"), &got_s, &want_s);
+                let v = crate::common::values(out.traced(|s| s.v.clone()).unwrap());
+                let want_v = g.array("outputs", &format!("v_{name}")).1;
+                assert_close(&what("v"), &v, &want_v, TOL, TOL);
+            }
+        }
+    }
+}
