@@ -7,6 +7,8 @@ scripts/peers/setup.sh), in the layout of tests/golden/README.md:
 * norse_lif_feed_forward_step_per_neuron.json: `lif_feed_forward_step` with tensor
   `tau_mem_inv`, `tau_syn_inv` and `v_th` (one value per neuron), non-zero `v_leak` and
   `v_reset`, a `[batch, n]` initial state; input `[T, batch, n]`.
+* norse_li_feed_forward_step_per_neuron.json: `li_feed_forward_step` with tensor `tau_mem_inv`
+  and `tau_syn_inv`, a non-zero `v_leak`, a `[batch, n]` initial state; input `[T, batch, n]`.
 * snntorch_leaky_per_neuron.json: `snn.Leaky` with tensor `beta` and `threshold`, the subtractive
   delayed reset, a non-zero initial membrane per neuron; input `[T, batch, n]`.
 
@@ -22,6 +24,11 @@ import torch
 
 import norse
 import snntorch as snn
+from norse.torch.functional.leaky_integrator import (
+    LIParameters,
+    LIState,
+    li_feed_forward_step,
+)
 from norse.torch.functional.lif import (
     LIFFeedForwardState,
     LIFParameters,
@@ -100,6 +107,42 @@ def norse_file():
     }
 
 
+def norse_li_file():
+    tau_mem_inv = torch.tensor([100.0, 40.0, 250.0])
+    tau_syn_inv = torch.tensor([200.0, 80.0, 500.0])
+    v_leak, dt = 0.2, 0.001
+    p = LIParameters(tau_syn_inv=tau_syn_inv, tau_mem_inv=tau_mem_inv, v_leak=torch.tensor(v_leak))
+    v0 = torch.tensor([[0.5, -0.1, 0.9], [0.0, 0.3, 0.2]])
+    i0 = torch.tensor([[0.2, 0.0, 1.0], [0.5, 0.1, 0.0]])
+    x = inputs(3, 2.0)
+    state = LIState(v=v0, i=i0)
+    vs, is_ = [], []
+    for t in range(T):
+        v, state = li_feed_forward_step(x[t], state, p, dt)
+        vs.append(v), is_.append(state.i)
+    return {
+        "case": "norse_li_feed_forward_step_per_neuron",
+        "library": "norse",
+        "library_version": norse.__version__,
+        "function": "norse.torch.functional.leaky_integrator.li_feed_forward_step",
+        "layout": "input_current [T, batch, N]; outputs [T, batch, N]; per-neuron params [N]",
+        "dtype": "float32",
+        "params": {
+            "tau_syn_inv": tau_syn_inv.tolist(),
+            "tau_mem_inv": tau_mem_inv.tolist(),
+            "v_leak": v_leak,
+            "dt": dt,
+            "initial_state": {"v": v0.tolist(), "i": i0.tolist()},
+        },
+        "inputs": {"input_current": shaped(x)},
+        "outputs": {"v": shaped(torch.stack(vs)), "i": shaped(torch.stack(is_))},
+        "notes": "norse 1.1.0 li_feed_forward_step with one value per neuron for tau_mem_inv "
+        "and tau_syn_inv, a scalar non-zero v_leak and a [batch, N] initial state. Values "
+        "rounded to 6 significant digits.",
+        "generator": "scripts/golden/per_neuron.py",
+    }
+
+
 def snntorch_file():
     beta = torch.tensor([0.9, 0.8, 0.95])
     threshold = torch.tensor([1.0, 0.7, 1.4])
@@ -151,11 +194,13 @@ def snntorch_file():
 
 def main():
     out = pathlib.Path(sys.argv[1])
-    for data in (norse_file(), snntorch_file()):
-        spikes = np.asarray(data["outputs"]["z" if "z" in data["outputs"] else "spk"])
-        assert 0 < spikes.mean() < 1, data["case"]
+    for data in (norse_file(), norse_li_file(), snntorch_file()):
+        outputs = data["outputs"]
+        if "z" in outputs or "spk" in outputs:
+            spikes = np.asarray(outputs["z" if "z" in outputs else "spk"])
+            assert 0 < spikes.mean() < 1, data["case"]
         (out / f"{data['case']}.json").write_text(json.dumps(data, indent=1) + "\n")
-        print(data["case"], "spike rate", spikes.mean())
+        print(data["case"], "written")
 
 
 if __name__ == "__main__":

@@ -300,37 +300,59 @@ fn norse_iaf_feed_forward_step() {
 }
 
 /// Runs Norse's leaky integrator step by step with the pure `li_step`, recording `v` and `i`.
-fn check_li(g: &Golden, x: Tensor<3>, n: usize, with_current: bool, device: &Device, dev: &str) {
-    let tau_syn_inv = with_current.then(|| g.param_f64("tau_syn_inv"));
-    let li = LiConfig::from_norse(
-        n,
-        g.param_f64("tau_mem_inv"),
-        tau_syn_inv,
-        g.param_f64("dt"),
-    )
-    .expect("norse parameters")
-    .with_v_leak(g.param_f64("v_leak"))
-    .init(device)
-    .expect("valid config");
-    let dynamics = li.dynamics();
-    let mut state: LeakyState = li.init_state(1);
-    let (mut vs, mut is) = (Vec::new(), Vec::new());
-    let t = x.dims()[1];
-    for x_t in x.clone().iter_dim(1) {
-        let (v, next) = li_step(x_t.reshape([1, n]), state, &dynamics);
-        vs.extend(values(v));
-        is.extend(next.i.clone().map(values).unwrap_or_default());
-        state = next;
+/// Norse's LI over the input `x` (`[batch, time, n]`) of a golden file: every parameter (scalar
+/// or one per neuron) and the initial state from the file; the pure step loop against the file,
+/// and the module's multi-step forward against the step loop.
+fn check_li(g: &Golden, x: Tensor<3>, with_current: bool, device: &Device, dev: &str) {
+    let [b, t, n] = x.dims();
+    let tau_syn_inv = with_current.then(|| first(g, "tau_syn_inv"));
+    let config = LiConfig::from_norse(n, first(g, "tau_mem_inv"), tau_syn_inv, g.param_f64("dt"))
+        .expect("norse parameters")
+        .with_v_leak(scalar(g, "v_leak"));
+    let mut li = config.init(device).expect("valid config");
+    let tau_mem_inv = per_neuron(g, "tau_mem_inv", n, device);
+    let tau_syn_inv = with_current
+        .then(|| per_neuron(g, "tau_syn_inv", n, device))
+        .flatten();
+    if tau_mem_inv.is_some() || tau_syn_inv.is_some() {
+        let tau_mem_inv =
+            tau_mem_inv.unwrap_or_else(|| Tensor::full([n], g.param_f64("tau_mem_inv"), device));
+        li = li
+            .with_norse_time_constants(tau_mem_inv, tau_syn_inv)
+            .expect("per-neuron time constants");
     }
+    let initial = |key: &str| {
+        let present = !g.json["params"]["initial_state"][key].is_null();
+        present.then(|| g.initial_state(key, b, n, device))
+    };
+    let resting = li.init_state(b);
+    let state = LeakyState {
+        v: initial("v").unwrap_or(resting.v),
+        i: with_current.then(|| initial("i").unwrap_or_else(|| Tensor::zeros([b, n], device))),
+    };
+    let dynamics = li.dynamics();
+    let mut step_state = state.clone();
+    let (mut vs, mut is) = (Vec::new(), Vec::new());
+    for x_t in x.clone().iter_dim(1) {
+        let (v, next) = li_step(x_t.reshape([b, n]), step_state, &dynamics);
+        vs.push(v);
+        is.extend(next.i.clone());
+        step_state = next;
+    }
+    // [B, N] per step -> the file's time-major [T, B, N]
+    let time_major_steps = |steps: Vec<Tensor<2>>| values(Tensor::stack::<3>(steps, 0));
+    let (vs, is) = (time_major_steps(vs), is);
     let what = |k: &str| format!("{} on {dev}: {k}", g.name);
-    assert_close(&what("v"), &vs, &g.matrix("outputs", "v").2, ATOL, RTOL);
+    assert_close(&what("v"), &vs, &g.array("outputs", "v").1, ATOL, RTOL);
     if with_current {
-        assert_close(&what("i"), &is, &g.matrix("outputs", "i").2, ATOL, RTOL);
+        let is = time_major_steps(is);
+        assert_close(&what("i"), &is, &g.array("outputs", "i").1, ATOL, RTOL);
     }
     // the module's multi-step forward gives the same trace as the pure step loop (to 1e-6:
     // wgpu's fusion compiles the two graphs into different kernels, with different roundings)
-    let trace = values(li.forward(x).expect("forward").v());
-    assert_eq!(trace.len(), t * n);
+    let out = li.forward_with(x, Some(state), false).expect("forward");
+    let trace = time_major(out.v());
+    assert_eq!(trace.len(), t * b * n);
     assert_close(&what("forward v"), &trace, &vs, 1e-7, 1e-6);
 }
 
@@ -338,8 +360,8 @@ fn check_li(g: &Golden, x: Tensor<3>, n: usize, with_current: bool, device: &Dev
 fn norse_li_feed_forward_step() {
     for g in golden("norse_li_feed_forward_step") {
         for (dev, device) in autodiff_devices() {
-            let (x, _, n) = sequence(&g, "input_current", &device);
-            check_li(&g, x, n, true, &device, dev);
+            let (x, _) = batched_sequence(&g, "input_current", &device);
+            check_li(&g, x, true, &device, dev);
         }
     }
 }
@@ -348,8 +370,8 @@ fn norse_li_feed_forward_step() {
 fn norse_li_box_feed_forward_step() {
     for g in golden("norse_li_box_feed_forward_step") {
         for (dev, device) in autodiff_devices() {
-            let (x, _, n) = sequence(&g, "input_current", &device);
-            check_li(&g, x, n, false, &device, dev);
+            let (x, _) = batched_sequence(&g, "input_current", &device);
+            check_li(&g, x, false, &device, dev);
         }
     }
 }
@@ -366,7 +388,7 @@ fn norse_li_step() {
                 .reshape([t, cols])
                 .matmul(w.transpose())
                 .reshape([1, t, rows]);
-            check_li(&g, x, rows, true, &device, dev);
+            check_li(&g, x, true, &device, dev);
         }
     }
 }

@@ -5,13 +5,15 @@
 
 use burn::prelude::*;
 
+use super::layer::per_neuron_values;
 use super::layer::{NeuronState, check_state_tensors};
 use crate::dynamics::{
     Discretization, FiringSpec, LeakyCoefficients, MembraneForm, Reset, SynapseForm,
     synapse_coefficient,
 };
-use crate::error::{Result, positive};
+use crate::error::{Result, SnnError, euler_time_constant, positive};
 use crate::spike::{heaviside, spike_with};
+use burn::module::Param;
 
 /// State of a leaky neuron between steps: [`crate::LifState`] and [`crate::LiState`].
 #[derive(Clone, Debug)]
@@ -376,4 +378,96 @@ pub(crate) fn reset_to_value(v: Tensor<2>, z: Tensor<2>, v_reset: f32) -> Tensor
     } else {
         kept + z.mul_scalar(v_reset)
     }
+}
+
+/// What [`LeakyTimeConstants`] needs of a layer: its size, step, form and trainability, and its
+/// time-constant parameters.
+pub struct LeakyParts<'a> {
+    /// Number of neurons.
+    pub size: usize,
+    /// The step in ms.
+    pub dt_ms: f64,
+    /// The membrane form (the Euler forms need `τ ≥ dt`).
+    pub discretization: Discretization,
+    /// Whether the time constants train.
+    pub learn: bool,
+    /// `τ_mem` per neuron, ms.
+    pub tau_mem_ms: &'a mut Param<Tensor<1>>,
+    /// `τ_syn` per neuron, ms (`None` without a synaptic current).
+    pub tau_syn_ms: Option<&'a mut Param<Tensor<1>>>,
+}
+
+/// Per-neuron time constants for the leaky family ([`crate::Lif`], [`crate::Li`]): the peers
+/// take a tensor for each (Norse's `LIFParameters`/`LIParameters`), so a layer built from a
+/// config's scalars can be given one value per neuron. Each value is checked as the config checks
+/// its scalar (positive; at least `dt` for the forward-Euler forms); the values live in the
+/// layer's parameters, not in its config.
+pub trait LeakyTimeConstants: Sized {
+    /// The layer's size, step, form, trainability and time-constant parameters.
+    fn leaky_parts(&mut self) -> LeakyParts<'_>;
+
+    /// The same layer with one membrane time constant per neuron, ms, `[size]`.
+    ///
+    /// # Errors
+    /// [`SnnError::ShapeMismatch`] unless `[size]`; [`SnnError::NotPositive`] or
+    /// [`SnnError::UnstableEuler`] for a bad value.
+    fn with_tau_mem_ms(mut self, tau_mem_ms: Tensor<1>) -> Result<Self> {
+        let parts = self.leaky_parts();
+        *parts.tau_mem_ms = time_constants("tau_mem_ms", tau_mem_ms, &parts)?;
+        Ok(self)
+    }
+
+    /// The same layer with one synaptic time constant per neuron, ms, `[size]`.
+    ///
+    /// # Errors
+    /// [`SnnError::Rejected`] for a layer without a synaptic current, and those of
+    /// [`LeakyTimeConstants::with_tau_mem_ms`].
+    fn with_tau_syn_ms(mut self, tau_syn_ms: Tensor<1>) -> Result<Self> {
+        let parts = self.leaky_parts();
+        let values = time_constants("tau_syn_ms", tau_syn_ms, &parts)?;
+        let Some(tau) = parts.tau_syn_ms else {
+            return Err(SnnError::Rejected {
+                field: "tau_syn_ms",
+                reason: "the layer has no synaptic current (its config's tau_syn_ms is None)"
+                    .into(),
+            });
+        };
+        *tau = values;
+        Ok(self)
+    }
+
+    /// Norse's tensor time constants: `tau_mem_inv` and, with a synaptic current,
+    /// `tau_syn_inv`, in 1/s, `[size]` (the layer's `dt` stays). Build the layer with the
+    /// config's `from_norse` first.
+    ///
+    /// # Errors
+    /// Those of [`LeakyTimeConstants::with_tau_mem_ms`] and
+    /// [`LeakyTimeConstants::with_tau_syn_ms`].
+    fn with_norse_time_constants(
+        self,
+        tau_mem_inv: Tensor<1>,
+        tau_syn_inv: Option<Tensor<1>>,
+    ) -> Result<Self> {
+        let layer = self.with_tau_mem_ms(tau_mem_inv.recip().mul_scalar(1e3))?;
+        match tau_syn_inv {
+            Some(inv) => layer.with_tau_syn_ms(inv.recip().mul_scalar(1e3)),
+            None => Ok(layer),
+        }
+    }
+}
+
+/// Time constants in ms for `parts`, checked: positive, and at least `dt` for the Euler forms.
+fn time_constants(
+    field: &'static str,
+    values: Tensor<1>,
+    parts: &LeakyParts<'_>,
+) -> Result<Param<Tensor<1>>> {
+    let (dt_ms, euler) = (parts.dt_ms, parts.discretization.is_euler());
+    per_neuron_values(field, values, parts.size, parts.learn, |tau| {
+        if euler {
+            euler_time_constant(field, tau, dt_ms)
+        } else {
+            positive(field, tau)
+        }
+    })
 }

@@ -10,12 +10,12 @@ use super::layer::{
     Contexts, FusedRun, Neuron, NeuronOutput, NeuronState, StatePart, check_state_parts,
     check_state_tensors,
 };
-use super::leaky::{Firing, Leaky, Membrane, from_norse};
+use super::leaky::{Firing, Leaky, LeakyParts, LeakyTimeConstants, Membrane, from_norse};
 use crate::dynamics::{
     Discretization, Execution, FiringSpec, LeakyCoefficients, LeakyParams, LeakySpec, Refractory,
     Reset,
 };
-use crate::error::{SnnError, euler_time_constant, finite, nonzero, positive};
+use crate::error::{SnnError, finite, nonzero};
 use crate::fused;
 use crate::lift::StepLayer;
 use crate::surrogate::Surrogate;
@@ -418,57 +418,10 @@ pub(crate) fn lif_step_with(
 
 impl Lif {
     /// The configuration the layer was built from. Per-neuron values given with the
-    /// `with_*` methods of the layer live in its parameters, not in the configuration.
+    /// `with_*` methods of the layer ([`LeakyTimeConstants`], [`Lif::with_threshold`],
+    /// [`Lif::with_beta`]) live in its parameters, not in the configuration.
     pub fn config(&self) -> &LifConfig {
         &self.config
-    }
-
-    /// The check of one per-neuron time constant in ms at the layer's step: positive, and at
-    /// least `dt` for the forward-Euler forms (as [`LifConfig::validate`] checks the scalar).
-    fn time_constant_check(&self, field: &'static str) -> impl Fn(f64) -> crate::Result<f64> {
-        let (dt_ms, euler) = (self.config.dt_ms, self.config.discretization.is_euler());
-        move |tau| {
-            if euler {
-                euler_time_constant(field, tau, dt_ms)
-            } else {
-                positive(field, tau)
-            }
-        }
-    }
-
-    /// The same layer with one membrane time constant per neuron, ms, `[size]` (Norse's and
-    /// snnTorch's tensor parameters; the config's scalar `tau_mem_ms` no longer applies).
-    ///
-    /// # Errors
-    /// [`SnnError::ShapeMismatch`] unless `[size]`; the errors of [`LifConfig::validate`] for
-    /// a bad value.
-    pub fn with_tau_mem_ms(self, tau_mem_ms: Tensor<1>) -> crate::Result<Self> {
-        let check = self.time_constant_check("tau_mem_ms");
-        let c = &self.config;
-        let tau_mem_ms = per_neuron_values("tau_mem_ms", tau_mem_ms, c.size, c.learn_tau, check)?;
-        Ok(Self { tau_mem_ms, ..self })
-    }
-
-    /// The same layer with one synaptic time constant per neuron, ms, `[size]`.
-    ///
-    /// # Errors
-    /// [`SnnError::Rejected`] for a layer without a synaptic current (`tau_syn_ms = None`), and
-    /// the errors of [`Lif::with_tau_mem_ms`].
-    pub fn with_tau_syn_ms(self, tau_syn_ms: Tensor<1>) -> crate::Result<Self> {
-        if self.tau_syn_ms.is_none() {
-            return Err(SnnError::Rejected {
-                field: "tau_syn_ms",
-                reason: "the layer has no synaptic current (its config's tau_syn_ms is None)"
-                    .into(),
-            });
-        }
-        let check = self.time_constant_check("tau_syn_ms");
-        let c = &self.config;
-        let tau = per_neuron_values("tau_syn_ms", tau_syn_ms, c.size, c.learn_tau, check)?;
-        Ok(Self {
-            tau_syn_ms: Some(tau),
-            ..self
-        })
     }
 
     /// The same layer with one threshold per neuron, `[size]`, finite.
@@ -482,25 +435,6 @@ impl Lif {
                 finite("threshold", v)
             })?;
         Ok(Self { threshold, ..self })
-    }
-
-    /// Norse's tensor time constants: `tau_mem_inv` and, with a synaptic current,
-    /// `tau_syn_inv`, in 1/s, `[size]` (`LIFParameters` with one value per neuron; the layer's
-    /// `dt` stays). Build the layer with [`LifConfig::from_norse`] first.
-    ///
-    /// # Errors
-    /// Those of [`Lif::with_tau_mem_ms`] and [`Lif::with_tau_syn_ms`], for values that are not
-    /// positive inverse time constants.
-    pub fn with_norse_time_constants(
-        self,
-        tau_mem_inv: Tensor<1>,
-        tau_syn_inv: Option<Tensor<1>>,
-    ) -> crate::Result<Self> {
-        let layer = self.with_tau_mem_ms(tau_mem_inv.recip().mul_scalar(1e3))?;
-        match tau_syn_inv {
-            Some(inv) => layer.with_tau_syn_ms(inv.recip().mul_scalar(1e3)),
-            None => Ok(layer),
-        }
     }
 
     /// snnTorch's tensor `beta` (`Leaky(beta=tensor)`): one decay factor per step per neuron,
@@ -683,6 +617,20 @@ impl Neuron for Lif {
             FusedRun::Ran(output, state)
         } else {
             FusedRun::Declined(x, state)
+        }
+    }
+}
+
+impl LeakyTimeConstants for Lif {
+    fn leaky_parts(&mut self) -> LeakyParts<'_> {
+        let c = &self.config;
+        LeakyParts {
+            size: c.size,
+            dt_ms: c.dt_ms,
+            discretization: c.discretization,
+            learn: c.learn_tau,
+            tau_mem_ms: &mut self.tau_mem_ms,
+            tau_syn_ms: self.tau_syn_ms.as_mut(),
         }
     }
 }
