@@ -389,12 +389,7 @@ pub fn raster_grid(
     let x_label = options.x_or("time (ms)");
     let y_label = options.y_or("neuron");
     render!(path.as_ref(), options, |root| {
-        let area = if options.title.is_empty() {
-            root.clone()
-        } else {
-            root.titled(&options.title, ("sans-serif", 24))
-                .map_err(msg)?
-        };
+        let area = titled(root, &options.title, 24)?;
         for (panel, cell) in panels.iter().zip(area.split_evenly((rows, columns))) {
             let (w, h) = cell.dim_in_pixel();
             let dot = (w.min(h) / 120).clamp(1, 3);
@@ -464,12 +459,7 @@ pub fn trace_grid(
     let y_label = options.y_or("value");
     let small = panels.len() > 1;
     render!(path.as_ref(), options, |root| {
-        let area = if options.title.is_empty() {
-            root.clone()
-        } else {
-            root.titled(&options.title, ("sans-serif", 26))
-                .map_err(msg)?
-        };
+        let area = titled(root, &options.title, 26)?;
         // one panel: its legend above it; a grid: the panels' captions say it
         let mut entries = Vec::new();
         if !small {
@@ -748,12 +738,7 @@ pub fn training_curves(
     }
     let e_max = epochs.iter().map(|e| e.epoch).max().unwrap_or(1).max(2) as f64;
     render!(path.as_ref(), options, |root| {
-        let area = if options.title.is_empty() {
-            root.clone()
-        } else {
-            root.titled(&options.title, ("sans-serif", 24))
-                .map_err(msg)?
-        };
+        let area = titled(root, &options.title, 24)?;
         // the splits in the same colours in both panels: one legend above them
         let longest = panels
             .iter()
@@ -900,6 +885,18 @@ fn legend_above<DB: DrawingBackend>(
             .map_err(msg)?;
     }
     Ok(rest)
+}
+
+/// `area` below the figure's `title` in the given font size (the whole area without a title).
+fn titled<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    size: u32,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    if title.is_empty() {
+        return Ok(area.clone());
+    }
+    area.titled(title, ("sans-serif", size)).map_err(msg)
 }
 
 fn chart<'a, 'b, DB: DrawingBackend>(

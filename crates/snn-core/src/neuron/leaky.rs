@@ -197,6 +197,11 @@ impl Leaky {
         }
     }
 
+    /// The decay of the current `i` over one step without input (`None` without a synapse).
+    pub(crate) fn decay_current(&self, i: Tensor<2>) -> Option<Tensor<2>> {
+        self.synapse.as_ref().map(|synapse| synapse.decay(i))
+    }
+
     /// One sub-threshold step of the membrane driven by `current`.
     pub(crate) fn integrate(&self, v: Tensor<2>, current: Tensor<2>) -> Tensor<2> {
         self.membrane.integrate(v, current)
@@ -455,6 +460,30 @@ pub trait LeakyTimeConstants: Sized {
         }
     }
 }
+
+/// [`LeakyTimeConstants`] for layers whose config has `size`, `dt_ms`, `discretization` and
+/// `learn_tau` and which keep `tau_mem_ms` and an optional `tau_syn_ms` as parameters (invoked
+/// in `neuron/mod.rs` for `Lif` and `Li`).
+macro_rules! leaky_time_constants {
+    ($($layer:ty),* $(,)?) => {$(
+        impl LeakyTimeConstants for $layer {
+            fn leaky_parts(&mut self) -> LeakyParts<'_> {
+                let c = self.config();
+                let (size, dt_ms, discretization, learn) =
+                    (c.size, c.dt_ms, c.discretization, c.learn_tau);
+                LeakyParts {
+                    size,
+                    dt_ms,
+                    discretization,
+                    learn,
+                    tau_mem_ms: &mut self.tau_mem_ms,
+                    tau_syn_ms: self.tau_syn_ms.as_mut(),
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use leaky_time_constants;
 
 /// Time constants in ms for `parts`, checked: positive, and at least `dt` for the Euler forms.
 fn time_constants(

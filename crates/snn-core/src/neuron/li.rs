@@ -5,7 +5,7 @@ use burn::module::Param;
 use burn::prelude::*;
 
 use super::layer::{Contexts, FusedRun, Neuron, NeuronOutput};
-use super::leaky::{Leaky, LeakyParts, LeakyState, LeakyTimeConstants, from_norse};
+use super::leaky::{Leaky, LeakyState, from_norse};
 use crate::dynamics::{Discretization, Execution, LeakyCoefficients, LeakyParams, LeakySpec};
 use crate::error::nonzero;
 use crate::fused;
@@ -247,20 +247,6 @@ impl Neuron for Li {
             FusedRun::Ran(output, state)
         } else {
             FusedRun::Declined(x, state)
-        }
-    }
-}
-
-impl LeakyTimeConstants for Li {
-    fn leaky_parts(&mut self) -> LeakyParts<'_> {
-        let c = &self.config;
-        LeakyParts {
-            size: c.size,
-            dt_ms: c.dt_ms,
-            discretization: c.discretization,
-            learn: c.learn_tau,
-            tau_mem_ms: &mut self.tau_mem_ms,
-            tau_syn_ms: self.tau_syn_ms.as_mut(),
         }
     }
 }

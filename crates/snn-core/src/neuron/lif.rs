@@ -10,7 +10,7 @@ use super::layer::{
     Contexts, FusedRun, Neuron, NeuronOutput, NeuronState, StatePart, check_state_parts,
     check_state_tensors,
 };
-use super::leaky::{Firing, Leaky, LeakyParts, LeakyTimeConstants, Membrane, from_norse};
+use super::leaky::{Firing, Leaky, Membrane, from_norse};
 use crate::dynamics::{
     Discretization, Execution, FiringSpec, LeakyCoefficients, LeakyParams, LeakySpec, Refractory,
     Reset,
@@ -418,8 +418,9 @@ pub(crate) fn lif_step_with(
 
 impl Lif {
     /// The configuration the layer was built from. Per-neuron values given with the
-    /// `with_*` methods of the layer ([`LeakyTimeConstants`], [`Lif::with_threshold`],
-    /// [`Lif::with_beta`]) live in its parameters, not in the configuration.
+    /// `with_*` methods of the layer ([`LeakyTimeConstants`](super::LeakyTimeConstants),
+    /// [`Lif::with_threshold`], [`Lif::with_beta`]) live in its parameters, not in the
+    /// configuration.
     pub fn config(&self) -> &LifConfig {
         &self.config
     }
@@ -617,20 +618,6 @@ impl Neuron for Lif {
             FusedRun::Ran(output, state)
         } else {
             FusedRun::Declined(x, state)
-        }
-    }
-}
-
-impl LeakyTimeConstants for Lif {
-    fn leaky_parts(&mut self) -> LeakyParts<'_> {
-        let c = &self.config;
-        LeakyParts {
-            size: c.size,
-            dt_ms: c.dt_ms,
-            discretization: c.discretization,
-            learn: c.learn_tau,
-            tau_mem_ms: &mut self.tau_mem_ms,
-            tau_syn_ms: self.tau_syn_ms.as_mut(),
         }
     }
 }

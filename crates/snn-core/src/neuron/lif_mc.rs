@@ -211,7 +211,8 @@ pub fn lif_mc_refrac_step(
     let free = mask.clone().neg().add_scalar(1.0);
     let coupled = v.clone().matmul(d.mc.coupling_t.clone());
     // the current drives this step's membrane as it was carried in; the input joins it after
-    let (current, decayed) = lif.leaky.current(i, input.zeros_like());
+    let current = i.unwrap_or_else(|| v.zeros_like());
+    let decayed = lif.leaky.decay_current(current.clone());
     let (z, v) = lif.firing.step(v, |v| {
         let leak_and_current = lif.leaky.integrate(v.clone(), current) - v.clone();
         v + leak_and_current * free + coupled

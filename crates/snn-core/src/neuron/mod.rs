@@ -63,6 +63,7 @@ membrane_in_v!(
     SpikingRecState,
 );
 membrane_in_neuron!(RecurrentState, RefractoryState);
+leaky::leaky_time_constants!(Lif, Li);
 pub use iaf::{Iaf, IafConfig, IafDynamics, IafOutput, IafState, iaf_step};
 pub(crate) use layer::per_neuron;
 pub use layer::{
