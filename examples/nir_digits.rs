@@ -11,26 +11,18 @@
 //! membrane's maximum over time.
 
 use burn::prelude::*;
+use burn_snn::losses::Readout;
 use burn_snn::nir::{MetaValue, import, read};
 use burn_snn::train::{DigitsDataset, nir::load_classifier};
 
 /// Steps per image at the model's own `dt`, as `snn-train` trains it.
 const STEPS: usize = 20;
 
-fn accuracy(scores: Tensor<3>, labels: &[u8]) -> f64 {
-    let [n, _, classes] = scores.dims();
-    let best = scores.max_dim(1).reshape([n, classes]).argmax(1);
-    let best: Vec<i64> = best
-        .into_data()
-        .convert::<i64>()
-        .try_to_vec::<i64>()
-        .unwrap_or_default();
-    let hits = best
-        .iter()
-        .zip(labels)
-        .filter(|(b, l)| **b == i64::from(**l))
-        .count();
-    100.0 * hits as f64 / labels.len() as f64
+/// The readout's maximum over time, argmax over classes (the classifier's scores), against the
+/// labels, in percent.
+fn accuracy(trace: Tensor<3>, labels: &Tensor<1, Int>) -> Result<f64, Box<dyn std::error::Error>> {
+    let scores = Readout::MaxOverTime.scores(trace, 1)?;
+    Ok(100.0 * burn_snn::losses::accuracy(scores, labels.clone()))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,7 +36,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let device = Device::ndarray();
     let data = DigitsDataset::shipped();
     let items = data.items();
-    let labels: Vec<u8> = items.iter().map(|i| i.label).collect();
+    let labels: Vec<i64> = items.iter().map(|i| i64::from(i.label)).collect();
+    let labels = Tensor::<1, Int>::from_ints(labels.as_slice(), &device);
     let pixels: Vec<f32> = items.iter().flat_map(|i| i.pixels).collect();
     let n = items.len();
     let frame = Tensor::<1>::from_floats(pixels.as_slice(), &device).reshape([n, 1, 64]);
@@ -58,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let nir_scores = net.forward(frame.clone().repeat_dim(1, STEPS * substeps))?;
     println!(
         "burn-snn NIR executor, {file} at dt = {dt_s} s: {:.2} % of {n} digits",
-        accuracy(nir_scores, &labels)
+        accuracy(nir_scores, &labels)?
     );
     if let Some(run) = run {
         let run = std::path::Path::new(&run);
@@ -67,7 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "burn-snn trained model ({}): {:.2} % of {n} digits",
             run.display(),
-            accuracy(native, &labels)
+            accuracy(native, &labels)?
         );
     }
     Ok(())

@@ -126,12 +126,23 @@ impl Golden {
     /// A state tensor `[batch, n]` from a golden file's `params.initial_state.<key>`: a scalar for
     /// every neuron, a row per neuron, or a `[batch, n]` array.
     pub fn initial_state(&self, key: &str, batch: usize, n: usize, device: &Device) -> Tensor<2> {
-        let value = &self.json["params"]["initial_state"][key];
-        assert!(
-            !value.is_null(),
-            "{}: no params.initial_state.{key}",
-            self.name
-        );
+        self.state_param(&["initial_state", key], batch, n, device)
+            .unwrap_or_else(|| panic!("{}: no params.initial_state.{key}", self.name))
+    }
+
+    /// The parameter at `params.<path>` as a state tensor `[batch, n]` (a scalar for every
+    /// neuron, a row per neuron, or a `[batch, n]` array), `None` when the file has none.
+    pub fn state_param(
+        &self,
+        path: &[&str],
+        batch: usize,
+        n: usize,
+        device: &Device,
+    ) -> Option<Tensor<2>> {
+        let value = path.iter().fold(&self.json["params"], |v, key| &v[*key]);
+        if value.is_null() {
+            return None;
+        }
         let flat: Vec<f32> = match value.as_array() {
             None => vec![number(value) as f32; batch * n],
             Some(rows) if rows.first().is_some_and(|r| r.is_array()) => rows
@@ -142,8 +153,14 @@ impl Golden {
                 .flat_map(|_| row.iter().map(|v| number(v) as f32))
                 .collect(),
         };
-        assert_eq!(flat.len(), batch * n, "{}: initial_state.{key}", self.name);
-        Tensor::<1>::from_floats(flat.as_slice(), device).reshape([batch, n])
+        assert_eq!(
+            flat.len(),
+            batch * n,
+            "{}: params.{}",
+            self.name,
+            path.join(".")
+        );
+        Some(Tensor::<1>::from_floats(flat.as_slice(), device).reshape([batch, n]))
     }
 
     /// A scalar output.

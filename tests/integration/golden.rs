@@ -87,23 +87,8 @@ pub fn check_lif<N: Neuron<State = LifState>>(
 ) {
     let (x, [_, b, n]) = batched_sequence(g, keys.input, device);
     let x = x.require_grad();
-    let initial = |key: &str| {
-        let present = !g.json["params"]["initial_state"][key].is_null();
-        present.then(|| g.initial_state(key, b, n, device))
-    };
-    let v0 = initial("v").or_else(|| {
-        let mem = &g.json["params"]["initial_mem"];
-        (!mem.is_null()).then(|| {
-            let mut flat = Vec::new();
-            crate::common::flatten(mem, &mut flat);
-            let flat = if flat.len() == 1 {
-                vec![flat[0]; b * n]
-            } else {
-                flat
-            };
-            Tensor::<1>::from_floats(flat.as_slice(), device).reshape([b, n])
-        })
-    });
+    let initial = |key: &str| g.state_param(&["initial_state", key], b, n, device);
+    let v0 = initial("v").or_else(|| g.state_param(&["initial_mem"], b, n, device));
     let state = v0.map(|v| LifState {
         v,
         i: with_current.then(|| initial("i").unwrap_or_else(|| Tensor::zeros([b, n], device))),
@@ -165,22 +150,35 @@ pub fn norse_lif_config(g: &Golden, n: usize, with_current: bool) -> LifConfig {
 /// `tau_mem_inv`, `tau_syn_inv` and `v_th` (Norse takes a tensor for each).
 pub fn norse_lif(g: &Golden, config: &LifConfig, device: &Device) -> Lif {
     let n = config.size;
-    let mut lif = config.init(device).expect("valid config");
-    let tau_mem_inv = per_neuron(g, "tau_mem_inv", n, device);
-    let tau_syn_inv = config
-        .tau_syn_ms
-        .and_then(|_| per_neuron(g, "tau_syn_inv", n, device));
-    if tau_mem_inv.is_some() || tau_syn_inv.is_some() {
-        let tau_mem_inv =
-            tau_mem_inv.unwrap_or_else(|| Tensor::full([n], g.param_f64("tau_mem_inv"), device));
-        lif = lif
-            .with_norse_time_constants(tau_mem_inv, tau_syn_inv)
-            .expect("per-neuron time constants");
-    }
+    let layer = config.init(device).expect("valid config");
+    let mut lif = norse_time_constants(g, layer, n, config.tau_syn_ms.is_some(), device);
     if let Some(v_th) = per_neuron(g, "v_th", n, device) {
         lif = lif.with_threshold(v_th).expect("per-neuron thresholds");
     }
     lif
+}
+
+/// `layer` with the file's per-neuron `tau_mem_inv` and (`with_current`) `tau_syn_inv`, where it
+/// gives one value per neuron for either (Norse takes a tensor for each).
+fn norse_time_constants<L: LeakyTimeConstants>(
+    g: &Golden,
+    layer: L,
+    n: usize,
+    with_current: bool,
+    device: &Device,
+) -> L {
+    let tau_mem_inv = per_neuron(g, "tau_mem_inv", n, device);
+    let tau_syn_inv = with_current
+        .then(|| per_neuron(g, "tau_syn_inv", n, device))
+        .flatten();
+    if tau_mem_inv.is_none() && tau_syn_inv.is_none() {
+        return layer;
+    }
+    let tau_mem_inv =
+        tau_mem_inv.unwrap_or_else(|| Tensor::full([n], g.param_f64("tau_mem_inv"), device));
+    layer
+        .with_norse_time_constants(tau_mem_inv, tau_syn_inv)
+        .expect("per-neuron time constants")
 }
 
 /// The neurons of a golden LIF file: the last axis of its input.
@@ -299,7 +297,6 @@ fn norse_iaf_feed_forward_step() {
     }
 }
 
-/// Runs Norse's leaky integrator step by step with the pure `li_step`, recording `v` and `i`.
 /// Norse's LI over the input `x` (`[batch, time, n]`) of a golden file: every parameter (scalar
 /// or one per neuron) and the initial state from the file; the pure step loop against the file,
 /// and the module's multi-step forward against the step loop.
@@ -309,22 +306,9 @@ fn check_li(g: &Golden, x: Tensor<3>, with_current: bool, device: &Device, dev: 
     let config = LiConfig::from_norse(n, first(g, "tau_mem_inv"), tau_syn_inv, g.param_f64("dt"))
         .expect("norse parameters")
         .with_v_leak(scalar(g, "v_leak"));
-    let mut li = config.init(device).expect("valid config");
-    let tau_mem_inv = per_neuron(g, "tau_mem_inv", n, device);
-    let tau_syn_inv = with_current
-        .then(|| per_neuron(g, "tau_syn_inv", n, device))
-        .flatten();
-    if tau_mem_inv.is_some() || tau_syn_inv.is_some() {
-        let tau_mem_inv =
-            tau_mem_inv.unwrap_or_else(|| Tensor::full([n], g.param_f64("tau_mem_inv"), device));
-        li = li
-            .with_norse_time_constants(tau_mem_inv, tau_syn_inv)
-            .expect("per-neuron time constants");
-    }
-    let initial = |key: &str| {
-        let present = !g.json["params"]["initial_state"][key].is_null();
-        present.then(|| g.initial_state(key, b, n, device))
-    };
+    let li = config.init(device).expect("valid config");
+    let li = norse_time_constants(g, li, n, with_current, device);
+    let initial = |key: &str| g.state_param(&["initial_state", key], b, n, device);
     let resting = li.init_state(b);
     let state = LeakyState {
         v: initial("v").unwrap_or(resting.v),
