@@ -18,7 +18,8 @@
 //! `cargo run --release --example stdp_pattern [backend] [train_s] [eta_plus] [ltd_ratio] [gain] [w0] [seed]`
 //! (defaults: flex 60 0.3 1.15 0.6 0.5 7). With the `plot` feature (on by default) it draws the
 //! weight of every afferent before and after learning to `docs/src/figures/stdp_weights.png` and
-//! `.svg` (`SNN_FIGURES` names another folder).
+//! `.svg`, and the latency of the first spike in each pattern copy over training to
+//! `stdp_latency.png` and `.svg` (`SNN_FIGURES` names another folder).
 
 use burn::prelude::*;
 use burn_snn::core::encode::SpikeRng;
@@ -236,9 +237,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let strong = |ws: &[f32]| ws.iter().filter(|&&w| w > 0.5).count();
     #[cfg(feature = "plot")]
     {
-        use burn_snn::train::plot::{PlotOptions, Trace, traces};
+        use burn_snn::train::plot::{PlotOptions, Trace, png_and_svg, scatter, traces};
         let dir = std::env::var("SNN_FIGURES").unwrap_or_else(|_| "docs/src/figures".into());
         std::fs::create_dir_all(&dir)?;
+        // Masquelier et al.'s figure 4: the latency of the first spike after each pattern onset
+        // during training, which shortens as STDP moves the weight onto the pattern's first
+        // spikes; a copy without a spike is drawn at the slot's end
+        let (mut hit, mut missed) = (Vec::new(), Vec::new());
+        for &t0 in &train_input.onsets {
+            let onset_s = t0 as f64 / 1000.0;
+            match post[t0..t0 + SLOT_MS].iter().position(|&z| z) {
+                Some(latency) => hit.push((onset_s, latency as f64)),
+                None => missed.push((onset_s, SLOT_MS as f64)),
+            }
+        }
+        let options =
+            PlotOptions::new("STDP: latency of the neuron's first spike in each pattern copy")
+                .with_size(900, 420)
+                .with_x_label("training time (s)")
+                .with_y_label("latency after pattern onset (ms)");
+        let series = [
+            ("first spike in the copy", &hit[..]),
+            ("no spike in the copy (drawn at 50 ms)", &missed[..]),
+        ];
+        for path in png_and_svg(&dir, "stdp_latency", |p| scatter(p, &series, &options))? {
+            println!("wrote {}", path.display());
+        }
         let as_f64 = |ws: &[f32]| ws.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
         let curves = [
             Trace::new("before learning", 1.0, as_f64(&w_init)),
@@ -251,9 +275,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_size(900, 450)
         .with_x_label("afferent")
         .with_y_label("weight");
-        for ext in ["png", "svg"] {
-            let path = std::path::Path::new(&dir).join(format!("stdp_weights.{ext}"));
-            traces(&path, &curves, None, &options)?;
+        for path in png_and_svg(&dir, "stdp_weights", |p| traces(p, &curves, None, &options))? {
             println!("wrote {}", path.display());
         }
     }

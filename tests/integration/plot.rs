@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 use burn_snn::train::EpochMetrics;
 use burn_snn::train::plot::{
-    Panel, PlotError, PlotOptions, Trace, histogram, rate_histogram, spike_events, spike_raster,
-    trace_grid, traces, training_curves,
+    Panel, PlotError, PlotOptions, Trace, histogram, rate_histogram, scatter, spike_events,
+    spike_raster, trace_grid, traces, training_curves,
 };
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -158,6 +158,28 @@ fn histograms_of_rates_and_of_two_sets() {
             &options,
         )
     });
+}
+
+#[test]
+fn scatter_draws_every_finite_point_and_a_legend_dot_per_series() {
+    let hits = [(1.0, 12.0), (2.5, 8.0), (f64::NAN, 3.0)];
+    let misses = [(4.0, 50.0)];
+    let series = [("latency", &hits[..]), ("missed", &misses[..])];
+    let options = PlotOptions::new("Latency").with_size(400, 300);
+    check_both("scatter", (400, 300), |p| scatter(p, &series, &options));
+    let dir = temp_dir("scatter-count");
+    let svg = dir.join("points.svg");
+    scatter(&svg, &series, &options).unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    // three finite points and one legend dot per series; the NaN point is left out
+    assert_eq!(text.matches("<circle").count(), 3 + 2, "{text}");
+    let only_nan = [(f64::NAN, 1.0)];
+    let err = scatter(dir.join("none.png"), &[("x", &only_nan[..])], &options).unwrap_err();
+    assert!(
+        matches!(err, PlotError::Data { what: "series", .. }),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

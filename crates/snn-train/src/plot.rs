@@ -1,5 +1,5 @@
 //! Figures as PNG or SVG (cargo feature `plot`, on by default): spike rasters, state traces,
-//! histograms (firing rates, weights) and training curves.
+//! histograms (firing rates, weights), scatter plots and training curves.
 //!
 //! Every function takes plain slices, so it needs no tensors and no device; [`spike_events`] and
 //! [`Trace::from_tensor`] read tensors into those slices. The output format follows the path's
@@ -478,7 +478,8 @@ pub fn trace_grid(
         }
         let area = legend_above(&area, &entries)?;
         for (panel, cell) in panels.iter().zip(area.split_evenly((rows, columns))) {
-            let (x_min, x_max, y_min, y_max) = bounds(panel);
+            let points = panel.traces.iter().flat_map(Trace::points);
+            let (x_min, x_max, y_min, y_max) = bounds(points, panel.threshold);
             let mut builder = ChartBuilder::on(&cell);
             builder
                 .margin(if small { 6 } else { 12 })
@@ -656,8 +657,8 @@ pub fn bar_chart_log(
         .map(|(k, (label, _))| (label.to_string(), Palette99::pick(k).to_rgba(), Mark::Box))
         .collect();
     render!(path.as_ref(), options, |root| {
-        let plot_area = legend_above(root, &entries)?;
-        let mut chart = chart(&plot_area, &options.title)
+        let plot_area = legend_above(&titled(root, &options.title, 24)?, &entries)?;
+        let mut chart = chart(&plot_area, "")
             .build_cartesian_2d(-0.5..n - 0.5, (lo..hi).log_scale())
             .map_err(msg)?;
         chart
@@ -673,6 +674,7 @@ pub fn bar_chart_log(
                 }
             })
             .y_desc(y_label.as_str())
+            .y_label_formatter(&tick)
             .draw()
             .map_err(msg)?;
         for (k, (_, values)) in series.iter().enumerate() {
@@ -686,6 +688,54 @@ pub fn bar_chart_log(
                     Rectangle::new([(x0, lo), (x0 + width * 0.9, v)], fill)
                 });
             chart.draw_series(bars).map_err(msg)?;
+        }
+        Ok(())
+    })
+}
+
+/// Points `(x, y)` in one panel, one colour per named series (the latency of a neuron's first
+/// spike against training time): for data that is not a curve over even steps. Points that are
+/// not finite are left out. Default axis labels `x` and `y`; the legend sits above the plot.
+pub fn scatter(
+    path: impl AsRef<Path>,
+    series: &[(&str, &[(f64, f64)])],
+    options: &PlotOptions,
+) -> PlotResult<()> {
+    let shown = || {
+        (series.iter())
+            .flat_map(|(_, points)| points.iter().copied())
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+    };
+    if shown().next().is_none() {
+        return Err(data("series", "no finite point to draw"));
+    }
+    let (x_min, x_max, y_min, y_max) = bounds(shown(), None);
+    let x_pad = 0.02 * (x_max - x_min);
+    let x_label = options.x_or("x");
+    let y_label = options.y_or("y");
+    let entries: Vec<_> = (series.iter().enumerate())
+        .map(|(k, (label, _))| (label.to_string(), Palette99::pick(k).to_rgba(), Mark::Dot))
+        .collect();
+    render!(path.as_ref(), options, |root| {
+        let area = legend_above(&titled(root, &options.title, 24)?, &entries)?;
+        let mut chart = chart(&area, "")
+            .build_cartesian_2d(x_min - x_pad..x_max + x_pad, y_min..y_max)
+            .map_err(msg)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label.as_str())
+            .y_desc(y_label.as_str())
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .max_light_lines(2)
+            .draw()
+            .map_err(msg)?;
+        for (k, (_, points)) in series.iter().enumerate() {
+            let color = Palette99::pick(k).to_rgba().filled();
+            let dots = (points.iter())
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .map(move |&(x, y)| Circle::new((x, y), 3, color));
+            chart.draw_series(dots).map_err(msg)?;
         }
         Ok(())
     })
@@ -832,6 +882,8 @@ enum Mark {
     Line,
     /// A dashed line (a threshold).
     Dashed,
+    /// A dot (points).
+    Dot,
 }
 
 /// Splits `area` into a legend strip on top and what is left for the plot below, and draws the
@@ -874,6 +926,7 @@ fn legend_above<DB: DrawingBackend>(
                         color.stroke_width(2),
                     ))
                 }),
+            Mark::Dot => strip.draw(&Circle::new((x + 9, middle), 4, color.filled())),
         }
         .map_err(msg)?;
         strip
@@ -914,20 +967,23 @@ fn chart<'a, 'b, DB: DrawingBackend>(
     builder
 }
 
-/// The x and y ranges of a panel, padded by 5 % in y.
-fn bounds(panel: &Panel) -> (f64, f64, f64, f64) {
+/// The x and y ranges of the finite points and an optional threshold line, padded by 5 % in y.
+fn bounds(
+    points: impl Iterator<Item = (f64, f64)>,
+    threshold: Option<f64>,
+) -> (f64, f64, f64, f64) {
     let (mut x0, mut x1, mut y0, mut y1) = (
         f64::INFINITY,
         f64::NEG_INFINITY,
         f64::INFINITY,
         f64::NEG_INFINITY,
     );
-    for (x, y) in panel.traces.iter().flat_map(Trace::points) {
+    for (x, y) in points {
         if x.is_finite() && y.is_finite() {
             (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
         }
     }
-    if let Some(th) = panel.threshold {
+    if let Some(th) = threshold {
         (y0, y1) = (y0.min(th), y1.max(th));
     }
     if !(x0.is_finite() && x1 > x0) {
