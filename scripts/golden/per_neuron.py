@@ -9,6 +9,10 @@ scripts/peers/setup.sh), in the layout of tests/golden/README.md:
   `v_reset`, a `[batch, n]` initial state; input `[T, batch, n]`.
 * norse_li_feed_forward_step_per_neuron.json: `li_feed_forward_step` with tensor `tau_mem_inv`
   and `tau_syn_inv`, a non-zero `v_leak`, a `[batch, n]` initial state; input `[T, batch, n]`.
+* norse_lif_ex_feed_forward_step_per_neuron.json, norse_lif_adex_feed_forward_step_per_neuron.json:
+  `lif_ex_feed_forward_step` / `lif_adex_feed_forward_step` with tensor `tau_mem_inv`,
+  `tau_syn_inv` and `v_th`, non-zero `v_leak` and `v_reset`, a `[batch, n]` initial state
+  (forward traces only, as the shipped files of these functions).
 * snntorch_leaky_per_neuron.json: `snn.Leaky` with tensor `beta` and `threshold`, the subtractive
   delayed reset, a non-zero initial membrane per neuron; input `[T, batch, n]`.
 
@@ -143,6 +147,61 @@ def norse_li_file():
     }
 
 
+def norse_exponential_file(adex):
+    from norse.torch.functional import lif_adex, lif_ex
+
+    tau_mem_inv = torch.tensor([100.0, 150.0, 60.0])
+    tau_syn_inv = torch.tensor([200.0, 300.0, 120.0])
+    v_th = torch.tensor([1.0, 0.8, 1.3])
+    scalars = dict(delta_T=0.4, v_leak=0.1, v_reset=-0.2)
+    if adex:
+        scalars.update(adaptation_current=3.0, adaptation_spike=0.05, tau_ada_inv=5.0)
+    tensors = dict(tau_mem_inv=tau_mem_inv, tau_syn_inv=tau_syn_inv, v_th=v_th)
+    kind = lif_adex.LIFAdExParameters if adex else lif_ex.LIFExParameters
+    p = kind(**tensors, **{k: torch.tensor(v) for k, v in scalars.items()}, method="super")
+    v0 = torch.tensor([[0.5, -0.1, 0.9], [0.0, 0.3, 0.2]])
+    i0 = torch.tensor([[0.2, 0.0, 1.0], [0.5, 0.1, 0.0]])
+    a0 = torch.tensor([[0.1, 0.0, 0.3], [0.0, 0.2, 0.05]])
+    initial = {"v": v0.tolist(), "i": i0.tolist()}
+    if adex:
+        state = lif_adex.LIFAdExFeedForwardState(v=v0, i=i0, a=a0)
+        step, fields = lif_adex.lif_adex_feed_forward_step, ("v", "i", "a")
+        initial["a"] = a0.tolist()
+    else:
+        state = lif_ex.LIFExFeedForwardState(v=v0, i=i0)
+        step, fields = lif_ex.lif_ex_feed_forward_step, ("v", "i")
+    x = inputs(4 if adex else 5, 3.0).detach()
+    traces = {"z": [], **{f: [] for f in fields}}
+    for t in range(T):
+        z, state = step(x[t], state, p, 0.001)
+        traces["z"].append(z)
+        for f in fields:
+            traces[f].append(getattr(state, f))
+    name = "lif_adex" if adex else "lif_ex"
+    return {
+        "case": f"norse_{name}_feed_forward_step_per_neuron",
+        "library": "norse",
+        "library_version": norse.__version__,
+        "function": f"norse.torch.functional.{name}.{name}_feed_forward_step",
+        "layout": "input_current [T, batch, N]; outputs [T, batch, N]; per-neuron params [N]",
+        "dtype": "float32",
+        "params": {
+            **{k: v.tolist() for k, v in tensors.items()},
+            **scalars,
+            "method": "super",
+            "alpha": 100.0,
+            "dt": 0.001,
+            "initial_state": initial,
+        },
+        "inputs": {"input_current": shaped(x)},
+        "outputs": {k: shaped(torch.stack(v)) for k, v in traces.items()},
+        "notes": f"norse 1.1.0 {name}_feed_forward_step with one value per neuron for "
+        "tau_mem_inv, tau_syn_inv and v_th, scalar non-zero v_leak and v_reset, and a "
+        "[batch, N] initial state. Values rounded to 6 significant digits.",
+        "generator": "scripts/golden/per_neuron.py",
+    }
+
+
 def snntorch_file():
     beta = torch.tensor([0.9, 0.8, 0.95])
     threshold = torch.tensor([1.0, 0.7, 1.4])
@@ -194,7 +253,14 @@ def snntorch_file():
 
 def main():
     out = pathlib.Path(sys.argv[1])
-    for data in (norse_file(), norse_li_file(), snntorch_file()):
+    cases = (
+        norse_file(),
+        norse_li_file(),
+        norse_exponential_file(adex=False),
+        norse_exponential_file(adex=True),
+        snntorch_file(),
+    )
+    for data in cases:
         outputs = data["outputs"]
         if "z" in outputs or "spk" in outputs:
             spikes = np.asarray(outputs["z" if "z" in outputs else "spk"])

@@ -78,8 +78,16 @@ impl Golden {
             .get(key)
             .unwrap_or_else(|| panic!("{}: no params.{key}", self.name))
     }
+    /// A scalar parameter; a file that gives it per neuron fails here with its name, for a
+    /// model that takes it only as a scalar.
     pub fn param_f64(&self, key: &str) -> f64 {
-        number(self.param(key))
+        let value = self.param(key);
+        assert!(
+            !value.is_array(),
+            "{}: params.{key} has one value per neuron; this model takes it as a scalar",
+            self.name
+        );
+        number(value)
     }
     /// Every value of a parameter, flattened: one for a scalar, one per neuron for an array.
     pub fn param_values(&self, key: &str) -> Vec<f32> {
@@ -236,6 +244,23 @@ pub fn assert_spikes_equal(what: &str, got: &[f32], want: &[f32]) {
         got.len(),
         &diff[..diff.len().min(5)]
     );
+}
+
+/// A golden input `[T, batch..., N]` (the batch axes optional) as a batch-major `[B, T, N]`
+/// tensor, with `(T, B, N)`; `N` is the last axis.
+pub fn batched_sequence(g: &Golden, key: &str, device: &Device) -> (Tensor<3>, [usize; 3]) {
+    let (shape, x) = g.array("inputs", key);
+    let (t, n) = (shape[0], *shape.last().expect("an input array"));
+    let b = shape[1..shape.len() - 1].iter().product::<usize>();
+    let x = Tensor::<1>::from_floats(x.as_slice(), device)
+        .reshape([t, b, n])
+        .swap_dims(0, 1);
+    (x, [t, b, n])
+}
+
+/// `[B, T, N]` values in a golden file's time-major order.
+pub fn time_major(t: Tensor<3>) -> Vec<f32> {
+    values(t.swap_dims(0, 1))
 }
 
 /// A tensor's values as `f32`.

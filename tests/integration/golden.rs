@@ -12,7 +12,10 @@ use snn_core::{
     neuron::{IafState, LeakyState},
 };
 
-use crate::common::{Golden, assert_close, assert_spikes_equal, autodiff_devices, golden, values};
+use crate::common::{
+    Golden, assert_close, assert_spikes_equal, autodiff_devices, batched_sequence, devices, golden,
+    time_major, values,
+};
 
 const ATOL: f32 = 2e-5;
 const RTOL: f32 = 2e-5;
@@ -25,23 +28,6 @@ fn sequence(g: &Golden, key: &str, device: &Device) -> (Tensor<3>, usize, usize)
         t,
         n,
     )
-}
-
-/// A golden input `[T, batch..., N]` (the batch axes optional) as a batch-major `[B, T, N]`
-/// tensor, with `(T, B, N)`; `N` is the last axis.
-fn batched_sequence(g: &Golden, key: &str, device: &Device) -> (Tensor<3>, [usize; 3]) {
-    let (shape, x) = g.array("inputs", key);
-    let (t, n) = (shape[0], *shape.last().expect("an input array"));
-    let b = shape[1..shape.len() - 1].iter().product::<usize>();
-    let x = Tensor::<1>::from_floats(x.as_slice(), device)
-        .reshape([t, b, n])
-        .swap_dims(0, 1);
-    (x, [t, b, n])
-}
-
-/// `[B, T, N]` values in a golden file's time-major order.
-fn time_major(t: Tensor<3>) -> Vec<f32> {
-    values(t.swap_dims(0, 1))
 }
 
 /// The per-neuron values of parameter `key` as a `[n]` tensor when the file gives an array
@@ -57,7 +43,7 @@ fn per_neuron(g: &Golden, key: &str, n: usize, device: &Device) -> Option<Tensor
 
 /// A parameter that our layers take only as a scalar (`v_leak`, `v_reset`): a file with one
 /// value per neuron for it fails here, with its name, rather than silently use one of them.
-fn scalar(g: &Golden, key: &str) -> f64 {
+pub fn scalar(g: &Golden, key: &str) -> f64 {
     let values = g.param_values(key);
     assert_eq!(
         values.len(),
@@ -70,7 +56,7 @@ fn scalar(g: &Golden, key: &str) -> f64 {
 
 /// The first value of a scalar-or-array parameter: what the config holds before the layer
 /// gets the per-neuron values ([`per_neuron`]).
-fn first(g: &Golden, key: &str) -> f64 {
+pub fn first(g: &Golden, key: &str) -> f64 {
     f64::from(g.param_values(key)[0])
 }
 
@@ -146,16 +132,27 @@ pub fn norse_lif_config(g: &Golden, n: usize, with_current: bool) -> LifConfig {
         .with_surrogate(Surrogate::SuperSpike { alpha: 1.0 })
 }
 
-/// The layer of `config` (from [`norse_lif_config`]) with the file's per-neuron values of
-/// `tau_mem_inv`, `tau_syn_inv` and `v_th` (Norse takes a tensor for each).
+/// The layer of `config` (from [`norse_lif_config`]) with the file's per-neuron values (see
+/// [`norse_per_neuron`]).
 pub fn norse_lif(g: &Golden, config: &LifConfig, device: &Device) -> Lif {
-    let n = config.size;
     let layer = config.init(device).expect("valid config");
-    let mut lif = norse_time_constants(g, layer, n, config.tau_syn_ms.is_some(), device);
-    if let Some(v_th) = per_neuron(g, "v_th", n, device) {
-        lif = lif.with_threshold(v_th).expect("per-neuron thresholds");
+    norse_per_neuron(g, layer, config.size, config.tau_syn_ms.is_some(), device)
+}
+
+/// `layer` with the file's per-neuron values of `tau_mem_inv`, (`with_current`) `tau_syn_inv` and
+/// `v_th`, where it gives an array for them (Norse takes a tensor for each).
+pub fn norse_per_neuron<L: LeakyTimeConstants + PerNeuronThreshold>(
+    g: &Golden,
+    layer: L,
+    n: usize,
+    with_current: bool,
+    device: &Device,
+) -> L {
+    let layer = norse_time_constants(g, layer, n, with_current, device);
+    match per_neuron(g, "v_th", n, device) {
+        Some(v_th) => layer.with_threshold(v_th).expect("per-neuron thresholds"),
+        None => layer,
     }
-    lif
 }
 
 /// `layer` with the file's per-neuron `tau_mem_inv` and (`with_current`) `tau_syn_inv`, where it
@@ -270,29 +267,22 @@ fn snntorch_leaky() {
 fn norse_iaf_feed_forward_step() {
     for g in golden("norse_iaf_feed_forward_step") {
         assert_eq!(g.param_str("method"), "super", "{}", g.name);
-        for (dev, device) in autodiff_devices() {
-            let (x, _, n) = sequence(&g, "input_current", &device);
+        for (dev, device) in devices() {
+            let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
             let iaf: Iaf = IafConfig::new(n)
                 .with_threshold(g.param_f64("v_th"))
                 .with_v_reset(g.param_f64("v_reset"))
                 .init(&device)
                 .expect("valid config");
+            let v = g.initial_state("v", b, n, &device);
             let out = iaf
-                .forward_with(x, Some(IafState::zeros(1, n, &device)), true)
+                .forward_with(x, Some(IafState { v }), true)
                 .expect("forward");
             let what = |k: &str| format!("{} on {dev}: {k}", g.name);
-            assert_spikes_equal(
-                &what("z"),
-                &values(out.spikes.clone()),
-                &g.matrix("outputs", "z").2,
-            );
-            assert_close(
-                &what("v"),
-                &values(out.v().unwrap()),
-                &g.matrix("outputs", "v").2,
-                ATOL,
-                RTOL,
-            );
+            let want = |k: &str| g.array("outputs", k).1;
+            assert_spikes_equal(&what("z"), &time_major(out.spikes.clone()), &want("z"));
+            let v = time_major(out.v().unwrap());
+            assert_close(&what("v"), &v, &want("v"), ATOL, RTOL);
         }
     }
 }
@@ -387,22 +377,22 @@ fn sj_surrogate(g: &Golden) -> Surrogate {
     }
 }
 
-/// Runs a SpikingJelly node over its time-major `[T, B, N]` input and checks spikes, membrane and
-/// `d(Σ spikes)/dx` (all time-major in the file).
+/// Runs a SpikingJelly node over its time-major `[T, B, N]` input from the file's `initial_v`
+/// (a scalar or a `[B, N]` membrane) and checks spikes, membrane and `d(Σ spikes)/dx` (all
+/// time-major in the file).
 fn check_sj_node(
     g: &Golden,
     device: &Device,
     dev: &str,
-    run: impl Fn(Tensor<3>) -> (Tensor<3>, Tensor<3>),
+    run: impl Fn(Tensor<3>, Tensor<2>) -> (Tensor<3>, Tensor<3>),
 ) {
-    assert_eq!(g.param_f64("initial_v"), 0.0, "{}", g.name);
-    let (shape, x) = g.array("inputs", "x_seq");
-    let x = Tensor::<1>::from_floats(x.as_slice(), device)
-        .reshape([shape[0], shape[1], shape[2]])
-        .require_grad();
-    let (spikes, v) = run(x.clone().swap_dims(0, 1));
+    let (x, [_, b, n]) = batched_sequence(g, "x_seq", device);
+    let x = x.require_grad();
+    let v0 = g
+        .state_param(&["initial_v"], b, n, device)
+        .expect("initial_v");
+    let (spikes, v) = run(x.clone(), v0);
     let what = |k: &str| format!("{} on {dev}: {k}", g.name);
-    let time_major = |t: Tensor<3>| values(t.swap_dims(0, 1));
     assert_spikes_equal(
         &what("spike_seq"),
         &time_major(spikes.clone()),
@@ -416,7 +406,7 @@ fn check_sj_node(
         RTOL,
     );
     let grads = spikes.sum().backward();
-    let grad = values(x.grad(&grads).expect("input gradient"));
+    let grad = time_major(x.grad(&grads).expect("input gradient"));
     assert_close(
         &what("grad"),
         &grad,
@@ -429,7 +419,7 @@ fn check_sj_node(
 #[test]
 fn spikingjelly_lif_node() {
     for g in golden("sj_lifnode") {
-        let n = g.array("inputs", "x_seq").0[2];
+        let n = neurons(&g, "x_seq");
         let v_reset = g.param("v_reset").as_f64();
         let config = LifConfig::from_spikingjelly(
             n,
@@ -442,8 +432,13 @@ fn spikingjelly_lif_node() {
         .with_surrogate(sj_surrogate(&g));
         for (dev, device) in autodiff_devices() {
             let lif = config.init(&device).unwrap();
-            check_sj_node(&g, &device, dev, |x| {
-                let out = lif.forward_with(x, None, true).unwrap();
+            check_sj_node(&g, &device, dev, |x, v| {
+                let state = LifState {
+                    v,
+                    i: None,
+                    refrac: None,
+                };
+                let out = lif.forward_with(x, Some(state), true).unwrap();
                 (out.spikes.clone(), out.v().unwrap())
             });
         }
@@ -453,7 +448,7 @@ fn spikingjelly_lif_node() {
 #[test]
 fn spikingjelly_if_node() {
     for g in golden("sj_ifnode") {
-        let n = g.array("inputs", "x_seq").0[2];
+        let n = neurons(&g, "x_seq");
         let config = IafConfig::from_spikingjelly(
             n,
             g.param_f64("v_threshold"),
@@ -463,8 +458,8 @@ fn spikingjelly_if_node() {
         .with_surrogate(sj_surrogate(&g));
         for (dev, device) in autodiff_devices() {
             let iaf = config.init(&device).unwrap();
-            check_sj_node(&g, &device, dev, |x| {
-                let out = iaf.forward_with(x, None, true).unwrap();
+            check_sj_node(&g, &device, dev, |x, v| {
+                let out = iaf.forward_with(x, Some(IafState { v }), true).unwrap();
                 (out.spikes.clone(), out.v().unwrap())
             });
         }

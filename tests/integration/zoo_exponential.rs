@@ -2,8 +2,9 @@
 //! typed errors.
 //!
 //! Golden tolerance (the golden README's): outputs are rounded to 6 significant digits, so
-//! `|got − want| <= 2e-5 + 2e-5·|want|`; spikes must match exactly. The three files hold no
-//! gradients (forward traces only).
+//! `|got − want| <= 2e-5 + 2e-5·|want|`; spikes must match exactly. The files hold no gradients
+//! (forward traces only). Each test reads the input (`[T, N]` or `[T, batch, N]`), the
+//! parameters and the initial state from its files.
 
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
@@ -11,36 +12,29 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use serde_json::Value;
 use snn_core::neuron::{
-    LifAdEx, LifAdExConfig, LifAdExRefracConfig, LifExConfig, LifRefracConfig, Neuron,
-    RefractoryState,
+    LifAdEx, LifAdExConfig, LifAdExRefracConfig, LifAdExState, LifExConfig, LifExState,
+    LifRefracConfig, Neuron, RefractoryState,
 };
-use snn_core::{LifConfig, SnnError, Surrogate};
+use snn_core::{LifConfig, LifState, SnnError, Surrogate};
 
 use crate::common::{
-    Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, number, uniform,
-    values,
+    Golden, assert_close, assert_spikes_equal, autodiff_devices, batched_sequence, devices, golden,
+    number, time_major, uniform, values,
 };
+use crate::golden::{first, norse_per_neuron, scalar};
 
 const ATOL: f32 = 2e-5;
 const RTOL: f32 = 2e-5;
 
-/// Input `[T, N]` of a golden file as a batch-major `[1, T, N]` tensor.
-fn sequence(g: &Golden, device: &Device) -> (Tensor<3>, usize) {
-    let (t, n, x) = g.matrix("inputs", "input_current");
-    (
-        Tensor::<1>::from_floats(x.as_slice(), device).reshape([1, t, n]),
-        n,
-    )
-}
-
-/// Compares one recorded trace (or the spikes) with a golden output.
+/// Compares one recorded trace (or the spikes), batch-major `[B, T, N]`, with a golden output
+/// (time-major).
 fn check(g: &Golden, dev: &str, key: &str, got: Tensor<3>) {
     let what = format!("{} on {dev}: {key}", g.name);
-    let want = g.matrix("outputs", key).2;
+    let want = g.array("outputs", key).1;
     if key == "z" {
-        assert_spikes_equal(&what, &values(got), &want);
+        assert_spikes_equal(&what, &time_major(got), &want);
     } else {
-        assert_close(&what, &values(got), &want, ATOL, RTOL);
+        assert_close(&what, &time_major(got), &want, ATOL, RTOL);
     }
 }
 
@@ -55,59 +49,54 @@ fn norse_surrogate(params: &Value) -> Surrogate {
     Surrogate::SuperSpike { alpha: 1.0 }
 }
 
-fn lif_ex_config(p: &Value, n: usize) -> LifExConfig {
+/// Norse's `LIFExParameters` of a golden file; the first value of a per-neuron parameter (the
+/// layer gets all of them from [`norse_per_neuron`]).
+fn lif_ex_config(g: &Golden, n: usize) -> LifExConfig {
     LifExConfig::from_norse(
         n,
-        norse(p, "tau_mem_inv"),
-        Some(norse(p, "tau_syn_inv")),
-        norse(p, "dt"),
+        first(g, "tau_mem_inv"),
+        Some(first(g, "tau_syn_inv")),
+        g.param_f64("dt"),
     )
     .expect("norse parameters")
-    .with_delta_t(norse(p, "delta_T"))
-    .with_threshold(norse(p, "v_th"))
-    .with_v_leak(norse(p, "v_leak"))
-    .with_v_reset(norse(p, "v_reset"))
-    .with_surrogate(norse_surrogate(p))
+    .with_delta_t(g.param_f64("delta_T"))
+    .with_threshold(first(g, "v_th"))
+    .with_v_leak(scalar(g, "v_leak"))
+    .with_v_reset(scalar(g, "v_reset"))
+    .with_surrogate(norse_surrogate(&g.json["params"]))
 }
 
-fn adex_config(p: &Value, n: usize) -> LifAdExConfig {
+/// Norse's `LIFAdExParameters` of a golden file, as [`lif_ex_config`].
+fn adex_config(g: &Golden, n: usize) -> LifAdExConfig {
     LifAdExConfig::from_norse(
         n,
-        norse(p, "tau_mem_inv"),
-        norse(p, "tau_syn_inv"),
-        norse(p, "tau_ada_inv"),
-        norse(p, "dt"),
+        first(g, "tau_mem_inv"),
+        first(g, "tau_syn_inv"),
+        g.param_f64("tau_ada_inv"),
+        g.param_f64("dt"),
     )
     .expect("norse parameters")
-    .with_adaptation_current(norse(p, "adaptation_current"))
-    .with_adaptation_spike(norse(p, "adaptation_spike"))
-    .with_delta_t(norse(p, "delta_T"))
-    .with_threshold(norse(p, "v_th"))
-    .with_v_leak(norse(p, "v_leak"))
-    .with_v_reset(norse(p, "v_reset"))
-    .with_surrogate(norse_surrogate(p))
-}
-
-fn initial_state_is_zero(g: &Golden) {
-    let init = g.param("initial_state").as_object().expect("initial_state");
-    assert!(
-        init.values().all(|v| number(v) == 0.0),
-        "{}: the test assumes Norse's zero initial state, got {init:?}",
-        g.name
-    );
+    .with_adaptation_current(g.param_f64("adaptation_current"))
+    .with_adaptation_spike(g.param_f64("adaptation_spike"))
+    .with_delta_t(g.param_f64("delta_T"))
+    .with_threshold(first(g, "v_th"))
+    .with_v_leak(scalar(g, "v_leak"))
+    .with_v_reset(scalar(g, "v_reset"))
+    .with_surrogate(norse_surrogate(&g.json["params"]))
 }
 
 #[test]
 fn norse_lif_ex_feed_forward_step() {
     for g in golden("norse_lif_ex_feed_forward_step") {
-        initial_state_is_zero(&g);
-        assert_eq!(g.param_f64("v_leak"), 0.0, "zero initial state = v_leak");
         for (dev, device) in devices() {
-            let (x, n) = sequence(&g, &device);
-            let layer = lif_ex_config(&g.json["params"], n)
-                .init(&device)
-                .expect("valid");
-            let out = Neuron::forward_with(&layer, x, None, true).expect("forward");
+            let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
+            let layer = lif_ex_config(&g, n).init(&device).expect("valid");
+            let layer = norse_per_neuron(&g, layer, n, true, &device);
+            let state = LifExState {
+                v: g.initial_state("v", b, n, &device),
+                i: Some(g.initial_state("i", b, n, &device)),
+            };
+            let out = Neuron::forward_with(&layer, x, Some(state), true).expect("forward");
             check(&g, dev, "z", out.spikes.clone());
             check(&g, dev, "v", out.traced(|s| s.v.clone()).unwrap());
             check(&g, dev, "i", out.traced(|s| s.i.clone().unwrap()).unwrap());
@@ -118,14 +107,16 @@ fn norse_lif_ex_feed_forward_step() {
 #[test]
 fn norse_lif_adex_feed_forward_step() {
     for g in golden("norse_lif_adex_feed_forward_step") {
-        initial_state_is_zero(&g);
-        assert_eq!(g.param_f64("v_leak"), 0.0, "zero initial state = v_leak");
         for (dev, device) in devices() {
-            let (x, n) = sequence(&g, &device);
-            let layer = adex_config(&g.json["params"], n)
-                .init(&device)
-                .expect("valid");
-            let out = Neuron::forward_with(&layer, x, None, true).expect("forward");
+            let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
+            let layer = adex_config(&g, n).init(&device).expect("valid");
+            let layer = norse_per_neuron(&g, layer, n, true, &device);
+            let state = LifAdExState {
+                v: g.initial_state("v", b, n, &device),
+                i: g.initial_state("i", b, n, &device),
+                a: g.initial_state("a", b, n, &device),
+            };
+            let out = Neuron::forward_with(&layer, x, Some(state), true).expect("forward");
             check(&g, dev, "z", out.spikes.clone());
             check(&g, dev, "v", out.traced(|s| s.v.clone()).unwrap());
             check(&g, dev, "i", out.traced(|s| s.i.clone()).unwrap());
@@ -137,11 +128,9 @@ fn norse_lif_adex_feed_forward_step() {
 #[test]
 fn norse_lif_refrac_feed_forward_step() {
     for g in golden("norse_lif_refrac_feed_forward_step") {
-        initial_state_is_zero(&g);
         let lif = &g.json["params"]["lif"];
-        assert_eq!(norse(lif, "v_leak"), 0.0, "zero initial state = v_leak");
         for (dev, device) in devices() {
-            let (x, n) = sequence(&g, &device);
+            let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
             let lif_config = LifConfig::from_norse(
                 n,
                 norse(lif, "tau_mem_inv"),
@@ -157,7 +146,15 @@ fn norse_lif_refrac_feed_forward_step() {
                 .expect("whole rho_reset");
             let layer = config.init(&device).expect("valid");
             assert_eq!(layer.rho_reset() as f64, g.param_f64("rho_reset"));
-            let out = Neuron::forward_with(&layer, x, None, true).expect("forward");
+            let state = RefractoryState {
+                neuron: LifState {
+                    v: g.initial_state("v", b, n, &device),
+                    i: Some(g.initial_state("i", b, n, &device)),
+                    refrac: None,
+                },
+                rho: g.initial_state("rho", b, n, &device),
+            };
+            let out = Neuron::forward_with(&layer, x, Some(state), true).expect("forward");
             check(&g, dev, "z", out.spikes.clone());
             check(&g, dev, "v", out.traced(|s| s.neuron.v.clone()).unwrap());
             check(

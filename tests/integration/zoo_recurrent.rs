@@ -6,12 +6,13 @@ use burn::prelude::*;
 use burn::tensor::Gradients;
 use snn_core::neuron::{
     CobaLifConfig, CobaLifState, LifMc, LifMcConfig, LifMcRefrac, LifMcRefracState, LifRecurrent,
-    LsnnConfig, LsnnRecurrent, Neuron, RecurrentConfig, SpikingRecLayerConfig,
+    LsnnConfig, LsnnRecurrent, LsnnState, Neuron, RecurrentConfig, SpikingRecLayerConfig,
 };
 use snn_core::{LifConfig, LifState, SnnError, Surrogate};
 
 use crate::common::{
-    Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, uniform, values,
+    Golden, assert_close, assert_spikes_equal, autodiff_devices, batched_sequence, devices, golden,
+    time_major, uniform, values,
 };
 use crate::golden::{NORSE_KEYS, check_lif, neurons, norse_lif, norse_lif_config};
 
@@ -53,18 +54,19 @@ fn lsnn_from_golden(g: &Golden, size: usize) -> LsnnConfig {
 #[test]
 fn norse_lsnn_feed_forward_step() {
     for g in golden("norse_lsnn_feed_forward_step") {
-        let init = &g.json["params"]["initial_state"];
-        assert_eq!(init["v"].as_f64(), Some(0.0));
-        assert_eq!(init["i"].as_f64(), Some(0.0));
-        assert_eq!(init["b"].as_f64(), Some(g.param_f64("v_th")));
         for (dev, device) in devices() {
-            let x = sequence(&g, "inputs", "input_current", &device);
-            let lsnn = lsnn_from_golden(&g, x.dims()[2]).init(&device).unwrap();
-            let out = Neuron::forward_with(&lsnn, x, None, true).unwrap();
+            let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
+            let lsnn = lsnn_from_golden(&g, n).init(&device).unwrap();
+            let state = LsnnState {
+                v: g.initial_state("v", b, n, &device),
+                i: g.initial_state("i", b, n, &device),
+                b: g.initial_state("b", b, n, &device),
+            };
+            let out = Neuron::forward_with(&lsnn, x, Some(state), true).unwrap();
             let what = |k: &str| format!("{} on {dev}: {k}", g.name);
             assert_spikes_equal(
                 &what("z"),
-                &values(out.spikes.clone()),
+                &time_major(out.spikes.clone()),
                 &g.array("outputs", "z").1,
             );
             for (key, field) in [
@@ -73,7 +75,7 @@ fn norse_lsnn_feed_forward_step() {
                 ("b", out.traced(|s| s.b.clone())),
             ] {
                 let want = g.array("outputs", key).1;
-                assert_close(&what(key), &values(field.unwrap()), &want, ATOL, RTOL);
+                assert_close(&what(key), &time_major(field.unwrap()), &want, ATOL, RTOL);
             }
         }
     }

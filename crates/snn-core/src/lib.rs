@@ -72,7 +72,9 @@ pub use error::{Result, SnnError};
 /// `forward` / `forward_with` / `step` every model is run by, and [`lift::StepLayer`].
 pub mod prelude {
     pub use crate::lift::StepLayer;
-    pub use crate::neuron::{LeakyTimeConstants, Neuron, NeuronOutput, NeuronState};
+    pub use crate::neuron::{
+        LeakyTimeConstants, Neuron, NeuronOutput, NeuronState, PerNeuronThreshold,
+    };
 }
 pub use neuron::{
     Discretization, Iaf, IafConfig, IafDynamics, IafOutput, IafState, LeakyState, Li, LiConfig,

@@ -301,6 +301,20 @@ impl LifAdEx {
     }
 }
 
+/// The exponential-LIF part's thresholds.
+impl super::PerNeuronThreshold for LifAdEx {
+    fn threshold_parts(&mut self) -> (usize, bool, &mut Param<Tensor<1>>) {
+        self.lif_ex.threshold_parts()
+    }
+}
+
+/// The exponential-LIF part's `τ_mem` and `τ_syn`.
+impl super::LeakyTimeConstants for LifAdEx {
+    fn leaky_parts(&mut self) -> super::LeakyParts<'_> {
+        self.lif_ex.leaky_parts()
+    }
+}
+
 impl StepLayer for LifAdEx {
     type State = LifAdExState;
     type Prepared = LifAdExDynamics;

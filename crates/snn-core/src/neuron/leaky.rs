@@ -402,8 +402,9 @@ pub struct LeakyParts<'a> {
     pub tau_syn_ms: Option<&'a mut Param<Tensor<1>>>,
 }
 
-/// Per-neuron time constants for the leaky family ([`crate::Lif`], [`crate::Li`]): the peers
-/// take a tensor for each (Norse's `LIFParameters`/`LIParameters`), so a layer built from a
+/// Per-neuron time constants for the leaky family ([`crate::Lif`], [`crate::Li`],
+/// [`crate::neuron::LifEx`], [`crate::neuron::LifAdEx`]): the peers take a tensor for each
+/// (Norse's `LIFParameters`/`LIParameters`/`LIFExParameters`/`LIFAdExParameters`), so a layer built from a
 /// config's scalars can be given one value per neuron. Each value is checked as the config checks
 /// its scalar (positive; at least `dt` for the forward-Euler forms); the values live in the
 /// layer's parameters, not in its config.
@@ -458,6 +459,26 @@ pub trait LeakyTimeConstants: Sized {
             Some(inv) => layer.with_tau_syn_ms(inv.recip().mul_scalar(1e3)),
             None => Ok(layer),
         }
+    }
+}
+
+/// Per-neuron thresholds (Norse's tensor `v_th`, snnTorch's tensor `threshold`) for the layers
+/// that keep their threshold as a `[size]` parameter ([`crate::Lif`], [`crate::neuron::LifEx`],
+/// [`crate::neuron::LifAdEx`]). The values live in the layer's parameters, not in its config.
+pub trait PerNeuronThreshold: Sized {
+    /// The layer's size, whether its threshold trains, and the threshold parameter.
+    fn threshold_parts(&mut self) -> (usize, bool, &mut Param<Tensor<1>>);
+
+    /// The same layer with one threshold per neuron, `[size]`, finite.
+    ///
+    /// # Errors
+    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`].
+    fn with_threshold(mut self, threshold: Tensor<1>) -> Result<Self> {
+        let (size, learn, param) = self.threshold_parts();
+        *param = per_neuron_values("threshold", threshold, size, learn, |v| {
+            crate::error::finite("threshold", v)
+        })?;
+        Ok(self)
     }
 }
 

@@ -419,23 +419,10 @@ pub(crate) fn lif_step_with(
 impl Lif {
     /// The configuration the layer was built from. Per-neuron values given with the
     /// `with_*` methods of the layer ([`LeakyTimeConstants`](super::LeakyTimeConstants),
-    /// [`Lif::with_threshold`], [`Lif::with_beta`]) live in its parameters, not in the
+    /// [`PerNeuronThreshold`](super::PerNeuronThreshold), [`Lif::with_beta`]) live in its parameters, not in the
     /// configuration.
     pub fn config(&self) -> &LifConfig {
         &self.config
-    }
-
-    /// The same layer with one threshold per neuron, `[size]`, finite.
-    ///
-    /// # Errors
-    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`].
-    pub fn with_threshold(self, threshold: Tensor<1>) -> crate::Result<Self> {
-        let c = &self.config;
-        let threshold =
-            per_neuron_values("threshold", threshold, c.size, c.learn_threshold, |v| {
-                finite("threshold", v)
-            })?;
-        Ok(Self { threshold, ..self })
     }
 
     /// snnTorch's tensor `beta` (`Leaky(beta=tensor)`): one decay factor per step per neuron,
@@ -540,6 +527,16 @@ impl Lif {
         (
             coefficients.stacked(Some(self.threshold.val())),
             coefficients.spec(c.v_leak, Some(self.config.firing_spec())),
+        )
+    }
+}
+
+impl super::PerNeuronThreshold for Lif {
+    fn threshold_parts(&mut self) -> (usize, bool, &mut Param<Tensor<1>>) {
+        (
+            self.config.size,
+            self.config.learn_threshold,
+            &mut self.threshold,
         )
     }
 }

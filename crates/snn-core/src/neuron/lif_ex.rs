@@ -255,6 +255,29 @@ impl LifEx {
     }
 }
 
+impl super::PerNeuronThreshold for LifEx {
+    fn threshold_parts(&mut self) -> (usize, bool, &mut Param<Tensor<1>>) {
+        (
+            self.config.size,
+            self.config.learn_threshold,
+            &mut self.threshold,
+        )
+    }
+}
+
+impl super::LeakyTimeConstants for LifEx {
+    fn leaky_parts(&mut self) -> super::LeakyParts<'_> {
+        super::LeakyParts {
+            size: self.config.size,
+            dt_ms: self.config.dt_ms,
+            discretization: Discretization::ForwardEuler,
+            learn: self.config.learn_tau,
+            tau_mem_ms: &mut self.tau_mem_ms,
+            tau_syn_ms: self.tau_syn_ms.as_mut(),
+        }
+    }
+}
+
 impl StepLayer for LifEx {
     type State = LifExState;
     type Prepared = LifExDynamics;

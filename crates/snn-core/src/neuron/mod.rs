@@ -70,7 +70,7 @@ pub use layer::{
     Contexts, FusedRun, MembraneState, Neuron, NeuronOutput, NeuronState, check_state_tensors,
     recurrent_step_loop,
 };
-pub use leaky::{LeakyParts, LeakyState, LeakyTimeConstants};
+pub use leaky::{LeakyParts, LeakyState, LeakyTimeConstants, PerNeuronThreshold};
 pub use li::{Li, LiConfig, LiDynamics, LiOutput, LiState, li_step};
 pub use lif::{Lif, LifConfig, LifDynamics, LifOutput, LifState, lif_step};
 pub(crate) use mlgenn::{FEW_SPIKE_MAX_K, few_spike_fire, few_spike_threshold};
