@@ -49,7 +49,7 @@ fn main() -> Res<()> {
         .as_str()
         .unwrap_or("ms per step, lower is better");
     let options = PlotOptions::new(title)
-        .with_size(1000, 520)
+        .with_size(1200, 560)
         .with_y_label("ms (log scale)");
     std::fs::create_dir_all(&out)?;
     for ext in ["png", "svg"] {
