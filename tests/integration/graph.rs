@@ -264,6 +264,45 @@ fn wrong_inputs_at_step_are_errors() {
     net.step(&[("in", &[1.0; 3])]).unwrap();
 }
 
+/// A user's synapse that breaks its contract: it says `post_size` 2 but returns 3 values.
+#[derive(Debug)]
+struct WrongLength;
+
+impl NetSynapse for WrongLength {
+    fn source_sizes(&self) -> Vec<usize> {
+        vec![3]
+    }
+    fn post_size(&self) -> usize {
+        2
+    }
+    fn step(&mut self, _sources: &[&[f32]]) -> Vec<f32> {
+        vec![5.0; 3]
+    }
+    fn reset(&mut self) {}
+}
+
+#[test]
+fn a_synapse_output_of_the_wrong_length_is_an_error_before_any_layer_moves() {
+    let mut net = two_layer_net();
+    net.add_synapse(
+        "hidden",
+        Synapse::dense(3, 2, vec![0.5; 6], SynType::Exc).unwrap(),
+        &["in"],
+    )
+    .unwrap();
+    net.add_synapse("hidden", WrongLength, &["in"]).unwrap();
+    let err = net.step(&[("in", &[1.0; 3])]).unwrap_err();
+    assert!(
+        matches!(err, SnnError::ShapeMismatch { ref actual, ref expected, .. }
+            if actual == &vec![3] && expected.contains("synapse 1 of layer `hidden`")),
+        "{err:?}"
+    );
+    assert_eq!(
+        net.layer::<SpikingLayer>("hidden").unwrap().v(),
+        &[0.0, 0.0]
+    );
+}
+
 // ---------------------------------------------------------------- synapse rules by hand
 
 #[test]

@@ -259,7 +259,10 @@ impl SpikingNet {
     ///
     /// Errors: an input name not declared ([`SnnError::UnknownName`]), a declared input
     /// missing or given twice ([`SnnError::Rejected`]), a wrong length
-    /// ([`SnnError::ShapeMismatch`]). Nothing is advanced when the inputs are bad.
+    /// ([`SnnError::ShapeMismatch`]). Nothing is advanced when the inputs are bad. A user's
+    /// [`NetSynapse`] whose `step` returns another length than its layer's size is a
+    /// [`SnnError::ShapeMismatch`] too, raised before any layer moves; the synapses have then
+    /// stepped, so [`reset`](Self::reset) the network before going on.
     pub fn step_with(
         &mut self,
         inputs: &[(&str, &[f32])],
@@ -308,28 +311,37 @@ impl SpikingNet {
             .iter()
             .map(|l| l.layer.output().to_vec())
             .collect();
-        // Phase 2: synapses, then layers.
+        // Phase 2: every synapse, from last step's outputs (so their order does not matter),
+        // then every layer. A user's synapse that returns another length than its layer's size
+        // is an error before any layer moves.
+        let mut currents = Vec::with_capacity(self.layers.len());
         for entry in &mut self.layers {
-            let outputs: Vec<_> = entry
-                .synapses
-                .iter_mut()
-                .map(|conn| {
-                    let sources: Vec<&[f32]> = conn
-                        .sources
-                        .iter()
-                        .map(|node| match *node {
-                            Node::Input(i) => given[i],
-                            Node::Layer(l) => previous[l].as_slice(),
-                        })
-                        .collect();
-                    let mut out = conn.synapse.step(&sources);
-                    // a user's synapse that returns another length gets it fitted, not a panic
-                    out.resize(entry.layer.size(), 0.0);
-                    (conn.synapse.syn_type(), out)
-                })
-                .collect();
             let size = entry.layer.size();
-            entry.layer.step(LayerInput::new(size, &outputs));
+            let mut outputs = Vec::with_capacity(entry.synapses.len());
+            for (k, conn) in entry.synapses.iter_mut().enumerate() {
+                let sources: Vec<&[f32]> = conn
+                    .sources
+                    .iter()
+                    .map(|node| match *node {
+                        Node::Input(i) => given[i],
+                        Node::Layer(l) => previous[l].as_slice(),
+                    })
+                    .collect();
+                let out = conn.synapse.step(&sources);
+                if out.len() != size {
+                    return Err(SnnError::ShapeMismatch {
+                        context: "SpikingNet::step synapse output",
+                        expected: format!("synapse {k} of layer `{}`: {size} values", entry.name),
+                        actual: vec![out.len()],
+                    });
+                }
+                outputs.push((conn.synapse.syn_type(), out));
+            }
+            currents.push(outputs);
+        }
+        for (entry, outputs) in self.layers.iter_mut().zip(&currents) {
+            let size = entry.layer.size();
+            entry.layer.step(LayerInput::new(size, outputs));
         }
         // Phase 3: learning with this step's postsynaptic output.
         for entry in &mut self.layers {
