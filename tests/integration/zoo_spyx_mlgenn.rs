@@ -93,9 +93,6 @@ fn spyx_run(g: &Golden, device: &Device, grad: bool) -> (Vec<f32>, Vec<f32>, Opt
     }
     // Spyx fills the initial state with `initial_state` (a scalar, or a [B, n] membrane)
     let v0 = g.state_param(&["initial_state"], b, n, device);
-    let resting = v0
-        .as_ref()
-        .is_none_or(|v| values(v.clone()).iter().all(|&v| v == 0.0));
     // the state after every step in Spyx's concatenated layout, `[T, B, n]` or `[T, B, 2n]`
     let (output, states): (Tensor<3>, Vec<Tensor<2>>) = match spyx_layer(g, n, device) {
         SpyxLayer::Lif(layer) => {
@@ -109,6 +106,7 @@ fn spyx_run(g: &Golden, device: &Device, grad: bool) -> (Vec<f32>, Vec<f32>, Opt
             (out.spikes, states)
         }
         SpyxLayer::Other(layer) => {
+            let resting = v0.is_none_or(|v| values(v).iter().all(|&v| v == 0.0));
             assert!(
                 resting,
                 "{}: a non-zero initial state is read for Spyx's LIF only",

@@ -482,16 +482,17 @@ pub trait PerNeuronThreshold: Sized {
     }
 }
 
-/// [`LeakyTimeConstants`] for layers whose config has `size`, `dt_ms`, `discretization` and
-/// `learn_tau` and which keep `tau_mem_ms` and an optional `tau_syn_ms` as parameters (invoked
-/// in `neuron/mod.rs` for `Lif` and `Li`).
+/// [`LeakyTimeConstants`] for layers whose config has `size`, `dt_ms`, `learn_tau` and (unless
+/// the model has one fixed form, `forward_euler:`) `discretization`, and which keep `tau_mem_ms`
+/// and an optional `tau_syn_ms` as parameters (invoked in `neuron/mod.rs` for `Lif`, `Li` and
+/// `LifEx`).
 macro_rules! leaky_time_constants {
-    ($($layer:ty),* $(,)?) => {$(
+    (@impl $layer:ty, $c:ident, $discretization:expr) => {
         impl LeakyTimeConstants for $layer {
             fn leaky_parts(&mut self) -> LeakyParts<'_> {
-                let c = self.config();
+                let $c = self.config();
                 let (size, dt_ms, discretization, learn) =
-                    (c.size, c.dt_ms, c.discretization, c.learn_tau);
+                    ($c.size, $c.dt_ms, $discretization, $c.learn_tau);
                 LeakyParts {
                     size,
                     dt_ms,
@@ -502,6 +503,14 @@ macro_rules! leaky_time_constants {
                 }
             }
         }
+    };
+    (forward_euler: $($layer:ty),* $(,)?) => {$(
+        $crate::neuron::leaky::leaky_time_constants!(
+            @impl $layer, c, $crate::dynamics::Discretization::ForwardEuler
+        );
+    )*};
+    ($($layer:ty),* $(,)?) => {$(
+        $crate::neuron::leaky::leaky_time_constants!(@impl $layer, c, c.discretization);
     )*};
 }
 pub(crate) use leaky_time_constants;

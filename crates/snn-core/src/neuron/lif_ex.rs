@@ -265,19 +265,6 @@ impl super::PerNeuronThreshold for LifEx {
     }
 }
 
-impl super::LeakyTimeConstants for LifEx {
-    fn leaky_parts(&mut self) -> super::LeakyParts<'_> {
-        super::LeakyParts {
-            size: self.config.size,
-            dt_ms: self.config.dt_ms,
-            discretization: Discretization::ForwardEuler,
-            learn: self.config.learn_tau,
-            tau_mem_ms: &mut self.tau_mem_ms,
-            tau_syn_ms: self.tau_syn_ms.as_mut(),
-        }
-    }
-}
-
 impl StepLayer for LifEx {
     type State = LifExState;
     type Prepared = LifExDynamics;

@@ -64,6 +64,7 @@ membrane_in_v!(
 );
 membrane_in_neuron!(RecurrentState, RefractoryState);
 leaky::leaky_time_constants!(Lif, Li);
+leaky::leaky_time_constants!(forward_euler: LifEx);
 pub use iaf::{Iaf, IafConfig, IafDynamics, IafOutput, IafState, iaf_step};
 pub(crate) use layer::per_neuron;
 pub use layer::{
