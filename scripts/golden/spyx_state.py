@@ -8,6 +8,11 @@ tests/golden/README.md:
   activation=spyx.axn.superspike(k=25))` called per step from a `[batch, 3]` membrane `V0`;
   input `[T, batch, 3]`; the output spikes and the membrane after every step, and
   d(sum of spikes)/dx.
+* spyx_nn_{lif,alif,cubalif,if,li}_per_neuron.json: each model built as a Spyx user builds it
+  when the decays are left out (`beta=None`, `alpha=None`, `gamma=None`: Spyx draws one decay
+  per neuron from a truncated normal around 0.5, `nnx.Rngs(seed)`), with a per-neuron threshold
+  array (LI: its trained `beta` set per neuron), 5 neurons, from a non-zero state in Spyx's layout (`[batch, 5]`, or `[batch, 10]` =
+  `concat([V, Th])` / `concat([V, I])`); the decays are written as Spyx drew them (unclipped).
 """
 
 import json
@@ -78,6 +83,78 @@ def main():
     path = out / f"{case['case']}.json"
     path.write_text(json.dumps(case, indent=1) + "\n")
     print(f"{path}: {int(np.asarray(spikes).sum())} spikes of {spikes.size}")
+    per_neuron(out)
+
+
+PN_T, PN_B, PN_N = 25, 2, 5
+
+
+def per_neuron(out):
+    """One file per Spyx model with Spyx's per-neuron decays and a non-zero initial state."""
+    rng = np.random.RandomState(11)
+    x = np.round(rng.uniform(-0.1, 0.7, (PN_T, PN_B, PN_N)), 4).astype(np.float32)
+    threshold = np.array([0.6, 0.8, 1.0, 0.7, 0.9], dtype=np.float32)
+    act = spyx.axn.superspike(k=K)
+    models = {
+        "lif": (lambda r: snn.LIF((PN_N,), threshold=jnp.asarray(threshold), activation=act,
+                                  rngs=r), ["beta"], 1),
+        "alif": (lambda r: snn.ALIF((PN_N,), threshold=jnp.asarray(threshold), activation=act,
+                                    rngs=r), ["beta", "gamma"], 2),
+        "cubalif": (lambda r: snn.CuBaLIF((PN_N,), threshold=jnp.asarray(threshold),
+                                          activation=act, rngs=r), ["alpha", "beta"], 2),
+        "if": (lambda r: snn.IF((PN_N,), threshold=jnp.asarray(threshold), activation=act),
+               [], 1),
+        "li": (lambda r: snn.LI((PN_N,), rngs=r), ["beta"], 1),
+    }
+    for seed, (name, (build, decays, width)) in enumerate(models.items()):
+        layer = build(nnx.Rngs(seed + 1))
+        if name == "li":
+            # LI's default is 0.8 for every neuron: set the per-neuron decays a trained LI has
+            layer.beta = nnx.Param(jnp.asarray([0.5, 0.9, 0.7, 0.95, 0.3], dtype=jnp.float32))
+        state0 = np.round(rng.uniform(-0.3, 0.9, (PN_B, width * PN_N)), 4).astype(np.float32)
+        if name == "alif":
+            # the adaptation Th is a low-pass filter of spikes: in [0, 1)
+            state0[:, PN_N:] = np.abs(state0[:, PN_N:]) * 0.5
+
+        def run(x, layer=layer, state0=state0):
+            state, outputs, states = jnp.asarray(state0), [], []
+            for t in range(PN_T):
+                o, state = layer(x[t], state)
+                outputs.append(o), states.append(state)
+            return jnp.stack(outputs), jnp.stack(states)
+
+        outputs, states = run(jnp.asarray(x))
+        grad = jax.grad(lambda x: run(x)[0].sum())(jnp.asarray(x))
+        params = {d: np.asarray(getattr(layer, d)[...], dtype=np.float32).tolist() for d in decays}
+        if name != "li":
+            params.update(threshold=threshold.tolist(), surrogate="superspike", k=K)
+        params["initial_state"] = state0.tolist()
+        case = {
+            "case": f"spyx_nn_{name}_per_neuron",
+            "library": "spyx",
+            "library_version": "1.0.0",
+            "function": f"spyx.nn.{type(layer).__name__}(({PN_N},), <decays None>, "
+            "threshold=<[5] array>) called per step from a non-zero initial state",
+            "layout": f"x [{PN_T}, {PN_B}, {PN_N}]; output [{PN_T}, {PN_B}, {PN_N}]; state "
+            f"[{PN_T}, {PN_B}, {width * PN_N}]; initial_state [{PN_B}, {width * PN_N}]",
+            "dtype": "float32",
+            "params": params,
+            "inputs": {"x": x.tolist()},
+            "outputs": {
+                "output": shaped(outputs),
+                "state": shaped(states),
+                "grad_sum_output_wrt_x": shaped(grad),
+            },
+            "notes": "Spyx 1.0.0 with the decays it draws per neuron when they are left out "
+            "(truncated normal, stddev 0.25, + 0.5; clipped to [0, 1] at every step), a "
+            "per-neuron threshold array, and a non-zero initial state in Spyx's concatenated "
+            "layout. Values rounded to 6 significant digits.",
+            "generator": "scripts/golden/spyx_state.py",
+        }
+        path = out / f"{case['case']}.json"
+        path.write_text(json.dumps(case, indent=1) + "\n")
+        spikes = int(np.asarray(outputs).sum()) if name != "li" else "-"
+        print(f"{path}: {spikes} spikes of {outputs.size}; decays {params.get('beta')}")
 
 
 if __name__ == "__main__":

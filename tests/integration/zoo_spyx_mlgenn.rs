@@ -9,6 +9,7 @@ use snn_core::neuron::{
     FewSpikeReluConfig, MlgennAlif, MlgennAlifConfig, MlgennLifConfig, Neuron, Spyx, SpyxAux,
     SpyxConfig, SpyxModel, SpyxState,
 };
+use snn_core::prelude::PerNeuronThreshold;
 use snn_core::{Lif, LifConfig, LifState, SnnError, Surrogate};
 
 use crate::common::{
@@ -37,51 +38,110 @@ fn spyx_surrogate(g: &Golden) -> Option<Surrogate> {
     })
 }
 
-/// The layer a `spyx_nn_*` golden file was made with, from its case name (its first word names
-/// the model: `lif`, `li`, `if`, `alif`, `cubalif`) and params, for `n` neurons.
-fn spyx_layer(g: &Golden, n: usize, device: &Device) -> SpyxLayer {
+/// A parameter of a golden file that Spyx takes as a number or as one value per neuron (the
+/// decays it draws per neuron when left out, a threshold array): the scalar, or `None` and the
+/// `[n]` values. `None, None` when the file does not give it.
+fn scalar_or_per_neuron(
+    g: &Golden,
+    key: &str,
+    n: usize,
+    device: &Device,
+) -> (Option<f64>, Option<Tensor<1>>) {
+    let params = g.json["params"].as_object().expect("params");
+    if !params.contains_key(key) {
+        return (None, None);
+    }
+    if !g.param(key).is_array() {
+        return (Some(g.param_f64(key)), None);
+    }
+    let values = g.param_values(key);
+    assert_eq!(values.len(), n, "{}: params.{key} per neuron", g.name);
+    (None, Some(Tensor::from_floats(values.as_slice(), device)))
+}
+
+/// The Spyx model a `spyx_nn_*` golden file was made with: the first word of its case name
+/// (`lif`, `li`, `if`, `alif`, `cubalif`); `None` for Spyx's LIF, which is a [`Lif`].
+fn spyx_model(g: &Golden) -> Option<SpyxModel> {
     let case = g.name.trim_start_matches("spyx_nn_");
-    let case = case.split('_').next().expect("a model name");
-    if case == "lif" {
-        let mut config = LifConfig::spyx(n, g.param_f64("beta")).expect("valid golden beta");
-        let params = g.json["params"].as_object().expect("params");
-        if params.contains_key("threshold") {
-            config.threshold = g.param_f64("threshold");
+    match case.split('_').next().expect("a model name") {
+        "lif" => None,
+        "li" => Some(SpyxModel::Li),
+        "if" => Some(SpyxModel::If),
+        "alif" => Some(SpyxModel::Alif),
+        "cubalif" => Some(SpyxModel::CubaLif),
+        other => panic!("{}: unknown spyx model {other}", g.name),
+    }
+}
+
+/// The layer a `spyx_nn_*` golden file was made with, from its model and params (each decay
+/// and the threshold a number or one value per neuron), for `n` neurons.
+fn spyx_layer(g: &Golden, n: usize, device: &Device) -> SpyxLayer {
+    let param = |key: &str| scalar_or_per_neuron(g, key, n, device);
+    let (threshold, thresholds) = param("threshold");
+    let Some(model) = spyx_model(g) else {
+        let (beta, betas) = param("beta");
+        // a per-neuron beta replaces the config's one after init
+        let mut config = LifConfig::spyx(n, beta.unwrap_or(0.5)).expect("valid golden beta");
+        if let Some(threshold) = threshold {
+            config.threshold = threshold;
         }
         if let Some(surrogate) = spyx_surrogate(g) {
             config.surrogate = surrogate;
         }
-        return SpyxLayer::Lif(config.init(device).expect("valid golden params"));
-    }
-    let model = match case {
-        "li" => SpyxModel::Li,
-        "if" => SpyxModel::If,
-        "alif" => SpyxModel::Alif,
-        "cubalif" => SpyxModel::CubaLif,
-        other => panic!("unknown spyx case {other}"),
+        let mut layer = config.init(device).expect("valid golden params");
+        if let Some(betas) = betas {
+            layer = layer.with_beta(betas).expect("per-neuron beta");
+        }
+        if let Some(thresholds) = thresholds {
+            layer = layer
+                .with_threshold(thresholds)
+                .expect("per-neuron threshold");
+        }
+        return SpyxLayer::Lif(layer);
     };
     let mut config = SpyxConfig::new(n, model);
-    let params = g.json["params"].as_object().expect("params");
-    if params.contains_key("beta") {
-        config.beta = g.param_f64("beta");
+    let decays = [
+        ("beta", param("beta")),
+        ("alpha", param("alpha")),
+        ("gamma", param("gamma")),
+    ];
+    for (key, (scalar, _)) in &decays {
+        if let Some(value) = *scalar {
+            match *key {
+                "beta" => config.beta = value,
+                "alpha" => config.alpha = value,
+                _ => config.gamma = value,
+            }
+        }
     }
-    if params.contains_key("alpha") {
-        config.alpha = g.param_f64("alpha");
-    }
-    if params.contains_key("gamma") {
-        config.gamma = g.param_f64("gamma");
-    }
-    if params.contains_key("threshold") {
-        config.threshold = g.param_f64("threshold");
+    if let Some(threshold) = threshold {
+        config.threshold = threshold;
     }
     if let Some(surrogate) = spyx_surrogate(g) {
         config.surrogate = surrogate;
     }
-    SpyxLayer::Other(config.init(device).expect("valid golden params"))
+    let mut layer = config.init(device).expect("valid golden params");
+    for (key, (_, per_neuron)) in decays {
+        if let Some(values) = per_neuron {
+            layer = match key {
+                "beta" => layer.with_beta(values),
+                "alpha" => layer.with_alpha(values),
+                _ => layer.with_gamma(values),
+            }
+            .expect("per-neuron decay");
+        }
+    }
+    if let Some(thresholds) = thresholds {
+        layer = layer
+            .with_threshold(thresholds)
+            .expect("per-neuron threshold");
+    }
+    SpyxLayer::Other(layer)
 }
 
-/// Runs the golden input (time-major `[T, B, 4]`) and returns the output and the concatenated
-/// state after every step, both time-major, and d(Σ output)/dx when `grad` is set.
+/// Runs the golden input (time-major `[T, B, n]`) from the file's initial state and returns
+/// the output and the concatenated state after every step, both time-major, and d(Σ output)/dx
+/// when `grad` is set.
 fn spyx_run(g: &Golden, device: &Device, grad: bool) -> (Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
     let (shape, x) = g.array("inputs", "x");
     let [t, b, n] = [shape[0], shape[1], shape[2]];
@@ -91,12 +151,15 @@ fn spyx_run(g: &Golden, device: &Device, grad: bool) -> (Vec<f32>, Vec<f32>, Opt
     if grad {
         x = x.require_grad();
     }
-    // Spyx fills the initial state with `initial_state` (a scalar, or a [B, n] membrane)
-    let v0 = g.state_param(&["initial_state"], b, n, device);
+    // Spyx fills its state with `initial_state`: a scalar, or a `[B, n]` membrane, or for the
+    // two-part models a `[B, 2n]` concat([V, aux])
+    let two_part = matches!(spyx_model(g), Some(SpyxModel::Alif | SpyxModel::CubaLif));
+    let width = if two_part { 2 * n } else { n };
+    let state0 = g.state_param(&["initial_state"], b, width, device);
     // the state after every step in Spyx's concatenated layout, `[T, B, n]` or `[T, B, 2n]`
     let (output, states): (Tensor<3>, Vec<Tensor<2>>) = match spyx_layer(g, n, device) {
         SpyxLayer::Lif(layer) => {
-            let state = v0.map(|v| LifState {
+            let state = state0.map(|v| LifState {
                 v,
                 i: None,
                 refrac: None,
@@ -106,13 +169,9 @@ fn spyx_run(g: &Golden, device: &Device, grad: bool) -> (Vec<f32>, Vec<f32>, Opt
             (out.spikes, states)
         }
         SpyxLayer::Other(layer) => {
-            let resting = v0.is_none_or(|v| values(v).iter().all(|&v| v == 0.0));
-            assert!(
-                resting,
-                "{}: a non-zero initial state is read for Spyx's LIF only",
-                g.name
-            );
-            let out = Neuron::forward_with(&layer, x.clone(), None, true).expect("forward");
+            let model = layer.config().model;
+            let state = state0.map(|s| SpyxState::from_concat(s, model).expect("Spyx layout"));
+            let out = Neuron::forward_with(&layer, x.clone(), state, true).expect("forward");
             let states = out.trace.iter().map(|s| s.concat()).collect();
             (out.spikes, states)
         }
@@ -132,7 +191,7 @@ fn spyx_nn_golden_parity_on_every_device() {
     for g in &files {
         let (_, want_out) = g.array("outputs", "output");
         let (_, want_state) = g.array("outputs", "state");
-        let spiking = !(g.name == "spyx_nn_li" || g.name.starts_with("spyx_nn_li_"));
+        let spiking = spyx_model(g) != Some(SpyxModel::Li);
         for (dev, device) in devices() {
             let what = |k: &str| format!("{} on {dev}: {k}", g.name);
             let (out, state, _) = spyx_run(g, &device, false);
@@ -659,6 +718,63 @@ fn spyx_decay_outside_the_unit_interval_is_out_of_range() {
     );
     // IF has no decay: its beta is not looked at
     SpyxConfig::if_(3).with_beta(7.0).validate().unwrap();
+}
+
+/// Per-neuron decays and thresholds, and states in Spyx's layout: every misuse is a typed error.
+#[test]
+fn spyx_per_neuron_values_and_spyx_layout_states_are_checked() {
+    let device = Device::default();
+    let t = |v: &[f32]| Tensor::<1>::from_floats(v, &device);
+    let alif = SpyxConfig::alif(3, 0.9, 0.8).init(&device).unwrap();
+    // a decay the model does not have
+    let err = alif.clone().with_alpha(t(&[0.5; 3])).unwrap_err();
+    assert!(
+        matches!(err, SnnError::Rejected { field: "alpha", .. }),
+        "{err}"
+    );
+    let err = SpyxConfig::if_(3).init(&device).unwrap();
+    let err = err.with_beta(t(&[0.5; 3])).unwrap_err();
+    assert!(
+        matches!(err, SnnError::Rejected { field: "beta", .. }),
+        "{err}"
+    );
+    // outside [0, 1], the wrong length
+    let err = alif.clone().with_gamma(t(&[0.5, 1.5, 0.5])).unwrap_err();
+    assert!(
+        matches!(err, SnnError::OutOfRange { field: "gamma", .. }),
+        "{err}"
+    );
+    let err = alif.clone().with_beta(t(&[0.5; 2])).unwrap_err();
+    assert!(matches!(err, SnnError::ShapeMismatch { .. }), "{err}");
+    let err = alif
+        .clone()
+        .with_threshold(t(&[1.0, f32::NAN, 1.0]))
+        .unwrap_err();
+    assert!(matches!(err, SnnError::NotFinite { .. }), "{err}");
+    // the values reach the step: neuron 1 (γ = 0) forgets its adaptation at once, neuron 2
+    // (γ = 1) keeps it
+    let alif = alif
+        .with_gamma(t(&[0.8, 0.0, 1.0]))
+        .unwrap()
+        .with_threshold(t(&[1.0, 0.5, 0.25]))
+        .unwrap();
+    let state = SpyxState::from_concat(
+        Tensor::<1>::from_floats([0.0, 0.0, 0.0, 0.5, 0.5, 0.5], &device).reshape([1, 6]),
+        SpyxModel::Alif,
+    )
+    .unwrap();
+    let (z, next) = Neuron::step(&alif, Tensor::<2>::zeros([1, 3], &device), state).unwrap();
+    assert_eq!(values(z), vec![0.0, 0.0, 0.0]);
+    let SpyxAux::Threshold(th) = next.aux else {
+        panic!("an Alif state")
+    };
+    assert_close("Th", &values(th), &[0.4, 0.0, 0.5], 1e-7, 0.0);
+    // Spyx's layout: two halves for the two-part models, the membrane alone for the others
+    let odd = Tensor::<2>::zeros([2, 5], &device);
+    let err = SpyxState::from_concat(odd.clone(), SpyxModel::CubaLif).unwrap_err();
+    assert!(matches!(err, SnnError::Rejected { .. }), "{err}");
+    let li = SpyxState::from_concat(odd, SpyxModel::Li).unwrap();
+    assert!(matches!(li.aux, SpyxAux::None) && li.v.dims() == [2, 5]);
 }
 
 #[test]

@@ -9,7 +9,7 @@
 //! share Spyx's update order and a state of at most two tensors; [`SpyxModel`] picks the
 //! equations.
 
-use super::layer::per_neuron;
+use super::layer::{per_neuron, per_neuron_values};
 use burn::module::Param;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,9 @@ impl SpyxModel {
 /// stops there); a configured value outside `[0, 1]` is rejected. Spyx draws a decay left as
 /// `None` from a truncated normal around 0.5 per neuron; here every decay is given (default 0.8,
 /// Spyx's `LI` default, for `β`; 0.5 for `α` and `γ`) and is the same for all neurons at `init`.
+/// Per-neuron values (the ones Spyx drew, or a trained Spyx model's) go in after `init` with
+/// [`Spyx::with_beta`], [`Spyx::with_alpha`], [`Spyx::with_gamma`] and
+/// [`PerNeuronThreshold::with_threshold`](super::PerNeuronThreshold::with_threshold).
 #[derive(Config, Debug)]
 pub struct SpyxConfig {
     /// Number of neurons: the product of the input's feature dimensions.
@@ -216,6 +219,53 @@ impl SpyxState {
         Self { v, aux }
     }
 
+    /// A state given in Spyx's layout (what a Spyx model's `initial_state` returns or a Spyx
+    /// step hands on): `V` `[batch, size]` for `Li` and `If`, `concat([V, Th], -1)` or
+    /// `concat([V, I], -1)` `[batch, 2·size]` for `Alif` and `CubaLif`. The inverse of
+    /// [`SpyxState::concat`].
+    ///
+    /// # Errors
+    /// [`SnnError::Rejected`] when an `Alif` or `CubaLif` state has an odd width (it cannot be
+    /// two halves).
+    pub fn from_concat(state: Tensor<2>, model: SpyxModel) -> crate::Result<Self> {
+        let [batch, width] = state.dims();
+        let halves = || {
+            if width % 2 == 1 {
+                return Err(SnnError::Rejected {
+                    field: "SpyxState::from_concat",
+                    reason: format!(
+                        "a {model:?} state is concat([V, aux]), two halves; got width {width}"
+                    ),
+                });
+            }
+            let half = width / 2;
+            Ok((
+                state.clone().slice([0..batch, 0..half]),
+                state.clone().slice([0..batch, half..width]),
+            ))
+        };
+        Ok(match model {
+            SpyxModel::Li | SpyxModel::If => Self {
+                v: state.clone(),
+                aux: SpyxAux::None,
+            },
+            SpyxModel::Alif => {
+                let (v, th) = halves()?;
+                Self {
+                    v,
+                    aux: SpyxAux::Threshold(th),
+                }
+            }
+            SpyxModel::CubaLif => {
+                let (v, i) = halves()?;
+                Self {
+                    v,
+                    aux: SpyxAux::Current(i),
+                }
+            }
+        })
+    }
+
     /// The state in Spyx's layout: `V`, or `concat([V, Th], -1)` / `concat([V, I], -1)`,
     /// `[batch, size]` or `[batch, 2·size]`.
     pub fn concat(&self) -> Tensor<2> {
@@ -353,6 +403,69 @@ impl Spyx {
     /// Whether the layer spikes (all but `Li`, whose output is its membrane).
     pub fn spiking(&self) -> bool {
         self.config.model.spiking()
+    }
+
+    /// The same layer with one membrane decay `β` per neuron, `[size]`, each in `[0, 1]`. Spyx
+    /// draws its decays per neuron when a model is built without them (`beta=None`), and a
+    /// trained Spyx model has them per neuron; the values keep the config's `learn_decay`.
+    ///
+    /// # Errors
+    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::OutOfRange`] outside `[0, 1]`,
+    /// [`SnnError::Rejected`] for `If` (no `β`).
+    pub fn with_beta(self, beta: Tensor<1>) -> crate::Result<Self> {
+        self.with_decay("beta", beta, |layer| &mut layer.beta)
+    }
+
+    /// The same layer with one synaptic current decay `α` per neuron (`CubaLif` only); as
+    /// [`Spyx::with_beta`].
+    ///
+    /// # Errors
+    /// As [`Spyx::with_beta`]; [`SnnError::Rejected`] for the models without `α`.
+    pub fn with_alpha(self, alpha: Tensor<1>) -> crate::Result<Self> {
+        self.with_decay("alpha", alpha, |layer| &mut layer.alpha)
+    }
+
+    /// The same layer with one threshold adaptation decay `γ` per neuron (`Alif` only); as
+    /// [`Spyx::with_beta`].
+    ///
+    /// # Errors
+    /// As [`Spyx::with_beta`]; [`SnnError::Rejected`] for the models without `γ`.
+    pub fn with_gamma(self, gamma: Tensor<1>) -> crate::Result<Self> {
+        self.with_decay("gamma", gamma, |layer| &mut layer.gamma)
+    }
+
+    /// Sets the decay `field` (the parameter `slot` picks) per neuron, if the model has it.
+    fn with_decay(
+        mut self,
+        field: &'static str,
+        values: Tensor<1>,
+        slot: impl Fn(&mut Self) -> &mut Option<Param<Tensor<1>>>,
+    ) -> crate::Result<Self> {
+        let (size, learn, model) = (self.size(), self.config.learn_decay, self.config.model);
+        let Some(param) = slot(&mut self).as_mut() else {
+            return Err(SnnError::Rejected {
+                field,
+                reason: format!("a {model:?} layer has no `{field}`"),
+            });
+        };
+        *param = per_neuron_values(field, values, size, learn, |v| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(v)
+            } else {
+                Err(SnnError::out_of_range(field, "[0, 1]", v))
+            }
+        })?;
+        Ok(self)
+    }
+}
+
+impl super::PerNeuronThreshold for Spyx {
+    fn threshold_parts(&mut self) -> (usize, bool, &mut Param<Tensor<1>>) {
+        (
+            self.config.size,
+            self.config.learn_threshold,
+            &mut self.threshold,
+        )
     }
 }
 
