@@ -246,12 +246,18 @@ pub fn assert_spikes_equal(what: &str, got: &[f32], want: &[f32]) {
     );
 }
 
-/// A golden input `[T, batch..., N]` (the batch axes optional) as a batch-major `[B, T, N]`
-/// tensor, with `(T, B, N)`; `N` is the last axis.
+/// A golden input `[T, batch..., N]` (the batch axes optional; `[T]` is one neuron) as a
+/// batch-major `[B, T, N]` tensor, with `(T, B, N)`; `N` is the last axis.
 pub fn batched_sequence(g: &Golden, key: &str, device: &Device) -> (Tensor<3>, [usize; 3]) {
     let (shape, x) = g.array("inputs", key);
-    let (t, n) = (shape[0], *shape.last().expect("an input array"));
-    let b = shape[1..shape.len() - 1].iter().product::<usize>();
+    let t = shape[0];
+    let (n, b) = match shape.len() {
+        1 => (1, 1),
+        rank => (
+            shape[rank - 1],
+            shape[1..rank - 1].iter().product::<usize>(),
+        ),
+    };
     let x = Tensor::<1>::from_floats(x.as_slice(), device)
         .reshape([t, b, n])
         .swap_dims(0, 1);

@@ -7,7 +7,9 @@ use snn_core::plasticity::{
     stdp_step_conv2d, stdp_step_linear,
 };
 
-use crate::common::{Golden, assert_close, devices, golden, uniform, values};
+use crate::common::{
+    Golden, assert_close, batched_sequence, devices, golden, time_major, uniform, values,
+};
 
 const ATOL: f32 = 2e-5;
 const RTOL: f32 = 2e-5;
@@ -38,16 +40,21 @@ fn golden_norse_stdp_step_linear() {
         let (post_shape, z_post) = g.array("inputs", "z_post");
         let (steps, batch, pre) = (pre_shape[0], pre_shape[1], pre_shape[2]);
         let post = post_shape[2];
-        let init = g.param("initial_state");
-        let (t_pre0, t_post0) = (
-            init["t_pre"].as_f64().unwrap(),
-            init["t_post"].as_f64().unwrap(),
-        );
+        // `w0` one number or a `[post, pre]` matrix; each trace a number or `[batch, n]`
+        let mut w0 = g.param_values("w0");
+        if w0.len() == 1 {
+            w0 = vec![w0[0]; post * pre];
+        }
+        assert_eq!(w0.len(), post * pre, "{}: params.w0", g.name);
         for (dev, device) in devices() {
-            let mut w = Tensor::<2>::full([post, pre], g.param_f64("w0"), &device);
+            let mut w = Tensor::<1>::from_floats(w0.as_slice(), &device).reshape([post, pre]);
+            let trace = |key: &str, n: usize| {
+                g.state_param(&["initial_state", key], batch, n, &device)
+                    .expect("an initial trace")
+            };
             let mut state = StdpState {
-                t_pre: Tensor::full([batch, pre], t_pre0, &device),
-                t_post: Tensor::full([batch, post], t_post0, &device),
+                t_pre: trace("t_pre", pre),
+                t_post: trace("t_post", post),
             };
             let (mut ws, mut pres, mut posts) = (Vec::new(), Vec::new(), Vec::new());
             for t in 0..steps {
@@ -87,32 +94,36 @@ fn golden_norse_stdp_step_linear() {
 fn golden_norse_tsodyks_makram_stp_step() {
     for g in golden("norse_tsodyks_makram_stp_step_") {
         let p = |k: &str| g.param_f64(k);
+        // spikes `[T]` (one synapse) or `[T, batch..., N]`; the state a number or `[batch, N]`
+        let (shape, _) = g.array("inputs", "z");
+        let n = if shape.len() == 1 {
+            1
+        } else {
+            shape[shape.len() - 1]
+        };
         let config =
-            TsodyksMarkramConfig::from_norse(1, p("tau_f_inv"), p("tau_d_inv"), p("U"), p("dt"))
+            TsodyksMarkramConfig::from_norse(n, p("tau_f_inv"), p("tau_d_inv"), p("U"), p("dt"))
                 .expect("valid Norse parameters");
-        let (_, z) = g.array("inputs", "z");
-        let init = g.param("initial_state");
         for (dev, device) in devices() {
+            let (input, [_, b, _]) = batched_sequence(&g, "z", &device);
             let stp = config.init(&device).expect("valid config");
-            let state = StpState {
-                u: Tensor::full([1, 1], init["u"].as_f64().unwrap(), &device),
-                x: Tensor::full([1, 1], init["x"].as_f64().unwrap(), &device),
+            let init = |key: &str| {
+                g.state_param(&["initial_state", key], b, n, &device)
+                    .expect("an initial state")
             };
-            let input = Tensor::<1>::from_floats(z.as_slice(), &device).reshape([1, z.len(), 1]);
+            let state = StpState {
+                u: init("u"),
+                x: init("x"),
+            };
             let out = stp.forward_with(input, Some(state), true).expect("forward");
             let what = |k: &str| format!("{} on {dev}: {k}", g.name);
             let want = |k: &str| g.array("outputs", k).1;
-            assert_close(
-                &what("out"),
-                &values(out.spikes.clone()),
-                &want("out"),
-                ATOL,
-                RTOL,
-            );
+            let got = time_major(out.spikes.clone());
+            assert_close(&what("out"), &got, &want("out"), ATOL, RTOL);
             let u = out.traced(|s| s.u.clone()).expect("recorded");
             let x = out.traced(|s| s.x.clone()).expect("recorded");
-            assert_close(&what("u"), &values(u), &want("u"), ATOL, RTOL);
-            assert_close(&what("x"), &values(x), &want("x"), ATOL, RTOL);
+            assert_close(&what("u"), &time_major(u), &want("u"), ATOL, RTOL);
+            assert_close(&what("x"), &time_major(x), &want("x"), ATOL, RTOL);
         }
     }
 }
