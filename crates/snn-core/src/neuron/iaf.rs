@@ -186,6 +186,7 @@ impl Iaf {
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
                 spec: self.config.firing_spec(),
+                v_reset: None,
             },
         }
     }

@@ -32,7 +32,7 @@
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::layer::per_neuron;
+use super::layer::{per_neuron, per_neuron_values};
 
 use super::layer::{Contexts, Neuron, NeuronOutput, NeuronState, check_state_tensors};
 use super::leaky::Firing;
@@ -202,20 +202,40 @@ impl IzhikevichConfig {
         self.validate()?;
         Ok(Izhikevich {
             threshold: per_neuron(self.size, self.v_th, self.learn_threshold, device),
+            recovery: None,
             config: self.clone(),
         })
     }
 }
 
 /// A layer of Izhikevich neurons (Norse `Izhikevich` / `IzhikevichCell`); see
-/// [`IzhikevichConfig`] for the equations. All neurons share `a, b, c, d`; the threshold is a
+/// [`IzhikevichConfig`] for the equations. The neurons share the config's `a, b, c, d` unless
+/// [`Izhikevich::with_recovery`] gives them one each (Izhikevich's 2003 network of randomly
+/// varied cortical cells; Norse's `IzhikevichParameters` with tensors); the threshold is a
 /// per-neuron parameter, trainable with `learn_threshold`.
 #[derive(Module, Debug)]
 pub struct Izhikevich {
     /// Spike threshold per neuron, mV, `[size]`.
     pub threshold: Param<Tensor<1>>,
+    /// Per-neuron `a, b, c, d` as the rows of a `[4, size]` constant (not trained), when given
+    /// by [`Izhikevich::with_recovery`]; `None`: the config's scalars.
+    recovery: Option<Param<Tensor<2>>>,
     #[module(skip)]
     config: IzhikevichConfig,
+}
+
+/// Per-neuron values of Izhikevich's four parameters for [`Izhikevich::with_recovery`], each
+/// `[size]`; a `None` keeps the config's value for every neuron.
+#[derive(Clone, Debug, Default)]
+pub struct IzhikevichRecovery {
+    /// Time scale of `u`, 1/ms.
+    pub a: Option<Tensor<1>>,
+    /// Sensitivity of `u` to `v`.
+    pub b: Option<Tensor<1>>,
+    /// After-spike reset value of `v`, mV.
+    pub c: Option<Tensor<1>>,
+    /// After-spike increment of `u`, mV.
+    pub d: Option<Tensor<1>>,
 }
 
 /// State of an [`Izhikevich`] layer between steps (Norse `IzhikevichState`).
@@ -270,16 +290,34 @@ impl<const D: usize> NeuronOutput<IzhikevichState, D> {
 pub struct IzhikevichDynamics {
     /// `h = tau_inv·dt`.
     h: f32,
-    /// `h·a`, folded in f64 (torch's `tau_inv * dt * a`).
-    h_a: f32,
+    /// `h·a`, folded in f64 (torch's `tau_inv * dt * a`), or per neuron.
+    h_a: Coefficient,
     sq: f32,
     mn: f32,
     bias: f32,
-    b: f32,
-    d: f32,
+    b: Coefficient,
+    d: Coefficient,
     detach_reset: bool,
     /// Threshold crossing and the reset of `v` to `c`.
     firing: Firing,
+}
+
+/// A constant of the step shared by all neurons or one per neuron (`[1, size]`): the shared one
+/// multiplies as a scalar, as torch does with a Python float.
+#[derive(Clone, Debug)]
+enum Coefficient {
+    Shared(f32),
+    PerNeuron(Tensor<2>),
+}
+
+impl Coefficient {
+    /// `x · self`.
+    fn times(&self, x: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Shared(k) => x.mul_scalar(*k),
+            Self::PerNeuron(k) => x * k.clone(),
+        }
+    }
 }
 
 /// One Izhikevich step, state in and state out (Norse's `izhikevich_feed_forward_step`):
@@ -294,7 +332,7 @@ pub fn izhikevich_step(
 ) -> (Tensor<2>, IzhikevichState) {
     let p = dynamics;
     let IzhikevichState { v, u } = state;
-    let recovered = u.clone() + (v.clone().mul_scalar(p.b) - u.clone()).mul_scalar(p.h_a);
+    let recovered = u.clone() + p.h_a.times(p.b.times(v.clone()) - u.clone());
     let (z, v) = p.firing.step(v, |v| {
         let drive = ((v.clone() * v.clone()).mul_scalar(p.sq) + v.clone().mul_scalar(p.mn))
             .add_scalar(p.bias)
@@ -308,7 +346,7 @@ pub fn izhikevich_step(
         z.clone()
     };
     // (1 − z)·u' + z·(u' + d) is u' + z·d, bit for bit, for z ∈ {0, 1}, with the same gradient
-    let u = recovered + fired.mul_scalar(p.d);
+    let u = recovered + p.d.times(fired);
     (z, IzhikevichState { v, u })
 }
 
@@ -335,18 +373,79 @@ impl Izhikevich {
         )
     }
 
+    /// The same layer with one `a`, `b`, `c` and/or `d` per neuron (each `[size]`, finite);
+    /// the parameters not given keep the config's value. The values are constants of the
+    /// layer, saved with it and not trained.
+    ///
+    /// # Errors
+    /// [`crate::SnnError::ShapeMismatch`] unless `[size]`, [`crate::SnnError::NotFinite`].
+    pub fn with_recovery(self, values: IzhikevichRecovery) -> crate::Result<Self> {
+        let c = &self.config;
+        let device = self.threshold.val().device();
+        let rows = [
+            ("a", values.a, c.a),
+            ("b", values.b, c.b),
+            ("c", values.c, c.c),
+            ("d", values.d, c.d),
+        ]
+        .into_iter()
+        .map(|(field, given, shared)| match given {
+            Some(t) => per_neuron_values(field, t, c.size, false, |v| finite(field, v))
+                .map(|p| p.val().to_device(&device)),
+            None => Ok(Tensor::full([c.size], shared, &device)),
+        })
+        .collect::<crate::Result<Vec<_>>>()?;
+        let recovery = Param::from_tensor(Tensor::stack::<2>(rows, 0)).set_require_grad(false);
+        Ok(Self {
+            recovery: Some(recovery),
+            ..self
+        })
+    }
+
+    /// The per-neuron `a, b, c, d` (`[size]` each), whether given by
+    /// [`Izhikevich::with_recovery`] or the config's values for every neuron.
+    pub fn recovery(&self) -> [Tensor<1>; 4] {
+        let c = &self.config;
+        let device = self.threshold.val().device();
+        match &self.recovery {
+            Some(rows) => {
+                let rows = rows.val();
+                std::array::from_fn(|k| rows.clone().slice([k..k + 1, 0..c.size]).reshape([c.size]))
+            }
+            None => [c.a, c.b, c.c, c.d].map(|v| Tensor::full([c.size], v, &device)),
+        }
+    }
+
     /// Resolves the constants for [`izhikevich_step`].
     pub fn dynamics(&self) -> IzhikevichDynamics {
         let c = &self.config;
         let h = c.step_ms();
+        // per neuron: `h·a` in f32, as torch multiplies a float32 tensor by a Python float
+        let (h_a, b, v_reset, d) = match &self.recovery {
+            None => (
+                Coefficient::Shared((h * c.a) as f32),
+                Coefficient::Shared(c.b as f32),
+                None,
+                Coefficient::Shared(c.d as f32),
+            ),
+            Some(_) => {
+                let [a, b, reset, d] = self.recovery().map(|t| t.unsqueeze::<2>());
+                (
+                    Coefficient::PerNeuron(a.mul_scalar(h as f32)),
+                    Coefficient::PerNeuron(b),
+                    Some(reset),
+                    Coefficient::PerNeuron(d),
+                )
+            }
+        };
         IzhikevichDynamics {
             h: h as f32,
-            h_a: (h * c.a) as f32,
+            h_a,
             sq: c.sq as f32,
             mn: c.mn as f32,
             bias: c.bias as f32,
-            b: c.b as f32,
-            d: c.d as f32,
+            b,
+            d,
             detach_reset: c.detach_reset,
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
@@ -360,6 +459,7 @@ impl Izhikevich {
                     spike_from_previous: false,
                     refractory: None,
                 },
+                v_reset,
             },
         }
     }

@@ -250,6 +250,9 @@ pub(crate) struct Firing {
     /// `[1, size]`.
     pub threshold: Tensor<2>,
     pub spec: FiringSpec,
+    /// Per-neuron reset values `[1, size]` (Izhikevich's `c` per neuron), in place of the
+    /// spec's scalar `v_reset` when given.
+    pub v_reset: Option<Tensor<2>>,
 }
 
 impl Firing {
@@ -352,11 +355,19 @@ impl Firing {
 
     /// The membrane `v` reset where `fired` is 1.
     fn reset(&self, v: Tensor<2>, fired: Tensor<2>) -> Tensor<2> {
-        match self.spec.reset {
-            Reset::ToValue => reset_to_value(v, fired, self.spec.v_reset),
-            Reset::Subtract => v - fired * self.threshold.clone(),
-            Reset::Relative => v - fired * self.threshold.clone().sub_scalar(self.spec.v_reset),
-            Reset::None => v,
+        match (self.spec.reset, &self.v_reset) {
+            (Reset::ToValue, None) => reset_to_value(v, fired, self.spec.v_reset),
+            (Reset::ToValue, Some(v_reset)) => {
+                fired.clone().neg().add_scalar(1.0) * v + fired * v_reset.clone()
+            }
+            (Reset::Subtract, _) => v - fired * self.threshold.clone(),
+            (Reset::Relative, None) => {
+                v - fired * self.threshold.clone().sub_scalar(self.spec.v_reset)
+            }
+            (Reset::Relative, Some(v_reset)) => {
+                v - fired * (self.threshold.clone() - v_reset.clone())
+            }
+            (Reset::None, _) => v,
         }
     }
 
@@ -369,7 +380,7 @@ impl Firing {
         integrate: impl FnOnce(Tensor<2>) -> Tensor<2>,
     ) -> Tensor<2> {
         match self.spec.reset {
-            Reset::ToValue => integrate(reset_to_value(v, fired, self.spec.v_reset)),
+            Reset::ToValue => integrate(self.reset(v, fired)),
             _ => self.reset(integrate(v), fired),
         }
     }

@@ -375,6 +375,7 @@ impl LifDynamics {
             firing: Firing {
                 threshold: full(config.threshold as f32),
                 spec: config.firing_spec(),
+                v_reset: None,
             },
         }
     }
@@ -471,6 +472,7 @@ impl Lif {
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
                 spec: self.config.firing_spec(),
+                v_reset: None,
             },
         }
     }

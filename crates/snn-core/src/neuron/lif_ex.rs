@@ -249,6 +249,7 @@ impl LifEx {
                     spike_from_previous: false,
                     refractory: None,
                 },
+                v_reset: None,
             },
             delta_t: c.delta_t as f32,
         }
