@@ -8,9 +8,10 @@
 
 use rayon::prelude::*;
 
-/// Output columns one work item covers: a block of a weight row (or of a gradient row) is
+/// Most output columns one work item covers: a block of a weight row (or of a gradient row) is
 /// `COL_BLOCK * 4` bytes, so all `d_input` blocks of one column block (`d_input` KiB, 700 KiB
-/// for 700 inputs) stay in a core's L2 cache while the item sweeps its rows over them.
+/// for 700 inputs) stay in a core's L2 cache while the item sweeps its rows over them (narrower
+/// for taller sources, [`col_block`]).
 const COL_BLOCK: usize = 256;
 
 /// Columns summed in registers at once: 64 floats are 4 AVX-512, 8 AVX2 or 16 SSE registers,
@@ -285,30 +286,59 @@ pub fn scan(
 // The items of one grid write disjoint elements (their own rows x column block) through `Shared`.
 use crate::host::Shared;
 
-/// A 2-D grid of work items over `[rows, cols]`: column blocks of [`COL_BLOCK`] times row
+/// Bytes of one packed column block ([`pack_columns`]) that the event sums revisit at random:
+/// about half of a core's L2 cache, so the block stays there next to the rows being written.
+const PACKED_BLOCK_BYTES: usize = 1 << 20;
+
+/// Output columns per work item when the packed block is `src_rows` high: [`COL_BLOCK`], halved
+/// while the block is larger than [`PACKED_BLOCK_BYTES`], down to one [`WIDE_TILE`].
+///
+/// Why: at `src_rows = 2048` (the `on` workload's `Linear(2048, 2048)`) a 256-column block is
+/// 2 MiB, the whole L2, and the event sums went to L3; 128 columns (1 MiB) made the forward pass
+/// 90 → 77 ms (flex, `on/flex/forward/optimized/2048`). Blocks of at most 1024 rows (the 700
+/// inputs of the standard workload, `on` at 512) keep 256 columns.
+fn col_block(src_rows: usize) -> usize {
+    let fit = PACKED_BLOCK_BYTES / (src_rows.max(1) * size_of::<f32>());
+    let mut block = COL_BLOCK;
+    while block > WIDE_TILE && block > fit {
+        block /= 2;
+    }
+    block
+}
+
+/// A 2-D grid of work items over `[rows, cols]`: column blocks of [`col_block`] times row
 /// chunks, with enough row chunks that every thread gets [`ITEMS_PER_THREAD`] items. Item `w`
 /// covers the rows and columns [`Grid::item`] gives; items never overlap.
 #[derive(Clone, Copy, Debug)]
 struct Grid {
     rows: usize,
     cols: usize,
+    col_block: usize,
     col_blocks: usize,
     rows_per_item: usize,
 }
 
 impl Grid {
-    fn new(rows: usize, cols: usize) -> Self {
-        Self::with_items(rows, cols, rayon::current_num_threads() * ITEMS_PER_THREAD)
+    /// The grid for a result `[rows, cols]` summed from a packed source `src_rows` high.
+    fn new(rows: usize, cols: usize, src_rows: usize) -> Self {
+        Self::with_items(
+            rows,
+            cols,
+            src_rows,
+            rayon::current_num_threads() * ITEMS_PER_THREAD,
+        )
     }
 
     /// A grid of at least `wanted` items where the columns allow it (whole column blocks first,
     /// then row chunks).
-    fn with_items(rows: usize, cols: usize, wanted: usize) -> Self {
-        let col_blocks = cols.div_ceil(COL_BLOCK).max(1);
+    fn with_items(rows: usize, cols: usize, src_rows: usize, wanted: usize) -> Self {
+        let col_block = col_block(src_rows);
+        let col_blocks = cols.div_ceil(col_block).max(1);
         let row_chunks = wanted.div_ceil(col_blocks).clamp(1, rows.max(1));
         Self {
             rows,
             cols,
+            col_block,
             col_blocks,
             rows_per_item: rows.div_ceil(row_chunks).max(1),
         }
@@ -323,10 +353,10 @@ impl Grid {
     fn item(&self, w: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
         let (cb, rc) = (w % self.col_blocks, w / self.col_blocks);
         let r0 = rc * self.rows_per_item;
-        let j0 = cb * COL_BLOCK;
+        let j0 = cb * self.col_block;
         (
             r0..(r0 + self.rows_per_item).min(self.rows),
-            j0..(j0 + COL_BLOCK).min(self.cols),
+            j0..(j0 + self.col_block).min(self.cols),
         )
     }
 }
@@ -418,7 +448,7 @@ pub fn forward(
     if d_output == 0 || events.rows == 0 {
         return out;
     }
-    let grid = Grid::new(events.rows, d_output);
+    let grid = Grid::new(events.rows, d_output, events.d_input);
     let dst = Shared::new(&mut out);
     let wide = crate::host::simd::has_avx512();
     (0..grid.items()).into_par_iter().for_each(|w| {
@@ -516,7 +546,7 @@ pub fn grad_input(
             wt[j * d_input + i] = weight[i * d_output + j];
         }
     }
-    let grid = Grid::new(rows, d_input);
+    let grid = Grid::new(rows, d_input, d_output);
     let dst = Shared::new(&mut out);
     let wide = crate::host::simd::has_avx512();
     (0..grid.items()).into_par_iter().for_each(|w| {
@@ -569,7 +599,12 @@ fn grad_weight_in_chunks(
     // Every item packs the whole height of `grad_out` for its column block, so items split the
     // inputs only when there are fewer column blocks than threads (the work per column block is
     // even, so one item per block balances).
-    let grid = Grid::with_items(events.d_input, d_output, rayon::current_num_threads());
+    let grid = Grid::with_items(
+        events.d_input,
+        d_output,
+        events.d_input,
+        rayon::current_num_threads(),
+    );
     let dst = Shared::new(&mut grad_w);
     let wide = crate::host::simd::has_avx512();
     (0..grid.items()).into_par_iter().for_each(|w| {
@@ -738,6 +773,46 @@ mod tests {
         // grad_W = xᵀ g with g = [[1,2],[3,4]]: row 0 = g[1], row 1 = g[0] + g[1], row 2 = 0
         let gw = grad_weight(&ev, &[1.0, 2.0, 3.0, 4.0], 2);
         assert_eq!(gw, vec![3.0, 4.0, 4.0, 6.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn narrower_column_blocks_for_tall_sources_give_the_plain_sums() {
+        // 1100 inputs: a 256-column block would be 1.1 MB, so the blocks are 128 wide (two full
+        // ones and a partial one of 44 columns over 300 outputs)
+        assert_eq!(col_block(700), COL_BLOCK);
+        assert_eq!(col_block(1100), 128);
+        assert_eq!(col_block(1 << 20), WIDE_TILE);
+        let (rows, d_in, d_out) = (9, 1100, 300);
+        let x: Vec<f32> = (0..rows * d_in)
+            .map(|k| ((k * 13) % 17 == 0) as u32 as f32)
+            .collect();
+        let w: Vec<f32> = (0..d_in * d_out)
+            .map(|k| ((k * 31 % 97) as f32 - 48.0) / 11.0)
+            .collect();
+        let g: Vec<f32> = (0..rows * d_out)
+            .map(|k| ((k * 7 % 23) as f32 - 11.0) / 3.0)
+            .collect();
+        let ev = scan(&x, rows, d_in, 1.0).unwrap();
+        let active = |r: usize, i: usize| x[r * d_in + i] == 1.0;
+        let want_out: Vec<f32> = (0..rows * d_out)
+            .map(|k| {
+                let (r, j) = (k / d_out, k % d_out);
+                (0..d_in)
+                    .filter(|&i| active(r, i))
+                    .fold(0.0f32, |acc, i| acc + w[i * d_out + j])
+            })
+            .collect();
+        let want_gw: Vec<f32> = (0..d_in * d_out)
+            .map(|k| {
+                let (i, j) = (k / d_out, k % d_out);
+                (0..rows)
+                    .filter(|&r| active(r, i))
+                    .fold(0.0f32, |acc, r| acc + g[r * d_out + j])
+            })
+            .collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&forward(&ev, &w, d_out, None)), bits(&want_out));
+        assert_eq!(bits(&grad_weight(&ev, &g, d_out)), bits(&want_gw));
     }
 
     #[test]
