@@ -11,6 +11,9 @@ layout of tests/golden/README.md:
 * norse_lif_refrac_feed_forward_step_batched.json: `lif_refrac_feed_forward_step`, with a
   refractory counter that is non-zero at the start.
 * norse_lsnn_feed_forward_step_batched.json: `lsnn_feed_forward_step`.
+* norse_regularization_accumulators_batched.json: `regularize_step` with `spike_accumulator`
+  and `voltage_accumulator` over a `lif_feed_forward_step` run with a batch axis, a non-zero
+  `v_leak` and initial `v` and `i`.
 * sj_lifnode_atan_soft_reset_batched.json, sj_ifnode_sigmoid_hard_reset_batched.json:
   SpikingJelly's multi-step `LIFNode` / `IFNode` started from a `[batch, N]` membrane.
 
@@ -28,7 +31,16 @@ import torch
 import norse
 import spikingjelly
 from norse.torch.functional.iaf import IAFFeedForwardState, IAFParameters, iaf_feed_forward_step
-from norse.torch.functional.lif import LIFFeedForwardState, LIFParameters
+from norse.torch.functional.lif import (
+    LIFFeedForwardState,
+    LIFParameters,
+    lif_feed_forward_step,
+)
+from norse.torch.functional.regularization import (
+    regularize_step,
+    spike_accumulator,
+    voltage_accumulator,
+)
 from norse.torch.functional.lif_adex import (
     LIFAdExFeedForwardState,
     LIFAdExParameters,
@@ -285,13 +297,48 @@ def sj_files():
     ]
 
 
+def regularization_file():
+    params = dict(tau_syn_inv=200.0, tau_mem_inv=100.0, v_leak=0.1, v_th=1.0, v_reset=0.0,
+                  method="super", alpha=100.0)
+    p = LIFParameters(**{k: (torch.as_tensor(v) if isinstance(v, float) else v)
+                         for k, v in params.items()})
+    x = inputs(31, 6.0)
+    s = LIFFeedForwardState(v=state(V0), i=state(I0))
+    spikes_acc, volts_acc, spikes, volts = None, None, [], []
+    with torch.no_grad():
+        for t in range(T):
+            z, s = lif_feed_forward_step(x[t], s, p, DT)
+            _, spikes_acc = regularize_step(z, s, spike_accumulator, spikes_acc)
+            _, volts_acc = regularize_step(z, s, voltage_accumulator, volts_acc)
+            spikes.append(torch.as_tensor(spikes_acc).clone()), volts.append(volts_acc.clone())
+    case = norse_case(
+        "norse_regularization_accumulators_batched",
+        "norse.torch.functional.regularization.regularize_step(z, s, accumulator, state) with "
+        "spike_accumulator and voltage_accumulator, over lif_feed_forward_step",
+        params,
+        {"v": V0, "i": I0},
+        x,
+        {"spike_accumulator": spikes, "voltage_accumulator": volts},
+        "spike_accumulator: state + z.sum() (one number over the batch and the neurons); "
+        "voltage_accumulator: state + s.v (elementwise, the voltage after the reset). After "
+        "each step.",
+    )
+    case["layout"] = ("input_current [T, batch, N]; spike_accumulator [T]; voltage_accumulator "
+                      "[T, batch, N]; initial_state [batch, N]")
+    return case
+
+
 def main():
     out = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "tests/golden")
-    files = [iaf_file(), lif_ex_file(), lif_adex_file(), lif_refrac_file(), lsnn_file(), *sj_files()]
+    files = [iaf_file(), lif_ex_file(), lif_adex_file(), lif_refrac_file(), lsnn_file(),
+             regularization_file(), *sj_files()]
     for case in files:
-        z = np.asarray(case["outputs"].get("z", case["outputs"].get("spike_seq")))
         path = out / f"{case['case']}.json"
         path.write_text(json.dumps(case, indent=1) + "\n")
+        if "spike_accumulator" in case["outputs"]:
+            print(f"{path}: {int(case['outputs']['spike_accumulator'][-1])} spikes in all")
+            continue
+        z = np.asarray(case["outputs"].get("z", case["outputs"].get("spike_seq")))
         print(f"{path}: {int(z.sum())} spikes of {z.size}")
 
 

@@ -60,6 +60,25 @@ pub fn first(g: &Golden, key: &str) -> f64 {
     f64::from(g.param_values(key)[0])
 }
 
+/// A golden LIF file's initial state for `b` rows of `n` neurons (`params.initial_state` `v`
+/// and `i`, or snnTorch's `params.initial_mem`; each a number, `[n]` or `[b, n]`), `None` at
+/// rest.
+pub fn lif_initial_state(
+    g: &Golden,
+    with_current: bool,
+    b: usize,
+    n: usize,
+    device: &Device,
+) -> Option<LifState> {
+    let initial = |key: &str| g.state_param(&["initial_state", key], b, n, device);
+    let v0 = initial("v").or_else(|| g.state_param(&["initial_mem"], b, n, device));
+    v0.map(|v| LifState {
+        v,
+        i: with_current.then(|| initial("i").unwrap_or_else(|| Tensor::zeros([b, n], device))),
+        refrac: None,
+    })
+}
+
 /// Runs a LIF layer over a golden input from the file's initial state (`params.initial_state`
 /// `v` and `i`, or `params.initial_mem`; rest when absent) and checks spikes, traces and
 /// `d(Σz)/d(input)`.
@@ -73,13 +92,7 @@ pub fn check_lif<N: Neuron<State = LifState>>(
 ) {
     let (x, [_, b, n]) = batched_sequence(g, keys.input, device);
     let x = x.require_grad();
-    let initial = |key: &str| g.state_param(&["initial_state", key], b, n, device);
-    let v0 = initial("v").or_else(|| g.state_param(&["initial_mem"], b, n, device));
-    let state = v0.map(|v| LifState {
-        v,
-        i: with_current.then(|| initial("i").unwrap_or_else(|| Tensor::zeros([b, n], device))),
-        refrac: None,
-    });
+    let state = lif_initial_state(g, with_current, b, n, device);
     let out = lif.forward_with(x.clone(), state, true).expect("forward");
     let what = |k: &str| format!("{} on {dev}: {k}", g.name);
     let want = |k: &str| g.array("outputs", k).1;

@@ -12,10 +12,12 @@ use snn_core::neuron::{
 use snn_core::{IafConfig, LiConfig, LifConfig, lif_step};
 use snn_losses::norse::{SpikeAccumulator, VoltageAccumulator, regularize_step};
 use snn_losses::spyx::{self, Norm};
-use snn_losses::{LossError, Readout, snntorch, tempotron_mse_loss};
+use snn_losses::{LossError, Readout, snntorch, tempotron_mse_loss, tempotron_mse_loss_per_class};
 
-use crate::common::{Golden, assert_close, autodiff_devices, devices, golden, uniform, values};
-use crate::golden::{norse_lif, norse_lif_config};
+use crate::common::{
+    Golden, assert_close, autodiff_devices, batched_sequence, devices, golden, uniform, values,
+};
+use crate::golden::{lif_initial_state, norse_lif, norse_lif_config};
 
 const ATOL: f32 = 2e-5;
 const RTOL: f32 = 2e-5;
@@ -123,7 +125,9 @@ fn spyx_integral_accuracy() {
 fn sj_tempotron_mse_loss() {
     for g in golden("sj_legacy_tempotron") {
         let (tau, tau_s) = (g.param_f64("tau"), g.param_f64("tau_s"));
-        let (v0, threshold) = (g.param_f64("v0"), g.param_f64("v_threshold"));
+        let v0 = g.param_f64("v0");
+        // SpikingJelly takes `v_threshold` as a number or one per output
+        let thresholds = g.param_values("v_threshold");
         let steps = g.param_f64("T") as usize;
         let (in_shape, spikes) = g.array("inputs", "in_spikes");
         let (batch, inputs) = (in_shape[0], in_shape[1]);
@@ -163,7 +167,13 @@ fn sj_tempotron_mse_loss() {
             let (_, label) = g.array("inputs", "label");
             let label: Vec<i64> = label.iter().map(|&l| l as i64).collect();
             let y = Tensor::<1, Int>::from_ints(label.as_slice(), &device);
-            let loss = tempotron_mse_loss(v_max, threshold, y).unwrap();
+            let loss = match thresholds.as_slice() {
+                [threshold] => tempotron_mse_loss(v_max, f64::from(*threshold), y),
+                per_class => {
+                    tempotron_mse_loss_per_class(v_max, Tensor::from_floats(per_class, &device), y)
+                }
+            }
+            .unwrap();
             let want = g.output_f64("mse_loss") as f32;
             assert_close(
                 &what("mse_loss"),
@@ -188,16 +198,17 @@ fn sj_tempotron_mse_loss() {
 #[test]
 fn norse_regularization_accumulators() {
     for g in golden("norse_regularization_accumulators") {
-        let (shape, current) = g.array("inputs", "input_current");
-        let (steps, n) = (shape[0], shape[1]);
         for (dev, device) in devices() {
+            // input `[T, batch..., n]`, traces compared time-major
+            let (x, [steps, b, n]) = batched_sequence(&g, "input_current", &device);
             let lif = norse_lif(&g, &norse_lif_config(&g, n, true), &device);
             let dynamics = lif.dynamics();
-            let x = Tensor::<1>::from_floats(current.as_slice(), &device).reshape([steps, n]);
-            let (mut state, mut spike_acc, mut voltage_acc) = (lif.init_state(1), None, None);
+            let state = lif_initial_state(&g, true, b, n, &device);
+            let state = state.unwrap_or_else(|| lif.init_state(b));
+            let (mut state, mut spike_acc, mut voltage_acc) = (state, None, None);
             let (mut spike_trace, mut voltage_trace) = (Vec::new(), Vec::new());
             for t in 0..steps {
-                let x_t = x.clone().slice([t..t + 1, 0..n]);
+                let x_t = x.clone().slice([0..b, t..t + 1, 0..n]).reshape([b, n]);
                 let (z, next) = lif_step(x_t, state, &dynamics);
                 let (z, s) = regularize_step(z, &next, &SpikeAccumulator, spike_acc);
                 let (_, v) = regularize_step(z, &next, &VoltageAccumulator, voltage_acc);
