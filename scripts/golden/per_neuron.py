@@ -9,6 +9,8 @@ scripts/peers/setup.sh), in the layout of tests/golden/README.md:
   `v_reset`, a `[batch, n]` initial state; input `[T, batch, n]`.
 * norse_li_feed_forward_step_per_neuron.json: `li_feed_forward_step` with tensor `tau_mem_inv`
   and `tau_syn_inv`, a non-zero `v_leak`, a `[batch, n]` initial state; input `[T, batch, n]`.
+* norse_lif_adex_feed_forward_step_per_neuron_adaptation.json: `lif_adex_feed_forward_step`
+  with tensor `tau_ada_inv` and a `[batch, N]` initial `v`, `i`, `a`.
 * norse_lif_ex_feed_forward_step_per_neuron.json, norse_lif_adex_feed_forward_step_per_neuron.json:
   `lif_ex_feed_forward_step` / `lif_adex_feed_forward_step` with tensor `tau_mem_inv`,
   `tau_syn_inv` and `v_th`, non-zero `v_leak` and `v_reset`, a `[batch, n]` initial state
@@ -147,6 +149,51 @@ def norse_li_file():
     }
 
 
+def norse_adex_adaptation_file():
+    """lif_adex_feed_forward_step with one adaptation time constant per neuron."""
+    from norse.torch.functional import lif_adex
+
+    tau_ada_inv = torch.tensor([5.0, 20.0, 2.0])
+    scalars = dict(tau_mem_inv=100.0, tau_syn_inv=200.0, v_th=1.0, delta_T=0.5, v_leak=0.0,
+                   v_reset=0.0, adaptation_current=4.0, adaptation_spike=0.1)
+    p = lif_adex.LIFAdExParameters(tau_ada_inv=tau_ada_inv,
+                                   **{k: torch.tensor(v) for k, v in scalars.items()},
+                                   method="super")
+    v0 = torch.tensor([[0.2, 0.0, 0.4], [0.1, 0.3, 0.0]])
+    i0 = torch.tensor([[0.0, 0.5, 0.2], [0.3, 0.0, 0.1]])
+    a0 = torch.tensor([[0.2, 0.1, 0.0], [0.0, 0.3, 0.1]])
+    state = lif_adex.LIFAdExFeedForwardState(v=v0, i=i0, a=a0)
+    x = inputs(6, 3.0).detach()
+    traces = {"z": [], "v": [], "i": [], "a": []}
+    for t in range(T):
+        z, state = lif_adex.lif_adex_feed_forward_step(x[t], state, p, 0.001)
+        traces["z"].append(z)
+        for f in ("v", "i", "a"):
+            traces[f].append(getattr(state, f))
+    return {
+        "case": "norse_lif_adex_feed_forward_step_per_neuron_adaptation",
+        "library": "norse",
+        "library_version": norse.__version__,
+        "function": "norse.torch.functional.lif_adex.lif_adex_feed_forward_step",
+        "layout": "input_current [T, batch, N]; outputs [T, batch, N]; tau_ada_inv [N]",
+        "dtype": "float32",
+        "params": {
+            "tau_ada_inv": tau_ada_inv.tolist(),
+            **scalars,
+            "method": "super",
+            "alpha": 100.0,
+            "dt": 0.001,
+            "initial_state": {"v": v0.tolist(), "i": i0.tolist(), "a": a0.tolist()},
+        },
+        "inputs": {"input_current": shaped(x)},
+        "outputs": {k: shaped(torch.stack(v)) for k, v in traces.items()},
+        "notes": "norse 1.1.0 lif_adex_feed_forward_step with one adaptation time constant per "
+        "neuron (tau_ada_inv = 5, 20, 2 /s) and a [batch, N] initial state. Values rounded to "
+        "6 significant digits.",
+        "generator": "scripts/golden/per_neuron.py",
+    }
+
+
 def norse_exponential_file(adex):
     from norse.torch.functional import lif_adex, lif_ex
 
@@ -258,6 +305,7 @@ def main():
         norse_li_file(),
         norse_exponential_file(adex=False),
         norse_exponential_file(adex=True),
+        norse_adex_adaptation_file(),
         snntorch_file(),
     )
     for data in cases:

@@ -72,7 +72,8 @@ fn adex_config(g: &Golden, n: usize) -> LifAdExConfig {
         n,
         first(g, "tau_mem_inv"),
         first(g, "tau_syn_inv"),
-        g.param_f64("tau_ada_inv"),
+        // one per neuron: set after init by `per_neuron_adaptation`
+        first(g, "tau_ada_inv"),
         g.param_f64("dt"),
     )
     .expect("norse parameters")
@@ -83,6 +84,19 @@ fn adex_config(g: &Golden, n: usize) -> LifAdExConfig {
     .with_v_leak(scalar(g, "v_leak"))
     .with_v_reset(scalar(g, "v_reset"))
     .with_surrogate(norse_surrogate(&g.json["params"]))
+}
+
+/// `layer` with the file's per-neuron `tau_ada_inv` (1/s) as `τ_ada` in ms, where it gives one.
+fn per_neuron_adaptation(g: &Golden, layer: LifAdEx, n: usize, device: &Device) -> LifAdEx {
+    if !g.param("tau_ada_inv").is_array() {
+        return layer;
+    }
+    let inv = g.param_values("tau_ada_inv");
+    assert_eq!(inv.len(), n, "{}: params.tau_ada_inv per neuron", g.name);
+    let tau_ms: Vec<f32> = inv.iter().map(|&v| (1e3 / f64::from(v)) as f32).collect();
+    layer
+        .with_tau_ada_ms(Tensor::from_floats(tau_ms.as_slice(), device))
+        .expect("per-neuron tau_ada")
 }
 
 #[test]
@@ -111,6 +125,7 @@ fn norse_lif_adex_feed_forward_step() {
             let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
             let layer = adex_config(&g, n).init(&device).expect("valid");
             let layer = norse_per_neuron(&g, layer, n, true, &device);
+            let layer = per_neuron_adaptation(&g, layer, n, &device);
             let state = LifAdExState {
                 v: g.initial_state("v", b, n, &device),
                 i: g.initial_state("i", b, n, &device),
@@ -377,6 +392,31 @@ fn negative_time_constants_are_rejected() {
             value: -2.0
         }
     );
+    // per neuron: the length, and forward Euler's dt <= τ_ada for every neuron
+    let device = Device::default();
+    let layer = LifAdExConfig::new(2).init(&device).unwrap();
+    let taus = |v: [f32; 2]| Tensor::<1>::from_floats(v, &device);
+    let err = layer
+        .clone()
+        .with_tau_ada_ms(Tensor::from_floats([500.0], &device))
+        .unwrap_err();
+    assert!(matches!(err, SnnError::ShapeMismatch { .. }), "{err:?}");
+    let err = layer
+        .clone()
+        .with_tau_ada_ms(taus([500.0, 0.5]))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SnnError::UnstableEuler {
+                field: "tau_ada_ms",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let layer = layer.with_tau_ada_ms(taus([500.0, 50.0])).unwrap();
+    assert_eq!(values(layer.tau_ada_ms.val()), vec![500.0, 50.0]);
     // forward Euler needs dt <= τ_ada
     let err = LifAdExConfig::new(2)
         .with_tau_ada_ms(0.5)

@@ -1,7 +1,7 @@
 //! Norse's adaptive exponential LIF (`lif_adex`). Its refractory variant is
 //! [`crate::neuron::LifAdExRefrac`].
 
-use super::layer::per_neuron;
+use super::layer::{per_neuron, per_neuron_values};
 use burn::module::Param;
 use burn::prelude::*;
 
@@ -258,6 +258,22 @@ impl LifAdEx {
     /// The configuration the layer was built from.
     pub fn config(&self) -> &LifAdExConfig {
         &self.config
+    }
+
+    /// The same layer with one adaptation time constant `τ_ada` per neuron, ms, `[size]`
+    /// (Norse's tensor `tau_ada_inv` is `1000 / τ_ada`), each at least `dt` (forward Euler, as
+    /// [`LifAdExConfig::validate`] asks of the scalar); it keeps the config's `learn_tau`.
+    ///
+    /// # Errors
+    /// [`crate::SnnError::ShapeMismatch`] unless `[size]`, [`crate::SnnError::NotPositive`],
+    /// [`crate::SnnError::UnstableEuler`].
+    pub fn with_tau_ada_ms(self, tau_ada_ms: Tensor<1>) -> crate::Result<Self> {
+        let c = &self.config;
+        let dt_ms = c.dt_ms;
+        let tau_ada_ms = per_neuron_values("tau_ada_ms", tau_ada_ms, c.size, c.learn_tau, |tau| {
+            euler_time_constant("tau_ada_ms", tau, dt_ms)
+        })?;
+        Ok(Self { tau_ada_ms, ..self })
     }
 
     /// Number of neurons.
