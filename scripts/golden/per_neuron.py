@@ -9,6 +9,8 @@ scripts/peers/setup.sh), in the layout of tests/golden/README.md:
   `v_reset`, a `[batch, n]` initial state; input `[T, batch, n]`.
 * norse_li_feed_forward_step_per_neuron.json: `li_feed_forward_step` with tensor `tau_mem_inv`
   and `tau_syn_inv`, a non-zero `v_leak`, a `[batch, n]` initial state; input `[T, batch, n]`.
+* norse_lif_feed_forward_step_per_neuron_potentials.json: the same with tensor `v_leak` and
+  `v_reset` too.
 * norse_lif_adex_feed_forward_step_per_neuron_adaptation.json: `lif_adex_feed_forward_step`
   with tensor `tau_ada_inv` and a `[batch, N]` initial `v`, `i`, `a`.
 * norse_lif_ex_feed_forward_step_per_neuron.json, norse_lif_adex_feed_forward_step_per_neuron.json:
@@ -56,11 +58,14 @@ def inputs(seed, scale):
     return (torch.rand(T, B, N, generator=g) * scale).requires_grad_(True)
 
 
-def norse_file():
+def norse_file(potentials=False):
+    """With `potentials`, `v_leak` and `v_reset` are tensors too."""
     tau_mem_inv = torch.tensor([100.0, 150.0, 60.0])
     tau_syn_inv = torch.tensor([200.0, 300.0, 120.0])
     v_th = torch.tensor([1.0, 0.8, 1.3])
     v_leak, v_reset, dt = 0.1, -0.2, 0.001
+    if potentials:
+        v_leak, v_reset = [0.1, -0.3, 0.4], [-0.2, 0.0, 0.3]
     p = LIFParameters(
         tau_syn_inv=tau_syn_inv,
         tau_mem_inv=tau_mem_inv,
@@ -81,7 +86,7 @@ def norse_file():
     z = torch.stack(zs)
     z.sum().backward()
     return {
-        "case": "norse_lif_feed_forward_step_per_neuron",
+        "case": "norse_lif_feed_forward_step_per_neuron" + ("_potentials" if potentials else ""),
         "library": "norse",
         "library_version": norse.__version__,
         "function": "norse.torch.functional.lif.lif_feed_forward_step",
@@ -106,7 +111,9 @@ def norse_file():
             "grad_sum_z_wrt_input": shaped(x.grad),
         },
         "notes": "norse 1.1.0 lif_feed_forward_step with one value per neuron for tau_mem_inv, "
-        "tau_syn_inv and v_th, scalar non-zero v_leak and v_reset, and a [batch, N] initial "
+        + ("tau_syn_inv, v_th, v_leak and v_reset" if potentials else
+           "tau_syn_inv and v_th, scalar non-zero v_leak and v_reset")
+        + ", and a [batch, N] initial "
         "state. Values rounded to 6 significant digits. SuperSpike backward as norse 1.1.0 "
         "computes it (alpha not used).",
         "generator": "scripts/golden/per_neuron.py",
@@ -302,6 +309,7 @@ def main():
     out = pathlib.Path(sys.argv[1])
     cases = (
         norse_file(),
+        norse_file(potentials=True),
         norse_li_file(),
         norse_exponential_file(adex=False),
         norse_exponential_file(adex=True),

@@ -6,15 +6,16 @@
 //! same tolerance.
 
 use burn::prelude::*;
+use snn_core::fused::Execution;
 use snn_core::prelude::*;
 use snn_core::{
-    Iaf, IafConfig, LiConfig, Lif, LifConfig, LifState, Reset, Surrogate, li_step,
+    Iaf, IafConfig, LiConfig, Lif, LifConfig, LifState, Reset, SnnError, Surrogate, li_step,
     neuron::{IafState, LeakyState},
 };
 
 use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, batched_sequence, devices, golden,
-    time_major, values,
+    time_major, uniform, values,
 };
 
 const ATOL: f32 = 2e-5;
@@ -41,8 +42,9 @@ fn per_neuron(g: &Golden, key: &str, n: usize, device: &Device) -> Option<Tensor
     }
 }
 
-/// A parameter that our layers take only as a scalar (`v_leak`, `v_reset`): a file with one
-/// value per neuron for it fails here, with its name, rather than silently use one of them.
+/// A parameter that a layer takes only as a scalar (`v_leak`, `v_reset` of the models other
+/// than `Lif`): a file with one value per neuron for it fails here, with its name, rather than
+/// silently use one of them.
 pub fn scalar(g: &Golden, key: &str) -> f64 {
     let values = g.param_values(key);
     assert_eq!(
@@ -139,8 +141,8 @@ pub fn norse_lif_config(g: &Golden, n: usize, with_current: bool) -> LifConfig {
     LifConfig::from_norse(n, first(g, "tau_mem_inv"), tau_syn_inv, g.param_f64("dt"))
         .expect("norse parameters")
         .with_threshold(first(g, "v_th"))
-        .with_v_leak(scalar(g, "v_leak"))
-        .with_v_reset(scalar(g, "v_reset"))
+        .with_v_leak(first(g, "v_leak"))
+        .with_v_reset(first(g, "v_reset"))
         // norse 1.1.0's superspike backward ignores alpha (100) and computes 1/(1+|x|)^2
         .with_surrogate(Surrogate::SuperSpike { alpha: 1.0 })
 }
@@ -148,8 +150,16 @@ pub fn norse_lif_config(g: &Golden, n: usize, with_current: bool) -> LifConfig {
 /// The layer of `config` (from [`norse_lif_config`]) with the file's per-neuron values (see
 /// [`norse_per_neuron`]).
 pub fn norse_lif(g: &Golden, config: &LifConfig, device: &Device) -> Lif {
-    let layer = config.init(device).expect("valid config");
-    norse_per_neuron(g, layer, config.size, config.tau_syn_ms.is_some(), device)
+    let n = config.size;
+    let mut layer = config.init(device).expect("valid config");
+    // per-neuron resting and reset potentials, where the file gives them (Norse takes tensors)
+    if let Some(v_leak) = per_neuron(g, "v_leak", n, device) {
+        layer = layer.with_v_leak(v_leak).expect("per-neuron v_leak");
+    }
+    if let Some(v_reset) = per_neuron(g, "v_reset", n, device) {
+        layer = layer.with_v_reset(v_reset).expect("per-neuron v_reset");
+    }
+    norse_per_neuron(g, layer, n, config.tau_syn_ms.is_some(), device)
 }
 
 /// `layer` with the file's per-neuron values of `tau_mem_inv`, (`with_current`) `tau_syn_inv` and
@@ -477,4 +487,51 @@ fn spikingjelly_if_node() {
             });
         }
     }
+}
+
+/// Per-neuron resting and reset potentials: checked, stepped on the reference path (the fused
+/// op takes scalars), and equal to the scalar config when every neuron has the same value.
+#[test]
+fn per_neuron_potentials_are_checked_and_take_the_reference_path() {
+    let device = Device::ndarray();
+    let t = |v: &[f32]| Tensor::<1>::from_floats(v, &device);
+    let config = LifConfig::new(3).with_v_leak(0.2).with_v_reset(-0.1);
+    let lif = config.init(&device).unwrap();
+    let err = lif.clone().with_v_leak(t(&[0.1, 0.2])).unwrap_err();
+    assert!(matches!(err, SnnError::ShapeMismatch { .. }), "{err}");
+    let err = lif
+        .clone()
+        .with_v_reset(t(&[0.0, f32::NAN, 0.0]))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SnnError::NotFinite {
+                field: "v_reset",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(lif.fused_path(&device) && lif.v_leak_per_neuron().is_none());
+    let same = lif
+        .clone()
+        .with_v_leak(t(&[0.2; 3]))
+        .unwrap()
+        .with_v_reset(t(&[-0.1; 3]))
+        .unwrap();
+    assert!(!same.fused_path(&device));
+    assert_eq!(values(same.v_reset_per_neuron().unwrap()), vec![-0.1; 3]);
+    // the reference step of equal per-neuron values is the scalar config's, bit for bit
+    let x = Tensor::<1>::from_floats(uniform(2 * 30 * 3, 4, 0.0, 0.9).as_slice(), &device)
+        .reshape([2, 30, 3]);
+    let reference = config
+        .with_execution(Execution::Reference)
+        .init(&device)
+        .unwrap();
+    let want = reference.forward_with(x.clone(), None, true).unwrap();
+    let got = same.forward_with(x, None, true).unwrap();
+    assert_eq!(values(got.spikes.clone()), values(want.spikes.clone()));
+    assert!(values(want.spikes.clone()).contains(&1.0));
+    assert_eq!(values(got.v().unwrap()), values(want.v().unwrap()));
 }

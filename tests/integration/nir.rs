@@ -499,6 +499,24 @@ fn exported_layers_import_to_the_same_outputs() {
                 want,
                 true,
             );
+            // one resting and reset potential per neuron: exported as arrays, same spikes
+            let potentials = |lo: f32, step: f32| {
+                let v: Vec<f32> = (0..n).map(|k| lo + step * k as f32).collect();
+                Tensor::<1>::from_floats(v.as_slice(), &device)
+            };
+            let lif = lif
+                .with_v_leak(potentials(-0.2, 0.05))
+                .unwrap()
+                .with_v_reset(potentials(-0.3, 0.04))
+                .unwrap();
+            let want = lif.forward(x.clone()).unwrap().spikes;
+            check(
+                &format!("LIF {d:?} tau_syn {tau_syn:?}, per-neuron v_leak and v_reset"),
+                lif.to_nir(0.5).unwrap(),
+                0.5,
+                want,
+                true,
+            );
             let li = LiConfig::new(n)
                 .with_dt_ms(0.5)
                 .with_tau_mem_ms(8.0)

@@ -223,6 +223,10 @@ pub struct LeakyCoefficients {
     /// The synaptic current's form and coefficient (`k_syn` Euler, `α` exact), `None` without a
     /// synapse.
     pub synapse: Option<(SynapseForm, Tensor<1>)>,
+    /// One resting potential per neuron ([`LeakyCoefficients::with_v_leak_per_neuron`]), which
+    /// the Euler forms read in the membrane step; `None`: the scalar `v_leak` of
+    /// [`LeakyCoefficients::resolve`].
+    pub v_leak_per_neuron: Option<Tensor<1>>,
 }
 
 impl LeakyCoefficients {
@@ -264,6 +268,20 @@ impl LeakyCoefficients {
             gain,
             rest,
             synapse,
+            v_leak_per_neuron: None,
+        }
+    }
+
+    /// The coefficients with one resting potential `v_leak` per neuron (`[size]`) in place of
+    /// the scalar they were resolved with: the exact form's resting drive becomes
+    /// `(1 − β)·v_leak`, the Euler forms step with `v_leak` itself.
+    pub fn with_v_leak_per_neuron(self, v_leak: Tensor<1>) -> Self {
+        let rest = (self.membrane == MembraneForm::Exact)
+            .then(|| self.decay.clone().neg().add_scalar(1.0) * v_leak.clone());
+        Self {
+            rest,
+            v_leak_per_neuron: Some(v_leak),
+            ..self
         }
     }
 

@@ -171,23 +171,29 @@ impl ToNir for Lif {
             dt_ms,
             c.discretization,
         );
-        let full = |v: f64| Array::full(vec![n], v);
+        // the per-neuron potentials where the layer has them (Lif::with_v_leak / with_v_reset)
+        let potential = |per_neuron: Option<Tensor<1>>, shared: f64| match per_neuron {
+            Some(per_neuron) => array(values(per_neuron), vec![n]),
+            None => Array::full(vec![n], shared),
+        };
+        let v_leak = potential(self.v_leak_per_neuron(), c.v_leak);
+        let v_reset = potential(self.v_reset_per_neuron(), c.v_reset);
         let v_threshold = array(values(self.threshold.val()), vec![n]);
         Ok(match nir.synapse {
             None => NirNode::Lif {
                 tau: array(nir.tau_mem, vec![n]),
                 r: array(nir.r, vec![n]),
-                v_leak: full(c.v_leak),
+                v_leak,
                 v_threshold,
-                v_reset: full(c.v_reset),
+                v_reset,
             },
             Some((tau_syn, w_in)) => NirNode::CubaLif {
                 tau_syn: array(tau_syn, vec![n]),
                 tau_mem: array(nir.tau_mem, vec![n]),
                 r: array(nir.r, vec![n]),
-                v_leak: full(c.v_leak),
+                v_leak,
                 v_threshold,
-                v_reset: full(c.v_reset),
+                v_reset,
                 w_in: array(w_in, vec![n]),
             },
         })

@@ -63,6 +63,24 @@ pub(crate) fn from_norse(
     ))
 }
 
+/// A resting potential shared by all neurons or one per neuron (`[1, size]`).
+#[derive(Clone, Debug)]
+pub(crate) enum Rest {
+    Shared(f32),
+    PerNeuron(Tensor<2>),
+}
+
+impl Rest {
+    /// `v_leak − v`, written `−v + v_leak` as torch evaluates Norse's `(v_leak - v)` (the same
+    /// f32 operation for both kinds).
+    fn minus(&self, v: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Shared(v_leak) => v.neg().add_scalar(*v_leak),
+            Self::PerNeuron(v_leak) => v.neg() + v_leak.clone(),
+        }
+    }
+}
+
 /// The sub-threshold membrane update, resolved for one `dt`. Coefficients are `[1, size]`.
 #[derive(Clone, Debug)]
 // built once per sequence, never stored in bulk: the size of the variants does not matter
@@ -72,7 +90,7 @@ pub(crate) enum Membrane {
     /// `v + k·(v_leak − v) + I` when the input is not scaled.
     Euler {
         k: Tensor<2>,
-        v_leak: f32,
+        v_leak: Rest,
         scale_input: bool,
     },
     /// `β·v + gain·I + rest`, `gain` 1 when `None`, `rest = (1 − β)·v_leak` omitted when zero.
@@ -99,13 +117,17 @@ impl Membrane {
         )
     }
 
-    /// The membrane update of resolved coefficients (`v_leak` is read by the Euler forms).
+    /// The membrane update of resolved coefficients (`v_leak` is read by the Euler forms unless
+    /// the coefficients carry one per neuron).
     pub(crate) fn from_coefficients(c: &LeakyCoefficients, v_leak: f64) -> Self {
         let row = |t: &Tensor<1>| t.clone().unsqueeze::<2>();
         match c.membrane {
             MembraneForm::EulerScaled | MembraneForm::EulerUnscaled => Self::Euler {
                 k: row(&c.decay),
-                v_leak: v_leak as f32,
+                v_leak: match &c.v_leak_per_neuron {
+                    Some(per_neuron) => Rest::PerNeuron(row(per_neuron)),
+                    None => Rest::Shared(v_leak as f32),
+                },
                 scale_input: c.membrane == MembraneForm::EulerScaled,
             },
             MembraneForm::Exact => Self::Exact {
@@ -124,7 +146,7 @@ impl Membrane {
                 v_leak,
                 scale_input: true,
             } => {
-                let drive = v.clone().neg().add_scalar(*v_leak) + i;
+                let drive = v_leak.minus(v.clone()) + i;
                 v + drive * k.clone()
             }
             Self::Euler {
@@ -132,7 +154,7 @@ impl Membrane {
                 v_leak,
                 scale_input: false,
             } => {
-                let leak = v.clone().neg().add_scalar(*v_leak) * k.clone();
+                let leak = v_leak.minus(v.clone()) * k.clone();
                 v + leak + i
             }
             Self::Exact { beta, gain, rest } => {

@@ -288,6 +288,8 @@ impl LifConfig {
                 .tau_syn_ms
                 .map(|tau| per_neuron(self.size, tau, self.learn_tau, device)),
             threshold: per_neuron(self.size, self.threshold, self.learn_threshold, device),
+            v_leak_per_neuron: None,
+            v_reset_per_neuron: None,
             config: self.clone(),
         })
     }
@@ -305,6 +307,12 @@ pub struct Lif {
     pub tau_syn_ms: Option<Param<Tensor<1>>>,
     /// Threshold per neuron, `[size]`.
     pub threshold: Param<Tensor<1>>,
+    /// Resting potential per neuron, `[size]`, when [`Lif::with_v_leak`] gave one (a constant,
+    /// not trained); `None`: the config's `v_leak`.
+    v_leak_per_neuron: Option<Param<Tensor<1>>>,
+    /// Reset potential per neuron, `[size]`, when [`Lif::with_v_reset`] gave one; `None`: the
+    /// config's `v_reset`.
+    v_reset_per_neuron: Option<Param<Tensor<1>>>,
     #[module(skip)]
     config: LifConfig,
 }
@@ -446,6 +454,48 @@ impl Lif {
         Ok(Self { tau_mem_ms, ..self })
     }
 
+    /// The same layer with one resting potential `v_leak` per neuron, `[size]`, finite (Norse's
+    /// tensor `v_leak`; NIR's per-neuron `v_leak`). The values are constants of the layer, saved
+    /// with it and not trained. The layer then steps on the reference path
+    /// ([`Lif::fused_path`]).
+    ///
+    /// # Errors
+    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`].
+    pub fn with_v_leak(self, v_leak: Tensor<1>) -> crate::Result<Self> {
+        let size = self.config.size;
+        let v_leak = per_neuron_values("v_leak", v_leak, size, false, |v| finite("v_leak", v))?;
+        Ok(Self {
+            v_leak_per_neuron: Some(v_leak),
+            ..self
+        })
+    }
+
+    /// The same layer with one reset potential `v_reset` per neuron, `[size]`, finite (Norse's
+    /// tensor `v_reset`; the relative reset's offset); as [`Lif::with_v_leak`].
+    ///
+    /// # Errors
+    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`].
+    pub fn with_v_reset(self, v_reset: Tensor<1>) -> crate::Result<Self> {
+        let size = self.config.size;
+        let v_reset = per_neuron_values("v_reset", v_reset, size, false, |v| finite("v_reset", v))?;
+        Ok(Self {
+            v_reset_per_neuron: Some(v_reset),
+            ..self
+        })
+    }
+
+    /// The per-neuron resting potentials `[size]` of [`Lif::with_v_leak`]; `None` when every
+    /// neuron rests at the config's `v_leak`.
+    pub fn v_leak_per_neuron(&self) -> Option<Tensor<1>> {
+        self.v_leak_per_neuron.as_ref().map(Param::val)
+    }
+
+    /// The per-neuron reset potentials `[size]` of [`Lif::with_v_reset`]; `None` when every
+    /// neuron resets to the config's `v_reset`.
+    pub fn v_reset_per_neuron(&self) -> Option<Tensor<1>> {
+        self.v_reset_per_neuron.as_ref().map(Param::val)
+    }
+
     /// Number of neurons.
     pub fn size(&self) -> usize {
         self.config.size
@@ -472,7 +522,10 @@ impl Lif {
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
                 spec: self.config.firing_spec(),
-                v_reset: None,
+                v_reset: self
+                    .v_reset_per_neuron
+                    .as_ref()
+                    .map(|v| v.val().unsqueeze::<2>()),
             },
         }
     }
@@ -482,11 +535,15 @@ impl Lif {
     /// flex and, with the `gpu` feature, wgpu), for a firing the op runs
     /// ([`FiringSpec::fused_supported`]: not the relative reset, `spike_from_previous` or a
     /// refractory period), and with no parameter trained (`learn_tau` / `learn_threshold` on an
-    /// autodiff device need the parameter gradients, which only the reference path computes).
-    /// [`Neuron::forward_with`] with `record` always takes the reference path.
+    /// autodiff device need the parameter gradients, which only the reference path computes),
+    /// and with the scalar `v_leak` and `v_reset` of the config (the op takes them as scalars;
+    /// per-neuron values, [`Lif::with_v_leak`] and [`Lif::with_v_reset`], take the reference
+    /// path). [`Neuron::forward_with`] with `record` always takes the reference path.
     pub fn fused_path(&self, device: &Device) -> bool {
         let trains = |p: &Param<Tensor<1>>| p.is_require_grad() && device.is_autodiff();
         self.config.execution == Execution::Auto
+            && self.v_leak_per_neuron.is_none()
+            && self.v_reset_per_neuron.is_none()
             && self.config.firing_spec().fused_supported()
             && fused::backend_supported(device)
             && !trains(&self.tau_mem_ms)
@@ -511,13 +568,17 @@ impl Lif {
     /// op share).
     fn coefficients(&self) -> LeakyCoefficients {
         let c = &self.config;
-        LeakyCoefficients::resolve(
+        let coefficients = LeakyCoefficients::resolve(
             self.tau_mem_ms.val(),
             self.tau_syn_ms.as_ref().map(Param::val),
             c.dt_ms,
             c.v_leak,
             c.discretization,
-        )
+        );
+        match &self.v_leak_per_neuron {
+            Some(v_leak) => coefficients.with_v_leak_per_neuron(v_leak.val()),
+            None => coefficients,
+        }
     }
 
     /// The coefficient tensor `[COEFFICIENTS, size]` and the [`LeakySpec`] with which this
