@@ -35,7 +35,7 @@ use burn::prelude::*;
 use super::layer::{per_neuron, per_neuron_values};
 
 use super::layer::{Contexts, Neuron, NeuronOutput, NeuronState, check_state_tensors};
-use super::leaky::Firing;
+use super::leaky::{Coefficient, Firing};
 use crate::dynamics::{FiringSpec, Reset};
 use crate::error::{finite, nonzero, positive};
 use crate::lift::StepLayer;
@@ -300,24 +300,6 @@ pub struct IzhikevichDynamics {
     detach_reset: bool,
     /// Threshold crossing and the reset of `v` to `c`.
     firing: Firing,
-}
-
-/// A constant of the step shared by all neurons or one per neuron (`[1, size]`): the shared one
-/// multiplies as a scalar, as torch does with a Python float.
-#[derive(Clone, Debug)]
-enum Coefficient {
-    Shared(f32),
-    PerNeuron(Tensor<2>),
-}
-
-impl Coefficient {
-    /// `x · self`.
-    fn times(&self, x: Tensor<2>) -> Tensor<2> {
-        match self {
-            Self::Shared(k) => x.mul_scalar(*k),
-            Self::PerNeuron(k) => x * k.clone(),
-        }
-    }
 }
 
 /// One Izhikevich step, state in and state out (Norse's `izhikevich_feed_forward_step`):

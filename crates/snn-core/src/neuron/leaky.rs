@@ -63,20 +63,31 @@ pub(crate) fn from_norse(
     ))
 }
 
-/// A resting potential shared by all neurons or one per neuron (`[1, size]`).
+/// A constant of a step shared by all neurons or one per neuron (`[1, size]`): a resting
+/// potential, a decay, Izhikevich's `a·h`, `b` and `d`. The shared one enters as a scalar, as
+/// torch uses a Python float, and both kinds give the same f32 operation.
 #[derive(Clone, Debug)]
-pub(crate) enum Rest {
+// built once per sequence, never stored in bulk: the size of the variants does not matter
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Coefficient {
     Shared(f32),
     PerNeuron(Tensor<2>),
 }
 
-impl Rest {
-    /// `v_leak − v`, written `−v + v_leak` as torch evaluates Norse's `(v_leak - v)` (the same
-    /// f32 operation for both kinds).
-    fn minus(&self, v: Tensor<2>) -> Tensor<2> {
+impl Coefficient {
+    /// `x · self`.
+    pub(crate) fn times(&self, x: Tensor<2>) -> Tensor<2> {
         match self {
-            Self::Shared(v_leak) => v.neg().add_scalar(*v_leak),
-            Self::PerNeuron(v_leak) => v.neg() + v_leak.clone(),
+            Self::Shared(k) => x.mul_scalar(*k),
+            Self::PerNeuron(k) => x * k.clone(),
+        }
+    }
+
+    /// `self − v`, written `−v + self` as torch evaluates Norse's `(v_leak - v)`.
+    pub(crate) fn minus(&self, v: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Shared(k) => v.neg().add_scalar(*k),
+            Self::PerNeuron(k) => v.neg() + k.clone(),
         }
     }
 }
@@ -90,7 +101,7 @@ pub(crate) enum Membrane {
     /// `v + k·(v_leak − v) + I` when the input is not scaled.
     Euler {
         k: Tensor<2>,
-        v_leak: Rest,
+        v_leak: Coefficient,
         scale_input: bool,
     },
     /// `β·v + gain·I + rest`, `gain` 1 when `None`, `rest = (1 − β)·v_leak` omitted when zero.
@@ -125,8 +136,8 @@ impl Membrane {
             MembraneForm::EulerScaled | MembraneForm::EulerUnscaled => Self::Euler {
                 k: row(&c.decay),
                 v_leak: match &c.v_leak_per_neuron {
-                    Some(per_neuron) => Rest::PerNeuron(row(per_neuron)),
-                    None => Rest::Shared(v_leak as f32),
+                    Some(per_neuron) => Coefficient::PerNeuron(row(per_neuron)),
+                    None => Coefficient::Shared(v_leak as f32),
                 },
                 scale_input: c.membrane == MembraneForm::EulerScaled,
             },
