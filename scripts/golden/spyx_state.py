@@ -37,6 +37,22 @@ def shaped(x):
     return np.array(flat).reshape(a.shape).tolist()
 
 
+def run_per_step(layer, x, state0):
+    """`layer` called per step over `x` `[T, ...]` from `state0`: the outputs and the state
+    after every step, and d(sum of outputs)/dx."""
+
+    def run(x):
+        state, outputs, states = jnp.asarray(state0), [], []
+        for t in range(x.shape[0]):
+            o, state = layer(x[t], state)
+            outputs.append(o), states.append(state)
+        return jnp.stack(outputs), jnp.stack(states)
+
+    outputs, states = run(jnp.asarray(x))
+    grad = jax.grad(lambda x: run(x)[0].sum())(jnp.asarray(x))
+    return outputs, states, grad
+
+
 def main():
     out = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "tests/golden")
     x = np.round(np.random.RandomState(7).uniform(0.0, 0.6, (T, B, N)), 4).astype(np.float32)
@@ -44,15 +60,7 @@ def main():
     lif = snn.LIF((N,), beta=BETA, threshold=THRESHOLD, activation=spyx.axn.superspike(k=K),
                   rngs=nnx.Rngs(0))
 
-    def run(x):
-        v, spikes, states = jnp.asarray(v0), [], []
-        for t in range(T):
-            s, v = lif(x[t], v)
-            spikes.append(s), states.append(v)
-        return jnp.stack(spikes), jnp.stack(states)
-
-    spikes, states = run(jnp.asarray(x))
-    grad = jax.grad(lambda x: run(x)[0].sum())(jnp.asarray(x))
+    spikes, states, grad = run_per_step(lif, x, v0)
     case = {
         "case": "spyx_nn_lif_initial_state",
         "library": "spyx",
@@ -116,15 +124,7 @@ def per_neuron(out):
             # the adaptation Th is a low-pass filter of spikes: in [0, 1)
             state0[:, PN_N:] = np.abs(state0[:, PN_N:]) * 0.5
 
-        def run(x, layer=layer, state0=state0):
-            state, outputs, states = jnp.asarray(state0), [], []
-            for t in range(PN_T):
-                o, state = layer(x[t], state)
-                outputs.append(o), states.append(state)
-            return jnp.stack(outputs), jnp.stack(states)
-
-        outputs, states = run(jnp.asarray(x))
-        grad = jax.grad(lambda x: run(x)[0].sum())(jnp.asarray(x))
+        outputs, states, grad = run_per_step(layer, x, state0)
         params = {d: np.asarray(getattr(layer, d)[...], dtype=np.float32).tolist() for d in decays}
         if name != "li":
             params.update(threshold=threshold.tolist(), surrogate="superspike", k=K)

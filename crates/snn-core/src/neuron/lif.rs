@@ -462,12 +462,7 @@ impl Lif {
     /// # Errors
     /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`].
     pub fn with_v_leak(self, v_leak: Tensor<1>) -> crate::Result<Self> {
-        let size = self.config.size;
-        let v_leak = per_neuron_values("v_leak", v_leak, size, false, |v| finite("v_leak", v))?;
-        Ok(Self {
-            v_leak_per_neuron: Some(v_leak),
-            ..self
-        })
+        self.with_potential("v_leak", v_leak, |lif| &mut lif.v_leak_per_neuron)
     }
 
     /// The same layer with one reset potential `v_reset` per neuron, `[size]`, finite (Norse's
@@ -476,12 +471,20 @@ impl Lif {
     /// # Errors
     /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`].
     pub fn with_v_reset(self, v_reset: Tensor<1>) -> crate::Result<Self> {
+        self.with_potential("v_reset", v_reset, |lif| &mut lif.v_reset_per_neuron)
+    }
+
+    /// Sets the per-neuron potential `field` (the parameter `slot` picks), checked.
+    fn with_potential(
+        mut self,
+        field: &'static str,
+        values: Tensor<1>,
+        slot: impl Fn(&mut Self) -> &mut Option<Param<Tensor<1>>>,
+    ) -> crate::Result<Self> {
         let size = self.config.size;
-        let v_reset = per_neuron_values("v_reset", v_reset, size, false, |v| finite("v_reset", v))?;
-        Ok(Self {
-            v_reset_per_neuron: Some(v_reset),
-            ..self
-        })
+        let values = per_neuron_values(field, values, size, false, |v| finite(field, v))?;
+        *slot(&mut self) = Some(values);
+        Ok(self)
     }
 
     /// The per-neuron resting potentials `[size]` of [`Lif::with_v_leak`]; `None` when every
