@@ -9,8 +9,10 @@ scripts/peers/setup.sh), in the layout of tests/golden/README.md:
   `v_reset`, a `[batch, n]` initial state; input `[T, batch, n]`.
 * norse_li_feed_forward_step_per_neuron.json: `li_feed_forward_step` with tensor `tau_mem_inv`
   and `tau_syn_inv`, a non-zero `v_leak`, a `[batch, n]` initial state; input `[T, batch, n]`.
-* norse_lif_feed_forward_step_per_neuron_potentials.json: the same with tensor `v_leak` and
-  `v_reset` too.
+* norse_lif_feed_forward_step_per_neuron_potentials.json,
+  norse_lif_ex_feed_forward_step_per_neuron_potentials.json,
+  norse_lif_adex_feed_forward_step_per_neuron_potentials.json: the same with tensor `v_leak`
+  and `v_reset` too.
 * norse_lif_adex_feed_forward_step_per_neuron_adaptation.json: `lif_adex_feed_forward_step`
   with tensor `tau_ada_inv` and a `[batch, N]` initial `v`, `i`, `a`.
 * norse_lif_ex_feed_forward_step_per_neuron.json, norse_lif_adex_feed_forward_step_per_neuron.json:
@@ -201,7 +203,8 @@ def norse_adex_adaptation_file():
     }
 
 
-def norse_exponential_file(adex):
+def norse_exponential_file(adex, potentials=False):
+    """With `potentials`, `v_leak` and `v_reset` are tensors too."""
     from norse.torch.functional import lif_adex, lif_ex
 
     tau_mem_inv = torch.tensor([100.0, 150.0, 60.0])
@@ -211,6 +214,9 @@ def norse_exponential_file(adex):
     if adex:
         scalars.update(adaptation_current=3.0, adaptation_spike=0.05, tau_ada_inv=5.0)
     tensors = dict(tau_mem_inv=tau_mem_inv, tau_syn_inv=tau_syn_inv, v_th=v_th)
+    if potentials:
+        del scalars["v_leak"], scalars["v_reset"]
+        tensors.update(v_leak=torch.tensor([0.1, -0.3, 0.4]), v_reset=torch.tensor([-0.2, 0.0, 0.3]))
     kind = lif_adex.LIFAdExParameters if adex else lif_ex.LIFExParameters
     p = kind(**tensors, **{k: torch.tensor(v) for k, v in scalars.items()}, method="super")
     v0 = torch.tensor([[0.5, -0.1, 0.9], [0.0, 0.3, 0.2]])
@@ -233,7 +239,7 @@ def norse_exponential_file(adex):
             traces[f].append(getattr(state, f))
     name = "lif_adex" if adex else "lif_ex"
     return {
-        "case": f"norse_{name}_feed_forward_step_per_neuron",
+        "case": f"norse_{name}_feed_forward_step_per_neuron" + ("_potentials" if potentials else ""),
         "library": "norse",
         "library_version": norse.__version__,
         "function": f"norse.torch.functional.{name}.{name}_feed_forward_step",
@@ -250,8 +256,9 @@ def norse_exponential_file(adex):
         "inputs": {"input_current": shaped(x)},
         "outputs": {k: shaped(torch.stack(v)) for k, v in traces.items()},
         "notes": f"norse 1.1.0 {name}_feed_forward_step with one value per neuron for "
-        "tau_mem_inv, tau_syn_inv and v_th, scalar non-zero v_leak and v_reset, and a "
-        "[batch, N] initial state. Values rounded to 6 significant digits.",
+        + ("tau_mem_inv, tau_syn_inv, v_th, v_leak and v_reset" if potentials else
+           "tau_mem_inv, tau_syn_inv and v_th, scalar non-zero v_leak and v_reset")
+        + ", and a [batch, N] initial state. Values rounded to 6 significant digits.",
         "generator": "scripts/golden/per_neuron.py",
     }
 
@@ -313,6 +320,8 @@ def main():
         norse_li_file(),
         norse_exponential_file(adex=False),
         norse_exponential_file(adex=True),
+        norse_exponential_file(adex=False, potentials=True),
+        norse_exponential_file(adex=True, potentials=True),
         norse_adex_adaptation_file(),
         snntorch_file(),
     )

@@ -42,9 +42,8 @@ fn per_neuron(g: &Golden, key: &str, n: usize, device: &Device) -> Option<Tensor
     }
 }
 
-/// A parameter that a layer takes only as a scalar (`v_leak`, `v_reset` of the models other
-/// than `Lif`): a file with one value per neuron for it fails here, with its name, rather than
-/// silently use one of them.
+/// A parameter that a layer takes only as a scalar (e.g. `v_reset` of `Iaf`): a file with one
+/// value per neuron for it fails here, with its name, rather than silently use one of them.
 pub fn scalar(g: &Golden, key: &str) -> f64 {
     let values = g.param_values(key);
     assert_eq!(
@@ -151,15 +150,25 @@ pub fn norse_lif_config(g: &Golden, n: usize, with_current: bool) -> LifConfig {
 /// [`norse_per_neuron`]).
 pub fn norse_lif(g: &Golden, config: &LifConfig, device: &Device) -> Lif {
     let n = config.size;
-    let mut layer = config.init(device).expect("valid config");
-    // per-neuron resting and reset potentials, where the file gives them (Norse takes tensors)
+    let layer = norse_potentials(g, config.init(device).expect("valid config"), n, device);
+    norse_per_neuron(g, layer, n, config.tau_syn_ms.is_some(), device)
+}
+
+/// `layer` with the file's per-neuron `v_leak` and `v_reset`, where it gives them (Norse takes
+/// a tensor for each).
+pub fn norse_potentials<L: PerNeuronPotentials>(
+    g: &Golden,
+    mut layer: L,
+    n: usize,
+    device: &Device,
+) -> L {
     if let Some(v_leak) = per_neuron(g, "v_leak", n, device) {
         layer = layer.with_v_leak(v_leak).expect("per-neuron v_leak");
     }
     if let Some(v_reset) = per_neuron(g, "v_reset", n, device) {
         layer = layer.with_v_reset(v_reset).expect("per-neuron v_reset");
     }
-    norse_per_neuron(g, layer, n, config.tau_syn_ms.is_some(), device)
+    layer
 }
 
 /// `layer` with the file's per-neuron values of `tau_mem_inv`, (`with_current`) `tau_syn_inv` and

@@ -12,7 +12,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use serde_json::Value;
 use snn_core::encode::SpikeRng;
-use snn_core::neuron::{Neuron, RecurrentConfig};
+use snn_core::neuron::{Neuron, PerNeuronPotentials, RecurrentConfig};
 use snn_core::{Discretization, IafConfig, LiConfig, LifConfig};
 use snn_nir::{
     Array, FloatType, NirError, NirGraph, NirNode, Padding, ToNir, import, read, read_bytes,

@@ -21,7 +21,7 @@ use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, batched_sequence, devices, golden,
     number, time_major, uniform, values,
 };
-use crate::golden::{first, norse_per_neuron, scalar};
+use crate::golden::{first, norse_per_neuron, norse_potentials};
 
 const ATOL: f32 = 2e-5;
 const RTOL: f32 = 2e-5;
@@ -61,8 +61,8 @@ fn lif_ex_config(g: &Golden, n: usize) -> LifExConfig {
     .expect("norse parameters")
     .with_delta_t(g.param_f64("delta_T"))
     .with_threshold(first(g, "v_th"))
-    .with_v_leak(scalar(g, "v_leak"))
-    .with_v_reset(scalar(g, "v_reset"))
+    .with_v_leak(first(g, "v_leak"))
+    .with_v_reset(first(g, "v_reset"))
     .with_surrogate(norse_surrogate(&g.json["params"]))
 }
 
@@ -81,8 +81,8 @@ fn adex_config(g: &Golden, n: usize) -> LifAdExConfig {
     .with_adaptation_spike(g.param_f64("adaptation_spike"))
     .with_delta_t(g.param_f64("delta_T"))
     .with_threshold(first(g, "v_th"))
-    .with_v_leak(scalar(g, "v_leak"))
-    .with_v_reset(scalar(g, "v_reset"))
+    .with_v_leak(first(g, "v_leak"))
+    .with_v_reset(first(g, "v_reset"))
     .with_surrogate(norse_surrogate(&g.json["params"]))
 }
 
@@ -105,6 +105,7 @@ fn norse_lif_ex_feed_forward_step() {
         for (dev, device) in devices() {
             let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
             let layer = lif_ex_config(&g, n).init(&device).expect("valid");
+            let layer = norse_potentials(&g, layer, n, &device);
             let layer = norse_per_neuron(&g, layer, n, true, &device);
             let state = LifExState {
                 v: g.initial_state("v", b, n, &device),
@@ -124,6 +125,7 @@ fn norse_lif_adex_feed_forward_step() {
         for (dev, device) in devices() {
             let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
             let layer = adex_config(&g, n).init(&device).expect("valid");
+            let layer = norse_potentials(&g, layer, n, &device);
             let layer = norse_per_neuron(&g, layer, n, true, &device);
             let layer = per_neuron_adaptation(&g, layer, n, &device);
             let state = LifAdExState {

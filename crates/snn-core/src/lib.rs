@@ -73,7 +73,8 @@ pub use error::{Result, SnnError};
 pub mod prelude {
     pub use crate::lift::StepLayer;
     pub use crate::neuron::{
-        LeakyTimeConstants, Neuron, NeuronOutput, NeuronState, PerNeuronThreshold,
+        LeakyTimeConstants, Neuron, NeuronOutput, NeuronState, PerNeuronPotentials,
+        PerNeuronThreshold,
     };
 }
 pub use neuron::{

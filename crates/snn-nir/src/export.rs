@@ -10,7 +10,7 @@ use burn::module::Param;
 use burn::nn::Linear;
 use burn::prelude::*;
 use snn_core::dynamics::{FiringSpec, LeakyCoefficients};
-use snn_core::neuron::LifRecurrent;
+use snn_core::neuron::{LifRecurrent, PerNeuronPotentials};
 use snn_core::{Discretization, Iaf, Li, Lif, Reset};
 
 use crate::error::{NirError, Result};

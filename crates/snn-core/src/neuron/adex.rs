@@ -5,7 +5,9 @@ use super::layer::{per_neuron, per_neuron_values};
 use burn::module::Param;
 use burn::prelude::*;
 
+use super::PerNeuronPotentials;
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
+use super::leaky::Coefficient;
 use super::lif_ex::{LifEx, LifExConfig, LifExDynamics};
 use crate::error::{euler_time_constant, finite, positive};
 use crate::lift::StepLayer;
@@ -199,7 +201,7 @@ pub struct LifAdExDynamics {
     tau_ada_inv_s: Tensor<2>,
     coupling: f32,
     spike_increment: f32,
-    v_leak: f32,
+    v_leak: Coefficient,
 }
 
 /// One adaptive-exponential-LIF step, state in and state out (Norse's
@@ -214,7 +216,7 @@ pub fn lif_adex_step(
 ) -> (Tensor<2>, LifAdExState) {
     let d = dynamics;
     // the adaptation follows the membrane before this step's update, as in Norse
-    let drive = state.v.clone().sub_scalar(d.v_leak).mul_scalar(d.coupling) - state.a.clone();
+    let drive = d.v_leak.below(state.v.clone()).mul_scalar(d.coupling) - state.a.clone();
     let a_decayed = state.a.clone() + drive * d.k_ada.clone();
     let (z, v, i) = d.lif_ex.step(input, state.v, Some(state.i), Some(state.a));
     let i = i.expect("AdEx's exponential LIF has a synaptic current (tau_syn_ms is not optional)");
@@ -249,7 +251,7 @@ pub fn lif_adex_current_encoder_step(
     // the synaptic current is not part of the encoder: with no carried current the drive is
     // the input itself, and the decayed current is dropped
     let (z, v, _) = d.lif_ex.step(current, v, None, Some(a.clone()));
-    let drive = v.clone().sub_scalar(d.v_leak).mul_scalar(d.coupling) - a;
+    let drive = d.v_leak.below(v.clone()).mul_scalar(d.coupling) - a;
     let a = drive * d.tau_ada_inv_s.clone() + z.clone().mul_scalar(d.spike_increment);
     (z, v, a)
 }
@@ -312,7 +314,7 @@ impl LifAdEx {
                 .mul_scalar(1e3),
             coupling: c.adaptation_current as f32,
             spike_increment: c.adaptation_spike as f32,
-            v_leak: c.v_leak as f32,
+            v_leak: Coefficient::of(self.lif_ex.v_leak_per_neuron(), c.v_leak),
         }
     }
 }
@@ -321,6 +323,16 @@ impl LifAdEx {
 impl super::PerNeuronThreshold for LifAdEx {
     fn threshold_parts(&mut self) -> (usize, bool, &mut Param<Tensor<1>>) {
         self.lif_ex.threshold_parts()
+    }
+}
+
+/// The exponential-LIF part's potentials (the adaptation reads the same `v_leak`).
+impl super::PerNeuronPotentials for LifAdEx {
+    fn potential_parts(&mut self) -> super::PotentialParts<'_> {
+        self.lif_ex.potential_parts()
+    }
+    fn potentials(&self) -> (Option<&Param<Tensor<1>>>, Option<&Param<Tensor<1>>>) {
+        self.lif_ex.potentials()
     }
 }
 

@@ -90,6 +90,22 @@ impl Coefficient {
             Self::PerNeuron(k) => v.neg() + k.clone(),
         }
     }
+
+    /// `v − self`.
+    pub(crate) fn below(&self, v: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Shared(k) => v.sub_scalar(*k),
+            Self::PerNeuron(k) => v - k.clone(),
+        }
+    }
+
+    /// The shared value, or the per-neuron row of `per_neuron` (`[size]`).
+    pub(crate) fn of(per_neuron: Option<Tensor<1>>, shared: f64) -> Self {
+        match per_neuron {
+            Some(values) => Self::PerNeuron(values.unsqueeze::<2>()),
+            None => Self::Shared(shared as f32),
+        }
+    }
 }
 
 /// The sub-threshold membrane update, resolved for one `dt`. Coefficients are `[1, size]`.
@@ -525,6 +541,99 @@ pub trait PerNeuronThreshold: Sized {
         Ok(self)
     }
 }
+
+/// The per-neuron potentials of a layer ([`PerNeuronPotentials`]): its size and the slots for
+/// one `v_leak` and one `v_reset` per neuron (`None`: the config's scalar).
+pub struct PotentialParts<'a> {
+    /// Number of neurons.
+    pub size: usize,
+    /// Resting potential per neuron, `[size]`.
+    pub v_leak: &'a mut Option<Param<Tensor<1>>>,
+    /// Reset potential per neuron, `[size]`.
+    pub v_reset: &'a mut Option<Param<Tensor<1>>>,
+}
+
+/// Per-neuron resting and reset potentials (Norse's tensor `v_leak` and `v_reset`; NIR's
+/// per-neuron `v_leak` and `v_reset`) for the layers that keep them as optional `[size]`
+/// constants ([`crate::Lif`], [`crate::neuron::LifEx`], [`crate::neuron::LifAdEx`]). The values
+/// are saved with the layer and not trained; a `Lif` with them steps on the reference path
+/// (the fused op takes the potentials as scalars, [`crate::Lif::fused_path`]).
+pub trait PerNeuronPotentials: Sized {
+    /// The layer's size and its potential slots.
+    fn potential_parts(&mut self) -> PotentialParts<'_>;
+
+    /// The per-neuron `(v_leak, v_reset)`, each `None` when every neuron has the config's value.
+    fn potentials(&self) -> (Option<&Param<Tensor<1>>>, Option<&Param<Tensor<1>>>);
+
+    /// The same layer with one resting potential `v_leak` per neuron, `[size]`, finite.
+    ///
+    /// # Errors
+    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`].
+    fn with_v_leak(mut self, v_leak: Tensor<1>) -> Result<Self> {
+        let parts = self.potential_parts();
+        *parts.v_leak = Some(checked_potential("v_leak", v_leak, parts.size)?);
+        Ok(self)
+    }
+
+    /// The same layer with one reset potential `v_reset` per neuron, `[size]`, finite (also
+    /// the relative reset's offset).
+    ///
+    /// # Errors
+    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`].
+    fn with_v_reset(mut self, v_reset: Tensor<1>) -> Result<Self> {
+        let parts = self.potential_parts();
+        *parts.v_reset = Some(checked_potential("v_reset", v_reset, parts.size)?);
+        Ok(self)
+    }
+
+    /// The per-neuron resting potentials `[size]`; `None` when every neuron rests at the
+    /// config's `v_leak`.
+    fn v_leak_per_neuron(&self) -> Option<Tensor<1>> {
+        self.potentials().0.map(Param::val)
+    }
+
+    /// The per-neuron reset potentials `[size]`; `None` when every neuron resets to the
+    /// config's `v_reset`.
+    fn v_reset_per_neuron(&self) -> Option<Tensor<1>> {
+        self.potentials().1.map(Param::val)
+    }
+}
+
+/// A per-neuron potential, checked: `[size]` and finite; a constant (not trained).
+fn checked_potential(
+    field: &'static str,
+    values: Tensor<1>,
+    size: usize,
+) -> Result<Param<Tensor<1>>> {
+    per_neuron_values(field, values, size, false, |v| {
+        crate::error::finite(field, v)
+    })
+}
+
+/// [`PerNeuronPotentials`] for a layer with the fields `v_leak_per_neuron` and
+/// `v_reset_per_neuron` (visible to `neuron`) and a `size()` (invoked in `neuron/mod.rs`).
+macro_rules! per_neuron_potentials {
+    ($($layer:ty),* $(,)?) => {$(
+        impl $crate::neuron::PerNeuronPotentials for $layer {
+            fn potential_parts(&mut self) -> $crate::neuron::PotentialParts<'_> {
+                $crate::neuron::PotentialParts {
+                    size: self.size(),
+                    v_leak: &mut self.v_leak_per_neuron,
+                    v_reset: &mut self.v_reset_per_neuron,
+                }
+            }
+            fn potentials(
+                &self,
+            ) -> (
+                Option<&burn::module::Param<burn::prelude::Tensor<1>>>,
+                Option<&burn::module::Param<burn::prelude::Tensor<1>>>,
+            ) {
+                (self.v_leak_per_neuron.as_ref(), self.v_reset_per_neuron.as_ref())
+            }
+        }
+    )*};
+}
+pub(crate) use per_neuron_potentials;
 
 /// [`LeakyTimeConstants`] for layers whose config has `size`, `dt_ms`, `learn_tau` and (unless
 /// the model has one fixed form, `forward_euler:`) `discretization`, and which keep `tau_mem_ms`

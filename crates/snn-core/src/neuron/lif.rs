@@ -307,12 +307,14 @@ pub struct Lif {
     pub tau_syn_ms: Option<Param<Tensor<1>>>,
     /// Threshold per neuron, `[size]`.
     pub threshold: Param<Tensor<1>>,
-    /// Resting potential per neuron, `[size]`, when [`Lif::with_v_leak`] gave one (a constant,
-    /// not trained); `None`: the config's `v_leak`.
-    v_leak_per_neuron: Option<Param<Tensor<1>>>,
-    /// Reset potential per neuron, `[size]`, when [`Lif::with_v_reset`] gave one; `None`: the
+    /// Resting potential per neuron, `[size]`, when
+    /// [`with_v_leak`](super::PerNeuronPotentials::with_v_leak) gave one (a constant, not
+    /// trained); `None`: the config's `v_leak`.
+    pub(super) v_leak_per_neuron: Option<Param<Tensor<1>>>,
+    /// Reset potential per neuron, `[size]`, when
+    /// [`with_v_reset`](super::PerNeuronPotentials::with_v_reset) gave one; `None`: the
     /// config's `v_reset`.
-    v_reset_per_neuron: Option<Param<Tensor<1>>>,
+    pub(super) v_reset_per_neuron: Option<Param<Tensor<1>>>,
     #[module(skip)]
     config: LifConfig,
 }
@@ -454,51 +456,6 @@ impl Lif {
         Ok(Self { tau_mem_ms, ..self })
     }
 
-    /// The same layer with one resting potential `v_leak` per neuron, `[size]`, finite (Norse's
-    /// tensor `v_leak`; NIR's per-neuron `v_leak`). The values are constants of the layer, saved
-    /// with it and not trained. The layer then steps on the reference path
-    /// ([`Lif::fused_path`]).
-    ///
-    /// # Errors
-    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`].
-    pub fn with_v_leak(self, v_leak: Tensor<1>) -> crate::Result<Self> {
-        self.with_potential("v_leak", v_leak, |lif| &mut lif.v_leak_per_neuron)
-    }
-
-    /// The same layer with one reset potential `v_reset` per neuron, `[size]`, finite (Norse's
-    /// tensor `v_reset`; the relative reset's offset); as [`Lif::with_v_leak`].
-    ///
-    /// # Errors
-    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`].
-    pub fn with_v_reset(self, v_reset: Tensor<1>) -> crate::Result<Self> {
-        self.with_potential("v_reset", v_reset, |lif| &mut lif.v_reset_per_neuron)
-    }
-
-    /// Sets the per-neuron potential `field` (the parameter `slot` picks), checked.
-    fn with_potential(
-        mut self,
-        field: &'static str,
-        values: Tensor<1>,
-        slot: impl Fn(&mut Self) -> &mut Option<Param<Tensor<1>>>,
-    ) -> crate::Result<Self> {
-        let size = self.config.size;
-        let values = per_neuron_values(field, values, size, false, |v| finite(field, v))?;
-        *slot(&mut self) = Some(values);
-        Ok(self)
-    }
-
-    /// The per-neuron resting potentials `[size]` of [`Lif::with_v_leak`]; `None` when every
-    /// neuron rests at the config's `v_leak`.
-    pub fn v_leak_per_neuron(&self) -> Option<Tensor<1>> {
-        self.v_leak_per_neuron.as_ref().map(Param::val)
-    }
-
-    /// The per-neuron reset potentials `[size]` of [`Lif::with_v_reset`]; `None` when every
-    /// neuron resets to the config's `v_reset`.
-    pub fn v_reset_per_neuron(&self) -> Option<Tensor<1>> {
-        self.v_reset_per_neuron.as_ref().map(Param::val)
-    }
-
     /// Number of neurons.
     pub fn size(&self) -> usize {
         self.config.size
@@ -540,8 +497,8 @@ impl Lif {
     /// refractory period), and with no parameter trained (`learn_tau` / `learn_threshold` on an
     /// autodiff device need the parameter gradients, which only the reference path computes),
     /// and with the scalar `v_leak` and `v_reset` of the config (the op takes them as scalars;
-    /// per-neuron values, [`Lif::with_v_leak`] and [`Lif::with_v_reset`], take the reference
-    /// path). [`Neuron::forward_with`] with `record` always takes the reference path.
+    /// per-neuron values, [`PerNeuronPotentials`](super::PerNeuronPotentials), take the
+    /// reference path). [`Neuron::forward_with`] with `record` always takes the reference path.
     pub fn fused_path(&self, device: &Device) -> bool {
         let trains = |p: &Param<Tensor<1>>| p.is_require_grad() && device.is_autodiff();
         self.config.execution == Execution::Auto

@@ -125,6 +125,8 @@ impl LifExConfig {
                 .tau_syn_ms
                 .map(|tau| per_neuron(self.size, tau, self.learn_tau, device)),
             threshold: per_neuron(self.size, self.threshold, self.learn_threshold, device),
+            v_leak_per_neuron: None,
+            v_reset_per_neuron: None,
             config: self.clone(),
         })
     }
@@ -139,6 +141,12 @@ pub struct LifEx {
     pub tau_syn_ms: Option<Param<Tensor<1>>>,
     /// Threshold per neuron, `[size]`.
     pub threshold: Param<Tensor<1>>,
+    /// Resting potential per neuron, `[size]` (a constant), when
+    /// [`with_v_leak`](super::PerNeuronPotentials::with_v_leak) gave one.
+    pub(super) v_leak_per_neuron: Option<Param<Tensor<1>>>,
+    /// Reset potential per neuron, `[size]` (a constant), when
+    /// [`with_v_reset`](super::PerNeuronPotentials::with_v_reset) gave one.
+    pub(super) v_reset_per_neuron: Option<Param<Tensor<1>>>,
     #[module(skip)]
     config: LifExConfig,
 }
@@ -217,7 +225,9 @@ impl LifEx {
         let device = self.threshold.val().device();
         let with_current = self.tau_syn_ms.is_some();
         let mut state = LeakyState::resting(batch, self.size(), with_current, &device);
-        if self.config.v_leak != 0.0 {
+        if let Some(v_leak) = &self.v_leak_per_neuron {
+            state.v = state.v + v_leak.val().unsqueeze::<2>();
+        } else if self.config.v_leak != 0.0 {
             state.v = state.v.add_scalar(self.config.v_leak);
         }
         state
@@ -227,16 +237,7 @@ impl LifEx {
     pub fn dynamics(&self) -> LifExDynamics {
         let c = &self.config;
         LifExDynamics {
-            leaky: Leaky::from_coefficients(
-                LeakyCoefficients::resolve(
-                    self.tau_mem_ms.val(),
-                    self.tau_syn_ms.as_ref().map(Param::val),
-                    c.dt_ms,
-                    c.v_leak,
-                    Discretization::ForwardEuler,
-                ),
-                c.v_leak,
-            ),
+            leaky: Leaky::from_coefficients(self.coefficients(), c.v_leak),
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
                 spec: FiringSpec {
@@ -249,9 +250,28 @@ impl LifEx {
                     spike_from_previous: false,
                     refractory: None,
                 },
-                v_reset: None,
+                v_reset: self
+                    .v_reset_per_neuron
+                    .as_ref()
+                    .map(|v| v.val().unsqueeze::<2>()),
             },
             delta_t: c.delta_t as f32,
+        }
+    }
+
+    /// The membrane's coefficients (forward Euler), with the per-neuron `v_leak` if given.
+    fn coefficients(&self) -> LeakyCoefficients {
+        let c = &self.config;
+        let coefficients = LeakyCoefficients::resolve(
+            self.tau_mem_ms.val(),
+            self.tau_syn_ms.as_ref().map(Param::val),
+            c.dt_ms,
+            c.v_leak,
+            Discretization::ForwardEuler,
+        );
+        match &self.v_leak_per_neuron {
+            Some(v_leak) => coefficients.with_v_leak_per_neuron(v_leak.val()),
+            None => coefficients,
         }
     }
 }

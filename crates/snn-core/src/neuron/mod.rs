@@ -65,13 +65,17 @@ membrane_in_v!(
 membrane_in_neuron!(RecurrentState, RefractoryState);
 leaky::leaky_time_constants!(Lif, Li);
 leaky::leaky_time_constants!(forward_euler: LifEx);
+leaky::per_neuron_potentials!(Lif, LifEx);
 pub use iaf::{Iaf, IafConfig, IafDynamics, IafOutput, IafState, iaf_step};
 pub(crate) use layer::per_neuron;
 pub use layer::{
     Contexts, FusedRun, MembraneState, Neuron, NeuronOutput, NeuronState, check_state_tensors,
     recurrent_step_loop,
 };
-pub use leaky::{LeakyParts, LeakyState, LeakyTimeConstants, PerNeuronThreshold};
+pub use leaky::{
+    LeakyParts, LeakyState, LeakyTimeConstants, PerNeuronPotentials, PerNeuronThreshold,
+    PotentialParts,
+};
 pub use li::{Li, LiConfig, LiDynamics, LiOutput, LiState, li_step};
 pub use lif::{Lif, LifConfig, LifDynamics, LifOutput, LifState, lif_step};
 pub(crate) use mlgenn::{FEW_SPIKE_MAX_K, few_spike_fire, few_spike_threshold};
