@@ -273,9 +273,13 @@ impl LeakyCoefficients {
     }
 
     /// The coefficients with one resting potential `v_leak` per neuron (`[size]`) in place of
-    /// the scalar they were resolved with: the exact form's resting drive becomes
-    /// `(1 − β)·v_leak`, the Euler forms step with `v_leak` itself.
-    pub fn with_v_leak_per_neuron(self, v_leak: Tensor<1>) -> Self {
+    /// the scalar they were resolved with, when given: the exact form's resting drive becomes
+    /// `(1 − β)·v_leak`, the Euler forms step with `v_leak` itself. `None` leaves them as they
+    /// are.
+    pub fn with_v_leak_per_neuron(self, v_leak: Option<Tensor<1>>) -> Self {
+        let Some(v_leak) = v_leak else {
+            return self;
+        };
         let rest = (self.membrane == MembraneForm::Exact)
             .then(|| self.decay.clone().neg().add_scalar(1.0) * v_leak.clone());
         Self {

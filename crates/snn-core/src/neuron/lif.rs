@@ -528,17 +528,14 @@ impl Lif {
     /// op share).
     fn coefficients(&self) -> LeakyCoefficients {
         let c = &self.config;
-        let coefficients = LeakyCoefficients::resolve(
+        LeakyCoefficients::resolve(
             self.tau_mem_ms.val(),
             self.tau_syn_ms.as_ref().map(Param::val),
             c.dt_ms,
             c.v_leak,
             c.discretization,
-        );
-        match &self.v_leak_per_neuron {
-            Some(v_leak) => coefficients.with_v_leak_per_neuron(v_leak.val()),
-            None => coefficients,
-        }
+        )
+        .with_v_leak_per_neuron(self.v_leak_per_neuron.as_ref().map(Param::val))
     }
 
     /// The coefficient tensor `[COEFFICIENTS, size]` and the [`LeakySpec`] with which this

@@ -262,17 +262,14 @@ impl LifEx {
     /// The membrane's coefficients (forward Euler), with the per-neuron `v_leak` if given.
     fn coefficients(&self) -> LeakyCoefficients {
         let c = &self.config;
-        let coefficients = LeakyCoefficients::resolve(
+        LeakyCoefficients::resolve(
             self.tau_mem_ms.val(),
             self.tau_syn_ms.as_ref().map(Param::val),
             c.dt_ms,
             c.v_leak,
             Discretization::ForwardEuler,
-        );
-        match &self.v_leak_per_neuron {
-            Some(v_leak) => coefficients.with_v_leak_per_neuron(v_leak.val()),
-            None => coefficients,
-        }
+        )
+        .with_v_leak_per_neuron(self.v_leak_per_neuron.as_ref().map(Param::val))
     }
 }
 
