@@ -57,7 +57,8 @@ fn config_from_params(g: &Golden, n: usize) -> IzhikevichConfig {
         sq: p("sq"),
         mn: p("mn"),
         bias: p("bias"),
-        v_th: p("v_th"),
+        // one per neuron: set after init by the parity test
+        v_th: f64::from(g.param_values("v_th")[0]),
         // a per-neuron initial state is read by the parity test itself
         v_init: init("v").unwrap_or(c.v_init),
         u_init: init("u").unwrap_or(c.u_init),
@@ -164,6 +165,10 @@ fn golden_parity_on_every_device() {
                 neuron = neuron
                     .with_recovery(recovery)
                     .expect("per-neuron a, b, c, d");
+            }
+            if g.param("v_th").is_array() {
+                let v_th = Tensor::from_floats(g.param_values("v_th").as_slice(), &device);
+                neuron = neuron.with_threshold(v_th).expect("per-neuron v_th");
             }
             let state = |k: &str| {
                 g.state_param(&["initial_state", k], b, n, &device)
@@ -364,6 +369,14 @@ fn per_neuron_recovery_by_hand() {
     assert_eq!(values(z), vec![1.0, 1.0]);
     assert_eq!(values(s.v), vec![-50.0, -65.0]);
     assert_close("u", &values(s.u), &[2.02, 6.02], 1e-6, 0.0);
+    // a per-neuron threshold (Norse's tensor v_th): neuron 1 at 100 mV stays below it at 84
+    let layer = layer.with_threshold(t(&[30.0, 100.0])).unwrap();
+    let state = IzhikevichState::full(1, 2, 20.0, 0.0, &device);
+    let (z, s) = layer
+        .step(Tensor::<2>::zeros([1, 2], &device), state)
+        .unwrap();
+    assert_eq!(values(z), vec![1.0, 0.0]);
+    assert_eq!(values(s.v), vec![-50.0, 84.0]);
 }
 
 #[test]

@@ -447,6 +447,17 @@ impl Izhikevich {
     }
 }
 
+/// Norse's tensor `v_th`.
+impl super::PerNeuronThreshold for Izhikevich {
+    fn threshold_parts(&mut self) -> (usize, bool, &mut Param<Tensor<1>>) {
+        (
+            self.config.size,
+            self.config.learn_threshold,
+            &mut self.threshold,
+        )
+    }
+}
+
 impl StepLayer for Izhikevich {
     type State = IzhikevichState;
     type Prepared = IzhikevichDynamics;

@@ -524,7 +524,7 @@ pub trait LeakyTimeConstants: Sized {
 
 /// Per-neuron thresholds (Norse's tensor `v_th`, snnTorch's tensor `threshold`) for the layers
 /// that keep their threshold as a `[size]` parameter ([`crate::Lif`], [`crate::neuron::LifEx`],
-/// [`crate::neuron::LifAdEx`], [`crate::neuron::Spyx`]). The values live in the layer's parameters, not in its config.
+/// [`crate::neuron::LifAdEx`], [`crate::neuron::Spyx`], [`crate::neuron::Izhikevich`]). The values live in the layer's parameters, not in its config.
 pub trait PerNeuronThreshold: Sized {
     /// The layer's size, whether its threshold trains, and the threshold parameter.
     fn threshold_parts(&mut self) -> (usize, bool, &mut Param<Tensor<1>>);
