@@ -10,7 +10,7 @@ use snn_core::fused::Execution;
 use snn_core::prelude::*;
 use snn_core::{
     Iaf, IafConfig, LiConfig, Lif, LifConfig, LifState, Reset, SnnError, Surrogate, li_step,
-    neuron::{IafState, LeakyState},
+    neuron::{IafState, LeakyState, RefractoryState},
 };
 
 use crate::common::{
@@ -59,6 +59,24 @@ pub fn scalar(g: &Golden, key: &str) -> f64 {
 /// gets the per-neuron values ([`per_neuron`]).
 pub fn first(g: &Golden, key: &str) -> f64 {
     f64::from(g.param_values(key)[0])
+}
+
+/// A Norse refractory LIF file's initial state (`params.initial_state` `v`, `i` and the
+/// running counter `rho`) for `b` rows of `n` neurons.
+pub fn norse_refractory_state(
+    g: &Golden,
+    b: usize,
+    n: usize,
+    device: &Device,
+) -> RefractoryState<LifState> {
+    RefractoryState {
+        neuron: LifState {
+            v: g.initial_state("v", b, n, device),
+            i: Some(g.initial_state("i", b, n, device)),
+            refrac: None,
+        },
+        rho: g.initial_state("rho", b, n, device),
+    }
 }
 
 /// A golden LIF file's initial state for `b` rows of `n` neurons (`params.initial_state` `v`

@@ -15,13 +15,13 @@ use snn_core::neuron::{
     LifAdEx, LifAdExConfig, LifAdExRefracConfig, LifAdExState, LifExConfig, LifExState,
     LifRefracConfig, Neuron, RefractoryState,
 };
-use snn_core::{LifConfig, LifState, SnnError, Surrogate};
+use snn_core::{LifConfig, SnnError, Surrogate};
 
 use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, batched_sequence, devices, golden,
     number, time_major, uniform, values,
 };
-use crate::golden::{first, norse_per_neuron, norse_potentials};
+use crate::golden::{first, norse_per_neuron, norse_potentials, norse_refractory_state};
 
 const ATOL: f32 = 2e-5;
 const RTOL: f32 = 2e-5;
@@ -163,14 +163,7 @@ fn norse_lif_refrac_feed_forward_step() {
                 .expect("whole rho_reset");
             let layer = config.init(&device).expect("valid");
             assert_eq!(layer.rho_reset() as f64, g.param_f64("rho_reset"));
-            let state = RefractoryState {
-                neuron: LifState {
-                    v: g.initial_state("v", b, n, &device),
-                    i: Some(g.initial_state("i", b, n, &device)),
-                    refrac: None,
-                },
-                rho: g.initial_state("rho", b, n, &device),
-            };
+            let state = norse_refractory_state(&g, b, n, &device);
             let out = Neuron::forward_with(&layer, x, Some(state), true).expect("forward");
             check(&g, dev, "z", out.spikes.clone());
             check(&g, dev, "v", out.traced(|s| s.neuron.v.clone()).unwrap());

@@ -14,7 +14,9 @@ use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, batched_sequence, devices, golden,
     time_major, uniform, values,
 };
-use crate::golden::{NORSE_KEYS, check_lif, neurons, norse_lif, norse_lif_config};
+use crate::golden::{
+    NORSE_KEYS, check_lif, neurons, norse_lif, norse_lif_config, norse_refractory_state,
+};
 
 const ATOL: f32 = 2e-5;
 const RTOL: f32 = 2e-5;
@@ -240,14 +242,7 @@ fn lif_mc_refrac_matches_norse_golden() {
             let x = Tensor::<1>::from_floats(x.as_slice(), &device)
                 .reshape([t, b, n])
                 .swap_dims(0, 1);
-            let state = LifMcRefracState {
-                neuron: LifState {
-                    v: g.initial_state("v", b, n, &device),
-                    i: Some(g.initial_state("i", b, n, &device)),
-                    refrac: None,
-                },
-                rho: g.initial_state("rho", b, n, &device),
-            };
+            let state = norse_refractory_state(&g, b, n, &device);
             let out = Neuron::forward_with(&layer, x, Some(state), true).unwrap();
             let time_major = |t: Tensor<3>| values(t.swap_dims(0, 1));
             let what = |k: &str| format!("{} {k} on {dev}", g.name);

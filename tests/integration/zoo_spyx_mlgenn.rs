@@ -100,18 +100,20 @@ fn spyx_layer(g: &Golden, n: usize, device: &Device) -> SpyxLayer {
         return SpyxLayer::Lif(layer);
     };
     let mut config = SpyxConfig::new(n, model);
-    let decays = [
-        ("beta", param("beta")),
-        ("alpha", param("alpha")),
-        ("gamma", param("gamma")),
+    // each decay: a number goes into the config, one value per neuron onto the built layer
+    type Field = fn(&mut SpyxConfig) -> &mut f64;
+    type Setter = fn(Spyx, Tensor<1>) -> snn_core::Result<Spyx>;
+    let decays: [(&str, Field, Setter); 3] = [
+        ("beta", |c| &mut c.beta, Spyx::with_beta),
+        ("alpha", |c| &mut c.alpha, Spyx::with_alpha),
+        ("gamma", |c| &mut c.gamma, Spyx::with_gamma),
     ];
-    for (key, (scalar, _)) in &decays {
-        if let Some(value) = *scalar {
-            match *key {
-                "beta" => config.beta = value,
-                "alpha" => config.alpha = value,
-                _ => config.gamma = value,
-            }
+    let mut per_neuron: Vec<(Setter, Tensor<1>)> = Vec::new();
+    for (key, field, set) in decays {
+        match param(key) {
+            (Some(value), _) => *field(&mut config) = value,
+            (None, Some(values)) => per_neuron.push((set, values)),
+            (None, None) => {}
         }
     }
     if let Some(threshold) = threshold {
@@ -121,15 +123,8 @@ fn spyx_layer(g: &Golden, n: usize, device: &Device) -> SpyxLayer {
         config.surrogate = surrogate;
     }
     let mut layer = config.init(device).expect("valid golden params");
-    for (key, (_, per_neuron)) in decays {
-        if let Some(values) = per_neuron {
-            layer = match key {
-                "beta" => layer.with_beta(values),
-                "alpha" => layer.with_alpha(values),
-                _ => layer.with_gamma(values),
-            }
-            .expect("per-neuron decay");
-        }
+    for (set, values) in per_neuron {
+        layer = set(layer, values).expect("per-neuron decay");
     }
     if let Some(thresholds) = thresholds {
         layer = layer
