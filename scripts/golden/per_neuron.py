@@ -9,6 +9,11 @@ scripts/peers/setup.sh), in the layout of tests/golden/README.md:
   `v_reset`, a `[batch, n]` initial state; input `[T, batch, n]`.
 * norse_li_feed_forward_step_per_neuron.json: `li_feed_forward_step` with tensor `tau_mem_inv`
   and `tau_syn_inv`, a non-zero `v_leak`, a `[batch, n]` initial state; input `[T, batch, n]`.
+* norse_li_feed_forward_step_per_neuron_potentials.json: the same with a tensor `v_leak`.
+* norse_iaf_feed_forward_step_per_neuron.json: `iaf_feed_forward_step` with tensor `v_th` and
+  `v_reset`, a `[batch, n]` initial membrane; input `[T, batch, n]` (forward traces only).
+* norse_lsnn_feed_forward_step_per_neuron.json: `lsnn_feed_forward_step` with every parameter
+  a tensor, a `[batch, n]` initial `v`, `i`, `b` (forward traces only).
 * norse_lif_feed_forward_step_per_neuron_potentials.json,
   norse_lif_ex_feed_forward_step_per_neuron_potentials.json,
   norse_lif_adex_feed_forward_step_per_neuron_potentials.json: the same with tensor `v_leak`
@@ -122,10 +127,13 @@ def norse_file(potentials=False):
     }
 
 
-def norse_li_file():
+def norse_li_file(potentials=False):
+    """With `potentials`, `v_leak` is a tensor too."""
     tau_mem_inv = torch.tensor([100.0, 40.0, 250.0])
     tau_syn_inv = torch.tensor([200.0, 80.0, 500.0])
     v_leak, dt = 0.2, 0.001
+    if potentials:
+        v_leak = [0.2, -0.4, 0.7]
     p = LIParameters(tau_syn_inv=tau_syn_inv, tau_mem_inv=tau_mem_inv, v_leak=torch.tensor(v_leak))
     v0 = torch.tensor([[0.5, -0.1, 0.9], [0.0, 0.3, 0.2]])
     i0 = torch.tensor([[0.2, 0.0, 1.0], [0.5, 0.1, 0.0]])
@@ -136,7 +144,7 @@ def norse_li_file():
         v, state = li_feed_forward_step(x[t], state, p, dt)
         vs.append(v), is_.append(state.i)
     return {
-        "case": "norse_li_feed_forward_step_per_neuron",
+        "case": "norse_li_feed_forward_step_per_neuron" + ("_potentials" if potentials else ""),
         "library": "norse",
         "library_version": norse.__version__,
         "function": "norse.torch.functional.leaky_integrator.li_feed_forward_step",
@@ -152,8 +160,95 @@ def norse_li_file():
         "inputs": {"input_current": shaped(x)},
         "outputs": {"v": shaped(torch.stack(vs)), "i": shaped(torch.stack(is_))},
         "notes": "norse 1.1.0 li_feed_forward_step with one value per neuron for tau_mem_inv "
-        "and tau_syn_inv, a scalar non-zero v_leak and a [batch, N] initial state. Values "
-        "rounded to 6 significant digits.",
+        + ("tau_syn_inv and v_leak" if potentials else
+           "and tau_syn_inv, a scalar non-zero v_leak")
+        + " and a [batch, N] initial state. Values rounded to 6 significant digits.",
+        "generator": "scripts/golden/per_neuron.py",
+    }
+
+
+def norse_iaf_file():
+    """iaf_feed_forward_step with one threshold and one reset value per neuron."""
+    from norse.torch.functional import iaf
+
+    v_th = torch.tensor([0.8, 1.2, 0.5])
+    v_reset = torch.tensor([-0.3, 0.1, 0.0])
+    p = iaf.IAFParameters(v_th=v_th, v_reset=v_reset, method="super", alpha=torch.tensor(100.0))
+    v0 = torch.tensor([[0.5, -0.1, 0.4], [0.0, 0.3, 0.2]])
+    state = iaf.IAFFeedForwardState(v=v0)
+    x = (inputs(7, 0.6) - 0.1).detach()
+    zs, vs = [], []
+    for t in range(T):
+        z, state = iaf.iaf_feed_forward_step(x[t], state, p, 0.001)
+        zs.append(z), vs.append(state.v)
+    return {
+        "case": "norse_iaf_feed_forward_step_per_neuron",
+        "library": "norse",
+        "library_version": norse.__version__,
+        "function": "norse.torch.functional.iaf.iaf_feed_forward_step",
+        "layout": "input_current [T, batch, N]; outputs [T, batch, N]; per-neuron params [N]",
+        "dtype": "float32",
+        "params": {
+            "v_th": v_th.tolist(),
+            "v_reset": v_reset.tolist(),
+            "method": "super",
+            "alpha": 100.0,
+            "dt": 0.001,
+            "initial_state": {"v": v0.tolist()},
+        },
+        "inputs": {"input_current": shaped(x)},
+        "outputs": {"z": shaped(torch.stack(zs)), "v": shaped(torch.stack(vs))},
+        "notes": "norse 1.1.0 iaf_feed_forward_step (v += x; spike at v > v_th; reset to "
+        "v_reset) with one v_th and one v_reset per neuron and a [batch, N] initial membrane. "
+        "Values rounded to 6 significant digits.",
+        "generator": "scripts/golden/per_neuron.py",
+    }
+
+
+def norse_lsnn_file():
+    """lsnn_feed_forward_step with every parameter a tensor (one value per neuron)."""
+    from norse.torch.functional import lsnn
+
+    k = dict(
+        tau_syn_inv=[150.0, 300.0, 100.0],
+        tau_mem_inv=[80.0, 120.0, 50.0],
+        tau_adapt_inv=[20.0, 5.0, 50.0],
+        v_leak=[0.1, -0.2, 0.3],
+        v_th=[1.0, 0.8, 1.2],
+        v_reset=[-0.2, 0.0, 0.1],
+        beta=[1.5, 0.5, 2.5],
+    )
+    p = lsnn.LSNNParameters(**{n: torch.tensor(v) for n, v in k.items()}, method="super")
+    v0 = torch.tensor([[0.5, -0.1, 0.9], [0.0, 0.3, 0.2]])
+    i0 = torch.tensor([[0.2, 0.0, 1.0], [0.5, 0.1, 0.0]])
+    b0 = torch.tensor([[1.0, 1.2, 1.5], [1.1, 0.8, 1.3]])
+    state = lsnn.LSNNFeedForwardState(v=v0, i=i0, b=b0)
+    x = inputs(8, 6.0).detach()
+    traces = {"z": [], "v": [], "i": [], "b": []}
+    for t in range(T):
+        z, state = lsnn.lsnn_feed_forward_step(x[t], state, p, 0.001)
+        traces["z"].append(z)
+        for f in ("v", "i", "b"):
+            traces[f].append(getattr(state, f))
+    return {
+        "case": "norse_lsnn_feed_forward_step_per_neuron",
+        "library": "norse",
+        "library_version": norse.__version__,
+        "function": "norse.torch.functional.lsnn.lsnn_feed_forward_step",
+        "layout": "input_current [T, batch, N]; outputs [T, batch, N]; per-neuron params [N]",
+        "dtype": "float32",
+        "params": {
+            **k,
+            "method": "super",
+            "alpha": 100.0,
+            "dt": 0.001,
+            "initial_state": {"v": v0.tolist(), "i": i0.tolist(), "b": b0.tolist()},
+        },
+        "inputs": {"input_current": shaped(x)},
+        "outputs": {k: shaped(torch.stack(v)) for k, v in traces.items()},
+        "notes": "norse 1.1.0 lsnn_feed_forward_step with one value per neuron for every "
+        "parameter (tau_syn_inv, tau_mem_inv, tau_adapt_inv, v_leak, v_th, v_reset, beta) and a "
+        "[batch, N] initial state. Values rounded to 6 significant digits.",
         "generator": "scripts/golden/per_neuron.py",
     }
 
@@ -318,6 +413,9 @@ def main():
         norse_file(),
         norse_file(potentials=True),
         norse_li_file(),
+        norse_li_file(potentials=True),
+        norse_iaf_file(),
+        norse_lsnn_file(),
         norse_exponential_file(adex=False),
         norse_exponential_file(adex=True),
         norse_exponential_file(adex=False, potentials=True),

@@ -33,26 +33,13 @@ fn sequence(g: &Golden, key: &str, device: &Device) -> (Tensor<3>, usize, usize)
 
 /// The per-neuron values of parameter `key` as a `[n]` tensor when the file gives an array
 /// (peers accept a tensor for it), `None` for a scalar, read as a scalar by the config.
-fn per_neuron(g: &Golden, key: &str, n: usize, device: &Device) -> Option<Tensor<1>> {
+pub fn per_neuron(g: &Golden, key: &str, n: usize, device: &Device) -> Option<Tensor<1>> {
     let values = g.param_values(key);
     match values.len() {
         1 => None,
         len if len == n => Some(Tensor::from_floats(values.as_slice(), device)),
         len => panic!("{}: params.{key} has {len} values for {n} neurons", g.name),
     }
-}
-
-/// A parameter that a layer takes only as a scalar (e.g. `v_reset` of `Iaf`): a file with one
-/// value per neuron for it fails here, with its name, rather than silently use one of them.
-pub fn scalar(g: &Golden, key: &str) -> f64 {
-    let values = g.param_values(key);
-    assert_eq!(
-        values.len(),
-        1,
-        "{}: per-neuron {key} is not supported",
-        g.name
-    );
-    f64::from(values[0])
 }
 
 /// The first value of a scalar-or-array parameter: what the config holds before the layer
@@ -173,17 +160,22 @@ pub fn norse_lif(g: &Golden, config: &LifConfig, device: &Device) -> Lif {
 }
 
 /// `layer` with the file's per-neuron `v_leak` and `v_reset`, where it gives them (Norse takes
-/// a tensor for each).
+/// a tensor for each; a model without a leak or a reset has no such key: Norse's IAF and LI).
 pub fn norse_potentials<L: PerNeuronPotentials>(
     g: &Golden,
     mut layer: L,
     n: usize,
     device: &Device,
 ) -> L {
-    if let Some(v_leak) = per_neuron(g, "v_leak", n, device) {
+    let given = |key: &str| {
+        g.json["params"]
+            .get(key)
+            .and_then(|_| per_neuron(g, key, n, device))
+    };
+    if let Some(v_leak) = given("v_leak") {
         layer = layer.with_v_leak(v_leak).expect("per-neuron v_leak");
     }
-    if let Some(v_reset) = per_neuron(g, "v_reset", n, device) {
+    if let Some(v_reset) = given("v_reset") {
         layer = layer.with_v_reset(v_reset).expect("per-neuron v_reset");
     }
     layer
@@ -320,10 +312,15 @@ fn norse_iaf_feed_forward_step() {
         for (dev, device) in devices() {
             let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
             let iaf: Iaf = IafConfig::new(n)
-                .with_threshold(g.param_f64("v_th"))
-                .with_v_reset(g.param_f64("v_reset"))
+                .with_threshold(first(&g, "v_th"))
+                .with_v_reset(first(&g, "v_reset"))
                 .init(&device)
                 .expect("valid config");
+            // Norse takes a tensor v_th and v_reset: one value per neuron
+            let mut iaf = norse_potentials(&g, iaf, n, &device);
+            if let Some(v_th) = per_neuron(&g, "v_th", n, &device) {
+                iaf = iaf.with_threshold(v_th).expect("per-neuron thresholds");
+            }
             let v = g.initial_state("v", b, n, &device);
             let out = iaf
                 .forward_with(x, Some(IafState { v }), true)
@@ -345,8 +342,9 @@ fn check_li(g: &Golden, x: Tensor<3>, with_current: bool, device: &Device, dev: 
     let tau_syn_inv = with_current.then(|| first(g, "tau_syn_inv"));
     let config = LiConfig::from_norse(n, first(g, "tau_mem_inv"), tau_syn_inv, g.param_f64("dt"))
         .expect("norse parameters")
-        .with_v_leak(scalar(g, "v_leak"));
+        .with_v_leak(first(g, "v_leak"));
     let li = config.init(device).expect("valid config");
+    let li = norse_potentials(g, li, n, device);
     let li = norse_time_constants(g, li, n, with_current, device);
     let initial = |key: &str| g.state_param(&["initial_state", key], b, n, device);
     let resting = li.init_state(b);

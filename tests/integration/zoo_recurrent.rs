@@ -6,7 +6,7 @@ use burn::prelude::*;
 use burn::tensor::Gradients;
 use snn_core::neuron::{
     CobaLifConfig, CobaLifState, LifMc, LifMcConfig, LifMcRefrac, LifMcRefracState, LifRecurrent,
-    LsnnConfig, LsnnRecurrent, LsnnState, Neuron, RecurrentConfig, SpikingRecLayerConfig,
+    Lsnn, LsnnConfig, LsnnRecurrent, LsnnState, Neuron, RecurrentConfig, SpikingRecLayerConfig,
 };
 use snn_core::{LifConfig, LifState, SnnError, Surrogate};
 
@@ -15,7 +15,8 @@ use crate::common::{
     time_major, uniform, values,
 };
 use crate::golden::{
-    NORSE_KEYS, check_lif, neurons, norse_lif, norse_lif_config, norse_refractory_state,
+    NORSE_KEYS, check_lif, first, neurons, norse_lif, norse_lif_config, norse_per_neuron,
+    norse_potentials, norse_refractory_state, per_neuron,
 };
 
 const ATOL: f32 = 2e-5;
@@ -36,21 +37,38 @@ fn matrix(g: &Golden, section: &str, key: &str, device: &Device) -> Tensor<2> {
 fn lsnn_from_golden(g: &Golden, size: usize) -> LsnnConfig {
     assert_eq!(g.param_str("method"), "super");
     LsnnConfig {
-        threshold: g.param_f64("v_th"),
-        beta: g.param_f64("beta"),
-        v_leak: g.param_f64("v_leak"),
-        v_reset: g.param_f64("v_reset"),
+        threshold: first(g, "v_th"),
+        beta: first(g, "beta"),
+        v_leak: first(g, "v_leak"),
+        v_reset: first(g, "v_reset"),
         // Norse 1.1.0's SuperSpike backward ignores its alpha: 1/(1+|x|)²
         surrogate: Surrogate::SuperSpike { alpha: 1.0 },
         ..LsnnConfig::from_norse(
             size,
-            g.param_f64("tau_syn_inv"),
-            g.param_f64("tau_mem_inv"),
-            g.param_f64("tau_adapt_inv"),
+            first(g, "tau_syn_inv"),
+            first(g, "tau_mem_inv"),
+            first(g, "tau_adapt_inv"),
             g.param_f64("dt"),
         )
         .expect("valid Norse parameters")
     }
+}
+
+/// The LSNN layer of a Norse file with the file's per-neuron values, where it gives a tensor
+/// for a parameter (Norse takes one for each).
+fn norse_lsnn(g: &Golden, n: usize, device: &Device) -> Lsnn {
+    let lsnn = lsnn_from_golden(g, n).init(device).unwrap();
+    let lsnn = norse_potentials(g, lsnn, n, device);
+    let mut lsnn = norse_per_neuron(g, lsnn, n, true, device);
+    if let Some(inv) = per_neuron(g, "tau_adapt_inv", n, device) {
+        lsnn = lsnn
+            .with_tau_adapt_ms(inv.recip().mul_scalar(1e3))
+            .expect("per-neuron tau_adapt");
+    }
+    if let Some(beta) = per_neuron(g, "beta", n, device) {
+        lsnn = lsnn.with_beta(beta).expect("per-neuron beta");
+    }
+    lsnn
 }
 
 #[test]
@@ -58,7 +76,7 @@ fn norse_lsnn_feed_forward_step() {
     for g in golden("norse_lsnn_feed_forward_step") {
         for (dev, device) in devices() {
             let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
-            let lsnn = lsnn_from_golden(&g, n).init(&device).unwrap();
+            let lsnn = norse_lsnn(&g, n, &device);
             let state = LsnnState {
                 v: g.initial_state("v", b, n, &device),
                 i: g.initial_state("i", b, n, &device),

@@ -142,6 +142,15 @@ fn firing(layer: &str, spec: &FiringSpec) -> Result<()> {
     Ok(())
 }
 
+/// A potential of `n` neurons: the layer's per-neuron values where it has them
+/// ([`snn_core::neuron::PerNeuronPotentials`]), else the config's `shared` value for all.
+fn potential(per_neuron: Option<Tensor<1>>, shared: f64, n: usize) -> Array {
+    match per_neuron {
+        Some(per_neuron) => array(values(per_neuron), vec![n]),
+        None => Array::full(vec![n], shared),
+    }
+}
+
 /// `Affine` (with a bias) or `Linear`; burn's `[in, out]` weight becomes NIR's `[out, in]`.
 impl ToNir for Linear {
     fn to_nir(&self, _dt_ms: f64) -> Result<NirNode> {
@@ -171,13 +180,8 @@ impl ToNir for Lif {
             dt_ms,
             c.discretization,
         );
-        // the per-neuron potentials where the layer has them (Lif::with_v_leak / with_v_reset)
-        let potential = |per_neuron: Option<Tensor<1>>, shared: f64| match per_neuron {
-            Some(per_neuron) => array(values(per_neuron), vec![n]),
-            None => Array::full(vec![n], shared),
-        };
-        let v_leak = potential(self.v_leak_per_neuron(), c.v_leak);
-        let v_reset = potential(self.v_reset_per_neuron(), c.v_reset);
+        let v_leak = potential(self.v_leak_per_neuron(), c.v_leak, n);
+        let v_reset = potential(self.v_reset_per_neuron(), c.v_reset, n);
         let v_threshold = array(values(self.threshold.val()), vec![n]);
         Ok(match nir.synapse {
             None => NirNode::Lif {
@@ -212,7 +216,7 @@ impl ToNir for Li {
             dt_ms,
             c.discretization,
         );
-        let v_leak = Array::full(vec![n], c.v_leak);
+        let v_leak = potential(self.v_leak_per_neuron(), c.v_leak, n);
         Ok(match nir.synapse {
             None => NirNode::Li {
                 tau: array(nir.tau_mem, vec![n]),
@@ -240,7 +244,7 @@ impl ToNir for Iaf {
         Ok(NirNode::If {
             r: Array::full(vec![n], 1e3 / dt_ms),
             v_threshold: array(values(self.threshold.val()), vec![n]),
-            v_reset: Array::full(vec![n], c.v_reset),
+            v_reset: potential(self.v_reset_per_neuron(), c.v_reset, n),
         })
     }
 }

@@ -106,6 +106,7 @@ impl IafConfig {
         self.validate()?;
         Ok(Iaf {
             threshold: per_neuron(self.size, self.threshold, self.learn_threshold, device),
+            v_reset_per_neuron: None,
             config: self.clone(),
         })
     }
@@ -116,6 +117,10 @@ impl IafConfig {
 pub struct Iaf {
     /// Threshold per neuron, `[size]`.
     pub threshold: Param<Tensor<1>>,
+    /// Reset potential per neuron, `[size]`, when
+    /// [`with_v_reset`](super::PerNeuronPotentials::with_v_reset) gave one (a constant, not
+    /// trained); `None`: the config's `v_reset`.
+    v_reset_per_neuron: Option<Param<Tensor<1>>>,
     #[module(skip)]
     config: IafConfig,
 }
@@ -186,9 +191,38 @@ impl Iaf {
             firing: Firing {
                 threshold: self.threshold.val().unsqueeze::<2>(),
                 spec: self.config.firing_spec(),
-                v_reset: None,
+                v_reset: self
+                    .v_reset_per_neuron
+                    .as_ref()
+                    .map(|v| v.val().unsqueeze::<2>()),
             },
         }
+    }
+}
+
+/// Norse's tensor `v_th`, NIR's per-neuron `v_threshold`.
+impl super::PerNeuronThreshold for Iaf {
+    fn threshold_parts(&mut self) -> (usize, bool, &mut Param<Tensor<1>>) {
+        (
+            self.config.size,
+            self.config.learn_threshold,
+            &mut self.threshold,
+        )
+    }
+}
+
+/// `v_reset` per neuron (Norse's tensor `v_reset`, NIR's per-neuron `v_reset`); a perfect
+/// integrator has no resting potential.
+impl super::PerNeuronPotentials for Iaf {
+    fn potential_parts(&mut self) -> super::PotentialParts<'_> {
+        super::PotentialParts {
+            size: self.size(),
+            v_leak: None,
+            v_reset: Some(&mut self.v_reset_per_neuron),
+        }
+    }
+    fn potentials(&self) -> (Option<&Param<Tensor<1>>>, Option<&Param<Tensor<1>>>) {
+        (None, self.v_reset_per_neuron.as_ref())
     }
 }
 

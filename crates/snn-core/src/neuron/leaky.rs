@@ -99,6 +99,15 @@ impl Coefficient {
         }
     }
 
+    /// `(1 − z)·v + z·self`: the membrane `v` set to this value where `z` spiked (as
+    /// [`reset_to_value`] for a shared value).
+    pub(crate) fn reset(&self, v: Tensor<2>, z: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Shared(k) => reset_to_value(v, z, *k),
+            Self::PerNeuron(k) => z.clone().neg().add_scalar(1.0) * v + z * k.clone(),
+        }
+    }
+
     /// The shared value, or the per-neuron row of `per_neuron` (`[size]`).
     pub(crate) fn of(per_neuron: Option<Tensor<1>>, shared: f64) -> Self {
         match per_neuron {
@@ -131,19 +140,6 @@ pub(crate) enum Membrane {
 }
 
 impl Membrane {
-    /// Resolves `τ_mem` (`[size]`, ms) for the given discretization and step.
-    pub(crate) fn leaky(
-        tau_ms: Tensor<1>,
-        dt_ms: f64,
-        v_leak: f64,
-        discretization: Discretization,
-    ) -> Self {
-        Self::from_coefficients(
-            &LeakyCoefficients::resolve(tau_ms, None, dt_ms, v_leak, discretization),
-            v_leak,
-        )
-    }
-
     /// The membrane update of resolved coefficients (`v_leak` is read by the Euler forms unless
     /// the coefficients carry one per neuron).
     pub(crate) fn from_coefficients(c: &LeakyCoefficients, v_leak: f64) -> Self {
@@ -523,7 +519,7 @@ pub trait LeakyTimeConstants: Sized {
 }
 
 /// Per-neuron thresholds (Norse's tensor `v_th`, snnTorch's tensor `threshold`) for the layers
-/// that keep their threshold as a `[size]` parameter ([`crate::Lif`], [`crate::neuron::LifEx`],
+/// that keep their threshold as a `[size]` parameter ([`crate::Lif`], [`crate::Iaf`], [`crate::neuron::LifEx`],
 /// [`crate::neuron::LifAdEx`], [`crate::neuron::Spyx`], [`crate::neuron::Izhikevich`]). The values live in the layer's parameters, not in its config.
 pub trait PerNeuronThreshold: Sized {
     /// The layer's size, whether its threshold trains, and the threshold parameter.
@@ -543,21 +539,23 @@ pub trait PerNeuronThreshold: Sized {
 }
 
 /// The per-neuron potentials of a layer ([`PerNeuronPotentials`]): its size and the slots for
-/// one `v_leak` and one `v_reset` per neuron (`None`: the config's scalar).
+/// one `v_leak` and one `v_reset` per neuron (an empty slot: the config's scalar). A layer
+/// without a resting potential (`Iaf`) or without a reset (`Li`) has no slot for it.
 pub struct PotentialParts<'a> {
     /// Number of neurons.
     pub size: usize,
-    /// Resting potential per neuron, `[size]`.
-    pub v_leak: &'a mut Option<Param<Tensor<1>>>,
-    /// Reset potential per neuron, `[size]`.
-    pub v_reset: &'a mut Option<Param<Tensor<1>>>,
+    /// Resting potential per neuron, `[size]`; `None` for a layer without a leak.
+    pub v_leak: Option<&'a mut Option<Param<Tensor<1>>>>,
+    /// Reset potential per neuron, `[size]`; `None` for a layer that does not fire.
+    pub v_reset: Option<&'a mut Option<Param<Tensor<1>>>>,
 }
 
 /// Per-neuron resting and reset potentials (Norse's tensor `v_leak` and `v_reset`; NIR's
 /// per-neuron `v_leak` and `v_reset`) for the layers that keep them as optional `[size]`
-/// constants ([`crate::Lif`], [`crate::neuron::LifEx`], [`crate::neuron::LifAdEx`]). The values
-/// are saved with the layer and not trained; a `Lif` with them steps on the reference path
-/// (the fused op takes the potentials as scalars, [`crate::Lif::fused_path`]).
+/// constants: both for [`crate::Lif`], [`crate::neuron::LifEx`] and
+/// [`crate::neuron::LifAdEx`], `v_leak` for [`crate::Li`], `v_reset` for [`crate::Iaf`]. The
+/// values are saved with the layer and not trained; a `Lif` or `Li` with them steps on the
+/// reference path (the fused op takes the potentials as scalars, [`crate::Lif::fused_path`]).
 pub trait PerNeuronPotentials: Sized {
     /// The layer's size and its potential slots.
     fn potential_parts(&mut self) -> PotentialParts<'_>;
@@ -568,10 +566,12 @@ pub trait PerNeuronPotentials: Sized {
     /// The same layer with one resting potential `v_leak` per neuron, `[size]`, finite.
     ///
     /// # Errors
-    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`].
+    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`];
+    /// [`SnnError::Rejected`] for a layer without a leak (`Iaf`).
     fn with_v_leak(mut self, v_leak: Tensor<1>) -> Result<Self> {
         let parts = self.potential_parts();
-        *parts.v_leak = Some(checked_potential("v_leak", v_leak, parts.size)?);
+        let value = checked_potential("v_leak", v_leak, parts.size)?;
+        *slot("v_leak", parts.v_leak, "the layer has no leak")? = Some(value);
         Ok(self)
     }
 
@@ -579,10 +579,12 @@ pub trait PerNeuronPotentials: Sized {
     /// the relative reset's offset).
     ///
     /// # Errors
-    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`].
+    /// [`SnnError::ShapeMismatch`] unless `[size]`, [`SnnError::NotFinite`];
+    /// [`SnnError::Rejected`] for a layer that does not fire (`Li`).
     fn with_v_reset(mut self, v_reset: Tensor<1>) -> Result<Self> {
         let parts = self.potential_parts();
-        *parts.v_reset = Some(checked_potential("v_reset", v_reset, parts.size)?);
+        let value = checked_potential("v_reset", v_reset, parts.size)?;
+        *slot("v_reset", parts.v_reset, "the layer does not fire")? = Some(value);
         Ok(self)
     }
 
@@ -597,6 +599,18 @@ pub trait PerNeuronPotentials: Sized {
     fn v_reset_per_neuron(&self) -> Option<Tensor<1>> {
         self.potentials().1.map(Param::val)
     }
+}
+
+/// The layer's slot for `field`, or [`SnnError::Rejected`] with `reason` when it has none.
+fn slot<'a>(
+    field: &'static str,
+    slot: Option<&'a mut Option<Param<Tensor<1>>>>,
+    reason: &str,
+) -> Result<&'a mut Option<Param<Tensor<1>>>> {
+    slot.ok_or_else(|| SnnError::Rejected {
+        field,
+        reason: reason.into(),
+    })
 }
 
 /// A per-neuron potential, checked: `[size]` and finite; a constant (not trained).
@@ -618,8 +632,8 @@ macro_rules! per_neuron_potentials {
             fn potential_parts(&mut self) -> $crate::neuron::PotentialParts<'_> {
                 $crate::neuron::PotentialParts {
                     size: self.size(),
-                    v_leak: &mut self.v_leak_per_neuron,
-                    v_reset: &mut self.v_reset_per_neuron,
+                    v_leak: Some(&mut self.v_leak_per_neuron),
+                    v_reset: Some(&mut self.v_reset_per_neuron),
                 }
             }
             fn potentials(

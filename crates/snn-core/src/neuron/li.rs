@@ -105,6 +105,7 @@ impl LiConfig {
             tau_syn_ms: self
                 .tau_syn_ms
                 .map(|tau| per_neuron(self.size, tau, self.learn_tau, device)),
+            v_leak_per_neuron: None,
             config: self.clone(),
         })
     }
@@ -117,6 +118,10 @@ pub struct Li {
     pub tau_mem_ms: Param<Tensor<1>>,
     /// Synaptic time constant per neuron, ms, `[size]`.
     pub tau_syn_ms: Option<Param<Tensor<1>>>,
+    /// Resting potential per neuron, `[size]`, when
+    /// [`with_v_leak`](super::PerNeuronPotentials::with_v_leak) gave one (a constant, not
+    /// trained); `None`: the config's `v_leak`.
+    v_leak_per_neuron: Option<Param<Tensor<1>>>,
     #[module(skip)]
     config: LiConfig,
 }
@@ -175,11 +180,13 @@ impl Li {
     }
 
     /// Whether [`Neuron::forward`] on `device` takes the fused multi-step op: with
-    /// [`Execution::Auto`], on a backend the op supports ([`fused::backend_supported`]), and
-    /// unless the time constants are trained on an autodiff device.
+    /// [`Execution::Auto`], on a backend the op supports ([`fused::backend_supported`]), with
+    /// the config's one `v_leak` (the op takes it as a scalar), and unless the time constants
+    /// are trained on an autodiff device.
     pub fn fused_path(&self, device: &Device) -> bool {
         let trains = |p: &Param<Tensor<1>>| p.is_require_grad() && device.is_autodiff();
         self.config.execution == Execution::Auto
+            && self.v_leak_per_neuron.is_none()
             && fused::backend_supported(device)
             && !trains(&self.tau_mem_ms)
             && !self.tau_syn_ms.as_ref().is_some_and(trains)
@@ -208,6 +215,7 @@ impl Li {
             c.v_leak,
             c.discretization,
         )
+        .with_v_leak_per_neuron(self.v_leak_per_neuron.as_ref().map(Param::val))
     }
 
     /// The coefficient tensor `[COEFFICIENTS, size]` and the [`LeakySpec`] (no firing) with
@@ -219,6 +227,20 @@ impl Li {
             coefficients.stacked(None),
             coefficients.spec(c.v_leak, None),
         )
+    }
+}
+
+/// `v_leak` per neuron; an integrator has no reset.
+impl super::PerNeuronPotentials for Li {
+    fn potential_parts(&mut self) -> super::PotentialParts<'_> {
+        super::PotentialParts {
+            size: self.size(),
+            v_leak: Some(&mut self.v_leak_per_neuron),
+            v_reset: None,
+        }
+    }
+    fn potentials(&self) -> (Option<&Param<Tensor<1>>>, Option<&Param<Tensor<1>>>) {
+        (self.v_leak_per_neuron.as_ref(), None)
     }
 }
 

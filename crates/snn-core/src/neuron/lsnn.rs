@@ -4,9 +4,9 @@ use super::layer::per_neuron;
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
-use super::leaky::{Membrane, Synapse, reset_to_value};
-use crate::dynamics::{LeakyParams, euler_fraction};
+use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors, per_neuron_values};
+use super::leaky::{Coefficient, LeakyParts, Membrane, Synapse};
+use crate::dynamics::{Discretization, LeakyCoefficients, LeakyParams, euler_fraction};
 use crate::error::{euler_time_constant, finite, nonzero, positive};
 use crate::lift::StepLayer;
 use crate::spike::spike_with;
@@ -126,6 +126,9 @@ impl LsnnConfig {
             tau_syn_ms: per_neuron(self.size, self.tau_syn_ms, self.learn_tau, device),
             tau_adapt_ms: per_neuron(self.size, self.tau_adapt_ms, self.learn_tau, device),
             threshold: per_neuron(self.size, self.threshold, self.learn_threshold, device),
+            beta_per_neuron: None,
+            v_leak_per_neuron: None,
+            v_reset_per_neuron: None,
             config: self.clone(),
         })
     }
@@ -145,6 +148,16 @@ pub struct Lsnn {
     pub tau_adapt_ms: Param<Tensor<1>>,
     /// Resting threshold `v_th` per neuron, `[size]`.
     pub threshold: Param<Tensor<1>>,
+    /// Threshold jump per neuron, `[size]`, when [`Lsnn::with_beta`] gave one (a constant, not
+    /// trained); `None`: the config's `beta`.
+    beta_per_neuron: Option<Param<Tensor<1>>>,
+    /// Resting potential per neuron, `[size]`, when
+    /// [`with_v_leak`](super::PerNeuronPotentials::with_v_leak) gave one; `None`: the config's.
+    pub(super) v_leak_per_neuron: Option<Param<Tensor<1>>>,
+    /// Reset potential per neuron, `[size]`, when
+    /// [`with_v_reset`](super::PerNeuronPotentials::with_v_reset) gave one; `None`: the
+    /// config's.
+    pub(super) v_reset_per_neuron: Option<Param<Tensor<1>>>,
     #[module(skip)]
     config: LsnnConfig,
 }
@@ -187,8 +200,10 @@ pub struct LsnnDynamics {
     k_adapt: Tensor<2>,
     /// `v_th`, `[1, size]`.
     threshold: Tensor<2>,
-    beta: f32,
-    v_reset: f32,
+    /// `β`, shared or per neuron.
+    beta: Coefficient,
+    /// `v_reset`, shared or per neuron.
+    v_reset: Coefficient,
     surrogate: Surrogate,
     detach_reset: bool,
 }
@@ -206,8 +221,8 @@ pub fn lsnn_step(input: Tensor<2>, state: LsnnState, d: &LsnnDynamics) -> (Tenso
     } else {
         z.clone()
     };
-    let v = reset_to_value(v, fired.clone(), d.v_reset);
-    let b = b + fired.mul_scalar(d.beta);
+    let v = d.v_reset.reset(v, fired.clone());
+    let b = b + d.beta.times(fired);
     (z, LsnnState { v, i: i + input, b })
 }
 
@@ -215,6 +230,11 @@ impl Lsnn {
     /// The configuration the layer was built from.
     pub fn config(&self) -> &LsnnConfig {
         &self.config
+    }
+
+    /// Number of neurons.
+    pub fn size(&self) -> usize {
+        self.config.size
     }
 
     /// The resting state for a batch (`b = v_th`, per neuron), on the layer's device.
@@ -231,17 +251,76 @@ impl Lsnn {
     /// Resolves the decay factors for [`lsnn_step`].
     pub fn dynamics(&self) -> LsnnDynamics {
         let c = &self.config;
-        let euler = super::Discretization::ForwardEuler;
+        let euler = Discretization::ForwardEuler;
+        let per_neuron = |p: &Option<Param<Tensor<1>>>| p.as_ref().map(Param::val);
+        let membrane =
+            LeakyCoefficients::resolve(self.tau_mem_ms.val(), None, c.dt_ms, c.v_leak, euler)
+                .with_v_leak_per_neuron(per_neuron(&self.v_leak_per_neuron));
         LsnnDynamics {
-            membrane: Membrane::leaky(self.tau_mem_ms.val(), c.dt_ms, c.v_leak, euler),
+            membrane: Membrane::from_coefficients(&membrane, c.v_leak),
             synapse: Synapse::new(self.tau_syn_ms.val(), c.dt_ms, euler),
             k_adapt: euler_fraction(self.tau_adapt_ms.val(), c.dt_ms).unsqueeze::<2>(),
             threshold: self.threshold.val().unsqueeze::<2>(),
-            beta: c.beta as f32,
-            v_reset: c.v_reset as f32,
+            beta: Coefficient::of(per_neuron(&self.beta_per_neuron), c.beta),
+            v_reset: Coefficient::of(per_neuron(&self.v_reset_per_neuron), c.v_reset),
             surrogate: c.surrogate,
             detach_reset: c.detach_reset,
         }
+    }
+}
+
+impl Lsnn {
+    /// The same layer with one threshold jump `β` per neuron, `[size]`, finite (Norse's tensor
+    /// `beta`; a constant, not trained).
+    ///
+    /// # Errors
+    /// [`crate::SnnError::ShapeMismatch`] unless `[size]`, [`crate::SnnError::NotFinite`].
+    pub fn with_beta(mut self, beta: Tensor<1>) -> crate::Result<Self> {
+        let size = self.config.size;
+        let check = |b| finite("beta", b);
+        self.beta_per_neuron = Some(per_neuron_values("beta", beta, size, false, check)?);
+        Ok(self)
+    }
+
+    /// The same layer with one adaptation time constant `τ_adapt` per neuron, ms, `[size]`
+    /// (Norse's tensor `tau_adapt_inv` is `1e3 / τ_adapt`), each at least `dt` (forward Euler);
+    /// trained with `learn_tau`.
+    ///
+    /// # Errors
+    /// [`crate::SnnError::ShapeMismatch`] unless `[size]`; [`crate::SnnError::NotPositive`] or
+    /// [`crate::SnnError::UnstableEuler`] for a bad value.
+    pub fn with_tau_adapt_ms(mut self, tau_adapt_ms: Tensor<1>) -> crate::Result<Self> {
+        let c = &self.config;
+        let (size, dt_ms, learn) = (c.size, c.dt_ms, c.learn_tau);
+        let check = |t| euler_time_constant("tau_adapt_ms", t, dt_ms);
+        self.tau_adapt_ms = per_neuron_values("tau_adapt_ms", tau_adapt_ms, size, learn, check)?;
+        Ok(self)
+    }
+}
+
+/// `τ_mem` and `τ_syn` per neuron (forward Euler); `τ_adapt` through [`Lsnn::with_tau_adapt_ms`].
+impl super::LeakyTimeConstants for Lsnn {
+    fn leaky_parts(&mut self) -> LeakyParts<'_> {
+        let c = &self.config;
+        LeakyParts {
+            size: c.size,
+            dt_ms: c.dt_ms,
+            discretization: Discretization::ForwardEuler,
+            learn: c.learn_tau,
+            tau_mem_ms: &mut self.tau_mem_ms,
+            tau_syn_ms: Some(&mut self.tau_syn_ms),
+        }
+    }
+}
+
+/// The resting threshold `v_th` per neuron (the value `b` relaxes to, and `b`'s resting state).
+impl super::PerNeuronThreshold for Lsnn {
+    fn threshold_parts(&mut self) -> (usize, bool, &mut Param<Tensor<1>>) {
+        (
+            self.config.size,
+            self.config.learn_threshold,
+            &mut self.threshold,
+        )
     }
 }
 

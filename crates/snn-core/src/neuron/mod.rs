@@ -65,7 +65,7 @@ membrane_in_v!(
 membrane_in_neuron!(RecurrentState, RefractoryState);
 leaky::leaky_time_constants!(Lif, Li);
 leaky::leaky_time_constants!(forward_euler: LifEx);
-leaky::per_neuron_potentials!(Lif, LifEx);
+leaky::per_neuron_potentials!(Lif, LifEx, Lsnn);
 pub use iaf::{Iaf, IafConfig, IafDynamics, IafOutput, IafState, iaf_step};
 pub(crate) use layer::per_neuron;
 pub use layer::{
