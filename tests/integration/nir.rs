@@ -12,7 +12,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use serde_json::Value;
 use snn_core::encode::SpikeRng;
-use snn_core::neuron::{Neuron, PerNeuronPotentials, RecurrentConfig};
+use snn_core::neuron::{Neuron, PerNeuronPotentials, PerNeuronThreshold, RecurrentConfig};
 use snn_core::{Discretization, IafConfig, LiConfig, LifConfig};
 use snn_nir::{
     Array, FloatType, NirError, NirGraph, NirNode, Padding, ToNir, import, read, read_bytes,
@@ -533,6 +533,15 @@ fn exported_layers_import_to_the_same_outputs() {
                 want,
                 false,
             );
+            let li = li.with_v_leak(potentials(-0.4, 0.2)).unwrap();
+            let want = li.forward(x.clone()).unwrap().v();
+            check(
+                &format!("LI {d:?} tau_syn {tau_syn:?}, per-neuron v_leak"),
+                li.to_nir(0.5).unwrap(),
+                0.5,
+                want,
+                false,
+            );
         }
     }
     let iaf = IafConfig::new(n)
@@ -542,6 +551,20 @@ fn exported_layers_import_to_the_same_outputs() {
         .unwrap();
     let want = iaf.forward(x.clone()).unwrap().spikes;
     check("IF", iaf.to_nir(1.0).unwrap(), 1.0, want, true);
+    let per_neuron = |values: [f32; 5]| Tensor::<1>::from_floats(values, &device);
+    let iaf = iaf
+        .with_v_reset(per_neuron([0.25, -0.5, 0.0, 1.0, 0.5]))
+        .unwrap()
+        .with_threshold(per_neuron([2.0, 1.5, 3.0, 2.5, 1.8]))
+        .unwrap();
+    let want = iaf.forward(x.clone()).unwrap().spikes;
+    check(
+        "IF, per-neuron threshold and v_reset",
+        iaf.to_nir(1.0).unwrap(),
+        1.0,
+        want,
+        true,
+    );
 
     // Seeded weights: burn's unseeded draw left the layer silent on some runs.
     let weights = |rows: usize, cols: usize, seed| {
@@ -583,6 +606,30 @@ fn layers_without_a_nir_equivalent_are_refused() {
         lif.to_nir(0.0),
         Err(NirError::BadArgument { what: "dt_ms", .. })
     ));
+}
+
+/// The importer runs NIR's leaky nodes as snn-core's forward-Euler layers, which need every
+/// time constant at least `dt` (beyond it the Euler decay `1 − dt/τ` is negative): a file
+/// simulated at a coarser step is refused with the node and field, not run.
+#[test]
+fn time_constants_below_the_step_are_refused() {
+    let device = Device::ndarray();
+    let lif = NirNode::Lif {
+        tau: Array::f32(vec![2], &[5e-3, 5e-4]),
+        r: Array::full(vec![2], 1.0),
+        v_leak: Array::full(vec![2], 0.0),
+        v_threshold: Array::full(vec![2], 1.0),
+        v_reset: Array::full(vec![2], 0.0),
+    };
+    let graph = sequential(vec![2], vec![("lif".into(), lif)], 1.0).unwrap();
+    match import(&graph, 1e-3, &device) {
+        Err(NirError::InvalidValue { node, field, .. }) => {
+            assert_eq!((node.as_str(), field.as_str()), ("lif", "tau"));
+        }
+        other => panic!("expected InvalidValue for tau, got {other:?}"),
+    }
+    // at a step within both time constants the same file runs
+    assert!(import(&graph, 1e-4, &device).is_ok());
 }
 
 #[test]

@@ -61,6 +61,15 @@
 //! H(u) = 1 if u > 0 else 0   (strict, as NIR's docstrings)
 //! ```
 //!
+//! The neuron nodes run as snn-core's layers with these equations (`LIF`/`CubaLIF` a
+//! forward-Euler [`snn_core::Lif`], `LI`/`CubaLI` an [`snn_core::Li`], `IF` an
+//! [`snn_core::Iaf`], every parameter per neuron), each with a per-neuron gain on its input:
+//! `r` (`LIF`, `LI`), `dt·r` (`IF`, `I`), `r·(dt/τ_syn)·w_in` (`CubaLIF`, `CubaLI`, whose
+//! current snn-core carries decayed). So the coefficients come from snn-core's one derivation
+//! ([`snn_core::dynamics::LeakyCoefficients`]), and as there, forward Euler needs every time
+//! constant to be at least `dt`: a file with a shorter one is refused
+//! ([`NirError::InvalidValue`]) rather than run with a negative decay.
+//!
 //! This is the `nir_euler` convention of snnTorch 1.0.0 and SpikingJelly 2.0.0 (and of norse
 //! 1.1.0 for CubaLIF); the tests match the peers' runs of seven reference files. Differences
 //! from peers: norse ignores LIF `r` and `v_reset` and starts `v` at `v_leak`; SpikingJelly
@@ -106,6 +115,6 @@ pub mod write;
 pub use error::{NirError, Result};
 pub use export::{ToNir, sequential};
 pub use graph::{Array, Conv, FloatType, MetaValue, NIR_VERSION, NirGraph, NirNode, Padding, Pool};
-pub use import::{NirNetwork, NirNetworkState, import};
+pub use import::{NirNetwork, NirNetworkState, NirPrepared, import};
 pub use read::{ReadLimits, read, read_bytes, read_bytes_unchecked, read_unchecked, read_version};
 pub use write::{write, write_bytes, write_bytes_unchecked};

@@ -550,8 +550,9 @@ fn conv_options<const N: usize>(c: &Conv) -> ConvOptions<N> {
 
 /// A NIR graph compiled for one time step: a burn-snn [`StepLayer`] over `[batch, time,
 /// numel(input shape)]` sequences (flattened per sample, row-major), giving the `Output`
-/// node's value `[batch, time, numel(output shape)]`. Inference only: spikes use the Heaviside
-/// step without a surrogate gradient.
+/// node's value `[batch, time, numel(output shape)]`. Inference only: the weights are constant
+/// tensors, not trainable parameters (the neuron nodes' spikes carry snn-core's default
+/// surrogate, SuperSpike; a `Threshold` node's spikes none).
 #[derive(Clone, Debug)]
 pub struct NirNetwork {
     names: Vec<String>,
@@ -743,11 +744,7 @@ impl StepLayer for NirNetwork {
     }
     fn initial_state(&self, batch: usize) -> NirNetworkState {
         NirNetworkState {
-            nodes: self
-                .ops
-                .iter()
-                .map(|op| op.initial_state(batch))
-                .collect(),
+            nodes: self.ops.iter().map(|op| op.initial_state(batch)).collect(),
             previous: self
                 .recurrent
                 .iter()
