@@ -12,6 +12,11 @@ scripts/peers/setup.sh), in the layout of tests/golden/README.md:
 * norse_li_feed_forward_step_per_neuron_potentials.json: the same with a tensor `v_leak`.
 * norse_iaf_feed_forward_step_per_neuron.json: `iaf_feed_forward_step` with tensor `v_th` and
   `v_reset`, a `[batch, n]` initial membrane; input `[T, batch, n]` (forward traces only).
+* norse_coba_lif_feed_forward_step_per_neuron.json: `coba_lif_feed_forward_step` with every
+  parameter a tensor, a `[batch, n]` initial `v`, `g_e`, `g_i`, and d(sum of v)/d(input).
+* norse_lif_ex_feed_forward_step_per_neuron_every_parameter.json,
+  norse_lif_adex_feed_forward_step_per_neuron_every_parameter.json: every parameter a tensor
+  (`delta_T`, and AdEx's `adaptation_current`, `adaptation_spike`, `tau_ada_inv` too).
 * norse_lsnn_feed_forward_step_per_neuron.json: `lsnn_feed_forward_step` with every parameter
   a tensor, a `[batch, n]` initial `v`, `i`, `b` (forward traces only).
 * norse_lif_feed_forward_step_per_neuron_potentials.json,
@@ -253,6 +258,64 @@ def norse_lsnn_file():
     }
 
 
+def norse_coba_lif_file():
+    """coba_lif_feed_forward_step with every parameter a tensor (one value per neuron)."""
+    from norse.torch.functional import coba_lif
+
+    k = dict(
+        tau_syn_exc_inv=[0.2, 50.0, 20.0],
+        tau_syn_inh_inv=[0.2, 100.0, 20.0],
+        c_m_inv=[5.0, 8.0, 6.0],
+        g_l=[0.25, 0.4, 0.1],
+        e_rev_I=[-100.0, -80.0, -90.0],
+        e_rev_E=[60.0, 50.0, 70.0],
+        v_rest=[-20.0, -30.0, -15.0],
+        v_reset=[-14.0, -19.0, -12.0],
+        v_thresh=[-10.0, -15.0, -8.0],
+    )
+    p = coba_lif.CobaLIFParameters(**{n: torch.tensor(v) for n, v in k.items()}, method="super",
+                                   alpha=100.0)
+    v0 = torch.tensor([[-20.0, -30.0, -15.0], [-12.0, -40.0, -6.0]])
+    ge0 = torch.tensor([[0.0, 0.5, 1.0], [0.2, 0.0, 0.3]])
+    gi0 = torch.tensor([[0.1, 0.0, 0.4], [0.0, 0.6, 0.0]])
+    g = torch.Generator().manual_seed(11)
+    x = (torch.randn(T, B, N, generator=g) * 0.6 + 0.3).requires_grad_(True)
+    state = coba_lif.CobaLIFFeedForwardState(v=v0, g_e=ge0, g_i=gi0)
+    traces = {"z": [], "v": [], "g_e": [], "g_i": []}
+    for t in range(T):
+        z, state = coba_lif.coba_lif_feed_forward_step(x[t], state, p, 0.001)
+        traces["z"].append(z)
+        for f in ("v", "g_e", "g_i"):
+            traces[f].append(getattr(state, f))
+    torch.stack(traces["v"]).sum().backward()
+    return {
+        "case": "norse_coba_lif_feed_forward_step_per_neuron",
+        "library": "norse",
+        "library_version": norse.__version__,
+        "function": "norse.torch.functional.coba_lif.coba_lif_feed_forward_step",
+        "layout": "input_tensor [T, batch, N]; outputs [T, batch, N]; per-neuron params [N]",
+        "dtype": "float32",
+        "params": {
+            **k,
+            "method": "super",
+            "alpha": 100.0,
+            "dt": 0.001,
+            "initial_state": {"v": v0.tolist(), "g_e": ge0.tolist(), "g_i": gi0.tolist()},
+        },
+        "inputs": {"input_tensor": shaped(x)},
+        "outputs": {
+            **{k: shaped(torch.stack(v)) for k, v in traces.items()},
+            "grad_sum_v_wrt_input": shaped(x.grad),
+        },
+        "notes": "norse 1.1.0 coba_lif_feed_forward_step with one value per neuron for every "
+        "parameter (float32 tensors) and a [batch, N] initial v, g_e, g_i; the input is a "
+        "signed conductance increment. Values rounded to 6 significant digits. "
+        "grad_sum_v_wrt_input = d(sum of v after each step)/d(input), SuperSpike backward as "
+        "norse 1.1.0 computes it (alpha not used).",
+        "generator": "scripts/golden/per_neuron.py",
+    }
+
+
 def norse_adex_adaptation_file():
     """lif_adex_feed_forward_step with one adaptation time constant per neuron."""
     from norse.torch.functional import lif_adex
@@ -298,8 +361,9 @@ def norse_adex_adaptation_file():
     }
 
 
-def norse_exponential_file(adex, potentials=False):
-    """With `potentials`, `v_leak` and `v_reset` are tensors too."""
+def norse_exponential_file(adex, potentials=False, every=False):
+    """With `potentials`, `v_leak` and `v_reset` are tensors too; with `every`, every parameter
+    (`delta_T` and AdEx's `adaptation_current`, `adaptation_spike`, `tau_ada_inv` as well)."""
     from norse.torch.functional import lif_adex, lif_ex
 
     tau_mem_inv = torch.tensor([100.0, 150.0, 60.0])
@@ -309,9 +373,15 @@ def norse_exponential_file(adex, potentials=False):
     if adex:
         scalars.update(adaptation_current=3.0, adaptation_spike=0.05, tau_ada_inv=5.0)
     tensors = dict(tau_mem_inv=tau_mem_inv, tau_syn_inv=tau_syn_inv, v_th=v_th)
-    if potentials:
+    if potentials or every:
         del scalars["v_leak"], scalars["v_reset"]
         tensors.update(v_leak=torch.tensor([0.1, -0.3, 0.4]), v_reset=torch.tensor([-0.2, 0.0, 0.3]))
+    if every:
+        for k, v in dict(delta_T=[0.4, 0.2, 0.8], adaptation_current=[3.0, 0.5, 6.0],
+                         adaptation_spike=[0.05, 0.3, 0.0], tau_ada_inv=[5.0, 20.0, 2.0]).items():
+            if k in scalars:
+                del scalars[k]
+                tensors[k] = torch.tensor(v)
     kind = lif_adex.LIFAdExParameters if adex else lif_ex.LIFExParameters
     p = kind(**tensors, **{k: torch.tensor(v) for k, v in scalars.items()}, method="super")
     v0 = torch.tensor([[0.5, -0.1, 0.9], [0.0, 0.3, 0.2]])
@@ -325,7 +395,7 @@ def norse_exponential_file(adex, potentials=False):
     else:
         state = lif_ex.LIFExFeedForwardState(v=v0, i=i0)
         step, fields = lif_ex.lif_ex_feed_forward_step, ("v", "i")
-    x = inputs(4 if adex else 5, 3.0).detach()
+    x = inputs((9 if adex else 10) if every else (4 if adex else 5), 3.0).detach()
     traces = {"z": [], **{f: [] for f in fields}}
     for t in range(T):
         z, state = step(x[t], state, p, 0.001)
@@ -334,7 +404,8 @@ def norse_exponential_file(adex, potentials=False):
             traces[f].append(getattr(state, f))
     name = "lif_adex" if adex else "lif_ex"
     return {
-        "case": f"norse_{name}_feed_forward_step_per_neuron" + ("_potentials" if potentials else ""),
+        "case": f"norse_{name}_feed_forward_step_per_neuron"
+        + ("_every_parameter" if every else "_potentials" if potentials else ""),
         "library": "norse",
         "library_version": norse.__version__,
         "function": f"norse.torch.functional.{name}.{name}_feed_forward_step",
@@ -351,7 +422,8 @@ def norse_exponential_file(adex, potentials=False):
         "inputs": {"input_current": shaped(x)},
         "outputs": {k: shaped(torch.stack(v)) for k, v in traces.items()},
         "notes": f"norse 1.1.0 {name}_feed_forward_step with one value per neuron for "
-        + ("tau_mem_inv, tau_syn_inv, v_th, v_leak and v_reset" if potentials else
+        + ("every parameter" if every else
+           "tau_mem_inv, tau_syn_inv, v_th, v_leak and v_reset" if potentials else
            "tau_mem_inv, tau_syn_inv and v_th, scalar non-zero v_leak and v_reset")
         + ", and a [batch, N] initial state. Values rounded to 6 significant digits.",
         "generator": "scripts/golden/per_neuron.py",
@@ -416,10 +488,13 @@ def main():
         norse_li_file(potentials=True),
         norse_iaf_file(),
         norse_lsnn_file(),
+        norse_coba_lif_file(),
         norse_exponential_file(adex=False),
         norse_exponential_file(adex=True),
         norse_exponential_file(adex=False, potentials=True),
         norse_exponential_file(adex=True, potentials=True),
+        norse_exponential_file(adex=False, every=True),
+        norse_exponential_file(adex=True, every=True),
         norse_adex_adaptation_file(),
         snntorch_file(),
     )

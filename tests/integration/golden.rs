@@ -560,3 +560,39 @@ fn per_neuron_potentials_are_checked_and_take_the_reference_path() {
     assert!(values(want.spikes.clone()).contains(&1.0));
     assert_eq!(values(got.v().unwrap()), values(want.v().unwrap()));
 }
+
+/// A layer without a leak (`Iaf`) or a reset (`Li`) has no slot for it; `Li` with per-neuron
+/// `v_leak` leaves the fused op, which takes it as a scalar.
+#[test]
+fn potentials_a_layer_lacks_are_rejected() {
+    let device = Device::ndarray();
+    let t = |v: &[f32]| Tensor::<1>::from_floats(v, &device);
+    let iaf = IafConfig::new(2).init(&device).unwrap();
+    let err = iaf.with_v_leak(t(&[0.0, 0.1])).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SnnError::Rejected {
+                field: "v_leak",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let li = LiConfig::new(2).init(&device).unwrap();
+    assert!(li.fused_path(&device));
+    let err = li.clone().with_v_reset(t(&[0.0, 0.1])).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SnnError::Rejected {
+                field: "v_reset",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let li = li.with_v_leak(t(&[0.0, 0.1])).unwrap();
+    assert!(!li.fused_path(&device));
+    assert_eq!(values(li.v_leak_per_neuron().unwrap()), vec![0.0, 0.1]);
+}

@@ -21,7 +21,9 @@ use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, batched_sequence, devices, golden,
     number, time_major, uniform, values,
 };
-use crate::golden::{first, norse_per_neuron, norse_potentials, norse_refractory_state};
+use crate::golden::{
+    first, norse_per_neuron, norse_potentials, norse_refractory_state, per_neuron,
+};
 
 const ATOL: f32 = 2e-5;
 const RTOL: f32 = 2e-5;
@@ -59,7 +61,7 @@ fn lif_ex_config(g: &Golden, n: usize) -> LifExConfig {
         g.param_f64("dt"),
     )
     .expect("norse parameters")
-    .with_delta_t(g.param_f64("delta_T"))
+    .with_delta_t(first(g, "delta_T"))
     .with_threshold(first(g, "v_th"))
     .with_v_leak(first(g, "v_leak"))
     .with_v_reset(first(g, "v_reset"))
@@ -77,26 +79,32 @@ fn adex_config(g: &Golden, n: usize) -> LifAdExConfig {
         g.param_f64("dt"),
     )
     .expect("norse parameters")
-    .with_adaptation_current(g.param_f64("adaptation_current"))
-    .with_adaptation_spike(g.param_f64("adaptation_spike"))
-    .with_delta_t(g.param_f64("delta_T"))
+    .with_adaptation_current(first(g, "adaptation_current"))
+    .with_adaptation_spike(first(g, "adaptation_spike"))
+    .with_delta_t(first(g, "delta_T"))
     .with_threshold(first(g, "v_th"))
     .with_v_leak(first(g, "v_leak"))
     .with_v_reset(first(g, "v_reset"))
     .with_surrogate(norse_surrogate(&g.json["params"]))
 }
 
-/// `layer` with the file's per-neuron `tau_ada_inv` (1/s) as `τ_ada` in ms, where it gives one.
-fn per_neuron_adaptation(g: &Golden, layer: LifAdEx, n: usize, device: &Device) -> LifAdEx {
-    if !g.param("tau_ada_inv").is_array() {
-        return layer;
+/// `layer` with the file's per-neuron `tau_ada_inv` (1/s) as `τ_ada` in ms, `adaptation_current`,
+/// `adaptation_spike` and `delta_T`, where it gives them.
+fn per_neuron_adaptation(g: &Golden, mut layer: LifAdEx, n: usize, device: &Device) -> LifAdEx {
+    if let Some(inv) = per_neuron(g, "tau_ada_inv", n, device) {
+        let tau_ms = inv.recip().mul_scalar(1e3);
+        layer = layer.with_tau_ada_ms(tau_ms).expect("per-neuron tau_ada");
     }
-    let inv = g.param_values("tau_ada_inv");
-    assert_eq!(inv.len(), n, "{}: params.tau_ada_inv per neuron", g.name);
-    let tau_ms: Vec<f32> = inv.iter().map(|&v| (1e3 / f64::from(v)) as f32).collect();
-    layer
-        .with_tau_ada_ms(Tensor::from_floats(tau_ms.as_slice(), device))
-        .expect("per-neuron tau_ada")
+    if let Some(a) = per_neuron(g, "adaptation_current", n, device) {
+        layer = layer.with_adaptation_current(a).expect("per-neuron a");
+    }
+    if let Some(b) = per_neuron(g, "adaptation_spike", n, device) {
+        layer = layer.with_adaptation_spike(b).expect("per-neuron b");
+    }
+    match per_neuron(g, "delta_T", n, device) {
+        Some(delta_t) => layer.with_delta_t(delta_t).expect("per-neuron delta_T"),
+        None => layer,
+    }
 }
 
 #[test]
@@ -107,6 +115,10 @@ fn norse_lif_ex_feed_forward_step() {
             let layer = lif_ex_config(&g, n).init(&device).expect("valid");
             let layer = norse_potentials(&g, layer, n, &device);
             let layer = norse_per_neuron(&g, layer, n, true, &device);
+            let layer = match per_neuron(&g, "delta_T", n, &device) {
+                Some(delta_t) => layer.with_delta_t(delta_t).expect("per-neuron delta_T"),
+                None => layer,
+            };
             let state = LifExState {
                 v: g.initial_state("v", b, n, &device),
                 i: Some(g.initial_state("i", b, n, &device)),

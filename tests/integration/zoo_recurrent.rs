@@ -5,8 +5,9 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::Gradients;
 use snn_core::neuron::{
-    CobaLifConfig, CobaLifState, LifMc, LifMcConfig, LifMcRefrac, LifMcRefracState, LifRecurrent,
-    Lsnn, LsnnConfig, LsnnRecurrent, LsnnState, Neuron, RecurrentConfig, SpikingRecLayerConfig,
+    CobaLifConfig, CobaLifPerNeuron, CobaLifState, LifMc, LifMcConfig, LifMcRefrac,
+    LifMcRefracState, LifRecurrent, Lsnn, LsnnConfig, LsnnRecurrent, LsnnState, Neuron,
+    RecurrentConfig, SpikingRecLayerConfig,
 };
 use snn_core::{LifConfig, LifState, SnnError, Surrogate};
 
@@ -401,6 +402,60 @@ fn coba_lif_matches_its_equations_by_hand() {
 /// every parameter and the initial state read from the file: states on every device, the
 /// gradient of `Σ v` on every autodiff device with the README's tolerance (the coba gradient
 /// explodes: `atol = 1e-4·max_t |grad[:, b, n]|`).
+/// `CobaLif::with_per_neuron` checks each value as the config checks its scalar, the membrane
+/// time constant `c_m/g_l` per neuron included, and a per-neuron `v_rest` is the resting state.
+#[test]
+fn coba_lif_per_neuron_values_are_checked() {
+    let device = Device::ndarray();
+    let t = |v: &[f32]| Tensor::<1>::from_floats(v, &device);
+    let layer = || CobaLifConfig::new(2).init(&device).unwrap();
+    let err = |p: CobaLifPerNeuron| layer().with_per_neuron(p).unwrap_err();
+    let shape = err(CobaLifPerNeuron {
+        g_l: Some(t(&[0.25])),
+        ..Default::default()
+    });
+    assert!(matches!(shape, SnnError::ShapeMismatch { .. }), "{shape}");
+    // dt = 0.1 ms: c_m = 0.2 with g_l = 4 gives c_m/g_l = 0.05 ms
+    let euler = err(CobaLifPerNeuron {
+        g_l: Some(t(&[0.25, 4.0])),
+        ..Default::default()
+    });
+    assert!(
+        matches!(
+            euler,
+            SnnError::UnstableEuler {
+                field: "c_m / g_l",
+                ..
+            }
+        ),
+        "{euler}"
+    );
+    let nan = err(CobaLifPerNeuron {
+        v_thresh: Some(t(&[-10.0, f32::NAN])),
+        ..Default::default()
+    });
+    assert!(
+        matches!(
+            nan,
+            SnnError::NotFinite {
+                field: "v_thresh",
+                ..
+            }
+        ),
+        "{nan}"
+    );
+    let rest = layer()
+        .with_per_neuron(CobaLifPerNeuron {
+            v_rest: Some(t(&[-20.0, -35.0])),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        values(rest.init_state(2).v),
+        vec![-20.0, -35.0, -20.0, -35.0]
+    );
+}
+
 #[test]
 fn coba_lif_matches_norse_golden() {
     for g in golden("norse_coba_lif_feed_forward_step") {
@@ -414,21 +469,40 @@ fn coba_lif_matches_norse_golden() {
         };
         let config = CobaLifConfig::from_norse(
             n,
-            g.param_f64("tau_syn_exc_inv"),
-            g.param_f64("tau_syn_inh_inv"),
-            g.param_f64("c_m_inv"),
+            first(&g, "tau_syn_exc_inv"),
+            first(&g, "tau_syn_inh_inv"),
+            first(&g, "c_m_inv"),
             g.param_f64("dt"),
         )
         .unwrap()
-        .with_g_l(g.param_f64("g_l"))
-        .with_e_rev_e(g.param_f64("e_rev_E"))
-        .with_e_rev_i(g.param_f64("e_rev_I"))
-        .with_v_rest(g.param_f64("v_rest"))
-        .with_v_reset(g.param_f64("v_reset"))
-        .with_v_thresh(g.param_f64("v_thresh"))
+        .with_g_l(first(&g, "g_l"))
+        .with_e_rev_e(first(&g, "e_rev_E"))
+        .with_e_rev_i(first(&g, "e_rev_I"))
+        .with_v_rest(first(&g, "v_rest"))
+        .with_v_reset(first(&g, "v_reset"))
+        .with_v_thresh(first(&g, "v_thresh"))
         .with_surrogate(surrogate);
         let run = |device: &Device, grad: bool| {
-            let coba = config.init(device).unwrap();
+            // Norse takes a tensor for every parameter: one value per neuron where the file
+            // gives an array (inverse time constants and capacitance in 1/s)
+            let inverse =
+                |key| per_neuron(&g, key, n, device).map(|inv| inv.recip().mul_scalar(1e3));
+            let given = |key| per_neuron(&g, key, n, device);
+            let coba = config
+                .init(device)
+                .unwrap()
+                .with_per_neuron(CobaLifPerNeuron {
+                    tau_syn_exc_ms: inverse("tau_syn_exc_inv"),
+                    tau_syn_inh_ms: inverse("tau_syn_inh_inv"),
+                    c_m: inverse("c_m_inv"),
+                    g_l: given("g_l"),
+                    e_rev_e: given("e_rev_E"),
+                    e_rev_i: given("e_rev_I"),
+                    v_rest: given("v_rest"),
+                    v_reset: given("v_reset"),
+                    v_thresh: given("v_thresh"),
+                })
+                .unwrap();
             let mut x = Tensor::<1>::from_floats(x.as_slice(), device)
                 .reshape([t, b, n])
                 .swap_dims(0, 1);

@@ -144,6 +144,8 @@ impl LifAdExConfig {
         Ok(LifAdEx {
             lif_ex: self.lif_ex().init(device)?,
             tau_ada_ms: per_neuron(self.size, self.tau_ada_ms, self.learn_tau, device),
+            adaptation_current_per_neuron: None,
+            adaptation_spike_per_neuron: None,
             config: self.clone(),
         })
     }
@@ -156,6 +158,12 @@ pub struct LifAdEx {
     pub lif_ex: LifEx,
     /// Adaptation time constant per neuron, ms, `[size]`.
     pub tau_ada_ms: Param<Tensor<1>>,
+    /// Subthreshold coupling `a` per neuron, `[size]` (a constant), when
+    /// [`LifAdEx::with_adaptation_current`] gave one; `None`: the config's.
+    adaptation_current_per_neuron: Option<Param<Tensor<1>>>,
+    /// Spike-triggered increment `b` per neuron, `[size]` (a constant), when
+    /// [`LifAdEx::with_adaptation_spike`] gave one; `None`: the config's.
+    adaptation_spike_per_neuron: Option<Param<Tensor<1>>>,
     #[module(skip)]
     config: LifAdExConfig,
 }
@@ -199,8 +207,10 @@ pub struct LifAdExDynamics {
     /// `1/τ_ada` in 1/s (Norse's `tau_ada_inv`), `[1, size]`: what Norse's current encoder
     /// multiplies by in place of `dt/τ_ada` ([`lif_adex_current_encoder_step`]).
     tau_ada_inv_s: Tensor<2>,
-    coupling: f32,
-    spike_increment: f32,
+    /// `a`, shared or per neuron.
+    coupling: Coefficient,
+    /// `b`, shared or per neuron.
+    spike_increment: Coefficient,
     v_leak: Coefficient,
 }
 
@@ -216,11 +226,11 @@ pub fn lif_adex_step(
 ) -> (Tensor<2>, LifAdExState) {
     let d = dynamics;
     // the adaptation follows the membrane before this step's update, as in Norse
-    let drive = d.v_leak.below(state.v.clone()).mul_scalar(d.coupling) - state.a.clone();
+    let drive = d.coupling.times(d.v_leak.below(state.v.clone())) - state.a.clone();
     let a_decayed = state.a.clone() + drive * d.k_ada.clone();
     let (z, v, i) = d.lif_ex.step(input, state.v, Some(state.i), Some(state.a));
     let i = i.expect("AdEx's exponential LIF has a synaptic current (tau_syn_ms is not optional)");
-    let a = a_decayed + z.clone().mul_scalar(d.spike_increment);
+    let a = a_decayed + d.spike_increment.times(z.clone());
     (z, LifAdExState { v, i, a })
 }
 
@@ -251,8 +261,8 @@ pub fn lif_adex_current_encoder_step(
     // the synaptic current is not part of the encoder: with no carried current the drive is
     // the input itself, and the decayed current is dropped
     let (z, v, _) = d.lif_ex.step(current, v, None, Some(a.clone()));
-    let drive = d.v_leak.below(v.clone()).mul_scalar(d.coupling) - a;
-    let a = drive * d.tau_ada_inv_s.clone() + z.clone().mul_scalar(d.spike_increment);
+    let drive = d.coupling.times(d.v_leak.below(v.clone())) - a;
+    let a = drive * d.tau_ada_inv_s.clone() + d.spike_increment.times(z.clone());
     (z, v, a)
 }
 
@@ -278,6 +288,42 @@ impl LifAdEx {
         Ok(Self { tau_ada_ms, ..self })
     }
 
+    /// The same layer with one subthreshold coupling `a` per neuron, `[size]`, finite (Norse's
+    /// tensor `adaptation_current`; a constant, not trained).
+    ///
+    /// # Errors
+    /// [`crate::SnnError::ShapeMismatch`] unless `[size]`, [`crate::SnnError::NotFinite`].
+    pub fn with_adaptation_current(mut self, a: Tensor<1>) -> crate::Result<Self> {
+        self.adaptation_current_per_neuron = Some(self.constant("adaptation_current", a)?);
+        Ok(self)
+    }
+
+    /// The same layer with one spike-triggered increment `b` per neuron, `[size]`, finite
+    /// (Norse's tensor `adaptation_spike`; a constant, not trained).
+    ///
+    /// # Errors
+    /// [`crate::SnnError::ShapeMismatch`] unless `[size]`, [`crate::SnnError::NotFinite`].
+    pub fn with_adaptation_spike(mut self, b: Tensor<1>) -> crate::Result<Self> {
+        self.adaptation_spike_per_neuron = Some(self.constant("adaptation_spike", b)?);
+        Ok(self)
+    }
+
+    /// The same layer with one sharpness `Δ_T` per neuron ([`LifEx::with_delta_t`]).
+    ///
+    /// # Errors
+    /// Those of [`LifEx::with_delta_t`].
+    pub fn with_delta_t(self, delta_t: Tensor<1>) -> crate::Result<Self> {
+        Ok(Self {
+            lif_ex: self.lif_ex.with_delta_t(delta_t)?,
+            ..self
+        })
+    }
+
+    /// A per-neuron constant of this layer, checked: `[size]` and finite.
+    fn constant(&self, field: &'static str, values: Tensor<1>) -> crate::Result<Param<Tensor<1>>> {
+        per_neuron_values(field, values, self.config.size, false, |v| finite(field, v))
+    }
+
     /// Number of neurons.
     pub fn size(&self) -> usize {
         self.config.size
@@ -296,6 +342,7 @@ impl LifAdEx {
     /// Resolves the decay factors and threshold for [`lif_adex_step`].
     pub fn dynamics(&self) -> LifAdExDynamics {
         let c = &self.config;
+        let per_neuron = |p: &Option<Param<Tensor<1>>>| p.as_ref().map(Param::val);
         LifAdExDynamics {
             lif_ex: self.lif_ex.dynamics(),
             // a learned τ below dt would make Euler overshoot: hold it at dt
@@ -312,8 +359,14 @@ impl LifAdEx {
                 .unsqueeze::<2>()
                 .recip()
                 .mul_scalar(1e3),
-            coupling: c.adaptation_current as f32,
-            spike_increment: c.adaptation_spike as f32,
+            coupling: Coefficient::of(
+                per_neuron(&self.adaptation_current_per_neuron),
+                c.adaptation_current,
+            ),
+            spike_increment: Coefficient::of(
+                per_neuron(&self.adaptation_spike_per_neuron),
+                c.adaptation_spike,
+            ),
             v_leak: Coefficient::of(self.lif_ex.v_leak_per_neuron(), c.v_leak),
         }
     }

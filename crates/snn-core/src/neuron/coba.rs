@@ -1,11 +1,11 @@
 //! Norse's conductance-based LIF (`coba_lif`).
 
-use super::layer::per_neuron;
+use super::layer::{per_neuron, per_neuron_values};
 use burn::module::Param;
 use burn::prelude::*;
 
 use super::layer::{Contexts, Neuron, NeuronState, check_state_tensors};
-use super::leaky::reset_to_value;
+use super::leaky::Coefficient;
 use crate::dynamics::euler_fraction;
 use crate::error::{euler_time_constant, finite, nonzero, positive};
 use crate::lift::StepLayer;
@@ -147,6 +147,7 @@ impl CobaLifConfig {
         Ok(CobaLif {
             tau_syn_exc_ms: per_neuron(self.size, self.tau_syn_exc_ms, self.learn_tau, device),
             tau_syn_inh_ms: per_neuron(self.size, self.tau_syn_inh_ms, self.learn_tau, device),
+            constants: CobaLifConstants::default(),
             config: self.clone(),
         })
     }
@@ -159,8 +160,49 @@ pub struct CobaLif {
     pub tau_syn_exc_ms: Param<Tensor<1>>,
     /// Inhibitory conductance time constant per neuron, ms, `[size]`.
     pub tau_syn_inh_ms: Param<Tensor<1>>,
+    /// The constants given per neuron ([`CobaLif::with_per_neuron`]).
+    constants: CobaLifConstants,
     #[module(skip)]
     config: CobaLifConfig,
+}
+
+/// The constants of a [`CobaLif`] given one value per neuron (saved with the layer, not
+/// trained), each `[size]`; `None`: the config's value for every neuron.
+#[derive(Module, Debug, Default)]
+struct CobaLifConstants {
+    c_m: Option<Param<Tensor<1>>>,
+    g_l: Option<Param<Tensor<1>>>,
+    e_rev_e: Option<Param<Tensor<1>>>,
+    e_rev_i: Option<Param<Tensor<1>>>,
+    v_rest: Option<Param<Tensor<1>>>,
+    v_reset: Option<Param<Tensor<1>>>,
+    v_thresh: Option<Param<Tensor<1>>>,
+}
+
+/// One value per neuron (`[size]`) for any of a [`CobaLif`]'s parameters, as Norse takes a
+/// tensor for each of `CobaLIFParameters`; a `None` field keeps what the layer has. Units as in
+/// [`CobaLifConfig`] (Norse's `c_m_inv` in 1/s is `1000 / c_m`, `tau_syn_*_inv` is
+/// `1000 / tau_syn_*_ms`).
+#[derive(Clone, Debug, Default)]
+pub struct CobaLifPerNeuron {
+    /// Excitatory conductance time constant, ms (trained with `learn_tau`).
+    pub tau_syn_exc_ms: Option<Tensor<1>>,
+    /// Inhibitory conductance time constant, ms (trained with `learn_tau`).
+    pub tau_syn_inh_ms: Option<Tensor<1>>,
+    /// Membrane capacitance.
+    pub c_m: Option<Tensor<1>>,
+    /// Leak conductance.
+    pub g_l: Option<Tensor<1>>,
+    /// Excitatory reversal potential.
+    pub e_rev_e: Option<Tensor<1>>,
+    /// Inhibitory reversal potential.
+    pub e_rev_i: Option<Tensor<1>>,
+    /// Resting potential (also the resting state's membrane).
+    pub v_rest: Option<Tensor<1>>,
+    /// Reset potential.
+    pub v_reset: Option<Tensor<1>>,
+    /// Threshold.
+    pub v_thresh: Option<Tensor<1>>,
 }
 
 /// State of a [`CobaLif`] layer (Norse's `CobaLIFFeedForwardState`), every tensor
@@ -204,14 +246,14 @@ pub struct CobaLifDynamics {
     /// `dt/τ_e`, `dt/τ_i`, `[1, size]`.
     k_exc: Tensor<2>,
     k_inh: Tensor<2>,
-    /// `dt/C_m`.
-    k_mem: f32,
-    g_l: f32,
-    e_rev_e: f32,
-    e_rev_i: f32,
-    v_rest: f32,
-    v_reset: f32,
-    v_thresh: f32,
+    /// `dt/C_m`, shared or per neuron, as each of the constants below.
+    k_mem: Coefficient,
+    g_l: Coefficient,
+    e_rev_e: Coefficient,
+    e_rev_i: Coefficient,
+    v_rest: Coefficient,
+    v_reset: Coefficient,
+    v_thresh: Coefficient,
     surrogate: Surrogate,
     detach_reset: bool,
 }
@@ -228,17 +270,17 @@ pub fn coba_lif_step(
     let g_i = g_i + input.neg().clamp_min(0.0);
     let g_e = g_e.clone() - g_e * d.k_exc.clone();
     let g_i = g_i.clone() - g_i * d.k_inh.clone();
-    let drive = v.clone().neg().add_scalar(d.v_rest).mul_scalar(d.g_l)
-        + g_e.clone() * v.clone().neg().add_scalar(d.e_rev_e)
-        + g_i.clone() * v.clone().neg().add_scalar(d.e_rev_i);
-    let v = v + drive.mul_scalar(d.k_mem);
-    let z = spike_with(v.clone().sub_scalar(d.v_thresh), d.surrogate, false);
+    let drive = d.g_l.times(d.v_rest.minus(v.clone()))
+        + g_e.clone() * d.e_rev_e.minus(v.clone())
+        + g_i.clone() * d.e_rev_i.minus(v.clone());
+    let v = v + d.k_mem.times(drive);
+    let z = spike_with(d.v_thresh.below(v.clone()), d.surrogate, false);
     let fired = if d.detach_reset {
         z.clone().detach()
     } else {
         z.clone()
     };
-    let v = reset_to_value(v, fired, d.v_reset);
+    let v = d.v_reset.reset(v, fired);
     (z, CobaLifState { v, g_e, g_i })
 }
 
@@ -251,23 +293,102 @@ impl CobaLif {
     /// The resting state (`v = v_rest`, no conductance) on the layer's device.
     pub fn init_state(&self, batch: usize) -> CobaLifState {
         let device = self.tau_syn_exc_ms.val().device();
-        CobaLifState::resting(batch, self.config.size, self.config.v_rest, &device)
+        let rest = CobaLifState::resting(batch, self.config.size, self.config.v_rest, &device);
+        match &self.constants.v_rest {
+            Some(v_rest) => CobaLifState {
+                v: v_rest.val().unsqueeze::<2>().repeat_dim(0, batch),
+                ..rest
+            },
+            None => rest,
+        }
+    }
+
+    /// The same layer with the given parameters per neuron (see [`CobaLifPerNeuron`]), each
+    /// checked as the config checks its scalar: `c_m` and `g_l` positive with `c_m/g_l ≥ dt`
+    /// (forward Euler) for every neuron, time constants `≥ dt`, potentials finite.
+    ///
+    /// # Errors
+    /// [`crate::SnnError::ShapeMismatch`] unless `[size]`; [`crate::SnnError::NotPositive`],
+    /// [`crate::SnnError::UnstableEuler`] or [`crate::SnnError::NotFinite`] naming the field.
+    pub fn with_per_neuron(mut self, p: CobaLifPerNeuron) -> crate::Result<Self> {
+        let c = self.config.clone();
+        let (n, dt, learn) = (c.size, c.dt_ms, c.learn_tau);
+        let tau = |field: &'static str, values| {
+            per_neuron_values(field, values, n, learn, |t| {
+                euler_time_constant(field, t, dt)
+            })
+        };
+        if let Some(values) = p.tau_syn_exc_ms {
+            self.tau_syn_exc_ms = tau("tau_syn_exc_ms", values)?;
+        }
+        if let Some(values) = p.tau_syn_inh_ms {
+            self.tau_syn_inh_ms = tau("tau_syn_inh_ms", values)?;
+        }
+        let constant = |field: &'static str, values: Option<Tensor<1>>, positive_only: bool| {
+            values
+                .map(|v| {
+                    per_neuron_values(field, v, n, false, |x| {
+                        if positive_only {
+                            positive(field, x)
+                        } else {
+                            finite(field, x)
+                        }
+                    })
+                })
+                .transpose()
+        };
+        let k = &mut self.constants;
+        let given = [
+            (&mut k.c_m, constant("c_m", p.c_m, true)?),
+            (&mut k.g_l, constant("g_l", p.g_l, true)?),
+            (&mut k.e_rev_e, constant("e_rev_e", p.e_rev_e, false)?),
+            (&mut k.e_rev_i, constant("e_rev_i", p.e_rev_i, false)?),
+            (&mut k.v_rest, constant("v_rest", p.v_rest, false)?),
+            (&mut k.v_reset, constant("v_reset", p.v_reset, false)?),
+            (&mut k.v_thresh, constant("v_thresh", p.v_thresh, false)?),
+        ];
+        for (slot, value) in given {
+            if value.is_some() {
+                *slot = value;
+            }
+        }
+        // the membrane's time constant c_m/g_l, per neuron, must be at least dt
+        let host = |p: &Option<Param<Tensor<1>>>, shared: f64| match p {
+            Some(p) => p.val().into_data().convert::<f64>().iter::<f64>().collect(),
+            None => vec![shared; n],
+        };
+        let (c_m, g_l) = (host(&k.c_m, c.c_m), host(&k.g_l, c.g_l));
+        for (c_m, g_l) in c_m.iter().zip(&g_l) {
+            euler_time_constant("c_m / g_l", c_m / g_l, dt)?;
+        }
+        Ok(self)
     }
 
     /// Resolves the decay factors for [`coba_lif_step`].
     pub fn dynamics(&self) -> CobaLifDynamics {
         let c = &self.config;
         let k = |tau: &Param<Tensor<1>>| euler_fraction(tau.val(), c.dt_ms).unsqueeze::<2>();
+        let constant = |p: &Option<Param<Tensor<1>>>, shared: f64| {
+            Coefficient::of(p.as_ref().map(Param::val), shared)
+        };
+        let p = &self.constants;
+        // dt/C_m: in f64 for the shared value, as before; per neuron on the device
+        let k_mem = match &p.c_m {
+            Some(c_m) => {
+                Coefficient::PerNeuron(c_m.val().recip().mul_scalar(c.dt_ms).unsqueeze::<2>())
+            }
+            None => Coefficient::Shared((c.dt_ms / c.c_m) as f32),
+        };
         CobaLifDynamics {
             k_exc: k(&self.tau_syn_exc_ms),
             k_inh: k(&self.tau_syn_inh_ms),
-            k_mem: (c.dt_ms / c.c_m) as f32,
-            g_l: c.g_l as f32,
-            e_rev_e: c.e_rev_e as f32,
-            e_rev_i: c.e_rev_i as f32,
-            v_rest: c.v_rest as f32,
-            v_reset: c.v_reset as f32,
-            v_thresh: c.v_thresh as f32,
+            k_mem,
+            g_l: constant(&p.g_l, c.g_l),
+            e_rev_e: constant(&p.e_rev_e, c.e_rev_e),
+            e_rev_i: constant(&p.e_rev_i, c.e_rev_i),
+            v_rest: constant(&p.v_rest, c.v_rest),
+            v_reset: constant(&p.v_reset, c.v_reset),
+            v_thresh: constant(&p.v_thresh, c.v_thresh),
             surrogate: c.surrogate,
             detach_reset: c.detach_reset,
         }

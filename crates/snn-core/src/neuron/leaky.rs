@@ -83,6 +83,14 @@ impl Coefficient {
         }
     }
 
+    /// `x / self`.
+    pub(crate) fn dividing(&self, x: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Shared(k) => x.div_scalar(*k),
+            Self::PerNeuron(k) => x / k.clone(),
+        }
+    }
+
     /// `self − v`, written `−v + self` as torch evaluates Norse's `(v_leak - v)`.
     pub(crate) fn minus(&self, v: Tensor<2>) -> Tensor<2> {
         match self {

@@ -1,11 +1,11 @@
 //! Norse's exponential LIF (`lif_ex`).
 
-use super::layer::per_neuron;
+use super::layer::{per_neuron, per_neuron_values};
 use burn::module::Param;
 use burn::prelude::*;
 
 use super::layer::{Contexts, Neuron, NeuronState, StatePart, check_state_parts};
-use super::leaky::{Firing, Leaky, LeakyState, from_norse};
+use super::leaky::{Coefficient, Firing, Leaky, LeakyState, from_norse};
 use crate::dynamics::{Discretization, FiringSpec, LeakyCoefficients, LeakyParams, Reset};
 use crate::error::{finite, nonzero, positive};
 use crate::lift::StepLayer;
@@ -127,6 +127,7 @@ impl LifExConfig {
             threshold: per_neuron(self.size, self.threshold, self.learn_threshold, device),
             v_leak_per_neuron: None,
             v_reset_per_neuron: None,
+            delta_t_per_neuron: None,
             config: self.clone(),
         })
     }
@@ -147,6 +148,9 @@ pub struct LifEx {
     /// Reset potential per neuron, `[size]` (a constant), when
     /// [`with_v_reset`](super::PerNeuronPotentials::with_v_reset) gave one.
     pub(super) v_reset_per_neuron: Option<Param<Tensor<1>>>,
+    /// Sharpness `Δ_T` per neuron, `[size]` (a constant), when [`LifEx::with_delta_t`] gave
+    /// one; `None`: the config's `delta_t`.
+    delta_t_per_neuron: Option<Param<Tensor<1>>>,
     #[module(skip)]
     config: LifExConfig,
 }
@@ -161,7 +165,8 @@ pub type LifExState = LeakyState;
 pub struct LifExDynamics {
     leaky: Leaky,
     firing: Firing,
-    delta_t: f32,
+    /// `Δ_T`, shared or per neuron.
+    delta_t: Coefficient,
 }
 
 impl LifExDynamics {
@@ -180,10 +185,9 @@ impl LifExDynamics {
         let threshold = &self.firing.threshold;
         let (z, v) = self.firing.step(v, |v| {
             // Δ_T·exp((v − v_th)/Δ_T), Norse's operation order
-            let exponential = (v.clone() - threshold.clone())
-                .div_scalar(self.delta_t)
-                .exp()
-                .mul_scalar(self.delta_t);
+            let exponential = self
+                .delta_t
+                .times(self.delta_t.dividing(v.clone() - threshold.clone()).exp());
             let drive = exponential + i_jump;
             let drive = match a {
                 Some(a) => drive - a,
@@ -217,6 +221,18 @@ impl LifEx {
     /// Number of neurons.
     pub fn size(&self) -> usize {
         self.config.size
+    }
+
+    /// The same layer with one sharpness `Δ_T` per neuron, `[size]`, each positive (Norse's
+    /// tensor `delta_T`; a constant, not trained).
+    ///
+    /// # Errors
+    /// [`crate::SnnError::ShapeMismatch`] unless `[size]`, [`crate::SnnError::NotPositive`].
+    pub fn with_delta_t(mut self, delta_t: Tensor<1>) -> crate::Result<Self> {
+        let check = |d| positive("delta_t", d);
+        let size = self.config.size;
+        self.delta_t_per_neuron = Some(per_neuron_values("delta_t", delta_t, size, false, check)?);
+        Ok(self)
     }
 
     /// The initial state for a batch, on the layer's device: `v = v_leak` and, with a synapse,
@@ -255,7 +271,7 @@ impl LifEx {
                     .as_ref()
                     .map(|v| v.val().unsqueeze::<2>()),
             },
-            delta_t: c.delta_t as f32,
+            delta_t: Coefficient::of(self.delta_t_per_neuron.as_ref().map(Param::val), c.delta_t),
         }
     }
 
