@@ -46,16 +46,25 @@ struct Run {
 }
 
 /// Runs `config` on `device` with input `[b, t, n]` (values in `range`, a few exactly 1.0 so that
-/// threshold hits happen), optionally from a random initial state with gradient, and a loss
-/// that weights the spikes and the final state by fixed random weights.
+/// threshold hits happen), optionally from a random initial state with gradient and with one
+/// `v_leak` and `v_reset` per neuron, and a loss that weights the spikes and the final state by
+/// fixed random weights.
 fn run_lif(
     config: &LifConfig,
     device: &Device,
     [b, t, n]: [usize; 3],
     range: (f32, f32),
     with_state: bool,
+    per_neuron_potentials: bool,
 ) -> Run {
-    let lif = sized(config.clone(), n).init(device).unwrap();
+    let mut lif = sized(config.clone(), n).init(device).unwrap();
+    if per_neuron_potentials {
+        lif = lif
+            .with_v_leak(tensor(noise(n, 7, -0.3, 0.3), [n], device))
+            .unwrap()
+            .with_v_reset(tensor(noise(n, 8, -0.4, 0.2), [n], device))
+            .unwrap();
+    }
     let mut xs = noise(b * t * n, 1, range.0, range.1);
     for k in (0..xs.len()).step_by(7) {
         xs[k] = 1.0;
@@ -98,12 +107,26 @@ fn close(what: &str, got: &[f32], want: &[f32]) {
 /// Fused (default) against `Execution::Reference` for one configuration on every autodiff
 /// device; asserts that the fused path was taken where the backend supports it.
 fn check_lif(name: &str, config: LifConfig, range: (f32, f32)) {
+    check_lif_with(name, config, range, false);
+}
+
+/// [`check_lif`], with one `v_leak` and `v_reset` per neuron when `per_neuron_potentials`.
+fn check_lif_with(name: &str, config: LifConfig, range: (f32, f32), per_neuron_potentials: bool) {
     for (dev, device) in autodiff_devices() {
         for (dims, with_state) in [([3, 40, 37], false), ([2, 25, 300], true)] {
             let what = format!("{name} on {dev} {dims:?} state={with_state}");
             let reference = config.clone().with_execution(Execution::Reference);
-            let want = run_lif(&reference, &device, dims, range, with_state);
-            let got = run_lif(&config, &device, dims, range, with_state);
+            let run = |config: &LifConfig| {
+                run_lif(
+                    config,
+                    &device,
+                    dims,
+                    range,
+                    with_state,
+                    per_neuron_potentials,
+                )
+            };
+            let (want, got) = (run(&reference), run(&config));
             assert!(
                 !want.launched,
                 "{what}: the reference path ran the fused op"
@@ -172,7 +195,19 @@ fn norse_default_with_synapse_matches_reference() {
         .with_v_leak(0.1)
         .with_v_reset(-0.2)
         .with_threshold(0.8);
-    check_lif("norse v_leak v_reset", config, (0.0, 4.0));
+    check_lif("norse v_leak v_reset", config.clone(), (0.0, 4.0));
+    // one v_leak and v_reset per neuron: coefficient rows of the op
+    check_lif_with("norse per-neuron v_leak v_reset", config, (0.0, 4.0), true);
+    let delayed = LifConfig::from_beta(1, 0.9)
+        .unwrap()
+        .with_reset(Reset::ToValue)
+        .with_discretization(Discretization::ExactDecay);
+    check_lif_with(
+        "snntorch delayed reset per-neuron v_leak v_reset",
+        delayed,
+        (-0.3, 0.8),
+        true,
+    );
 }
 
 #[test]
@@ -256,31 +291,39 @@ fn every_surrogate_matches_reference() {
 
 #[test]
 fn li_readout_matches_reference() {
+    // (name, config, one v_leak per neuron)
     let configs = [
-        ("li norse", LiConfig::new(1)),
+        ("li norse", LiConfig::new(1), false),
+        ("li norse per-neuron v_leak", LiConfig::new(1), true),
         (
             "li exact box v_leak",
             LiConfig::new(1)
                 .with_tau_syn_ms(None)
                 .with_discretization(Discretization::ExactDecay)
                 .with_v_leak(0.2),
+            false,
         ),
         (
             "li exact scaled synapse",
             LiConfig::new(1).with_discretization(Discretization::ExactDecayScaledInput),
+            false,
         ),
     ];
-    for (name, config) in configs {
+    for (name, config, per_neuron_v_leak) in configs {
         for (dev, device) in autodiff_devices() {
             let [b, t, n] = [3, 30, 41];
             let what = format!("{name} on {dev}");
             let run = |config: &LiConfig| {
-                let li = LiConfig {
+                let mut li = LiConfig {
                     size: n,
                     ..config.clone()
                 }
                 .init(&device)
                 .unwrap();
+                if per_neuron_v_leak {
+                    let v_leak = tensor(noise(n, 9, -0.5, 0.5), [n], &device);
+                    li = li.with_v_leak(v_leak).unwrap();
+                }
                 let x = tensor(noise(b * t * n, 1, -1.0, 1.0), [b, t, n], &device).require_grad();
                 let v0 = tensor(noise(b * n, 2, -1.0, 1.0), [b, n], &device).require_grad();
                 let i0 = config
@@ -339,6 +382,7 @@ fn run_sized(config: &LifConfig, device: &Device, dims: [usize; 3], with_state: 
         dims,
         (-0.3, 0.6),
         with_state,
+        false,
     )
 }
 

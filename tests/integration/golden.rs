@@ -514,10 +514,10 @@ fn spikingjelly_if_node() {
     }
 }
 
-/// Per-neuron resting and reset potentials: checked, stepped on the reference path (the fused
-/// op takes scalars), and equal to the scalar config when every neuron has the same value.
+/// Per-neuron resting and reset potentials: checked, read per neuron by the fused op, and equal
+/// to the scalar config, bit for bit on both paths, when every neuron has the same value.
 #[test]
-fn per_neuron_potentials_are_checked_and_take_the_reference_path() {
+fn per_neuron_potentials_are_checked_and_fused() {
     let device = Device::ndarray();
     let t = |v: &[f32]| Tensor::<1>::from_floats(v, &device);
     let config = LifConfig::new(3).with_v_leak(0.2).with_v_reset(-0.1);
@@ -545,24 +545,32 @@ fn per_neuron_potentials_are_checked_and_take_the_reference_path() {
         .unwrap()
         .with_v_reset(t(&[-0.1; 3]))
         .unwrap();
-    assert!(!same.fused_path(&device));
+    assert!(same.fused_path(&device));
     assert_eq!(values(same.v_reset_per_neuron().unwrap()), vec![-0.1; 3]);
     // the reference step of equal per-neuron values is the scalar config's, bit for bit
     let x = Tensor::<1>::from_floats(uniform(2 * 30 * 3, 4, 0.0, 0.9).as_slice(), &device)
         .reshape([2, 30, 3]);
     let reference = config
+        .clone()
         .with_execution(Execution::Reference)
         .init(&device)
         .unwrap();
     let want = reference.forward_with(x.clone(), None, true).unwrap();
-    let got = same.forward_with(x, None, true).unwrap();
+    let got = same.forward_with(x.clone(), None, true).unwrap();
     assert_eq!(values(got.spikes.clone()), values(want.spikes.clone()));
     assert!(values(want.spikes.clone()).contains(&1.0));
     assert_eq!(values(got.v().unwrap()), values(want.v().unwrap()));
+    // the fused op with the rows of equal values is the fused op of the scalar config
+    let scalar = config.init(&device).unwrap();
+    let fused = |lif: &Lif| {
+        let out = lif.forward(x.clone()).unwrap();
+        (values(out.spikes), values(out.state.v))
+    };
+    assert_eq!(fused(&same), fused(&scalar));
 }
 
 /// A layer without a leak (`Iaf`) or a reset (`Li`) has no slot for it; `Li` with per-neuron
-/// `v_leak` leaves the fused op, which takes it as a scalar.
+/// `v_leak` keeps the fused op, which reads it per neuron.
 #[test]
 fn potentials_a_layer_lacks_are_rejected() {
     let device = Device::ndarray();
@@ -593,6 +601,6 @@ fn potentials_a_layer_lacks_are_rejected() {
         "{err}"
     );
     let li = li.with_v_leak(t(&[0.0, 0.1])).unwrap();
-    assert!(!li.fused_path(&device));
+    assert!(li.fused_path(&device));
     assert_eq!(values(li.v_leak_per_neuron().unwrap()), vec![0.0, 0.1]);
 }

@@ -129,7 +129,9 @@ pub enum SynapseForm {
 pub struct FiringSpec {
     /// The reset after a spike.
     pub reset: Reset,
-    /// The potential of a [`Reset::ToValue`] reset.
+    /// The potential of a [`Reset::ToValue`] reset, shared by every neuron (the reference step
+    /// takes per-neuron values beside it; the fused op reads [`Coef::VReset`], filled from this
+    /// value unless the layer gives one per neuron).
     pub v_reset: f32,
     /// The surrogate derivative used backward.
     pub surrogate: Surrogate,
@@ -177,7 +179,9 @@ pub struct LeakySpec {
     pub membrane: MembraneForm,
     /// Synaptic current form.
     pub synapse: SynapseForm,
-    /// Resting potential `v_leak` (used by the Euler forms; the exact form uses [`Coef::Rest`]).
+    /// Resting potential `v_leak` shared by every neuron (used by the Euler forms; the exact
+    /// form uses [`Coef::Rest`]). The fused op reads [`Coef::VLeak`], filled from this value
+    /// unless the coefficients carry one per neuron.
     pub v_leak: f32,
     /// Threshold and reset; `None` for a leaky integrator whose output is the membrane.
     pub firing: Option<FiringSpec>,
@@ -198,10 +202,14 @@ pub enum Coef {
     Synapse = 3,
     /// The firing threshold (0 for the LI readout).
     Threshold = 4,
+    /// The resting potential `v_leak` of the Euler forms (the exact form reads [`Coef::Rest`]).
+    VLeak = 5,
+    /// The potential of a reset to a value (0 for the LI readout).
+    VReset = 6,
 }
 
 /// Number of rows of the stacked coefficient tensor.
-pub const COEFFICIENTS: usize = 5;
+pub const COEFFICIENTS: usize = 7;
 
 /// The per-neuron coefficients of the leaky recurrence, each `[size]`, resolved for one `dt`.
 ///
@@ -308,7 +316,14 @@ impl LeakyCoefficients {
 
     /// The coefficients stacked as the fused op reads them, `[COEFFICIENTS, size]` (rows in
     /// [`Coef`] order; gain 1, rest 0, synapse 0 and threshold 0 where absent), detached.
-    pub fn stacked(&self, threshold: Option<Tensor<1>>) -> Tensor<2> {
+    /// `spec` is [`LeakyCoefficients::spec`]'s: its `v_leak` and reset potential fill their rows
+    /// unless the coefficients carry a per-neuron `v_leak` or `v_reset` gives one per neuron.
+    pub fn stacked(
+        &self,
+        spec: &LeakySpec,
+        threshold: Option<Tensor<1>>,
+        v_reset: Option<Tensor<1>>,
+    ) -> Tensor<2> {
         let a = self.decay.clone().detach();
         let zeros = a.zeros_like();
         let or = |t: &Option<Tensor<1>>, absent: Tensor<1>| {
@@ -320,8 +335,11 @@ impl LeakyCoefficients {
             &self.synapse.as_ref().map(|(_, s)| s.clone()),
             zeros.clone(),
         );
+        let full = |value: f32| zeros.clone().add_scalar(value);
+        let v_leak = or(&self.v_leak_per_neuron, full(spec.v_leak));
+        let v_reset = or(&v_reset, full(spec.firing.map_or(0.0, |f| f.v_reset)));
         let threshold = or(&threshold, zeros);
-        Tensor::stack(vec![a, gain, rest, syn, threshold], 0)
+        Tensor::stack(vec![a, gain, rest, syn, threshold, v_leak, v_reset], 0)
     }
 
     /// The membrane update written as one forward-Euler step `v + a·((v_leak − v) + r·c)`, as

@@ -7,7 +7,8 @@
 //! operation, so spikes are bit-equal to the CPU loops and the reference path wherever the GPU
 //! rounds like the CPU (no fused multiply-add). The forms, the reset, the delay and the
 //! surrogate are compile-time parameters of the kernels (one kernel per combination); the
-//! coefficients and `v_leak`, `v_reset` and the surrogate parameters are runtime values.
+//! coefficients (`v_leak` and `v_reset` among them) and the surrogate parameters are runtime
+//! values.
 //!
 //! Layout: every tensor is made contiguous first; `x`, the output, `u` and the output gradient
 //! are `[batch, time, size]`, states `[batch, size]`, `coef` `[COEFFICIENTS, size]`.
@@ -62,6 +63,18 @@ pub(super) fn forward_saving_meta(
     };
     (x.clone(), v0.clone(), v0.clone(), saved)
 }
+
+// the kernels index the coefficient rows by number
+const _: () = assert!(
+    Coef::Membrane as usize == 0
+        && Coef::Gain as usize == 1
+        && Coef::Rest as usize == 2
+        && Coef::Synapse as usize == 3
+        && Coef::Threshold as usize == 4
+        && Coef::VLeak as usize == 5
+        && Coef::VReset as usize == 6
+        && COEFFICIENTS == 7
+);
 
 /// `H(s)`: 1 where `s > 0` (`s ≥ 0` with `at_zero`), else 0.
 #[cube]
@@ -251,8 +264,6 @@ fn leaky_forward_kernel<F: Float>(
     v_fin: &mut Tensor<F>,
     i_fin: &mut Tensor<F>,
     saved: &mut Tensor<F>,
-    v_leak: InputScalar,
-    v_reset: InputScalar,
     #[comptime] membrane: u32,
     #[comptime] synapse: u32,
     #[comptime] firing: bool,
@@ -271,13 +282,13 @@ fn leaky_forward_kernel<F: Float>(
     }
     let b = pos / size;
     let n = pos % size;
-    let vl = v_leak.get::<F>();
-    let vr = v_reset.get::<F>();
     let a = coef[n];
     let gain = coef[size + n];
     let rest = coef[2 * size + n];
     let ks = coef[3 * size + n];
     let thr = coef[4 * size + n];
+    let vl = coef[5 * size + n];
+    let vr = coef[6 * size + n];
     let mut v = v0[pos];
     let mut i = F::new(0.0);
     if comptime!(synapse != SYN_NONE) {
@@ -315,7 +326,6 @@ fn leaky_backward_kernel<F: Float>(
     gx: &mut Tensor<F>,
     gv0: &mut Tensor<F>,
     gi0: &mut Tensor<F>,
-    v_reset: InputScalar,
     keep_reset_grad: InputScalar,
     p1: InputScalar,
     p2: InputScalar,
@@ -337,7 +347,6 @@ fn leaky_backward_kernel<F: Float>(
     }
     let b = pos / size;
     let n = pos % size;
-    let vr = v_reset.get::<F>();
     let keep = keep_reset_grad.get::<F>();
     let p1 = p1.get::<F>();
     let p2 = p2.get::<F>();
@@ -345,6 +354,7 @@ fn leaky_backward_kernel<F: Float>(
     let gain = coef[size + n];
     let ks = coef[3 * size + n];
     let thr = coef[4 * size + n];
+    let vr = coef[6 * size + n];
     let mut gv = grad_v[pos];
     let mut gi = F::new(0.0);
     if comptime!(synapse != SYN_NONE) {
@@ -411,9 +421,9 @@ fn synapse_code(s: SynapseForm) -> u32 {
     }
 }
 
-/// `(reset, v_reset, fire_at_threshold, detach_reset, reset_delay)` codes; a readout (no
-/// firing) has no reset.
-fn firing_codes(spec: &LeakySpec) -> (bool, u32, f32, bool, bool, bool) {
+/// `(firing, reset, fire_at_threshold, detach_reset, reset_delay)` codes; a readout (no
+/// firing) has no reset. The reset potential is a coefficient row ([`Coef::VReset`]).
+fn firing_codes(spec: &LeakySpec) -> (bool, u32, bool, bool, bool) {
     match spec.firing {
         Some(f) => (
             true,
@@ -424,12 +434,11 @@ fn firing_codes(spec: &LeakySpec) -> (bool, u32, f32, bool, bool, bool) {
                 // refused by `leaky_sequence` (`FiringSpec::fused_supported`) before any launch
                 Reset::Relative => unreachable!("the fused op has no relative reset"),
             },
-            f.v_reset,
             f.fire_at_threshold,
             f.detach_reset,
             f.reset_delay,
         ),
-        None => (false, 2, 0.0, false, true, false),
+        None => (false, 2, false, true, false),
     }
 }
 
@@ -474,8 +483,7 @@ fn forward(
         COEFFICIENTS * size,
         "fused forward: coefficients"
     );
-    debug_assert_eq!(Coef::Threshold as usize, 4);
-    let (firing, reset, v_reset, at_zero, _, delay) = firing_codes(&spec);
+    let (firing, reset, at_zero, _, delay) = firing_codes(&spec);
     let save = saving && firing;
     let out = empty(&x, vec![batch, time, size]);
     let v_fin = empty(&x, vec![batch, size]);
@@ -506,8 +514,6 @@ fn forward(
             v_fin.clone().into_tensor_arg(),
             i_fin.clone().into_tensor_arg(),
             saved.clone().into_tensor_arg(),
-            InputScalar::new(spec.v_leak, st),
-            InputScalar::new(v_reset, st),
             membrane_code(spec.membrane),
             synapse_code(spec.synapse),
             firing,
@@ -566,7 +572,7 @@ impl FusedLeakyBackend for CubeBackend {
             into_contiguous(grad_v),
             into_contiguous(grad_i),
         );
-        let (firing, reset, v_reset, at_zero, detach, delay) = firing_codes(&spec);
+        let (firing, reset, at_zero, detach, delay) = firing_codes(&spec);
         let (kind, p1, p2) = spec
             .firing
             .map_or(Surrogate::StraightThrough, |f| f.surrogate)
@@ -594,7 +600,6 @@ impl FusedLeakyBackend for CubeBackend {
                 gx.clone().into_tensor_arg(),
                 gv0.clone().into_tensor_arg(),
                 gi0.clone().into_tensor_arg(),
-                InputScalar::new(v_reset, st),
                 InputScalar::new(if detach { 0.0f32 } else { 1.0 }, st),
                 InputScalar::new(p1, st),
                 InputScalar::new(p2, st),
@@ -663,8 +668,6 @@ fn recurrent_forward_kernel<F: Float>(
     v_fin: &mut Tensor<F>,
     i_fin: &mut Tensor<F>,
     saved: &mut Tensor<F>,
-    v_leak: InputScalar,
-    v_reset: InputScalar,
     #[comptime] membrane: u32,
     #[comptime] synapse: u32,
     #[comptime] reset: u32,
@@ -677,8 +680,6 @@ fn recurrent_forward_kernel<F: Float>(
     let size = x.shape(2);
     let b = CUBE_POS;
     let row = b * size;
-    let vl = v_leak.get::<F>();
-    let vr = v_reset.get::<F>();
     for n in range_stepped(UNIT_POS as usize, size, CUBE_DIM as usize) {
         v_fin[row + n] = v0[row + n];
         let mut i = F::new(0.0);
@@ -728,8 +729,8 @@ fn recurrent_forward_kernel<F: Float>(
                 coef[2 * size + n],
                 coef[3 * size + n],
                 thr,
-                vl,
-                vr,
+                coef[5 * size + n],
+                coef[6 * size + n],
                 membrane,
                 synapse,
                 true,
@@ -768,7 +769,6 @@ fn recurrent_backward_kernel<F: Float>(
     gv0: &mut Tensor<F>,
     gi0: &mut Tensor<F>,
     zprev: &mut Tensor<F>,
-    v_reset: InputScalar,
     keep_reset_grad: InputScalar,
     p1: InputScalar,
     p2: InputScalar,
@@ -784,7 +784,6 @@ fn recurrent_backward_kernel<F: Float>(
     let size = grad_out.shape(2);
     let b = CUBE_POS;
     let row = b * size;
-    let vr = v_reset.get::<F>();
     let keep = keep_reset_grad.get::<F>();
     let p1 = p1.get::<F>();
     let p2 = p2.get::<F>();
@@ -822,7 +821,7 @@ fn recurrent_backward_kernel<F: Float>(
                 coef[size + n],
                 coef[3 * size + n],
                 thr,
-                vr,
+                coef[6 * size + n],
                 keep,
                 p1,
                 p2,
@@ -900,7 +899,7 @@ fn recurrent_forward(
         COEFFICIENTS * size,
         "fused recurrent forward: coefficients"
     );
-    let (firing, reset, v_reset, at_zero, _, delay) = firing_codes(&spec);
+    let (firing, reset, at_zero, _, delay) = firing_codes(&spec);
     assert!(firing, "fused recurrent op: a spiking layer");
     let out = empty(&x, vec![batch, time, size]);
     let v_fin = empty(&x, vec![batch, size]);
@@ -930,8 +929,6 @@ fn recurrent_forward(
             v_fin.clone().into_tensor_arg(),
             i_fin.clone().into_tensor_arg(),
             saved.clone().into_tensor_arg(),
-            InputScalar::new(spec.v_leak, st),
-            InputScalar::new(v_reset, st),
             membrane_code(spec.membrane),
             synapse_code(spec.synapse),
             reset,
@@ -1003,7 +1000,7 @@ impl FusedRecurrentBackend for CubeBackend {
             into_contiguous(grad_v),
             into_contiguous(grad_i),
         );
-        let (firing, reset, v_reset, at_zero, detach, delay) = firing_codes(&spec);
+        let (firing, reset, at_zero, detach, delay) = firing_codes(&spec);
         assert!(firing, "fused recurrent op: a spiking layer");
         let (kind, p1, p2) = spec
             .firing
@@ -1034,7 +1031,6 @@ impl FusedRecurrentBackend for CubeBackend {
                 gv0.clone().into_tensor_arg(),
                 gi0.clone().into_tensor_arg(),
                 zprev.clone().into_tensor_arg(),
-                InputScalar::new(v_reset, st),
                 InputScalar::new(if detach { 0.0f32 } else { 1.0 }, st),
                 InputScalar::new(p1, st),
                 InputScalar::new(p2, st),

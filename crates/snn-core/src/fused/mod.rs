@@ -57,7 +57,6 @@ use std::cell::Cell;
 use burn::backend::{Dispatch, DispatchDevice};
 use burn::prelude::*;
 
-use crate::dynamics::Discretization;
 pub use crate::dynamics::{
     COEFFICIENTS, Coef, Execution, FiringSpec, LeakyCoefficients, LeakySpec, MembraneForm,
     SynapseForm,
@@ -203,7 +202,7 @@ pub(crate) fn is_cube(device: &Device) -> bool {
 
 /// Runs the fused recurrence (see the module docs) over `x` `[batch, time, size]` from the
 /// state `v0`, `i0` `[batch, size]` (`i0` is ignored without a synapse; pass zeros) with the
-/// coefficients `coef` `[COEFFICIENTS, size]` (from [`leaky_coefficients`]). Returns the output
+/// coefficients `coef` `[COEFFICIENTS, size]` (from [`LeakyCoefficients::stacked`]). Returns the output
 /// (spikes or, for a leaky integrator, the membrane) `[batch, time, size]`, and the final `v`
 /// and `i` `[batch, size]`.
 ///
@@ -240,20 +239,4 @@ pub fn leaky_sequence(
         Tensor::from_dispatch(v),
         Tensor::from_dispatch(i),
     )
-}
-
-/// The coefficient tensor `[COEFFICIENTS, size]` and the forms of a leaky layer, from its
-/// per-neuron time constants (ms), threshold (`None` for a readout), `dt`, `v_leak` and
-/// discretization.
-#[deprecated(note = "use `LeakyCoefficients::resolve(..)` and its `stacked` and `spec`")]
-pub fn leaky_coefficients(
-    tau_mem_ms: Tensor<1>,
-    tau_syn_ms: Option<Tensor<1>>,
-    threshold: Option<Tensor<1>>,
-    dt_ms: f64,
-    v_leak: f64,
-    discretization: Discretization,
-) -> (Tensor<2>, MembraneForm, SynapseForm) {
-    let c = LeakyCoefficients::resolve(tau_mem_ms, tau_syn_ms, dt_ms, v_leak, discretization);
-    (c.stacked(threshold), c.membrane, c.synapse_form())
 }

@@ -562,8 +562,8 @@ pub struct PotentialParts<'a> {
 /// per-neuron `v_leak` and `v_reset`) for the layers that keep them as optional `[size]`
 /// constants: both for [`crate::Lif`], [`crate::neuron::LifEx`] and
 /// [`crate::neuron::LifAdEx`], `v_leak` for [`crate::Li`], `v_reset` for [`crate::Iaf`]. The
-/// values are saved with the layer and not trained; a `Lif` or `Li` with them steps on the
-/// reference path (the fused op takes the potentials as scalars, [`crate::Lif::fused_path`]).
+/// values are saved with the layer and not trained; the fused op of `Lif` and `Li` reads them
+/// per neuron ([`crate::dynamics::Coef::VLeak`], [`crate::dynamics::Coef::VReset`]).
 pub trait PerNeuronPotentials: Sized {
     /// The layer's size and its potential slots.
     fn potential_parts(&mut self) -> PotentialParts<'_>;

@@ -180,13 +180,11 @@ impl Li {
     }
 
     /// Whether [`Neuron::forward`] on `device` takes the fused multi-step op: with
-    /// [`Execution::Auto`], on a backend the op supports ([`fused::backend_supported`]), with
-    /// the config's one `v_leak` (the op takes it as a scalar), and unless the time constants
-    /// are trained on an autodiff device.
+    /// [`Execution::Auto`], on a backend the op supports ([`fused::backend_supported`]), and
+    /// unless the time constants are trained on an autodiff device.
     pub fn fused_path(&self, device: &Device) -> bool {
         let trains = |p: &Param<Tensor<1>>| p.is_require_grad() && device.is_autodiff();
         self.config.execution == Execution::Auto
-            && self.v_leak_per_neuron.is_none()
             && fused::backend_supported(device)
             && !trains(&self.tau_mem_ms)
             && !self.tau_syn_ms.as_ref().is_some_and(trains)
@@ -223,10 +221,8 @@ impl Li {
     pub fn fused_operands(&self) -> (Tensor<2>, LeakySpec) {
         let c = &self.config;
         let coefficients = self.coefficients();
-        (
-            coefficients.stacked(None),
-            coefficients.spec(c.v_leak, None),
-        )
+        let spec = coefficients.spec(c.v_leak, None);
+        (coefficients.stacked(&spec, None, None), spec)
     }
 }
 

@@ -495,15 +495,13 @@ impl Lif {
     /// flex and, with the `gpu` feature, wgpu), for a firing the op runs
     /// ([`FiringSpec::fused_supported`]: not the relative reset, `spike_from_previous` or a
     /// refractory period), and with no parameter trained (`learn_tau` / `learn_threshold` on an
-    /// autodiff device need the parameter gradients, which only the reference path computes),
-    /// and with the scalar `v_leak` and `v_reset` of the config (the op takes them as scalars;
-    /// per-neuron values, [`PerNeuronPotentials`](super::PerNeuronPotentials), take the
-    /// reference path). [`Neuron::forward_with`] with `record` always takes the reference path.
+    /// autodiff device need the parameter gradients, which only the reference path computes).
+    /// Per-neuron potentials ([`PerNeuronPotentials`](super::PerNeuronPotentials)) are
+    /// coefficient rows of the op. [`Neuron::forward_with`] with `record` always takes the
+    /// reference path.
     pub fn fused_path(&self, device: &Device) -> bool {
         let trains = |p: &Param<Tensor<1>>| p.is_require_grad() && device.is_autodiff();
         self.config.execution == Execution::Auto
-            && self.v_leak_per_neuron.is_none()
-            && self.v_reset_per_neuron.is_none()
             && self.config.firing_spec().fused_supported()
             && fused::backend_supported(device)
             && !trains(&self.tau_mem_ms)
@@ -544,9 +542,11 @@ impl Lif {
     pub fn fused_operands(&self) -> (Tensor<2>, LeakySpec) {
         let c = &self.config;
         let coefficients = self.coefficients();
+        let spec = coefficients.spec(c.v_leak, Some(self.config.firing_spec()));
+        let v_reset = self.v_reset_per_neuron.as_ref().map(Param::val);
         (
-            coefficients.stacked(Some(self.threshold.val())),
-            coefficients.spec(c.v_leak, Some(self.config.firing_spec())),
+            coefficients.stacked(&spec, Some(self.threshold.val()), v_reset),
+            spec,
         )
     }
 }

@@ -12,6 +12,8 @@ pub(super) struct Chunk<'a> {
     pub(super) rest: &'a [f32],
     pub(super) syn: &'a [f32],
     pub(super) thr: &'a [f32],
+    pub(super) v_leak: &'a [f32],
+    pub(super) v_reset: &'a [f32],
 }
 
 impl<'a> Chunk<'a> {
@@ -24,6 +26,8 @@ impl<'a> Chunk<'a> {
             rest: row(Coef::Rest),
             syn: row(Coef::Synapse),
             thr: row(Coef::Threshold),
+            v_leak: row(Coef::VLeak),
+            v_reset: row(Coef::VReset),
         }
     }
 }
@@ -84,10 +88,8 @@ pub(super) fn heaviside(s: f32, at_zero: bool) -> f32 {
 pub(super) struct StepRule {
     syn: bool,
     syn_euler: bool,
-    v_leak: f32,
     reset_subtract: bool,
     reset_to_value: bool,
-    v_reset: f32,
     pub(super) at_zero: bool,
     /// 1 when the reset's gradient flows (`detach_reset` false), 0 otherwise.
     keep_reset_grad: f32,
@@ -95,17 +97,15 @@ pub(super) struct StepRule {
 
 impl StepRule {
     pub(super) fn of(spec: &LeakySpec) -> Self {
-        let (reset, v_reset, at_zero, detach) = match spec.firing {
-            Some(f) => (f.reset, f.v_reset, f.fire_at_threshold, f.detach_reset),
-            None => (Reset::None, 0.0, false, true),
+        let (reset, at_zero, detach) = match spec.firing {
+            Some(f) => (f.reset, f.fire_at_threshold, f.detach_reset),
+            None => (Reset::None, false, true),
         };
         Self {
             syn: spec.synapse != SynapseForm::None,
             syn_euler: spec.synapse == SynapseForm::Euler,
-            v_leak: spec.v_leak,
             reset_subtract: reset == Reset::Subtract,
             reset_to_value: reset == Reset::ToValue,
-            v_reset,
             at_zero,
             keep_reset_grad: if detach { 0.0 } else { 1.0 },
         }
@@ -136,7 +136,7 @@ impl StepRule {
         for j in 0..us.len() {
             let c;
             (c, i[j]) = synapse(xs[j], i[j], k.syn[j], self.syn, self.syn_euler);
-            let u = integrate::<M>(v[j], c, k.a[j], k.gain[j], k.rest[j], self.v_leak);
+            let u = integrate::<M>(v[j], c, k.a[j], k.gain[j], k.rest[j], k.v_leak[j]);
             us[j] = u;
             v[j] = u;
         }
@@ -164,11 +164,11 @@ impl StepRule {
             let thr = k.thr[j];
             let vj = if delay_to_value {
                 // reset to value before the leak, by the previous (detached) spike
-                (1.0 - fired[j]) * v[j] + fired[j] * self.v_reset
+                (1.0 - fired[j]) * v[j] + fired[j] * k.v_reset[j]
             } else {
                 v[j]
             };
-            let mut u = integrate::<M>(vj, c, k.a[j], k.gain[j], k.rest[j], self.v_leak);
+            let mut u = integrate::<M>(vj, c, k.a[j], k.gain[j], k.rest[j], k.v_leak[j]);
             if subtract_delayed {
                 u -= fired[j] * thr;
             }
@@ -180,7 +180,7 @@ impl StepRule {
                 v[j] = u;
             } else {
                 let sub = u - z * thr;
-                let to_value = (1.0 - z) * u + z * self.v_reset;
+                let to_value = (1.0 - z) * u + z * k.v_reset[j];
                 // bools, not a `match`: a `match` on the enum stays a branch in the loop
                 v[j] = if self.reset_subtract {
                     sub
@@ -245,7 +245,7 @@ impl StepRule {
                 let (gu_reset, gz_reset) = if self.reset_subtract {
                     (gv[j], -thr * gv[j])
                 } else if self.reset_to_value {
-                    ((1.0 - z) * gv[j], (self.v_reset - u) * gv[j])
+                    ((1.0 - z) * gv[j], (k.v_reset[j] - u) * gv[j])
                 } else {
                     (gv[j], 0.0)
                 };
