@@ -70,6 +70,18 @@ def inputs(seed, scale):
     return (torch.rand(T, B, N, generator=g) * scale).requires_grad_(True)
 
 
+def traced(step, x, state, p, fields):
+    """Runs `step` over the `T` steps of `x` from `state`; the spikes `z` and the state fields
+    after every step, each stacked `[T, ...]`."""
+    traces = {"z": [], **{f: [] for f in fields}}
+    for t in range(T):
+        z, state = step(x[t], state, p, 0.001)
+        traces["z"].append(z)
+        for f in fields:
+            traces[f].append(getattr(state, f))
+    return {k: torch.stack(v) for k, v in traces.items()}
+
+
 def norse_file(potentials=False):
     """With `potentials`, `v_leak` and `v_reset` are tensors too."""
     tau_mem_inv = torch.tensor([100.0, 150.0, 60.0])
@@ -229,12 +241,7 @@ def norse_lsnn_file():
     b0 = torch.tensor([[1.0, 1.2, 1.5], [1.1, 0.8, 1.3]])
     state = lsnn.LSNNFeedForwardState(v=v0, i=i0, b=b0)
     x = inputs(8, 6.0).detach()
-    traces = {"z": [], "v": [], "i": [], "b": []}
-    for t in range(T):
-        z, state = lsnn.lsnn_feed_forward_step(x[t], state, p, 0.001)
-        traces["z"].append(z)
-        for f in ("v", "i", "b"):
-            traces[f].append(getattr(state, f))
+    traces = traced(lsnn.lsnn_feed_forward_step, x, state, p, ("v", "i", "b"))
     return {
         "case": "norse_lsnn_feed_forward_step_per_neuron",
         "library": "norse",
@@ -250,7 +257,7 @@ def norse_lsnn_file():
             "initial_state": {"v": v0.tolist(), "i": i0.tolist(), "b": b0.tolist()},
         },
         "inputs": {"input_current": shaped(x)},
-        "outputs": {k: shaped(torch.stack(v)) for k, v in traces.items()},
+        "outputs": {k: shaped(v) for k, v in traces.items()},
         "notes": "norse 1.1.0 lsnn_feed_forward_step with one value per neuron for every "
         "parameter (tau_syn_inv, tau_mem_inv, tau_adapt_inv, v_leak, v_th, v_reset, beta) and a "
         "[batch, N] initial state. Values rounded to 6 significant digits.",
@@ -281,13 +288,8 @@ def norse_coba_lif_file():
     g = torch.Generator().manual_seed(11)
     x = (torch.randn(T, B, N, generator=g) * 0.6 + 0.3).requires_grad_(True)
     state = coba_lif.CobaLIFFeedForwardState(v=v0, g_e=ge0, g_i=gi0)
-    traces = {"z": [], "v": [], "g_e": [], "g_i": []}
-    for t in range(T):
-        z, state = coba_lif.coba_lif_feed_forward_step(x[t], state, p, 0.001)
-        traces["z"].append(z)
-        for f in ("v", "g_e", "g_i"):
-            traces[f].append(getattr(state, f))
-    torch.stack(traces["v"]).sum().backward()
+    traces = traced(coba_lif.coba_lif_feed_forward_step, x, state, p, ("v", "g_e", "g_i"))
+    traces["v"].sum().backward()
     return {
         "case": "norse_coba_lif_feed_forward_step_per_neuron",
         "library": "norse",
@@ -304,7 +306,7 @@ def norse_coba_lif_file():
         },
         "inputs": {"input_tensor": shaped(x)},
         "outputs": {
-            **{k: shaped(torch.stack(v)) for k, v in traces.items()},
+            **{k: shaped(v) for k, v in traces.items()},
             "grad_sum_v_wrt_input": shaped(x.grad),
         },
         "notes": "norse 1.1.0 coba_lif_feed_forward_step with one value per neuron for every "
@@ -331,12 +333,7 @@ def norse_adex_adaptation_file():
     a0 = torch.tensor([[0.2, 0.1, 0.0], [0.0, 0.3, 0.1]])
     state = lif_adex.LIFAdExFeedForwardState(v=v0, i=i0, a=a0)
     x = inputs(6, 3.0).detach()
-    traces = {"z": [], "v": [], "i": [], "a": []}
-    for t in range(T):
-        z, state = lif_adex.lif_adex_feed_forward_step(x[t], state, p, 0.001)
-        traces["z"].append(z)
-        for f in ("v", "i", "a"):
-            traces[f].append(getattr(state, f))
+    traces = traced(lif_adex.lif_adex_feed_forward_step, x, state, p, ("v", "i", "a"))
     return {
         "case": "norse_lif_adex_feed_forward_step_per_neuron_adaptation",
         "library": "norse",
@@ -353,7 +350,7 @@ def norse_adex_adaptation_file():
             "initial_state": {"v": v0.tolist(), "i": i0.tolist(), "a": a0.tolist()},
         },
         "inputs": {"input_current": shaped(x)},
-        "outputs": {k: shaped(torch.stack(v)) for k, v in traces.items()},
+        "outputs": {k: shaped(v) for k, v in traces.items()},
         "notes": "norse 1.1.0 lif_adex_feed_forward_step with one adaptation time constant per "
         "neuron (tau_ada_inv = 5, 20, 2 /s) and a [batch, N] initial state. Values rounded to "
         "6 significant digits.",
@@ -396,12 +393,7 @@ def norse_exponential_file(adex, potentials=False, every=False):
         state = lif_ex.LIFExFeedForwardState(v=v0, i=i0)
         step, fields = lif_ex.lif_ex_feed_forward_step, ("v", "i")
     x = inputs((9 if adex else 10) if every else (4 if adex else 5), 3.0).detach()
-    traces = {"z": [], **{f: [] for f in fields}}
-    for t in range(T):
-        z, state = step(x[t], state, p, 0.001)
-        traces["z"].append(z)
-        for f in fields:
-            traces[f].append(getattr(state, f))
+    traces = traced(step, x, state, p, fields)
     name = "lif_adex" if adex else "lif_ex"
     return {
         "case": f"norse_{name}_feed_forward_step_per_neuron"
@@ -420,7 +412,7 @@ def norse_exponential_file(adex, potentials=False, every=False):
             "initial_state": initial,
         },
         "inputs": {"input_current": shaped(x)},
-        "outputs": {k: shaped(torch.stack(v)) for k, v in traces.items()},
+        "outputs": {k: shaped(v) for k, v in traces.items()},
         "notes": f"norse 1.1.0 {name}_feed_forward_step with one value per neuron for "
         + ("every parameter" if every else
            "tau_mem_inv, tau_syn_inv, v_th, v_leak and v_reset" if potentials else

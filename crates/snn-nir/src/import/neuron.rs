@@ -111,51 +111,57 @@ impl Build<'_> {
         v_reset: &Array,
     ) -> Result<Lif> {
         let n = tau_mem.1.numel();
-        let config = LifConfig::new(n)
-            .with_dt_ms(self.dt * 1e3)
-            .with_tau_mem_ms(self.dt * 1e3)
-            .with_tau_syn_ms(tau_syn.map(|_| self.dt * 1e3));
-        let lif = config.init(self.device).map_err(self.field(tau_mem.0))?;
-        let lif = self.time_constants(lif, tau_mem, tau_syn)?;
-        let lif = lif
+        let init = |dt_ms, tau_syn_ms| {
+            LifConfig::new(n)
+                .with_dt_ms(dt_ms)
+                .with_tau_mem_ms(dt_ms)
+                .with_tau_syn_ms(tau_syn_ms)
+                .init(self.device)
+        };
+        self.leaky(init, tau_mem, tau_syn, v_leak)?
             .with_threshold(self.per_neuron(v_threshold, 1.0))
             .map_err(self.field("v_threshold"))?
             .with_v_reset(self.per_neuron(v_reset, 1.0))
-            .map_err(self.field("v_reset"))?;
-        lif.with_v_leak(self.per_neuron(v_leak, 1.0))
-            .map_err(self.field("v_leak"))
+            .map_err(self.field("v_reset"))
     }
 
     /// The forward-Euler [`Li`] with NIR's per-neuron `τ` and `v_leak`.
     fn li(&self, tau_mem: (&str, &Array), tau_syn: Option<&Array>, v_leak: &Array) -> Result<Li> {
         let n = tau_mem.1.numel();
-        let config = LiConfig::new(n)
-            .with_dt_ms(self.dt * 1e3)
-            .with_tau_mem_ms(self.dt * 1e3)
-            .with_tau_syn_ms(tau_syn.map(|_| self.dt * 1e3));
-        let li = config.init(self.device).map_err(self.field(tau_mem.0))?;
-        let li = self.time_constants(li, tau_mem, tau_syn)?;
-        li.with_v_leak(self.per_neuron(v_leak, 1.0))
-            .map_err(self.field("v_leak"))
+        let init = |dt_ms, tau_syn_ms| {
+            LiConfig::new(n)
+                .with_dt_ms(dt_ms)
+                .with_tau_mem_ms(dt_ms)
+                .with_tau_syn_ms(tau_syn_ms)
+                .init(self.device)
+        };
+        self.leaky(init, tau_mem, tau_syn, v_leak)
     }
 
-    /// `layer` with NIR's per-neuron time constants (s → ms), checked by the layer: positive,
-    /// and at least `dt` (forward Euler).
-    fn time_constants<L: LeakyTimeConstants>(
+    /// A leaky layer built by `init(dt_ms, τ_syn in ms if any)` (its config's time constants
+    /// are placeholders, `dt`), then given NIR's per-neuron time constants (s → ms, checked by
+    /// the layer: positive and at least `dt`, as forward Euler needs) and `v_leak`.
+    fn leaky<L: LeakyTimeConstants + PerNeuronPotentials>(
         &self,
-        layer: L,
+        init: impl FnOnce(f64, Option<f64>) -> snn_core::Result<L>,
         tau_mem: (&str, &Array),
         tau_syn: Option<&Array>,
+        v_leak: &Array,
     ) -> Result<L> {
+        let dt_ms = self.dt * 1e3;
+        let layer = init(dt_ms, tau_syn.map(|_| dt_ms)).map_err(self.field(tau_mem.0))?;
         let layer = layer
             .with_tau_mem_ms(self.per_neuron(tau_mem.1, 1e3))
             .map_err(self.field(tau_mem.0))?;
-        match tau_syn {
+        let layer = match tau_syn {
             Some(tau) => layer
                 .with_tau_syn_ms(self.per_neuron(tau, 1e3))
-                .map_err(self.field("tau_syn")),
-            None => Ok(layer),
-        }
+                .map_err(self.field("tau_syn"))?,
+            None => layer,
+        };
+        layer
+            .with_v_leak(self.per_neuron(v_leak, 1.0))
+            .map_err(self.field("v_leak"))
     }
 
     /// NIR's input gain of a current-based node: `r·(dt/τ_syn)·w_in` per neuron (see the
