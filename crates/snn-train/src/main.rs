@@ -138,7 +138,8 @@ struct TrainArgs {
     #[arg(long, value_name = "T")]
     time_steps: Option<usize>,
     /// current (pixels as constant currents), rate (Bernoulli spikes), latency (one spike per
-    /// pixel, brighter earlier) [default: current].
+    /// pixel, brighter earlier: snnTorch's logarithmic code with tau 5, normalize and clip)
+    /// [default: current].
     #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(["current", "rate", "latency"]))]
     encoding: Option<String>,
     /// The hidden LIF layer: norse (tau_mem 10 ms, tau_syn 5 ms, reset to 0, SuperSpike; the
