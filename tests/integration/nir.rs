@@ -632,6 +632,41 @@ fn time_constants_below_the_step_are_refused() {
     assert!(import(&graph, 1e-4, &device).is_ok());
 }
 
+/// `Array`'s fields are public: a graph built in code may give an array fewer values than its
+/// shape says. The check refuses it with a typed error before anything indexes the values.
+#[test]
+fn arrays_with_fewer_values_than_their_shape_are_refused() {
+    let device = Device::ndarray();
+    let short = Array {
+        shape: vec![3],
+        data: vec![1.0, 1.0],
+        dtype: FloatType::F32,
+    };
+    let node = NirNode::CubaLif {
+        tau_syn: Array::full(vec![3], 5e-3),
+        tau_mem: Array::full(vec![3], 1e-2),
+        r: Array::full(vec![3], 1.0),
+        v_leak: Array::full(vec![3], 0.0),
+        v_threshold: Array::full(vec![3], 1.0),
+        v_reset: Array::full(vec![3], 0.0),
+        w_in: short,
+    };
+    let graph = NirGraph::new(
+        [
+            ("input".to_string(), NirNode::Input { shape: vec![3] }),
+            ("lif".to_string(), node),
+            ("output".to_string(), NirNode::Output { shape: vec![3] }),
+        ],
+        [("input", "lif"), ("lif", "output")].map(|(a, b)| (a.to_string(), b.to_string())),
+    );
+    match import(&graph, 1e-3, &device) {
+        Err(NirError::InvalidValue { node, field, .. }) => {
+            assert_eq!((node.as_str(), field.as_str()), ("lif", "w_in"));
+        }
+        other => panic!("expected InvalidValue for w_in, got {other:?}"),
+    }
+}
+
 #[test]
 fn broken_fixtures_give_their_typed_errors() {
     let broken = dir().join("broken");

@@ -380,8 +380,8 @@ impl NirNode {
         )
     }
 
-    /// Checks the node's own fields (parameter shapes against each other, ranks, non-zero
-    /// strides); `name` is the node's path, used in errors.
+    /// Checks the node's own fields (each array's values against its shape, parameter shapes
+    /// against each other, ranks, non-zero strides); `name` is the node's path, used in errors.
     pub fn check(&self, name: &str) -> Result<()> {
         let shape_err =
             |field: &str, expected: Vec<usize>, actual: &[usize]| NirError::ParamShape {
@@ -390,6 +390,17 @@ impl NirNode {
                 expected,
                 actual: actual.to_vec(),
             };
+        // the fields are public: an array built by hand may hold another count than its shape
+        for (field, a) in self.arrays() {
+            let elements = a.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+            if elements != Some(a.data.len()) {
+                return Err(NirError::InvalidValue {
+                    node: name.to_string(),
+                    field: field.to_string(),
+                    reason: format!("{} values for shape {:?}", a.data.len(), a.shape),
+                });
+            }
+        }
         if self.elementwise() {
             // the shape most parameters share is the node's; name the odd one out
             let arrays = self.arrays();
