@@ -16,7 +16,8 @@ use serde::Deserialize;
 use snn_core::SnnError;
 use snn_core::Surrogate;
 use snn_core::neuron::{
-    Izhikevich, IzhikevichConfig, IzhikevichPreset, IzhikevichRecovery, IzhikevichState,
+    Izhikevich, IzhikevichConfig, IzhikevichMembrane, IzhikevichPreset, IzhikevichRecovery,
+    IzhikevichState,
 };
 use snn_core::prelude::*;
 
@@ -50,13 +51,18 @@ fn config_from_params(g: &Golden, n: usize) -> IzhikevichConfig {
     let d = IzhikevichConfig::new(n);
     let abcd =
         [("a", d.a), ("b", d.b), ("c", d.c), ("d", d.d)].map(|(k, v)| shared(k).unwrap_or(v));
-    let c = IzhikevichConfig::from_norse(n, abcd, p("tau_inv"), p("dt")).expect("valid dt");
+    // a per-neuron value is set after init by the parity test; the config holds the first
+    let first = |k: &str| match g.param(k).is_array() {
+        true => f64::from(g.param_values(k)[0]),
+        false => p(k),
+    };
+    let c = IzhikevichConfig::from_norse(n, abcd, first("tau_inv"), p("dt")).expect("valid dt");
     assert_eq!(g.param_str("method"), "super", "{}", g.name);
     let init = |k: &str| g.param("initial_state")[k].as_f64();
     IzhikevichConfig {
-        sq: p("sq"),
-        mn: p("mn"),
-        bias: p("bias"),
+        sq: first("sq"),
+        mn: first("mn"),
+        bias: first("bias"),
         // one per neuron: set after init by the parity test
         v_th: f64::from(g.param_values("v_th")[0]),
         // a per-neuron initial state is read by the parity test itself
@@ -81,6 +87,23 @@ fn per_neuron_recovery(g: &Golden, device: &Device) -> Option<IzhikevichRecovery
     };
     let any = recovery.a.is_some() || recovery.b.is_some() || recovery.c.is_some();
     (any || recovery.d.is_some()).then_some(recovery)
+}
+
+/// The `sq`, `mn`, `bias` and `tau_inv` a golden file gives per neuron, if any.
+fn per_neuron_membrane(g: &Golden, device: &Device) -> Option<IzhikevichMembrane> {
+    let values = |k: &str| {
+        g.param(k)
+            .is_array()
+            .then(|| Tensor::<1>::from_floats(g.param_values(k).as_slice(), device))
+    };
+    let membrane = IzhikevichMembrane {
+        sq: values("sq"),
+        mn: values("mn"),
+        bias: values("bias"),
+        tau_inv: values("tau_inv"),
+    };
+    let any = membrane.sq.is_some() || membrane.mn.is_some() || membrane.bias.is_some();
+    (any || membrane.tau_inv.is_some()).then_some(membrane)
 }
 
 /// Whether a golden file is one of Norse's presets under its figure's input schedule.
@@ -165,6 +188,11 @@ fn golden_parity_on_every_device() {
                 neuron = neuron
                     .with_recovery(recovery)
                     .expect("per-neuron a, b, c, d");
+            }
+            if let Some(membrane) = per_neuron_membrane(&g, &device) {
+                neuron = neuron
+                    .with_membrane(membrane)
+                    .expect("per-neuron sq, mn, bias, tau_inv");
             }
             if g.param("v_th").is_array() {
                 let v_th = Tensor::from_floats(g.param_values("v_th").as_slice(), &device);
@@ -377,6 +405,59 @@ fn per_neuron_recovery_by_hand() {
         .unwrap();
     assert_eq!(values(z), vec![1.0, 0.0]);
     assert_eq!(values(s.v), vec![-50.0, 84.0]);
+}
+
+/// Per-neuron `sq, mn, bias, tau_inv` (Norse's tensors): checked, and stepped as the equations
+/// say, each neuron with its own time base `h = tau_inv·dt`.
+#[test]
+fn per_neuron_membrane_by_hand() {
+    let device = Device::default();
+    let t = |v: &[f32]| Tensor::<1>::from_floats(v, &device);
+    let layer = IzhikevichConfig::new(2).init(&device).unwrap();
+    let err = layer
+        .clone()
+        .with_membrane(IzhikevichMembrane {
+            tau_inv: Some(t(&[250.0, -1.0])),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SnnError::NotPositive {
+                field: "tau_inv",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = layer
+        .clone()
+        .with_membrane(IzhikevichMembrane {
+            sq: Some(t(&[0.04])),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(matches!(err, SnnError::ShapeMismatch { .. }), "{err}");
+    // v = 20, u = 0, no input, threshold out of reach: v' = v + h·(sq·v² + mn·v + bias − u),
+    // u' = u + h·a·(b·v − u); neuron 0 keeps the config (h = 0.25: v' = 84, u' = 0.02),
+    // neuron 1 has h = 0.5 and bias 100 (v' = 20 + 0.5·216 = 128, u' = 0.04)
+    let layer = layer
+        .with_membrane(IzhikevichMembrane {
+            bias: Some(t(&[140.0, 100.0])),
+            tau_inv: Some(t(&[250.0, 500.0])),
+            ..Default::default()
+        })
+        .unwrap()
+        .with_threshold(t(&[200.0, 200.0]))
+        .unwrap();
+    let state = IzhikevichState::full(1, 2, 20.0, 0.0, &device);
+    let (z, s) = layer
+        .step(Tensor::<2>::zeros([1, 2], &device), state)
+        .unwrap();
+    assert_eq!(values(z), vec![0.0, 0.0]);
+    assert_close("v", &values(s.v), &[84.0, 128.0], 1e-5, 0.0);
+    assert_close("u", &values(s.u), &[0.02, 0.04], 1e-7, 0.0);
 }
 
 #[test]

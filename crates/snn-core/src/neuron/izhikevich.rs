@@ -203,6 +203,8 @@ impl IzhikevichConfig {
         Ok(Izhikevich {
             threshold: per_neuron(self.size, self.v_th, self.learn_threshold, device),
             recovery: None,
+            membrane: None,
+            tau_inv: None,
             config: self.clone(),
         })
     }
@@ -220,6 +222,12 @@ pub struct Izhikevich {
     /// Per-neuron `a, b, c, d` as the rows of a `[4, size]` constant (not trained), when given
     /// by [`Izhikevich::with_recovery`]; `None`: the config's scalars.
     recovery: Option<Param<Tensor<2>>>,
+    /// Per-neuron `sq, mn, bias` as the rows of a `[3, size]` constant (not trained), when
+    /// given by [`Izhikevich::with_membrane`]; `None`: the config's scalars.
+    membrane: Option<Param<Tensor<2>>>,
+    /// Per-neuron `tau_inv`, 1/s, `[size]` (a constant), when given by
+    /// [`Izhikevich::with_membrane`]; `None`: the config's.
+    tau_inv: Option<Param<Tensor<1>>>,
     #[module(skip)]
     config: IzhikevichConfig,
 }
@@ -236,6 +244,21 @@ pub struct IzhikevichRecovery {
     pub c: Option<Tensor<1>>,
     /// After-spike increment of `u`, mV.
     pub d: Option<Tensor<1>>,
+}
+
+/// Per-neuron values of the membrane's constants and time base for
+/// [`Izhikevich::with_membrane`], each `[size]`; a `None` keeps the config's value for every
+/// neuron. Units as in [`IzhikevichConfig`].
+#[derive(Clone, Debug, Default)]
+pub struct IzhikevichMembrane {
+    /// Coefficient of `v²`, 1/(mV·ms).
+    pub sq: Option<Tensor<1>>,
+    /// Coefficient of `v`, 1/ms.
+    pub mn: Option<Tensor<1>>,
+    /// Constant drive, mV/ms.
+    pub bias: Option<Tensor<1>>,
+    /// Norse's inverse time constant, 1/s (the model step is `tau_inv · dt`), positive.
+    pub tau_inv: Option<Tensor<1>>,
 }
 
 /// State of an [`Izhikevich`] layer between steps (Norse `IzhikevichState`).
@@ -288,13 +311,13 @@ impl<const D: usize> NeuronOutput<IzhikevichState, D> {
 /// product of config constants folded in f64 and cast to f32 once, as torch does.
 #[derive(Clone, Debug)]
 pub struct IzhikevichDynamics {
-    /// `h = tau_inv·dt`.
-    h: f32,
+    /// `h = tau_inv·dt`, folded in f64, or per neuron.
+    h: Coefficient,
     /// `h·a`, folded in f64 (torch's `tau_inv * dt * a`), or per neuron.
     h_a: Coefficient,
-    sq: f32,
-    mn: f32,
-    bias: f32,
+    sq: Coefficient,
+    mn: Coefficient,
+    bias: Coefficient,
     b: Coefficient,
     d: Coefficient,
     detach_reset: bool,
@@ -316,11 +339,12 @@ pub fn izhikevich_step(
     let IzhikevichState { v, u } = state;
     let recovered = u.clone() + p.h_a.times(p.b.times(v.clone()) - u.clone());
     let (z, v) = p.firing.step(v, |v| {
-        let drive = ((v.clone() * v.clone()).mul_scalar(p.sq) + v.clone().mul_scalar(p.mn))
-            .add_scalar(p.bias)
+        let drive = p
+            .bias
+            .plus(p.sq.times(v.clone() * v.clone()) + p.mn.times(v.clone()))
             - u
             + input;
-        v + drive.mul_scalar(p.h)
+        v + p.h.times(drive)
     });
     let fired = if p.detach_reset {
         z.clone().detach()
@@ -363,25 +387,61 @@ impl Izhikevich {
     /// [`crate::SnnError::ShapeMismatch`] unless `[size]`, [`crate::SnnError::NotFinite`].
     pub fn with_recovery(self, values: IzhikevichRecovery) -> crate::Result<Self> {
         let c = &self.config;
-        let device = self.threshold.val().device();
         let rows = [
             ("a", values.a, c.a),
             ("b", values.b, c.b),
             ("c", values.c, c.c),
             ("d", values.d, c.d),
-        ]
-        .into_iter()
-        .map(|(field, given, shared)| match given {
-            Some(t) => per_neuron_values(field, t, c.size, false, |v| finite(field, v))
-                .map(|p| p.val().to_device(&device)),
-            None => Ok(Tensor::full([c.size], shared, &device)),
-        })
-        .collect::<crate::Result<Vec<_>>>()?;
-        let recovery = Param::from_tensor(Tensor::stack::<2>(rows, 0)).set_require_grad(false);
+        ];
+        let recovery = self.constant_rows(rows, finite)?;
         Ok(Self {
             recovery: Some(recovery),
             ..self
         })
+    }
+
+    /// The same layer with one `sq`, `mn`, `bias` and/or `tau_inv` per neuron (each `[size]`;
+    /// `tau_inv` positive, the others finite); the ones not given keep the config's value.
+    /// Constants of the layer, saved with it and not trained.
+    ///
+    /// # Errors
+    /// [`crate::SnnError::ShapeMismatch`] unless `[size]`, [`crate::SnnError::NotFinite`],
+    /// [`crate::SnnError::NotPositive`] for `tau_inv`.
+    pub fn with_membrane(mut self, values: IzhikevichMembrane) -> crate::Result<Self> {
+        let c = &self.config;
+        if let Some(tau_inv) = values.tau_inv {
+            let check = |v| positive("tau_inv", v);
+            self.tau_inv = Some(per_neuron_values("tau_inv", tau_inv, c.size, false, check)?);
+        }
+        if values.sq.is_some() || values.mn.is_some() || values.bias.is_some() {
+            let rows = [
+                ("sq", values.sq, c.sq),
+                ("mn", values.mn, c.mn),
+                ("bias", values.bias, c.bias),
+            ];
+            self.membrane = Some(self.constant_rows(rows, finite)?);
+        }
+        Ok(self)
+    }
+
+    /// `[R, size]` rows of per-neuron constants (the given values, checked, or the config's
+    /// value for every neuron), as a constant parameter.
+    fn constant_rows<const R: usize>(
+        &self,
+        rows: [(&'static str, Option<Tensor<1>>, f64); R],
+        check: impl Fn(&'static str, f64) -> crate::Result<f64>,
+    ) -> crate::Result<Param<Tensor<2>>> {
+        let size = self.config.size;
+        let device = self.threshold.val().device();
+        let rows = rows
+            .into_iter()
+            .map(|(field, given, shared)| match given {
+                Some(t) => per_neuron_values(field, t, size, false, |v| check(field, v))
+                    .map(|p| p.val().to_device(&device)),
+                None => Ok(Tensor::full([size], shared, &device)),
+            })
+            .collect::<crate::Result<Vec<_>>>()?;
+        Ok(Param::from_tensor(Tensor::stack::<2>(rows, 0)).set_require_grad(false))
     }
 
     /// The per-neuron `a, b, c, d` (`[size]` each), whether given by
@@ -402,10 +462,21 @@ impl Izhikevich {
     pub fn dynamics(&self) -> IzhikevichDynamics {
         let c = &self.config;
         let h = c.step_ms();
-        // per neuron: `h·a` in f32, as torch multiplies a float32 tensor by a Python float
+        // the model step: folded in f64 from the config's scalars (torch's Python floats), or
+        // per neuron in f32 (torch's float32 tensor `tau_inv` times the Python float `dt`)
+        let h_row = self.tau_inv.as_ref().map(|tau_inv| {
+            tau_inv
+                .val()
+                .mul_scalar((c.dt_ms * 1e-3) as f32)
+                .unsqueeze::<2>()
+        });
+        // `h·a`: per neuron in f32 as soon as either factor is a tensor
         let (h_a, b, v_reset, d) = match &self.recovery {
             None => (
-                Coefficient::Shared((h * c.a) as f32),
+                match &h_row {
+                    Some(h) => Coefficient::PerNeuron(h.clone().mul_scalar(c.a as f32)),
+                    None => Coefficient::Shared((h * c.a) as f32),
+                },
                 Coefficient::Shared(c.b as f32),
                 None,
                 Coefficient::Shared(c.d as f32),
@@ -413,19 +484,31 @@ impl Izhikevich {
             Some(_) => {
                 let [a, b, reset, d] = self.recovery().map(|t| t.unsqueeze::<2>());
                 (
-                    Coefficient::PerNeuron(a.mul_scalar(h as f32)),
+                    Coefficient::PerNeuron(match &h_row {
+                        Some(h) => h.clone() * a,
+                        None => a.mul_scalar(h as f32),
+                    }),
                     Coefficient::PerNeuron(b),
                     Some(reset),
                     Coefficient::PerNeuron(d),
                 )
             }
         };
+        let [sq, mn, bias] = match &self.membrane {
+            Some(rows) => {
+                let rows = rows.val();
+                std::array::from_fn(|k| {
+                    Coefficient::PerNeuron(rows.clone().slice([k..k + 1, 0..c.size]))
+                })
+            }
+            None => [c.sq, c.mn, c.bias].map(|v| Coefficient::Shared(v as f32)),
+        };
         IzhikevichDynamics {
-            h: h as f32,
+            h: h_row.map_or(Coefficient::Shared(h as f32), Coefficient::PerNeuron),
             h_a,
-            sq: c.sq as f32,
-            mn: c.mn as f32,
-            bias: c.bias as f32,
+            sq,
+            mn,
+            bias,
             b,
             d,
             detach_reset: c.detach_reset,

@@ -83,6 +83,14 @@ impl Coefficient {
         }
     }
 
+    /// `x + self`.
+    pub(crate) fn plus(&self, x: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Shared(k) => x.add_scalar(*k),
+            Self::PerNeuron(k) => x + k.clone(),
+        }
+    }
+
     /// `x / self`.
     pub(crate) fn dividing(&self, x: Tensor<2>) -> Tensor<2> {
         match self {
