@@ -144,6 +144,12 @@ pub struct RunStart {
     /// Settings a resume changed: field -> `[stored, new]`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub changed: BTreeMap<String, [serde_json::Value; 2]>,
+    /// The process that ran this start. burn writes each checkpoint through a scratch file
+    /// named after it (`<file>.<pid>-<n>.tmp`) and renames it when complete; a start killed in
+    /// the middle leaves that file, which the pid identifies as the run's own. `None` in
+    /// manifests written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
 }
 
 /// `run.json`: what makes a folder a run's.
@@ -405,6 +411,7 @@ impl RunFolder {
                 after_epoch: 0,
                 backend: backend.into(),
                 changed: BTreeMap::new(),
+                pid: Some(std::process::id()),
             }],
             dirs,
             files: Vec::new(),
@@ -464,17 +471,19 @@ impl RunFolder {
         check_checkpoint(start)?;
         previous.config = config.clone();
         previous.complete = false;
-        previous.starts.push(RunStart {
-            after_epoch: start,
-            backend: backend.into(),
-            changed,
-        });
         // a killed start may have left the temporary file of an atomic write: the run's own, and
-        // in the way of the next write of the same output
+        // in the way of the next write of the same output (or, for a checkpoint, never renamed)
         let partials = entries(root)?
             .into_iter()
             .filter(|name| is_partial_output(name));
         remove_partial_outputs(root, partials)?;
+        remove_partial_outputs(root, checkpoint_scratch_files(root, &previous))?;
+        previous.starts.push(RunStart {
+            after_epoch: start,
+            backend: backend.into(),
+            changed,
+            pid: Some(std::process::id()),
+        });
         let mut folder = Self {
             root: root.to_path_buf(),
             manifest: previous,
@@ -485,9 +494,10 @@ impl RunFolder {
         Ok((folder, start))
     }
 
-    /// Removes exactly the files `previous` lists, then the folders it lists once they are empty
-    /// (deepest first), the manifest last. Before removing anything it checks that the folders
-    /// the run created hold nothing it does not list: such a file (written after the run, or by a
+    /// Removes exactly the files `previous` lists and the scratch files of its checkpoints that a
+    /// killed start left ([`is_checkpoint_scratch`]), then the folders it lists once they are
+    /// empty (deepest first), the manifest last. Before removing anything it checks that the
+    /// folders the run created hold nothing else: such a file (written after the run, or by a
     /// run killed before it listed it) stops the overwrite with nothing removed.
     fn remove_run(root: &Path, previous: &Manifest) -> crate::Result<()> {
         for dir in &previous.dirs {
@@ -500,7 +510,11 @@ impl RunFolder {
             let unlisted = files
                 .iter()
                 .chain(dirs.iter().filter(|d| !previous.dirs.contains(d)))
-                .find(|f| !previous.files.contains(f) && !previous.dirs.contains(f));
+                .find(|f| {
+                    !previous.files.contains(f)
+                        && !previous.dirs.contains(f)
+                        && !is_checkpoint_scratch(f, previous)
+                });
             if let Some(file) = unlisted {
                 return Err(folder_error(
                     root,
@@ -512,6 +526,7 @@ impl RunFolder {
                 ));
             }
         }
+        remove_partial_outputs(root, checkpoint_scratch_files(root, previous))?;
         let (manifest, files): (Vec<&String>, Vec<&String>) =
             previous.files.iter().partition(|f| f.as_str() == MANIFEST);
         for file in files.into_iter().chain(manifest) {
@@ -721,8 +736,43 @@ fn is_partial_output(name: &str) -> bool {
     })
 }
 
-/// Removes the temporary files of atomic writes (`names`, each matching [`is_partial_output`])
-/// that a killed run left in `root`.
+/// Whether `relative` is the scratch file of a checkpoint the run lists, left by one of its
+/// starts killed while burn wrote it: `<listed checkpoint>.<pid>-<n>.tmp` (burn-pack's
+/// `AtomicFile` name) with the pid of one of the run's starts. Nothing else counts, so a
+/// foreign file of a similar name still stops an overwrite.
+fn is_checkpoint_scratch(relative: &str, run: &Manifest) -> bool {
+    let Some((listed, tag)) = relative
+        .strip_suffix(".tmp")
+        .and_then(|rest| rest.rsplit_once('.'))
+    else {
+        return false;
+    };
+    let Some((pid, counter)) = tag.split_once('-') else {
+        return false;
+    };
+    let ours = is_number(pid)
+        && pid
+            .parse::<u32>()
+            .is_ok_and(|pid| run.starts.iter().any(|s| s.pid == Some(pid)));
+    ours && is_number(counter) && is_learner_file(listed) && run.files.iter().any(|f| f == listed)
+}
+
+/// The checkpoint scratch files ([`is_checkpoint_scratch`]) under the run's checkpoint folder,
+/// relative to `root`.
+fn checkpoint_scratch_files(root: &Path, run: &Manifest) -> Vec<String> {
+    let (mut dirs, mut files) = (Vec::new(), Vec::new());
+    let checkpoints = root.join("learner").join("checkpoint");
+    if checkpoints.is_dir() {
+        walk(root, &checkpoints, 1, &mut dirs, &mut files);
+    }
+    files
+        .into_iter()
+        .filter(|f| is_checkpoint_scratch(f, run))
+        .collect()
+}
+
+/// Removes the temporary files of atomic writes (`names`, relative to `root`, each matching
+/// [`is_partial_output`] or [`is_checkpoint_scratch`]) that a killed run left.
 fn remove_partial_outputs(
     root: &Path,
     names: impl IntoIterator<Item = String>,
@@ -794,6 +844,44 @@ mod tests {
         assert!(!is_partial_output(".report.partial.json"));
         assert!(!is_partial_output(".notes.1234.partial.json"));
         assert!(!is_partial_output("report.json"));
+    }
+
+    #[test]
+    fn only_scratch_files_of_listed_checkpoints_by_the_runs_starts_are_the_runs() {
+        let manifest = |pids: &[Option<u32>]| -> Manifest {
+            serde_json::from_value(serde_json::json!({
+                "format": FORMAT, "version": VERSION,
+                "data": DataIdentity::new("digits", None, 10, 1),
+                "config": TrainConfig::digits(),
+                "starts": pids.iter().map(|pid| serde_json::json!(
+                    {"after_epoch": 0, "backend": "ndarray", "pid": pid})).collect::<Vec<_>>(),
+                "dirs": ["learner", "learner/checkpoint"],
+                "files": ["learner/checkpoint/optim-2.bpk", "report.json"],
+                "complete": false,
+            }))
+            .unwrap()
+        };
+        let run = manifest(&[Some(26204), Some(31)]);
+        for (name, ours) in [
+            ("learner/checkpoint/optim-2.bpk.26204-5.tmp", true),
+            ("learner/checkpoint/optim-2.bpk.31-0.tmp", true),
+            // another process, an unlisted checkpoint, not burn's name, not a checkpoint
+            ("learner/checkpoint/optim-2.bpk.999-5.tmp", false),
+            ("learner/checkpoint/model-2.bpk.26204-5.tmp", false),
+            ("learner/checkpoint/optim-2.bpk.26204-x.tmp", false),
+            ("learner/checkpoint/optim-2.bpk.+26204-5.tmp", false),
+            ("learner/checkpoint/optim-2.bpk.26204.tmp", false),
+            ("learner/checkpoint/optim-2.bpk.tmp", false),
+            ("report.json.26204-5.tmp", false),
+        ] {
+            assert_eq!(is_checkpoint_scratch(name, &run), ours, "{name}");
+        }
+        // a manifest from before pids were recorded claims none
+        let old = manifest(&[None]);
+        assert!(!is_checkpoint_scratch(
+            "learner/checkpoint/optim-2.bpk.26204-5.tmp",
+            &old
+        ));
     }
 
     #[test]

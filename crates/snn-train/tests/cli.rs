@@ -668,6 +668,45 @@ fn overwrite_after_a_killed_run_removes_everything_it_wrote() {
     );
 }
 
+/// burn writes each checkpoint through a scratch file `<checkpoint>.<pid>-<n>.tmp` and renames
+/// it when complete, so a run killed during that write leaves the scratch file. `--overwrite`
+/// removes it when its name is a listed checkpoint's with the pid of one of the run's starts
+/// (recorded in `run.json`), and otherwise refuses as for any foreign file. Planted files make
+/// the test independent of when a kill lands (the killed-run test above depends on it).
+#[test]
+fn overwrite_removes_the_scratch_file_of_a_killed_checkpoint_write_and_only_that() {
+    let dir = scratch("scratch");
+    let out = dir.join("run");
+    let result = tiny_digits(&out, &[]);
+    assert_eq!(code(&result), 0, "{}", stderr(&result));
+    let pid = manifest(&out)["starts"][0]["pid"]
+        .as_u64()
+        .expect("the start's pid is recorded");
+    let checkpoint = listed_files(&out)
+        .into_iter()
+        .find(|f| f.starts_with("learner/checkpoint/optim-"))
+        .expect("a listed optimizer checkpoint");
+    // another process's file of the same shape stops the overwrite, nothing removed
+    let foreign = out.join(format!("{checkpoint}.{}-0.tmp", pid + 1));
+    std::fs::write(&foreign, b"not the run's").unwrap();
+    let refused = tiny_digits(&out, &["--overwrite"]);
+    assert_ne!(code(&refused), 0, "an unknown file must stop the overwrite");
+    assert!(stderr(&refused).contains(".tmp"), "{}", stderr(&refused));
+    assert!(foreign.exists() && out.join(&checkpoint).exists());
+    std::fs::remove_file(&foreign).unwrap();
+    // the run's own scratch file is removed with the run
+    let own = out.join(format!("{checkpoint}.{pid}-3.tmp"));
+    std::fs::write(&own, b"half a checkpoint").unwrap();
+    let result = tiny_digits(&out, &["--overwrite"]);
+    assert_eq!(code(&result), 0, "{}", stderr(&result));
+    assert!(!own.exists(), "the killed write's scratch file is gone");
+    assert_eq!(
+        files_under(&out),
+        listed_files(&out),
+        "nothing of the old run is left"
+    );
+}
+
 #[test]
 fn nir_export_writes_a_new_file_and_never_replaces_one() {
     let dir = scratch("nir-export");
