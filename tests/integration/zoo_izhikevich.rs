@@ -25,6 +25,7 @@ use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, batched_sequence, devices, golden,
     time_major, uniform, values,
 };
+use crate::golden::per_neuron;
 
 const ATOL: f32 = 2e-3;
 const RTOL: f32 = 2e-5;
@@ -72,38 +73,25 @@ fn config_from_params(g: &Golden, n: usize) -> IzhikevichConfig {
     }
 }
 
-/// The `a, b, c, d` a golden file gives per neuron (Norse accepts tensors for each), if any.
-fn per_neuron_recovery(g: &Golden, device: &Device) -> Option<IzhikevichRecovery> {
-    let values = |k: &str| {
-        g.param(k)
-            .is_array()
-            .then(|| Tensor::<1>::from_floats(g.param_values(k).as_slice(), device))
-    };
-    let recovery = IzhikevichRecovery {
-        a: values("a"),
-        b: values("b"),
-        c: values("c"),
-        d: values("d"),
-    };
-    let any = recovery.a.is_some() || recovery.b.is_some() || recovery.c.is_some();
-    (any || recovery.d.is_some()).then_some(recovery)
+/// The `a, b, c, d` a golden file gives per neuron for `n` neurons (Norse accepts tensors for
+/// each), if any.
+fn per_neuron_recovery(g: &Golden, n: usize, device: &Device) -> Option<IzhikevichRecovery> {
+    let [a, b, c, d] = ["a", "b", "c", "d"].map(|k| per_neuron(g, k, n, device));
+    let any = a.is_some() || b.is_some() || c.is_some() || d.is_some();
+    any.then_some(IzhikevichRecovery { a, b, c, d })
 }
 
-/// The `sq`, `mn`, `bias` and `tau_inv` a golden file gives per neuron, if any.
-fn per_neuron_membrane(g: &Golden, device: &Device) -> Option<IzhikevichMembrane> {
-    let values = |k: &str| {
-        g.param(k)
-            .is_array()
-            .then(|| Tensor::<1>::from_floats(g.param_values(k).as_slice(), device))
-    };
-    let membrane = IzhikevichMembrane {
-        sq: values("sq"),
-        mn: values("mn"),
-        bias: values("bias"),
-        tau_inv: values("tau_inv"),
-    };
-    let any = membrane.sq.is_some() || membrane.mn.is_some() || membrane.bias.is_some();
-    (any || membrane.tau_inv.is_some()).then_some(membrane)
+/// The `sq`, `mn`, `bias` and `tau_inv` a golden file gives per neuron for `n` neurons, if any.
+fn per_neuron_membrane(g: &Golden, n: usize, device: &Device) -> Option<IzhikevichMembrane> {
+    let [sq, mn, bias, tau_inv] =
+        ["sq", "mn", "bias", "tau_inv"].map(|k| per_neuron(g, k, n, device));
+    let any = sq.is_some() || mn.is_some() || bias.is_some() || tau_inv.is_some();
+    any.then_some(IzhikevichMembrane {
+        sq,
+        mn,
+        bias,
+        tau_inv,
+    })
 }
 
 /// Whether a golden file is one of Norse's presets under its figure's input schedule.
@@ -184,12 +172,12 @@ fn golden_parity_on_every_device() {
         for (dev, device) in devices() {
             let (x, [_, b, _]) = batched_sequence(&g, "input_current", &device);
             let mut neuron = config.init(&device).expect("valid");
-            if let Some(recovery) = per_neuron_recovery(&g, &device) {
+            if let Some(recovery) = per_neuron_recovery(&g, n, &device) {
                 neuron = neuron
                     .with_recovery(recovery)
                     .expect("per-neuron a, b, c, d");
             }
-            if let Some(membrane) = per_neuron_membrane(&g, &device) {
+            if let Some(membrane) = per_neuron_membrane(&g, n, &device) {
                 neuron = neuron
                     .with_membrane(membrane)
                     .expect("per-neuron sq, mn, bias, tau_inv");

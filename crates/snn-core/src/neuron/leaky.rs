@@ -416,19 +416,19 @@ impl Firing {
 
     /// The membrane `v` reset where `fired` is 1.
     fn reset(&self, v: Tensor<2>, fired: Tensor<2>) -> Tensor<2> {
-        match (self.spec.reset, &self.v_reset) {
-            (Reset::ToValue, None) => reset_to_value(v, fired, self.spec.v_reset),
-            (Reset::ToValue, Some(v_reset)) => {
-                fired.clone().neg().add_scalar(1.0) * v + fired * v_reset.clone()
-            }
-            (Reset::Subtract, _) => v - fired * self.threshold.clone(),
-            (Reset::Relative, None) => {
-                v - fired * self.threshold.clone().sub_scalar(self.spec.v_reset)
-            }
-            (Reset::Relative, Some(v_reset)) => {
-                v - fired * (self.threshold.clone() - v_reset.clone())
-            }
-            (Reset::None, _) => v,
+        match self.spec.reset {
+            Reset::ToValue => self.reset_potential().reset(v, fired),
+            Reset::Subtract => v - fired * self.threshold.clone(),
+            Reset::Relative => v - fired * self.reset_potential().below(self.threshold.clone()),
+            Reset::None => v,
+        }
+    }
+
+    /// `v_reset`: the per-neuron values where given, else the spec's shared one.
+    fn reset_potential(&self) -> Coefficient {
+        match &self.v_reset {
+            Some(v_reset) => Coefficient::PerNeuron(v_reset.clone()),
+            None => Coefficient::Shared(self.spec.v_reset),
         }
     }
 
