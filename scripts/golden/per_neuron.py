@@ -29,6 +29,14 @@ scripts/peers/setup.sh), in the layout of tests/golden/README.md:
   `lif_ex_feed_forward_step` / `lif_adex_feed_forward_step` with tensor `tau_mem_inv`,
   `tau_syn_inv` and `v_th`, non-zero `v_leak` and `v_reset`, a `[batch, n]` initial state
   (forward traces only, as the shipped files of these functions).
+* norse_lif_refrac_feed_forward_step_per_neuron.json,
+  norse_lif_mc_feed_forward_step_per_neuron.json,
+  norse_lif_mc_refrac_feed_forward_step_per_neuron.json: every `LIFParameters` field a tensor
+  (and the refractory functions' `rho_reset`), a `[batch, n]` initial state with a running
+  counter; the two `lif_mc` functions with a per-step chain coupling (forward traces only).
+* norse_lif_step_recurrent_per_neuron.json: the recurrent `lif_step` with every
+  `LIFParameters` field a tensor, spike inputs `[T, batch, 4]`, a `[batch, n]` initial `z`, `v`,
+  `i` (forward traces only).
 * snntorch_leaky_per_neuron.json: `snn.Leaky` with tensor `beta` and `threshold`, the subtractive
   delayed reset, a non-zero initial membrane per neuron; input `[T, batch, n]`.
 
@@ -72,13 +80,19 @@ def inputs(seed, scale):
 
 def traced(step, x, state, p, fields):
     """Runs `step` over the `T` steps of `x` from `state`; the spikes `z` and the state fields
-    after every step, each stacked `[T, ...]`."""
-    traces = {"z": [], **{f: [] for f in fields}}
+    after every step, each stacked `[T, ...]`. A dotted field (`lif.v`) is read through the
+    nested state and recorded under its last name (`v`)."""
+    def read(state, field):
+        for part in field.split("."):
+            state = getattr(state, part)
+        return state
+
+    traces = {"z": [], **{f.split(".")[-1]: [] for f in fields}}
     for t in range(T):
         z, state = step(x[t], state, p, 0.001)
         traces["z"].append(z)
         for f in fields:
-            traces[f].append(getattr(state, f))
+            traces[f.split(".")[-1]].append(read(state, f))
     return {k: torch.stack(v) for k, v in traces.items()}
 
 
@@ -471,6 +485,133 @@ def snntorch_file():
     }
 
 
+def norse_refractory_file(mc, refractory):
+    """Norse's `lif_refrac_feed_forward_step` (`mc` false), `lif_mc_feed_forward_step`
+    (`refractory` false) or `lif_mc_refrac_feed_forward_step`, with every `LIFParameters` field
+    and `rho_reset` a tensor, and a `[batch, N]` initial state (a running counter too)."""
+    from norse.torch.functional import lif_mc, lif_mc_refrac, lif_refrac
+    from norse.torch.functional.lif import LIFFeedForwardState
+
+    tensors = dict(
+        tau_mem_inv=[100.0, 150.0, 60.0],
+        tau_syn_inv=[200.0, 300.0, 120.0],
+        v_th=[1.0, 0.8, 1.3],
+        v_leak=[0.1, -0.3, 0.4],
+        v_reset=[-0.2, 0.0, 0.3],
+    )
+    lif = LIFParameters(
+        **{k: torch.tensor(v) for k, v in tensors.items()},
+        method="super",
+        alpha=torch.tensor(100.0),
+    )
+    lif_json = {**tensors, "method": "super", "alpha": 100.0}
+    rho_reset = [3.0, 5.0, 1.0]
+    v0 = torch.tensor([[0.5, -0.1, 0.9], [0.0, 0.3, 0.2]])
+    i0 = torch.tensor([[0.2, 0.0, 1.0], [0.5, 0.1, 0.0]])
+    rho0 = torch.tensor([[0.0, 2.0, 0.0], [1.0, 0.0, 3.0]])
+    neuron = LIFFeedForwardState(v=v0, i=i0)
+    # a per-step chain coupling, as the shipped lif_mc files (lif_mc_feed_forward_step
+    # multiplies it by dt, so it gets 1000 times the value)
+    chain = torch.tensor([[-1.0, 1.0, 0.0], [1.0, -2.0, 1.0], [0.0, 1.0, -1.0]]) * 0.04
+    if refractory:
+        p = lif_refrac.LIFRefracParameters(lif=lif, rho_reset=torch.tensor(rho_reset))
+        state = lif_refrac.LIFRefracFeedForwardState(lif=neuron, rho=rho0)
+        fields = ("lif.v", "lif.i", "rho")
+        params = {"lif": lif_json, "rho_reset": rho_reset}
+        initial = {"v": v0.tolist(), "i": i0.tolist(), "rho": rho0.tolist()}
+    else:
+        p, state, fields = lif, neuron, ("v", "i")
+        params = dict(lif_json)
+        initial = {"v": v0.tolist(), "i": i0.tolist()}
+    if not mc:
+        name, step, g = "lif_refrac", lif_refrac.lif_refrac_feed_forward_step, None
+    elif refractory:
+        g = chain
+        name = "lif_mc_refrac"
+        step = lambda x, s, p, dt: lif_mc_refrac.lif_mc_refrac_feed_forward_step(x, s, g, p, dt)
+    else:
+        g = chain * 1000.0
+        name = "lif_mc"
+        step = lambda x, s, p, dt: lif_mc.lif_mc_feed_forward_step(x, s, g, p, dt)
+    key = "input_tensor" if mc else "input_current"
+    x = inputs({"lif_refrac": 11, "lif_mc": 12, "lif_mc_refrac": 13}[name], 3.0).detach()
+    traces = traced(step, x, state, p, fields)
+    inputs_json = {key: shaped(x)}
+    if g is not None:
+        inputs_json["g_coupling"] = shaped(g)
+    what = "every LIFParameters field" + (" and rho_reset" if refractory else "")
+    return {
+        "case": f"norse_{name}_feed_forward_step_per_neuron",
+        "library": "norse",
+        "library_version": norse.__version__,
+        "function": f"norse.torch.functional.{name}.{name}_feed_forward_step",
+        "layout": f"{key} [T, batch, N]; outputs [T, batch, N]; per-neuron params [N]"
+        + ("; g_coupling [N, N] (row = target compartment)" if mc else ""),
+        "dtype": "float32",
+        "params": {**params, "dt": 0.001, "initial_state": initial},
+        "inputs": inputs_json,
+        "outputs": {k: shaped(v) for k, v in traces.items()},
+        "notes": f"norse 1.1.0 {name}_feed_forward_step with one value per neuron for {what}, "
+        "and a [batch, N] initial state. Values rounded to 6 significant digits.",
+        "generator": "scripts/golden/per_neuron.py",
+    }
+
+
+def norse_recurrent_file():
+    """Norse's recurrent `lif_step` with every `LIFParameters` field a tensor, spike inputs
+    `[T, batch, inputs]`, and a `[batch, N]` initial `z`, `v`, `i`."""
+    from norse.torch.functional.lif import LIFState, lif_step
+
+    tensors = dict(
+        tau_mem_inv=[100.0, 150.0, 60.0],
+        tau_syn_inv=[200.0, 300.0, 120.0],
+        v_th=[1.0, 0.8, 1.3],
+        v_leak=[0.1, -0.3, 0.4],
+        v_reset=[-0.2, 0.0, 0.3],
+    )
+    p = LIFParameters(
+        **{k: torch.tensor(v) for k, v in tensors.items()},
+        method="super",
+        alpha=torch.tensor(100.0),
+    )
+    g = torch.Generator().manual_seed(14)
+    x = (torch.rand(T, B, 4, generator=g) < 0.4).float()
+    w_in = torch.rand(N, 4, generator=g) * 2.5
+    w_rec = (torch.rand(N, N, generator=g) - 0.5) * 2.0
+    z0 = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]])
+    v0 = torch.tensor([[0.5, -0.1, 0.9], [0.0, 0.3, 0.2]])
+    i0 = torch.tensor([[0.2, 0.0, 1.0], [0.5, 0.1, 0.0]])
+    step = lambda x, s, p, dt: lif_step(x, s, w_in, w_rec, p, dt)
+    traces = traced(step, x, LIFState(z=z0, v=v0, i=i0), p, ("v", "i"))
+    return {
+        "case": "norse_lif_step_recurrent_per_neuron",
+        "library": "norse",
+        "library_version": norse.__version__,
+        "function": "norse.torch.functional.lif.lif_step(input_spikes, state, input_weights, "
+        "recurrent_weights, p, dt)",
+        "layout": "input_spikes [T, batch, inputs]; weights [out, in]; outputs [T, batch, N]; "
+        "per-neuron params [N]",
+        "dtype": "float32",
+        "params": {
+            **tensors,
+            "method": "super",
+            "alpha": 100.0,
+            "dt": 0.001,
+            "initial_state": {"z": z0.tolist(), "v": v0.tolist(), "i": i0.tolist()},
+        },
+        "inputs": {
+            "input_spikes": shaped(x),
+            "input_weights": shaped(w_in),
+            "recurrent_weights": shaped(w_rec),
+        },
+        "outputs": {k: shaped(v) for k, v in traces.items()},
+        "notes": "norse 1.1.0 lif_step (recurrent: the previous step's spikes through "
+        "recurrent_weights, autapses included) with one value per neuron for every LIFParameters "
+        "field and a [batch, N] initial z, v, i. Values rounded to 6 significant digits.",
+        "generator": "scripts/golden/per_neuron.py",
+    }
+
+
 def main():
     out = pathlib.Path(sys.argv[1])
     cases = (
@@ -488,6 +629,10 @@ def main():
         norse_exponential_file(adex=False, every=True),
         norse_exponential_file(adex=True, every=True),
         norse_adex_adaptation_file(),
+        norse_refractory_file(mc=False, refractory=True),
+        norse_refractory_file(mc=True, refractory=False),
+        norse_refractory_file(mc=True, refractory=True),
+        norse_recurrent_file(),
         snntorch_file(),
     )
     for data in cases:

@@ -95,6 +95,22 @@ impl Golden {
         flatten(self.param(key), &mut out);
         out
     }
+    /// The file with the fields of the nested `params.<key>` lifted into `params`, next to the
+    /// other parameters (Norse's refractory parameters nest the LIF ones under `lif`), so the
+    /// readers of a flat file read them.
+    pub fn lifted(&self, key: &str) -> Golden {
+        let mut json = self.json.clone();
+        let nested = self.param(key).as_object().cloned().unwrap_or_else(|| {
+            panic!("{}: params.{key} is not an object", self.name);
+        });
+        let params = json["params"].as_object_mut().expect("params");
+        params.remove(key);
+        params.extend(nested);
+        Golden {
+            name: self.name.clone(),
+            json,
+        }
+    }
     pub fn param_str(&self, key: &str) -> &str {
         self.param(key)
             .as_str()

@@ -15,14 +15,13 @@ use snn_core::encode::{
 };
 use snn_core::lift::{StepLayer, lift, run};
 use snn_core::logic::{logical_and, logical_or, logical_xor, muller_c, posedge_detector};
-use snn_core::neuron::{LifAdExConfig, LifExConfig};
 use snn_core::prelude::*;
 use snn_core::{LeakyState, LiConfig, LifConfig, LifState, SnnError, sequential};
 
 use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, values,
 };
-use crate::golden::{norse_lif, norse_lif_config};
+use crate::golden::{norse_lif, norse_lif_adex, norse_lif_config, norse_lif_ex};
 
 const ATOL: f32 = 2e-5;
 const RTOL: f32 = 2e-5;
@@ -113,7 +112,6 @@ fn norse_lif_current_encoder_membrane() {
 #[test]
 fn norse_lif_adex_current_encoder() {
     for g in golden("norse_lif_adex_current_encoder") {
-        assert_eq!(g.param_str("method"), "super", "{}", g.name);
         let steps = g.param_f64("seq_length") as usize;
         let (shape, current) = g.array("inputs", "input_current");
         let (batch, n) = (shape[0], shape[1..].iter().product::<usize>());
@@ -121,22 +119,7 @@ fn norse_lif_adex_current_encoder() {
         assert!(want_z.contains(&1.0) && want_z.contains(&0.0), "{}", g.name);
         for (dev, device) in devices() {
             // the encoder has no synaptic current: params.tau_syn_inv only fills the config
-            let layer = LifAdExConfig::from_norse(
-                n,
-                g.param_f64("tau_mem_inv"),
-                g.param_f64("tau_syn_inv"),
-                g.param_f64("tau_ada_inv"),
-                g.param_f64("dt"),
-            )
-            .unwrap()
-            .with_adaptation_current(g.param_f64("adaptation_current"))
-            .with_adaptation_spike(g.param_f64("adaptation_spike"))
-            .with_delta_t(g.param_f64("delta_T"))
-            .with_threshold(g.param_f64("v_th"))
-            .with_v_leak(g.param_f64("v_leak"))
-            .with_v_reset(g.param_f64("v_reset"))
-            .init(&device)
-            .unwrap();
+            let layer = norse_lif_adex(&g, n, &device);
             let x = Tensor::<1>::from_floats(current.as_slice(), &device).reshape([batch, n]);
             let v0 = g.initial_state("voltage", batch, n, &device);
             let a0 = g.initial_state("adaptation", batch, n, &device);
@@ -167,18 +150,8 @@ fn norse_lif_adex_current_encoder() {
 fn norse_lif_ex_current_encoder_membrane() {
     check_membrane_encoder(
         "norse_lif_ex_current_encoder",
-        |g, n, device| {
-            assert_eq!(g.param_str("method"), "super", "{}", g.name);
-            // the encoder has no synaptic current: params.tau_syn_inv is not used
-            LifExConfig::from_norse(n, g.param_f64("tau_mem_inv"), None, g.param_f64("dt"))
-                .unwrap()
-                .with_delta_t(g.param_f64("delta_T"))
-                .with_threshold(g.param_f64("v_th"))
-                .with_v_leak(g.param_f64("v_leak"))
-                .with_v_reset(g.param_f64("v_reset"))
-                .init(device)
-                .unwrap()
-        },
+        // the encoder has no synaptic current: params.tau_syn_inv is not used
+        |g, n, device| norse_lif_ex(g, n, false, device),
         |v| LeakyState { v, i: None },
         |s| s.v.clone(),
     );

@@ -10,7 +10,7 @@ use snn_core::fused::Execution;
 use snn_core::prelude::*;
 use snn_core::{
     Iaf, IafConfig, LiConfig, Lif, LifConfig, LifState, Reset, SnnError, Surrogate, li_step,
-    neuron::{IafState, LeakyState, RefractoryState},
+    neuron::{IafState, LeakyState, LifAdEx, LifAdExConfig, LifEx, LifExConfig, RefractoryState},
 };
 
 use crate::common::{
@@ -63,6 +63,22 @@ pub fn norse_refractory_state(
             refrac: None,
         },
         rho: g.initial_state("rho", b, n, device),
+    }
+}
+
+/// `layer` with the file's per-neuron `rho_reset` (Norse's tensor `rho_reset`, in steps), where
+/// it gives one value per neuron.
+pub fn norse_rho_reset<L: PerNeuronRefractory>(
+    g: &Golden,
+    layer: L,
+    n: usize,
+    device: &Device,
+) -> L {
+    match per_neuron(g, "rho_reset", n, device) {
+        Some(rho_reset) => layer
+            .with_norse_rho_reset(rho_reset)
+            .expect("per-neuron rho_reset"),
+        None => layer,
     }
 }
 
@@ -140,15 +156,13 @@ pub const NORSE_KEYS: LifKeys = LifKeys {
 /// Norse's `LIFParameters` of a golden file: inverse time constants in 1/s, `dt` in s; the first
 /// value of a per-neuron parameter (see [`norse_lif`] for the layer with all of them).
 pub fn norse_lif_config(g: &Golden, n: usize, with_current: bool) -> LifConfig {
-    assert_eq!(g.param_str("method"), "super", "{}", g.name);
     let tau_syn_inv = with_current.then(|| first(g, "tau_syn_inv"));
     LifConfig::from_norse(n, first(g, "tau_mem_inv"), tau_syn_inv, g.param_f64("dt"))
         .expect("norse parameters")
         .with_threshold(first(g, "v_th"))
         .with_v_leak(first(g, "v_leak"))
         .with_v_reset(first(g, "v_reset"))
-        // norse 1.1.0's superspike backward ignores alpha (100) and computes 1/(1+|x|)^2
-        .with_surrogate(Surrogate::SuperSpike { alpha: 1.0 })
+        .with_surrogate(norse_surrogate(g))
 }
 
 /// The layer of `config` (from [`norse_lif_config`]) with the file's per-neuron values (see
@@ -218,6 +232,72 @@ fn norse_time_constants<L: LeakyTimeConstants>(
     layer
         .with_norse_time_constants(tau_mem_inv, tau_syn_inv)
         .expect("per-neuron time constants")
+}
+
+/// Norse's `LIFExParameters` of a golden file as a layer, every parameter a scalar or one
+/// value per neuron; `with_current` false for Norse's `lif_ex_current_encoder`, which has no
+/// synaptic current.
+pub fn norse_lif_ex(g: &Golden, n: usize, with_current: bool, device: &Device) -> LifEx {
+    let config = LifExConfig::from_norse(
+        n,
+        first(g, "tau_mem_inv"),
+        with_current.then(|| first(g, "tau_syn_inv")),
+        g.param_f64("dt"),
+    )
+    .expect("norse parameters")
+    .with_delta_t(first(g, "delta_T"))
+    .with_threshold(first(g, "v_th"))
+    .with_v_leak(first(g, "v_leak"))
+    .with_v_reset(first(g, "v_reset"))
+    .with_surrogate(norse_surrogate(g));
+    let layer = norse_potentials(g, config.init(device).expect("valid config"), n, device);
+    let layer = norse_per_neuron(g, layer, n, with_current, device);
+    match per_neuron(g, "delta_T", n, device) {
+        Some(delta_t) => layer.with_delta_t(delta_t).expect("per-neuron delta_T"),
+        None => layer,
+    }
+}
+
+/// Norse's `LIFAdExParameters` of a golden file as a layer, every parameter a scalar or one
+/// value per neuron (`tau_ada_inv` in 1/s as `τ_ada` in ms).
+pub fn norse_lif_adex(g: &Golden, n: usize, device: &Device) -> LifAdEx {
+    let config = LifAdExConfig::from_norse(
+        n,
+        first(g, "tau_mem_inv"),
+        first(g, "tau_syn_inv"),
+        first(g, "tau_ada_inv"),
+        g.param_f64("dt"),
+    )
+    .expect("norse parameters")
+    .with_adaptation_current(first(g, "adaptation_current"))
+    .with_adaptation_spike(first(g, "adaptation_spike"))
+    .with_delta_t(first(g, "delta_T"))
+    .with_threshold(first(g, "v_th"))
+    .with_v_leak(first(g, "v_leak"))
+    .with_v_reset(first(g, "v_reset"))
+    .with_surrogate(norse_surrogate(g));
+    let layer = norse_potentials(g, config.init(device).expect("valid config"), n, device);
+    let mut layer = norse_per_neuron(g, layer, n, true, device);
+    if let Some(inv) = per_neuron(g, "tau_ada_inv", n, device) {
+        let tau_ms = inv.recip().mul_scalar(1e3);
+        layer = layer.with_tau_ada_ms(tau_ms).expect("per-neuron tau_ada");
+    }
+    if let Some(a) = per_neuron(g, "adaptation_current", n, device) {
+        layer = layer.with_adaptation_current(a).expect("per-neuron a");
+    }
+    if let Some(b) = per_neuron(g, "adaptation_spike", n, device) {
+        layer = layer.with_adaptation_spike(b).expect("per-neuron b");
+    }
+    match per_neuron(g, "delta_T", n, device) {
+        Some(delta_t) => layer.with_delta_t(delta_t).expect("per-neuron delta_T"),
+        None => layer,
+    }
+}
+
+/// Norse's `method="super"`, with its 1.1.0 backward `1/(1+|x|)²` (alpha not used).
+fn norse_surrogate(g: &Golden) -> Surrogate {
+    assert_eq!(g.param_str("method"), "super", "{}", g.name);
+    Surrogate::SuperSpike { alpha: 1.0 }
 }
 
 /// The neurons of a golden LIF file: the last axis of its input.

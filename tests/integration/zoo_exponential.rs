@@ -10,19 +10,20 @@ use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use serde_json::Value;
 use snn_core::neuron::{
     LifAdEx, LifAdExConfig, LifAdExRefracConfig, LifAdExState, LifExConfig, LifExState,
     LifRefracConfig, Neuron, RefractoryState,
 };
+use snn_core::prelude::PerNeuronRefractory;
 use snn_core::{LifConfig, SnnError, Surrogate};
 
 use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, batched_sequence, devices, golden,
-    number, time_major, uniform, values,
+    time_major, uniform, values,
 };
 use crate::golden::{
-    first, norse_per_neuron, norse_potentials, norse_refractory_state, per_neuron,
+    first, neurons, norse_lif, norse_lif_adex, norse_lif_config, norse_lif_ex,
+    norse_refractory_state, norse_rho_reset,
 };
 
 const ATOL: f32 = 2e-5;
@@ -40,85 +41,12 @@ fn check(g: &Golden, dev: &str, key: &str, got: Tensor<3>) {
     }
 }
 
-/// Reads a Norse float parameter from `params` (or from the nested `params.lif`).
-fn norse(params: &Value, key: &str) -> f64 {
-    number(params.get(key).unwrap_or_else(|| panic!("no params.{key}")))
-}
-
-/// Norse's `method="super"` with its 1.1.0 backward `1/(1+|x|)²` (alpha ignored).
-fn norse_surrogate(params: &Value) -> Surrogate {
-    assert_eq!(params["method"], "super");
-    Surrogate::SuperSpike { alpha: 1.0 }
-}
-
-/// Norse's `LIFExParameters` of a golden file; the first value of a per-neuron parameter (the
-/// layer gets all of them from [`norse_per_neuron`]).
-fn lif_ex_config(g: &Golden, n: usize) -> LifExConfig {
-    LifExConfig::from_norse(
-        n,
-        first(g, "tau_mem_inv"),
-        Some(first(g, "tau_syn_inv")),
-        g.param_f64("dt"),
-    )
-    .expect("norse parameters")
-    .with_delta_t(first(g, "delta_T"))
-    .with_threshold(first(g, "v_th"))
-    .with_v_leak(first(g, "v_leak"))
-    .with_v_reset(first(g, "v_reset"))
-    .with_surrogate(norse_surrogate(&g.json["params"]))
-}
-
-/// Norse's `LIFAdExParameters` of a golden file, as [`lif_ex_config`].
-fn adex_config(g: &Golden, n: usize) -> LifAdExConfig {
-    LifAdExConfig::from_norse(
-        n,
-        first(g, "tau_mem_inv"),
-        first(g, "tau_syn_inv"),
-        // one per neuron: set after init by `per_neuron_adaptation`
-        first(g, "tau_ada_inv"),
-        g.param_f64("dt"),
-    )
-    .expect("norse parameters")
-    .with_adaptation_current(first(g, "adaptation_current"))
-    .with_adaptation_spike(first(g, "adaptation_spike"))
-    .with_delta_t(first(g, "delta_T"))
-    .with_threshold(first(g, "v_th"))
-    .with_v_leak(first(g, "v_leak"))
-    .with_v_reset(first(g, "v_reset"))
-    .with_surrogate(norse_surrogate(&g.json["params"]))
-}
-
-/// `layer` with the file's per-neuron `tau_ada_inv` (1/s) as `τ_ada` in ms, `adaptation_current`,
-/// `adaptation_spike` and `delta_T`, where it gives them.
-fn per_neuron_adaptation(g: &Golden, mut layer: LifAdEx, n: usize, device: &Device) -> LifAdEx {
-    if let Some(inv) = per_neuron(g, "tau_ada_inv", n, device) {
-        let tau_ms = inv.recip().mul_scalar(1e3);
-        layer = layer.with_tau_ada_ms(tau_ms).expect("per-neuron tau_ada");
-    }
-    if let Some(a) = per_neuron(g, "adaptation_current", n, device) {
-        layer = layer.with_adaptation_current(a).expect("per-neuron a");
-    }
-    if let Some(b) = per_neuron(g, "adaptation_spike", n, device) {
-        layer = layer.with_adaptation_spike(b).expect("per-neuron b");
-    }
-    match per_neuron(g, "delta_T", n, device) {
-        Some(delta_t) => layer.with_delta_t(delta_t).expect("per-neuron delta_T"),
-        None => layer,
-    }
-}
-
 #[test]
 fn norse_lif_ex_feed_forward_step() {
     for g in golden("norse_lif_ex_feed_forward_step") {
         for (dev, device) in devices() {
             let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
-            let layer = lif_ex_config(&g, n).init(&device).expect("valid");
-            let layer = norse_potentials(&g, layer, n, &device);
-            let layer = norse_per_neuron(&g, layer, n, true, &device);
-            let layer = match per_neuron(&g, "delta_T", n, &device) {
-                Some(delta_t) => layer.with_delta_t(delta_t).expect("per-neuron delta_T"),
-                None => layer,
-            };
+            let layer = norse_lif_ex(&g, n, true, &device);
             let state = LifExState {
                 v: g.initial_state("v", b, n, &device),
                 i: Some(g.initial_state("i", b, n, &device)),
@@ -136,10 +64,7 @@ fn norse_lif_adex_feed_forward_step() {
     for g in golden("norse_lif_adex_feed_forward_step") {
         for (dev, device) in devices() {
             let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
-            let layer = adex_config(&g, n).init(&device).expect("valid");
-            let layer = norse_potentials(&g, layer, n, &device);
-            let layer = norse_per_neuron(&g, layer, n, true, &device);
-            let layer = per_neuron_adaptation(&g, layer, n, &device);
+            let layer = norse_lif_adex(&g, n, &device);
             let state = LifAdExState {
                 v: g.initial_state("v", b, n, &device),
                 i: g.initial_state("i", b, n, &device),
@@ -154,27 +79,23 @@ fn norse_lif_adex_feed_forward_step() {
     }
 }
 
+/// Norse's `lif_refrac_feed_forward_step` files: the LIF parameters nested under `params.lif`
+/// and `rho_reset`, each a scalar or one value per neuron, and the initial `v`, `i`, `rho`.
 #[test]
 fn norse_lif_refrac_feed_forward_step() {
     for g in golden("norse_lif_refrac_feed_forward_step") {
-        let lif = &g.json["params"]["lif"];
+        let lif = g.lifted("lif");
+        let n = neurons(&g, "input_current");
+        let lif_config = norse_lif_config(&lif, n, true);
         for (dev, device) in devices() {
-            let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
-            let lif_config = LifConfig::from_norse(
-                n,
-                norse(lif, "tau_mem_inv"),
-                Some(norse(lif, "tau_syn_inv")),
-                g.param_f64("dt"),
-            )
-            .expect("norse parameters")
-            .with_threshold(norse(lif, "v_th"))
-            .with_v_leak(norse(lif, "v_leak"))
-            .with_v_reset(norse(lif, "v_reset"))
-            .with_surrogate(norse_surrogate(lif));
-            let config = LifRefracConfig::from_norse(lif_config, g.param_f64("rho_reset"))
-                .expect("whole rho_reset");
-            let layer = config.init(&device).expect("valid");
-            assert_eq!(layer.rho_reset() as f64, g.param_f64("rho_reset"));
+            let (x, [_, b, _]) = batched_sequence(&g, "input_current", &device);
+            let mut layer = LifRefracConfig::from_norse(lif_config.clone(), first(&g, "rho_reset"))
+                .expect("whole rho_reset")
+                .init(&device)
+                .expect("valid");
+            assert_eq!(f64::from(layer.rho_reset()), first(&g, "rho_reset"));
+            layer.neuron = norse_lif(&lif, &lif_config, &device);
+            let layer = norse_rho_reset(&g, layer, n, &device);
             let state = norse_refractory_state(&g, b, n, &device);
             let out = Neuron::forward_with(&layer, x, Some(state), true).expect("forward");
             check(&g, dev, "z", out.spikes.clone());
@@ -530,6 +451,41 @@ fn bad_refractory_period_is_rejected() {
         ),
         "{err:?}"
     );
+    // one period per neuron: each value by the same rules, one value per neuron
+    let per_neuron = |values: &[f32]| Tensor::<1>::from_floats(values, &device);
+    let errors = [
+        layer.clone().with_refractory_ms(per_neuron(&[1.0, -1.0])),
+        layer.clone().with_refractory_ms(per_neuron(&[1.0, 0.75])),
+        layer.clone().with_norse_rho_reset(per_neuron(&[2.0, 2.5])),
+        layer.clone().with_norse_rho_reset(per_neuron(&[2.0])),
+    ]
+    .map(|r| r.map(drop).unwrap_err());
+    assert!(
+        matches!(
+            &errors,
+            [
+                SnnError::OutOfRange {
+                    field: "refractory_ms",
+                    ..
+                },
+                SnnError::Invalid {
+                    field: "refractory_ms",
+                    ..
+                },
+                SnnError::Invalid {
+                    field: "rho_reset",
+                    ..
+                },
+                SnnError::ShapeMismatch { .. },
+            ]
+        ),
+        "{errors:?}"
+    );
+    // 1.5 ms at dt = 0.5 ms is 3 steps, the counter Norse's rho_reset gives directly
+    let layer = layer.with_refractory_ms(per_neuron(&[1.5, 0.0])).unwrap();
+    assert_eq!(values(layer.rho_reset_per_neuron().unwrap()), [3.0, 0.0]);
+    let layer = layer.with_norse_rho_reset(per_neuron(&[4.0, 1.0])).unwrap();
+    assert_eq!(values(layer.rho_reset_per_neuron().unwrap()), [4.0, 1.0]);
 }
 
 #[test]

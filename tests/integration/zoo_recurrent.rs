@@ -7,7 +7,7 @@ use burn::tensor::Gradients;
 use snn_core::neuron::{
     CobaLifConfig, CobaLifPerNeuron, CobaLifState, LifMc, LifMcConfig, LifMcRefrac,
     LifMcRefracState, LifRecurrent, Lsnn, LsnnConfig, LsnnRecurrent, LsnnState, Neuron,
-    RecurrentConfig, SpikingRecLayerConfig,
+    RecurrentConfig, RecurrentState, SpikingRecLayerConfig,
 };
 use snn_core::{LifConfig, LifState, SnnError, Surrogate};
 
@@ -17,17 +17,11 @@ use crate::common::{
 };
 use crate::golden::{
     NORSE_KEYS, check_lif, first, neurons, norse_lif, norse_lif_config, norse_per_neuron,
-    norse_potentials, norse_refractory_state, per_neuron,
+    norse_potentials, norse_refractory_state, norse_rho_reset, per_neuron,
 };
 
 const ATOL: f32 = 2e-5;
 const RTOL: f32 = 2e-5;
-
-/// A `[T, N]` array of a golden file as a batch-major `[1, T, N]` tensor.
-fn sequence(g: &Golden, section: &str, key: &str, device: &Device) -> Tensor<3> {
-    let (shape, x) = g.array(section, key);
-    Tensor::<1>::from_floats(x.as_slice(), device).reshape([1, shape[0], shape[1]])
-}
 
 /// A `[rows, cols]` array of a golden file as a tensor.
 fn matrix(g: &Golden, section: &str, key: &str, device: &Device) -> Tensor<2> {
@@ -102,60 +96,46 @@ fn norse_lsnn_feed_forward_step() {
     }
 }
 
+/// Norse's recurrent `lif_step` files: every LIF parameter (scalar or per neuron), the input
+/// (`[T, inputs]` or `[T, batch, inputs]`), both weight matrices used as given (the functional
+/// step keeps the diagonal: autapses) and the initial `z`, `v`, `i`, read from the file.
 #[test]
 fn norse_lif_step_recurrent() {
     for g in golden("norse_lif_step_recurrent") {
-        assert_eq!(g.param_str("method"), "super");
         for (dev, device) in devices() {
-            let x = sequence(&g, "inputs", "input_spikes", &device);
+            let (x, [_, b, inputs]) = batched_sequence(&g, "input_spikes", &device);
             let w_in = matrix(&g, "inputs", "input_weights", &device);
             let w_rec = matrix(&g, "inputs", "recurrent_weights", &device);
-            let [hidden, inputs] = w_in.dims();
-            let lif = LifConfig {
-                threshold: g.param_f64("v_th"),
-                v_leak: g.param_f64("v_leak"),
-                v_reset: g.param_f64("v_reset"),
-                ..LifConfig::from_norse(
-                    hidden,
-                    g.param_f64("tau_mem_inv"),
-                    Some(g.param_f64("tau_syn_inv")),
-                    g.param_f64("dt"),
-                )
-                .unwrap()
-            };
-            let cell: LifRecurrent = RecurrentConfig::new(inputs, hidden)
-                .init_lif(&lif, &device)
+            let hidden = w_in.dims()[0];
+            let config = norse_lif_config(&g, hidden, true);
+            let mut cell: LifRecurrent = RecurrentConfig::new(inputs, hidden)
+                .with_autapses(true)
+                .init_lif(&config, &device)
                 .unwrap()
                 .with_weights(w_in, w_rec)
                 .unwrap();
-            let out = Neuron::forward_with(&cell, x, None, true).unwrap();
-            assert_eq!(out.spikes.dims(), [1, 50, hidden]);
+            cell.neuron = norse_lif(&g, &config, &device);
+            let state = RecurrentState {
+                z: g.initial_state("z", b, hidden, &device),
+                neuron: LifState {
+                    v: g.initial_state("v", b, hidden, &device),
+                    i: Some(g.initial_state("i", b, hidden, &device)),
+                    refrac: None,
+                },
+            };
+            let out = Neuron::forward_with(&cell, x, Some(state), true).unwrap();
             let what = |k: &str| format!("{} on {dev}: {k}", g.name);
-            assert_spikes_equal(
-                &what("z"),
-                &values(out.spikes.clone()),
-                &g.array("outputs", "z").1,
-            );
+            let z = g.array("outputs", "z").1;
+            assert!(z.contains(&1.0), "{}: no spike to compare", g.name);
+            assert_spikes_equal(&what("z"), &time_major(out.spikes.clone()), &z);
             let v = out.traced(|s| s.neuron.v.clone()).unwrap();
             let i = out.traced(|s| s.neuron.i.clone().unwrap()).unwrap();
-            assert_close(
-                &what("v"),
-                &values(v),
-                &g.array("outputs", "v").1,
-                ATOL,
-                RTOL,
-            );
-            assert_close(
-                &what("i"),
-                &values(i),
-                &g.array("outputs", "i").1,
-                ATOL,
-                RTOL,
-            );
+            let want = |k: &str| g.array("outputs", k).1;
+            assert_close(&what("v"), &time_major(v), &want("v"), ATOL, RTOL);
+            assert_close(&what("i"), &time_major(i), &want("i"), ATOL, RTOL);
             // the state carries the last spikes for the next step's recurrence
             let last = values(out.state.z.clone());
-            let z = g.array("outputs", "z").1;
-            assert_eq!(last, z[z.len() - hidden..]);
+            assert_eq!(last, z[z.len() - b * hidden..]);
         }
     }
 }
@@ -177,114 +157,95 @@ fn lif_mc_without_coupling_is_norse_lif_feed_forward_step() {
     }
 }
 
+/// A Norse `lif_mc` file's input `input_tensor` (`[T, batch, n]`, as `[batch, T, n]`) and its
+/// `g_coupling` (`[n, n]`, as Norse uses it).
+fn mc_inputs(g: &Golden, device: &Device) -> (Tensor<3>, Tensor<2>) {
+    let (shape, x) = g.array("inputs", "input_tensor");
+    let [t, b, n] = [shape[0], shape[1], shape[2]];
+    let (g_shape, coupling) = g.array("inputs", "g_coupling");
+    assert_eq!(g_shape, [n, n], "{}", g.name);
+    let x = Tensor::<1>::from_floats(x.as_slice(), device)
+        .reshape([t, b, n])
+        .swap_dims(0, 1);
+    let coupling = Tensor::<1>::from_floats(coupling.as_slice(), device).reshape([n, n]);
+    (x, coupling)
+}
+
+/// Checks a multicompartment run against its file: spikes exactly, and each traced state field
+/// `(key, field)` after every step.
+fn check_mc<S>(
+    g: &Golden,
+    dev: &str,
+    out: &snn_core::NeuronOutput<S, 3>,
+    fields: &[(&str, fn(&S) -> Tensor<2>)],
+) {
+    let time_major = |t: Tensor<3>| values(t.swap_dims(0, 1));
+    let what = |k: &str| format!("{} {k} on {dev}", g.name);
+    let want_z = g.array("outputs", "z").1;
+    assert!(want_z.contains(&1.0), "{}: no spike to compare", g.name);
+    assert_spikes_equal(&what("z"), &time_major(out.spikes.clone()), &want_z);
+    for (key, field) in fields {
+        let got = time_major(out.traced(field).unwrap());
+        assert_close(&what(key), &got, &g.array("outputs", key).1, ATOL, RTOL);
+    }
+}
+
+/// Norse's `lif_mc_feed_forward_step` files: every LIF parameter (scalar or per neuron), the
+/// coupling and the initial `v`, `i` read from the file; spikes, `v` and `i` on every device.
 #[test]
 fn lif_mc_matches_norse_golden() {
     for g in golden("norse_lif_mc_feed_forward_step") {
-        let (shape, x) = g.array("inputs", "input_tensor");
-        let [t, b, n] = [shape[0], shape[1], shape[2]];
-        let (g_shape, coupling) = g.array("inputs", "g_coupling");
-        assert_eq!(g_shape, [n, n], "{}", g.name);
-        assert_eq!(g.param_str("method"), "super", "{}", g.name);
-        let lif = LifConfig::from_norse(
-            n,
-            g.param_f64("tau_mem_inv"),
-            Some(g.param_f64("tau_syn_inv")),
-            g.param_f64("dt"),
-        )
-        .unwrap()
-        .with_threshold(g.param_f64("v_th"))
-        .with_v_leak(g.param_f64("v_leak"))
-        .with_v_reset(g.param_f64("v_reset"))
-        // norse 1.1.0's superspike backward ignores alpha (the golden README)
-        .with_surrogate(Surrogate::SuperSpike { alpha: 1.0 });
+        let n = neurons(&g, "input_tensor");
+        let config = norse_lif_config(&g, n, true);
         for (dev, device) in devices() {
-            let coupling = Tensor::<1>::from_floats(coupling.as_slice(), &device).reshape([n, n]);
-            let mc = LifMcConfig::new(lif.clone())
-                .init(&device)
-                .unwrap()
-                .with_coupling_norse(coupling)
-                .unwrap();
-            let x = Tensor::<1>::from_floats(x.as_slice(), &device)
-                .reshape([t, b, n])
-                .swap_dims(0, 1);
+            let (x, coupling) = mc_inputs(&g, &device);
+            let mut mc = LifMcConfig::new(config.clone()).init(&device).unwrap();
+            mc.lif = norse_lif(&g, &config, &device);
+            let mc = mc.with_coupling_norse(coupling).unwrap();
+            let b = x.dims()[0];
             let state = LifState {
                 v: g.initial_state("v", b, n, &device),
                 i: Some(g.initial_state("i", b, n, &device)),
                 refrac: None,
             };
             let out = Neuron::forward_with(&mc, x, Some(state), true).unwrap();
-            let time_major = |t: Tensor<3>| values(t.swap_dims(0, 1));
-            let what = |k: &str| format!("{} {k} on {dev}", g.name);
-            let want_z = g.array("outputs", "z").1;
-            assert!(want_z.contains(&1.0), "{}: no spike to compare", g.name);
-            assert_spikes_equal(&what("z"), &time_major(out.spikes.clone()), &want_z);
-            let v = time_major(out.traced(|s| s.v.clone()).unwrap());
-            assert_close(&what("v"), &v, &g.array("outputs", "v").1, ATOL, RTOL);
-            let i = time_major(out.traced(|s| s.i.clone().unwrap()).unwrap());
-            assert_close(&what("i"), &i, &g.array("outputs", "i").1, ATOL, RTOL);
+            check_mc(
+                &g,
+                dev,
+                &out,
+                &[("v", |s| s.v.clone()), ("i", |s| s.i.clone().unwrap())],
+            );
         }
     }
 }
 
-/// Norse's `lif_mc_refrac_feed_forward_step` golden files: the LIF parameters (`params.lif`),
-/// `rho_reset`, the per-step coupling `g_coupling` and the initial `v`, `i`, `rho` read from
-/// the file; spikes exactly, `v`, `i` and `rho` after every step, on every device.
+/// Norse's `lif_mc_refrac_feed_forward_step` files: the LIF parameters (`params.lif`) and
+/// `rho_reset`, each scalar or per neuron, the per-step coupling `g_coupling` and the initial
+/// `v`, `i`, `rho` read from the file; spikes exactly, `v`, `i` and `rho` after every step, on
+/// every device.
 #[test]
 fn lif_mc_refrac_matches_norse_golden() {
     for g in golden("norse_lif_mc_refrac_feed_forward_step") {
-        let (shape, x) = g.array("inputs", "input_tensor");
-        let [t, b, n] = [shape[0], shape[1], shape[2]];
-        let (g_shape, coupling) = g.array("inputs", "g_coupling");
-        assert_eq!(g_shape, [n, n], "{}", g.name);
-        let p = g.param("lif");
-        let f = |key: &str| {
-            p[key]
-                .as_f64()
-                .unwrap_or_else(|| panic!("{}: params.lif.{key}", g.name))
-        };
-        assert_eq!(p["method"].as_str(), Some("super"), "{}", g.name);
-        let lif = LifConfig::from_norse(
-            n,
-            f("tau_mem_inv"),
-            Some(f("tau_syn_inv")),
-            g.param_f64("dt"),
-        )
-        .unwrap()
-        .with_threshold(f("v_th"))
-        .with_v_leak(f("v_leak"))
-        .with_v_reset(f("v_reset"))
-        .with_surrogate(Surrogate::SuperSpike { alpha: 1.0 });
+        let lif = g.lifted("lif");
+        let n = neurons(&g, "input_tensor");
+        let config = norse_lif_config(&lif, n, true);
         for (dev, device) in devices() {
-            let coupling = Tensor::<1>::from_floats(coupling.as_slice(), &device).reshape([n, n]);
-            let layer =
-                LifMcRefrac::from_norse(lif.clone(), g.param_f64("rho_reset"), coupling).unwrap();
-            let x = Tensor::<1>::from_floats(x.as_slice(), &device)
-                .reshape([t, b, n])
-                .swap_dims(0, 1);
-            let state = norse_refractory_state(&g, b, n, &device);
+            let (x, coupling) = mc_inputs(&g, &device);
+            let mut layer =
+                LifMcRefrac::from_norse(config.clone(), first(&g, "rho_reset"), coupling).unwrap();
+            layer.mc.lif = norse_lif(&lif, &config, &device);
+            let layer = norse_rho_reset(&g, layer, n, &device);
+            let state = norse_refractory_state(&g, x.dims()[0], n, &device);
             let out = Neuron::forward_with(&layer, x, Some(state), true).unwrap();
-            let time_major = |t: Tensor<3>| values(t.swap_dims(0, 1));
-            let what = |k: &str| format!("{} {k} on {dev}", g.name);
-            let want_z = g.array("outputs", "z").1;
-            assert!(want_z.contains(&1.0), "{}: no spike to compare", g.name);
-            assert_spikes_equal(&what("z"), &time_major(out.spikes.clone()), &want_z);
-            let traced = |f: fn(&LifMcRefracState) -> Tensor<2>| time_major(out.traced(f).unwrap());
-            let want = |k: &str| g.array("outputs", k).1;
-            assert_close(
-                &what("v"),
-                &traced(|s| s.neuron.v.clone()),
-                &want("v"),
-                ATOL,
-                RTOL,
-            );
-            let i = traced(|s| s.neuron.i.clone().unwrap());
-            assert_close(&what("i"), &i, &want("i"), ATOL, RTOL);
-            assert_close(
-                &what("rho"),
-                &traced(|s| s.rho.clone()),
-                &want("rho"),
-                ATOL,
-                RTOL,
+            check_mc(
+                &g,
+                dev,
+                &out,
+                &[
+                    ("v", |s: &LifMcRefracState| s.neuron.v.clone()),
+                    ("i", |s| s.neuron.i.clone().unwrap()),
+                    ("rho", |s| s.rho.clone()),
+                ],
             );
         }
     }

@@ -74,7 +74,7 @@ pub mod prelude {
     pub use crate::lift::StepLayer;
     pub use crate::neuron::{
         LeakyTimeConstants, Neuron, NeuronOutput, NeuronState, PerNeuronPotentials,
-        PerNeuronThreshold,
+        PerNeuronRefractory, PerNeuronThreshold,
     };
 }
 pub use neuron::{

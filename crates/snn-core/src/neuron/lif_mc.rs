@@ -4,8 +4,12 @@ use burn::module::Param;
 use burn::prelude::*;
 
 use super::layer::{Contexts, Neuron};
+use super::leaky::Coefficient;
 use super::lif::{Lif, LifConfig, LifDynamics, LifState, lif_step};
-use super::refrac::{RefractoryState, countdown, norse_rho_reset, refractory_steps};
+use super::refrac::{
+    PerNeuronRefractory, RefractoryParts, RefractoryState, countdown, counter_reset,
+    norse_rho_reset, refractory_steps,
+};
 use crate::error::{SnnError, finite};
 use crate::lift::StepLayer;
 use crate::spike::spike_with;
@@ -184,6 +188,7 @@ pub struct LifMcRefrac {
     /// The compartments and their coupling.
     pub mc: LifMc,
     rho_reset: f32,
+    rho_reset_per_neuron: Option<Param<Tensor<1>>>,
 }
 
 /// State of a [`LifMcRefrac`] layer (Norse's `LIFMCRefracRecurrentState` without the recurrent
@@ -194,7 +199,7 @@ pub type LifMcRefracState = RefractoryState<LifState>;
 #[derive(Clone, Debug)]
 pub struct LifMcRefracDynamics {
     mc: LifMcDynamics,
-    rho_reset: f32,
+    rho_reset: Coefficient,
     surrogate: Surrogate,
 }
 
@@ -218,7 +223,7 @@ pub fn lif_mc_refrac_step(
         v + leak_and_current * free + coupled
     });
     let i = decayed.map(|i| i + input);
-    let rho = countdown(state.rho, mask, &z, d.rho_reset);
+    let rho = countdown(state.rho, mask, &z, &d.rho_reset);
     let neuron = LifState { v, i, refrac };
     (z, LifMcRefracState { neuron, rho })
 }
@@ -238,7 +243,11 @@ impl LifMcRefrac {
             });
         }
         let rho_reset = refractory_steps(refractory_ms, lif.dt_ms)?;
-        Ok(Self { mc, rho_reset })
+        Ok(Self {
+            mc,
+            rho_reset,
+            rho_reset_per_neuron: None,
+        })
     }
 
     /// Norse's parametrization: `LIFRefracParameters(lif, rho_reset)` (`rho_reset` in steps, a
@@ -257,7 +266,8 @@ impl LifMcRefrac {
         Self::new(mc, refractory_ms)
     }
 
-    /// The counter reset `ρ_reset` in steps.
+    /// The shared counter reset `ρ_reset` in steps (per-neuron values, when set, replace it:
+    /// [`PerNeuronRefractory::rho_reset_per_neuron`]).
     pub fn rho_reset(&self) -> f32 {
         self.rho_reset
     }
@@ -266,7 +276,7 @@ impl LifMcRefrac {
     pub fn dynamics(&self) -> LifMcRefracDynamics {
         LifMcRefracDynamics {
             mc: self.mc.dynamics(),
-            rho_reset: self.rho_reset,
+            rho_reset: counter_reset(&self.rho_reset_per_neuron, self.rho_reset),
             surrogate: self.mc.config.lif.surrogate,
         }
     }
@@ -276,6 +286,19 @@ impl LifMcRefrac {
         let neuron = self.mc.lif.init_state(batch);
         let device = neuron.v.device();
         RefractoryState::resting(neuron, batch, self.mc.config.lif.size, &device)
+    }
+}
+
+impl PerNeuronRefractory for LifMcRefrac {
+    fn refractory_parts(&mut self) -> RefractoryParts<'_> {
+        RefractoryParts {
+            size: self.mc.config.lif.size,
+            dt_ms: self.mc.config.lif.dt_ms,
+            rho_reset: &mut self.rho_reset_per_neuron,
+        }
+    }
+    fn rho_reset_per_neuron(&self) -> Option<Tensor<1>> {
+        self.rho_reset_per_neuron.as_ref().map(Param::val)
     }
 }
 

@@ -32,12 +32,17 @@
 //! shorter than `dt_ms`): the counter lives on the step grid, and a fractional Norse
 //! `rho_reset = r` silently rounds the period up to `⌈r⌉` steps, which this port refuses rather
 //! than reproduce. `refractory_ms = 0` gives the wrapped model unchanged.
+//!
+//! Each neuron may have a period of its own (Norse takes a tensor `rho_reset`): see
+//! [`PerNeuronRefractory`], with every value checked by the same rules.
 
+use burn::module::Param;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::adex::{LifAdEx, LifAdExConfig, LifAdExDynamics, LifAdExState, lif_adex_step};
-use super::layer::{Contexts, MembraneState, Neuron, NeuronState};
+use super::layer::{Contexts, MembraneState, Neuron, NeuronState, per_neuron_values};
+use super::leaky::Coefficient;
 use super::lif::{Lif, LifConfig, LifDynamics, LifState, lif_step};
 use super::lif_ex::LifEx;
 use super::shape;
@@ -137,6 +142,7 @@ pub struct Refractory<M> {
     pub neuron: M,
     refractory_ms: f64,
     rho_reset: f32,
+    rho_reset_per_neuron: Option<Param<Tensor<1>>>,
 }
 
 /// LIF with a refractory period (Norse `lif_refrac_feed_forward_step`, `LIFRefracCell`).
@@ -180,7 +186,7 @@ impl<S> RefractoryState<S> {
 pub struct RefractoryDynamics<P> {
     /// The wrapped model's constants.
     pub neuron: P,
-    rho_reset: f32,
+    rho_reset: Coefficient,
     surrogate: Surrogate,
 }
 
@@ -203,7 +209,7 @@ pub fn refractory_step<S: MembraneState, P>(
     let free = mask.clone().neg().add_scalar(1.0);
     let v = free.clone() * next.membrane().clone() + mask.clone() * held;
     let z = free * z;
-    let rho = countdown(state.rho, mask, &z, dynamics.rho_reset);
+    let rho = countdown(state.rho, mask, &z, &dynamics.rho_reset);
     (
         z,
         RefractoryState {
@@ -214,15 +220,79 @@ pub fn refractory_step<S: MembraneState, P>(
 }
 
 /// Norse's refractory counter update `ρ ← (1 − z)·relu(ρ − m) + z·ρ_reset`, with `m = H(ρ)` the
-/// mask of the step and `z` its spikes.
+/// mask of the step, `z` its spikes and `ρ_reset` shared or per neuron.
 pub(crate) fn countdown(
     rho: Tensor<2>,
     mask: Tensor<2>,
     z: &Tensor<2>,
-    rho_reset: f32,
+    rho_reset: &Coefficient,
 ) -> Tensor<2> {
     let counting = z.clone().neg().add_scalar(1.0) * relu(rho - mask);
-    counting + z.clone().mul_scalar(rho_reset)
+    counting + rho_reset.times(z.clone())
+}
+
+/// The parts of a refractory model that [`PerNeuronRefractory`] sets: its size, its step in
+/// ms, and the slot for one counter reset per neuron (empty: every neuron has the shared one).
+pub struct RefractoryParts<'a> {
+    /// Number of neurons.
+    pub size: usize,
+    /// The model's step in ms.
+    pub dt_ms: f64,
+    /// `ρ_reset` per neuron in steps, `[size]`.
+    pub rho_reset: &'a mut Option<Param<Tensor<1>>>,
+}
+
+/// One refractory period per neuron (Norse's tensor `rho_reset`) for the refractory models
+/// ([`LifRefrac`], [`LifAdExRefrac`], [`crate::neuron::LifMcRefrac`]). Each value obeys the
+/// rules of the shared one (finite, `>= 0`, a whole number of steps); the values are saved with
+/// the layer and not trained, and replace the shared period for every neuron.
+pub trait PerNeuronRefractory: Sized {
+    /// The model's refractory parts.
+    fn refractory_parts(&mut self) -> RefractoryParts<'_>;
+
+    /// The per-neuron `ρ_reset` in steps, `[size]`; `None` when every neuron has the shared one.
+    fn rho_reset_per_neuron(&self) -> Option<Tensor<1>>;
+
+    /// The same layer with one refractory period per neuron, in ms, `[size]`.
+    ///
+    /// # Errors
+    /// [`SnnError::ShapeMismatch`] unless `[size]`; those of [`refractory_steps`] for a value.
+    fn with_refractory_ms(mut self, refractory_ms: Tensor<1>) -> crate::Result<Self> {
+        let parts = self.refractory_parts();
+        let dt_ms = parts.dt_ms;
+        *parts.rho_reset = Some(per_neuron_values(
+            "refractory_ms",
+            refractory_ms,
+            parts.size,
+            false,
+            |ms| refractory_steps(ms, dt_ms).map(f64::from),
+        )?);
+        Ok(self)
+    }
+
+    /// Norse's tensor `rho_reset`: one counter reset per neuron in steps, `[size]`, each a
+    /// whole number `>= 0`.
+    ///
+    /// # Errors
+    /// [`SnnError::ShapeMismatch`] unless `[size]`; [`SnnError::OutOfRange`] or
+    /// [`SnnError::Invalid`] for a value (as [`LifRefracConfig::from_norse`]).
+    fn with_norse_rho_reset(mut self, rho_reset: Tensor<1>) -> crate::Result<Self> {
+        let parts = self.refractory_parts();
+        let dt_ms = parts.dt_ms;
+        *parts.rho_reset = Some(per_neuron_values(
+            "rho_reset",
+            rho_reset,
+            parts.size,
+            false,
+            |rho| norse_rho_reset(rho, dt_ms).map(|_| rho),
+        )?);
+        Ok(self)
+    }
+}
+
+/// The counter reset a step uses: the per-neuron values where set, else the shared one.
+pub(crate) fn counter_reset(per_neuron: &Option<Param<Tensor<1>>>, shared: f32) -> Coefficient {
+    Coefficient::of(per_neuron.as_ref().map(Param::val), f64::from(shared))
 }
 
 /// One LIF step with a refractory period (Norse's `lif_refrac_feed_forward_step`).
@@ -252,15 +322,17 @@ impl<M: RefractoryNeuron> Refractory<M> {
             neuron,
             refractory_ms,
             rho_reset,
+            rho_reset_per_neuron: None,
         })
     }
 
-    /// The refractory period in ms.
+    /// The shared refractory period in ms (per-neuron periods, when set, replace it:
+    /// [`PerNeuronRefractory::rho_reset_per_neuron`]).
     pub fn refractory_ms(&self) -> f64 {
         self.refractory_ms
     }
 
-    /// The counter reset `ρ_reset` in steps (Norse's `rho_reset`).
+    /// The shared counter reset `ρ_reset` in steps (Norse's `rho_reset`).
     pub fn rho_reset(&self) -> f32 {
         self.rho_reset
     }
@@ -269,7 +341,7 @@ impl<M: RefractoryNeuron> Refractory<M> {
     pub fn dynamics(&self) -> RefractoryDynamics<M::Prepared> {
         RefractoryDynamics {
             neuron: self.neuron.prepare(),
-            rho_reset: self.rho_reset,
+            rho_reset: counter_reset(&self.rho_reset_per_neuron, self.rho_reset),
             surrogate: self.neuron.surrogate(),
         }
     }
@@ -298,6 +370,19 @@ impl<M: RefractoryNeuron> StepLayer for Refractory<M> {
         s: Self::State,
     ) -> (Tensor<2>, Self::State) {
         refractory_step(x, s, p, |x, s, q| self.neuron.advance(q, x, s))
+    }
+}
+
+impl<M: RefractoryNeuron> PerNeuronRefractory for Refractory<M> {
+    fn refractory_parts(&mut self) -> RefractoryParts<'_> {
+        RefractoryParts {
+            size: self.neuron.neurons(),
+            dt_ms: self.neuron.dt_ms(),
+            rho_reset: &mut self.rho_reset_per_neuron,
+        }
+    }
+    fn rho_reset_per_neuron(&self) -> Option<Tensor<1>> {
+        self.rho_reset_per_neuron.as_ref().map(Param::val)
     }
 }
 
