@@ -37,6 +37,9 @@ scripts/peers/setup.sh), in the layout of tests/golden/README.md:
 * norse_lif_step_recurrent_per_neuron.json: the recurrent `lif_step` with every
   `LIFParameters` field a tensor, spike inputs `[T, batch, 4]`, a `[batch, n]` initial `z`, `v`,
   `i` (forward traces only).
+* norse_{lif,lif_ex,lif_adex}_current_encoder_per_neuron.json: the three current encoders on a
+  constant current with every parameter a tensor and a `[batch, n]` initial `voltage` (and
+  `adaptation`).
 * snntorch_leaky_per_neuron.json: `snn.Leaky` with tensor `beta` and `threshold`, the subtractive
   delayed reset, a non-zero initial membrane per neuron; input `[T, batch, n]`.
 
@@ -612,6 +615,76 @@ def norse_recurrent_file():
     }
 
 
+def norse_current_encoder_file(kind):
+    """Norse's `lif_current_encoder`, `lif_ex_current_encoder` or `lif_adex_current_encoder`
+    (`kind`: "lif", "lif_ex", "lif_adex") called `T` times on a constant current, every
+    parameter a tensor, a `[batch, N]` initial `voltage` (and `adaptation`)."""
+    from norse.torch.functional import lif, lif_adex, lif_ex
+
+    tensors = dict(
+        tau_mem_inv=[100.0, 150.0, 60.0],
+        tau_syn_inv=[200.0, 300.0, 120.0],
+        v_th=[1.0, 0.8, 1.3],
+        v_leak=[0.1, -0.3, 0.4],
+        v_reset=[-0.2, 0.0, 0.3],
+    )
+    if kind != "lif":
+        tensors["delta_T"] = [0.4, 0.2, 0.8]
+    if kind == "lif_adex":
+        # the encoder's adaptation update has no dt and no carried `a` (`a ← tau_ada_inv·(...)`,
+        # the golden README): with tau_ada_inv >= 1 it grows geometrically until the membrane
+        # is too large for its reset to round like ours; below 1 it stays bounded
+        tensors.update(adaptation_current=[3.0, 0.5, 6.0], adaptation_spike=[0.05, 0.3, 0.0],
+                       tau_ada_inv=[0.5, 0.8, 0.3])
+    kinds = {
+        "lif": (LIFParameters, lif.lif_current_encoder),
+        "lif_ex": (lif_ex.LIFExParameters, lif_ex.lif_ex_current_encoder),
+        "lif_adex": (lif_adex.LIFAdExParameters, lif_adex.lif_adex_current_encoder),
+    }
+    kind_params, encoder = kinds[kind]
+    p = kind_params(**{k: torch.tensor(v) for k, v in tensors.items()}, method="super")
+    g = torch.Generator().manual_seed({"lif": 15, "lif_ex": 16, "lif_adex": 17}[kind])
+    x = torch.rand(B, N, generator=g) * 4.0
+    v = torch.tensor([[0.5, -0.1, 0.9], [0.0, 0.3, 0.2]])
+    a = torch.tensor([[0.1, 0.0, 0.3], [0.0, 0.2, 0.05]])
+    initial = {"voltage": v.tolist()}
+    traces = {"z": [], "v": [], **({"a": []} if kind == "lif_adex" else {})}
+    steps = T
+    for _ in range(steps):
+        if kind == "lif_adex":
+            z, v, a = encoder(x, v, a, p, 0.001)
+            traces["a"].append(a)
+        else:
+            z, v = encoder(x, v, p, 0.001)
+        traces["z"].append(z)
+        traces["v"].append(v)
+    if kind == "lif_adex":
+        initial["adaptation"] = [[0.1, 0.0, 0.3], [0.0, 0.2, 0.05]]
+    return {
+        "case": f"norse_{kind}_current_encoder_per_neuron",
+        "library": "norse",
+        "library_version": norse.__version__,
+        "function": f"norse.torch.functional.{kind}.{kind}_current_encoder, called seq_length "
+        "times",
+        "layout": "input_current [batch, N] (constant); outputs [seq_length, batch, N]; "
+        "per-neuron params [N]",
+        "dtype": "float32",
+        "params": {
+            **tensors,
+            "method": "super",
+            "alpha": 100.0,
+            "dt": 0.001,
+            "seq_length": steps,
+            "initial_state": initial,
+        },
+        "inputs": {"input_current": shaped(x)},
+        "outputs": {k: shaped(torch.stack(v)) for k, v in traces.items()},
+        "notes": f"norse 1.1.0 {kind}_current_encoder with every parameter a tensor (one value "
+        "per neuron) and a [batch, N] initial state. Values rounded to 6 significant digits.",
+        "generator": "scripts/golden/per_neuron.py",
+    }
+
+
 def main():
     out = pathlib.Path(sys.argv[1])
     cases = (
@@ -633,6 +706,9 @@ def main():
         norse_refractory_file(mc=True, refractory=False),
         norse_refractory_file(mc=True, refractory=True),
         norse_recurrent_file(),
+        norse_current_encoder_file("lif"),
+        norse_current_encoder_file("lif_ex"),
+        norse_current_encoder_file("lif_adex"),
         snntorch_file(),
     )
     for data in cases:
