@@ -488,13 +488,9 @@ def snntorch_file():
     }
 
 
-def norse_refractory_file(mc, refractory):
-    """Norse's `lif_refrac_feed_forward_step` (`mc` false), `lif_mc_feed_forward_step`
-    (`refractory` false) or `lif_mc_refrac_feed_forward_step`, with every `LIFParameters` field
-    and `rho_reset` a tensor, and a `[batch, N]` initial state (a running counter too)."""
-    from norse.torch.functional import lif_mc, lif_mc_refrac, lif_refrac
-    from norse.torch.functional.lif import LIFFeedForwardState
-
+def lif_tensors():
+    """One value per neuron for every `LIFParameters` field (also the leaky fields of the
+    exponential models): the values and Norse's `LIFParameters` of them."""
     tensors = dict(
         tau_mem_inv=[100.0, 150.0, 60.0],
         tau_syn_inv=[200.0, 300.0, 120.0],
@@ -502,11 +498,22 @@ def norse_refractory_file(mc, refractory):
         v_leak=[0.1, -0.3, 0.4],
         v_reset=[-0.2, 0.0, 0.3],
     )
-    lif = LIFParameters(
+    p = LIFParameters(
         **{k: torch.tensor(v) for k, v in tensors.items()},
         method="super",
         alpha=torch.tensor(100.0),
     )
+    return tensors, p
+
+
+def norse_refractory_file(mc, refractory):
+    """Norse's `lif_refrac_feed_forward_step` (`mc` false), `lif_mc_feed_forward_step`
+    (`refractory` false) or `lif_mc_refrac_feed_forward_step`, with every `LIFParameters` field
+    and `rho_reset` a tensor, and a `[batch, N]` initial state (a running counter too)."""
+    from norse.torch.functional import lif_mc, lif_mc_refrac, lif_refrac
+    from norse.torch.functional.lif import LIFFeedForwardState
+
+    tensors, lif = lif_tensors()
     lif_json = {**tensors, "method": "super", "alpha": 100.0}
     rho_reset = [3.0, 5.0, 1.0]
     v0 = torch.tensor([[0.5, -0.1, 0.9], [0.0, 0.3, 0.2]])
@@ -565,18 +572,7 @@ def norse_recurrent_file():
     `[T, batch, inputs]`, and a `[batch, N]` initial `z`, `v`, `i`."""
     from norse.torch.functional.lif import LIFState, lif_step
 
-    tensors = dict(
-        tau_mem_inv=[100.0, 150.0, 60.0],
-        tau_syn_inv=[200.0, 300.0, 120.0],
-        v_th=[1.0, 0.8, 1.3],
-        v_leak=[0.1, -0.3, 0.4],
-        v_reset=[-0.2, 0.0, 0.3],
-    )
-    p = LIFParameters(
-        **{k: torch.tensor(v) for k, v in tensors.items()},
-        method="super",
-        alpha=torch.tensor(100.0),
-    )
+    tensors, p = lif_tensors()
     g = torch.Generator().manual_seed(14)
     x = (torch.rand(T, B, 4, generator=g) < 0.4).float()
     w_in = torch.rand(N, 4, generator=g) * 2.5
@@ -621,13 +617,7 @@ def norse_current_encoder_file(kind):
     parameter a tensor, a `[batch, N]` initial `voltage` (and `adaptation`)."""
     from norse.torch.functional import lif, lif_adex, lif_ex
 
-    tensors = dict(
-        tau_mem_inv=[100.0, 150.0, 60.0],
-        tau_syn_inv=[200.0, 300.0, 120.0],
-        v_th=[1.0, 0.8, 1.3],
-        v_leak=[0.1, -0.3, 0.4],
-        v_reset=[-0.2, 0.0, 0.3],
-    )
+    tensors = lif_tensors()[0]
     if kind != "lif":
         tensors["delta_T"] = [0.4, 0.2, 0.8]
     if kind == "lif_adex":
