@@ -171,14 +171,12 @@ fn mc_inputs(g: &Golden, device: &Device) -> (Tensor<3>, Tensor<2>) {
     (x, coupling)
 }
 
+/// A state field a test compares with the file's output of the same key.
+type Traced<S> = (&'static str, fn(&S) -> Tensor<2>);
+
 /// Checks a multicompartment run against its file: spikes exactly, and each traced state field
 /// `(key, field)` after every step.
-fn check_mc<S>(
-    g: &Golden,
-    dev: &str,
-    out: &snn_core::NeuronOutput<S, 3>,
-    fields: &[(&str, fn(&S) -> Tensor<2>)],
-) {
+fn check_mc<S>(g: &Golden, dev: &str, out: &snn_core::NeuronOutput<S, 3>, fields: &[Traced<S>]) {
     let time_major = |t: Tensor<3>| values(t.swap_dims(0, 1));
     let what = |k: &str| format!("{} {k} on {dev}", g.name);
     let want_z = g.array("outputs", "z").1;
