@@ -27,11 +27,11 @@ const WIDE_TILE: usize = 128;
 const GRAD_CHUNK_BYTES: usize = 1 << 20;
 
 /// How many rows ahead [`sum_rows`] asks the cache for the tile it will add: the rows are the
-/// events' (random rows of a packed block in L2), which no hardware prefetcher predicts, so
-/// without the hint each tile waits for its loads. Measured on the 2-core AVX-512 machine of
-/// `docs/src/performance.md` (flex, against no hint, interleaved): `on` forward + backward at
-/// N = 2048 about 12 % faster (≈ 215 → 190 ms), the standard train step 9-13 % faster; 2, 3
-/// and 4 rows ahead within noise of each other, 8 slower.
+/// events' (random rows of a packed block in L2), which no hardware prefetcher predicts.
+/// Measured against the loop without the hint, old and new binaries interleaved twice on the
+/// 2-core AVX-512 machine of `docs/src/performance.md`: `on` forward + backward at N = 2048 on
+/// flex 200-210 ms against 212-220, the standard train step 3-7 % faster on ndarray at 256 and
+/// 4096 hidden units, the other rows within the noise (±5 %); 8 rows ahead was slower than 4.
 const PREFETCH_AHEAD: usize = 4;
 
 /// Input rows one scan task checks.
