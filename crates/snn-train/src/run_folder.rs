@@ -500,6 +500,9 @@ impl RunFolder {
     /// folders the run created hold nothing else: such a file (written after the run, or by a
     /// run killed before it listed it) stops the overwrite with nothing removed.
     fn remove_run(root: &Path, previous: &Manifest) -> crate::Result<()> {
+        // the scratch files found by the check below, removed with the listed files (a set:
+        // nested listed folders are walked more than once)
+        let mut scratch = std::collections::BTreeSet::new();
         for dir in &previous.dirs {
             let path = root.join(dir);
             if !is_inside(root, &path) {
@@ -507,14 +510,14 @@ impl RunFolder {
             }
             let (mut dirs, mut files) = (Vec::new(), Vec::new());
             walk(root, &path, 4, &mut dirs, &mut files);
+            let (own_scratch, files): (Vec<String>, Vec<String>) = files
+                .into_iter()
+                .partition(|f| is_checkpoint_scratch(f, previous));
+            scratch.extend(own_scratch);
             let unlisted = files
                 .iter()
                 .chain(dirs.iter().filter(|d| !previous.dirs.contains(d)))
-                .find(|f| {
-                    !previous.files.contains(f)
-                        && !previous.dirs.contains(f)
-                        && !is_checkpoint_scratch(f, previous)
-                });
+                .find(|f| !previous.files.contains(f) && !previous.dirs.contains(f));
             if let Some(file) = unlisted {
                 return Err(folder_error(
                     root,
@@ -526,7 +529,7 @@ impl RunFolder {
                 ));
             }
         }
-        remove_partial_outputs(root, checkpoint_scratch_files(root, previous))?;
+        remove_partial_outputs(root, scratch)?;
         let (manifest, files): (Vec<&String>, Vec<&String>) =
             previous.files.iter().partition(|f| f.as_str() == MANIFEST);
         for file in files.into_iter().chain(manifest) {
