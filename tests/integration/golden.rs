@@ -42,6 +42,24 @@ pub fn per_neuron(g: &Golden, key: &str, n: usize, device: &Device) -> Option<Te
     }
 }
 
+/// `layer` with the file's per-neuron values of `key` passed to `set`, where the file gives one
+/// value per neuron for it ([`per_neuron`]); values the layer refuses fail the test.
+pub fn with_per_neuron<L>(
+    g: &Golden,
+    key: &str,
+    n: usize,
+    device: &Device,
+    layer: L,
+    set: impl FnOnce(L, Tensor<1>) -> Result<L, SnnError>,
+) -> L {
+    match per_neuron(g, key, n, device) {
+        Some(values) => {
+            set(layer, values).unwrap_or_else(|err| panic!("{}: per-neuron {key}: {err}", g.name))
+        }
+        None => layer,
+    }
+}
+
 /// The first value of a scalar-or-array parameter: what the config holds before the layer
 /// gets the per-neuron values ([`per_neuron`]).
 pub fn first(g: &Golden, key: &str) -> f64 {
@@ -74,12 +92,7 @@ pub fn norse_rho_reset<L: PerNeuronRefractory>(
     n: usize,
     device: &Device,
 ) -> L {
-    match per_neuron(g, "rho_reset", n, device) {
-        Some(rho_reset) => layer
-            .with_norse_rho_reset(rho_reset)
-            .expect("per-neuron rho_reset"),
-        None => layer,
-    }
+    with_per_neuron(g, "rho_reset", n, device, layer, L::with_norse_rho_reset)
 }
 
 /// A golden LIF file's initial state for `b` rows of `n` neurons (`params.initial_state` `v`
@@ -205,10 +218,7 @@ pub fn norse_per_neuron<L: LeakyTimeConstants + PerNeuronThreshold>(
     device: &Device,
 ) -> L {
     let layer = norse_time_constants(g, layer, n, with_current, device);
-    match per_neuron(g, "v_th", n, device) {
-        Some(v_th) => layer.with_threshold(v_th).expect("per-neuron thresholds"),
-        None => layer,
-    }
+    with_per_neuron(g, "v_th", n, device, layer, L::with_threshold)
 }
 
 /// `layer` with the file's per-neuron `tau_mem_inv` and (`with_current`) `tau_syn_inv`, where it
@@ -252,10 +262,7 @@ pub fn norse_lif_ex(g: &Golden, n: usize, with_current: bool, device: &Device) -
     .with_surrogate(norse_surrogate(g));
     let layer = norse_potentials(g, config.init(device).expect("valid config"), n, device);
     let layer = norse_per_neuron(g, layer, n, with_current, device);
-    match per_neuron(g, "delta_T", n, device) {
-        Some(delta_t) => layer.with_delta_t(delta_t).expect("per-neuron delta_T"),
-        None => layer,
-    }
+    with_per_neuron(g, "delta_T", n, device, layer, LifEx::with_delta_t)
 }
 
 /// Norse's `LIFAdExParameters` of a golden file as a layer, every parameter a scalar or one
@@ -277,21 +284,17 @@ pub fn norse_lif_adex(g: &Golden, n: usize, device: &Device) -> LifAdEx {
     .with_v_reset(first(g, "v_reset"))
     .with_surrogate(norse_surrogate(g));
     let layer = norse_potentials(g, config.init(device).expect("valid config"), n, device);
-    let mut layer = norse_per_neuron(g, layer, n, true, device);
-    if let Some(inv) = per_neuron(g, "tau_ada_inv", n, device) {
-        let tau_ms = inv.recip().mul_scalar(1e3);
-        layer = layer.with_tau_ada_ms(tau_ms).expect("per-neuron tau_ada");
-    }
-    if let Some(a) = per_neuron(g, "adaptation_current", n, device) {
-        layer = layer.with_adaptation_current(a).expect("per-neuron a");
-    }
-    if let Some(b) = per_neuron(g, "adaptation_spike", n, device) {
-        layer = layer.with_adaptation_spike(b).expect("per-neuron b");
-    }
-    match per_neuron(g, "delta_T", n, device) {
-        Some(delta_t) => layer.with_delta_t(delta_t).expect("per-neuron delta_T"),
-        None => layer,
-    }
+    let layer = norse_per_neuron(g, layer, n, true, device);
+    let layer = with_per_neuron(g, "tau_ada_inv", n, device, layer, |layer, inv| {
+        layer.with_tau_ada_ms(inv.recip().mul_scalar(1e3))
+    });
+    let layer = with_per_neuron(g, "adaptation_current", n, device, layer, |layer, a| {
+        layer.with_adaptation_current(a)
+    });
+    let layer = with_per_neuron(g, "adaptation_spike", n, device, layer, |layer, b| {
+        layer.with_adaptation_spike(b)
+    });
+    with_per_neuron(g, "delta_T", n, device, layer, LifAdEx::with_delta_t)
 }
 
 /// Norse's `method="super"`, with its 1.1.0 backward `1/(1+|x|)²` (alpha not used).
@@ -371,15 +374,9 @@ fn snntorch_leaky() {
         };
         for (dev, device) in autodiff_devices() {
             // snnTorch takes a tensor beta and threshold: one value per neuron
-            let mut lif = config.init(&device).expect("valid config");
-            if let Some(beta) = per_neuron(&g, "beta", n, &device) {
-                lif = lif.with_beta(beta).expect("per-neuron beta");
-            }
-            if let Some(threshold) = per_neuron(&g, "threshold", n, &device) {
-                lif = lif
-                    .with_threshold(threshold)
-                    .expect("per-neuron thresholds");
-            }
+            let lif = config.init(&device).expect("valid config");
+            let lif = with_per_neuron(&g, "beta", n, &device, lif, Lif::with_beta);
+            let lif = with_per_neuron(&g, "threshold", n, &device, lif, Lif::with_threshold);
             check_lif(&g, &lif, false, keys, &device, dev);
         }
     }
@@ -397,10 +394,8 @@ fn norse_iaf_feed_forward_step() {
                 .init(&device)
                 .expect("valid config");
             // Norse takes a tensor v_th and v_reset: one value per neuron
-            let mut iaf = norse_potentials(&g, iaf, n, &device);
-            if let Some(v_th) = per_neuron(&g, "v_th", n, &device) {
-                iaf = iaf.with_threshold(v_th).expect("per-neuron thresholds");
-            }
+            let iaf = norse_potentials(&g, iaf, n, &device);
+            let iaf = with_per_neuron(&g, "v_th", n, &device, iaf, Iaf::with_threshold);
             let v = g.initial_state("v", b, n, &device);
             let out = iaf
                 .forward_with(x, Some(IafState { v }), true)

@@ -17,7 +17,7 @@ use crate::common::{
 };
 use crate::golden::{
     NORSE_KEYS, check_lif, first, neurons, norse_lif, norse_lif_config, norse_per_neuron,
-    norse_potentials, norse_refractory_state, norse_rho_reset, per_neuron,
+    norse_potentials, norse_refractory_state, norse_rho_reset, per_neuron, with_per_neuron,
 };
 
 const ATOL: f32 = 2e-5;
@@ -54,16 +54,11 @@ fn lsnn_from_golden(g: &Golden, size: usize) -> LsnnConfig {
 fn norse_lsnn(g: &Golden, n: usize, device: &Device) -> Lsnn {
     let lsnn = lsnn_from_golden(g, n).init(device).unwrap();
     let lsnn = norse_potentials(g, lsnn, n, device);
-    let mut lsnn = norse_per_neuron(g, lsnn, n, true, device);
-    if let Some(inv) = per_neuron(g, "tau_adapt_inv", n, device) {
-        lsnn = lsnn
-            .with_tau_adapt_ms(inv.recip().mul_scalar(1e3))
-            .expect("per-neuron tau_adapt");
-    }
-    if let Some(beta) = per_neuron(g, "beta", n, device) {
-        lsnn = lsnn.with_beta(beta).expect("per-neuron beta");
-    }
-    lsnn
+    let lsnn = norse_per_neuron(g, lsnn, n, true, device);
+    let lsnn = with_per_neuron(g, "tau_adapt_inv", n, device, lsnn, |lsnn, inv| {
+        lsnn.with_tau_adapt_ms(inv.recip().mul_scalar(1e3))
+    });
+    with_per_neuron(g, "beta", n, device, lsnn, Lsnn::with_beta)
 }
 
 #[test]
