@@ -506,6 +506,28 @@ def lif_tensors():
     return tensors, p
 
 
+def norse_params(tensors):
+    """The `params` of a Norse file whose parameters are `tensors` (method "super")."""
+    return {**tensors, "method": "super", "alpha": 100.0}
+
+
+def norse_case(case, function, layout, params, inputs, outputs, notes):
+    """One reference file of Norse 1.1.0 in the layout of tests/golden/README.md."""
+    return {
+        "case": case,
+        "library": "norse",
+        "library_version": norse.__version__,
+        "function": function,
+        "layout": layout,
+        "dtype": "float32",
+        "params": params,
+        "inputs": inputs,
+        "outputs": outputs,
+        "notes": notes,
+        "generator": "scripts/golden/per_neuron.py",
+    }
+
+
 def norse_refractory_file(mc, refractory):
     """Norse's `lif_refrac_feed_forward_step` (`mc` false), `lif_mc_feed_forward_step`
     (`refractory` false) or `lif_mc_refrac_feed_forward_step`, with every `LIFParameters` field
@@ -514,7 +536,7 @@ def norse_refractory_file(mc, refractory):
     from norse.torch.functional.lif import LIFFeedForwardState
 
     tensors, lif = lif_tensors()
-    lif_json = {**tensors, "method": "super", "alpha": 100.0}
+    lif_json = norse_params(tensors)
     rho_reset = [3.0, 5.0, 1.0]
     v0 = torch.tensor([[0.5, -0.1, 0.9], [0.0, 0.3, 0.2]])
     i0 = torch.tensor([[0.2, 0.0, 1.0], [0.5, 0.1, 0.0]])
@@ -550,21 +572,17 @@ def norse_refractory_file(mc, refractory):
     if g is not None:
         inputs_json["g_coupling"] = shaped(g)
     what = "every LIFParameters field" + (" and rho_reset" if refractory else "")
-    return {
-        "case": f"norse_{name}_feed_forward_step_per_neuron",
-        "library": "norse",
-        "library_version": norse.__version__,
-        "function": f"norse.torch.functional.{name}.{name}_feed_forward_step",
-        "layout": f"{key} [T, batch, N]; outputs [T, batch, N]; per-neuron params [N]"
+    return norse_case(
+        f"norse_{name}_feed_forward_step_per_neuron",
+        f"norse.torch.functional.{name}.{name}_feed_forward_step",
+        f"{key} [T, batch, N]; outputs [T, batch, N]; per-neuron params [N]"
         + ("; g_coupling [N, N] (row = target compartment)" if mc else ""),
-        "dtype": "float32",
-        "params": {**params, "dt": 0.001, "initial_state": initial},
-        "inputs": inputs_json,
-        "outputs": {k: shaped(v) for k, v in traces.items()},
-        "notes": f"norse 1.1.0 {name}_feed_forward_step with one value per neuron for {what}, "
+        {**params, "dt": 0.001, "initial_state": initial},
+        inputs_json,
+        {k: shaped(v) for k, v in traces.items()},
+        f"norse 1.1.0 {name}_feed_forward_step with one value per neuron for {what}, "
         "and a [batch, N] initial state. Values rounded to 6 significant digits.",
-        "generator": "scripts/golden/per_neuron.py",
-    }
+    )
 
 
 def norse_recurrent_file():
@@ -582,33 +600,27 @@ def norse_recurrent_file():
     i0 = torch.tensor([[0.2, 0.0, 1.0], [0.5, 0.1, 0.0]])
     step = lambda x, s, p, dt: lif_step(x, s, w_in, w_rec, p, dt)
     traces = traced(step, x, LIFState(z=z0, v=v0, i=i0), p, ("v", "i"))
-    return {
-        "case": "norse_lif_step_recurrent_per_neuron",
-        "library": "norse",
-        "library_version": norse.__version__,
-        "function": "norse.torch.functional.lif.lif_step(input_spikes, state, input_weights, "
+    return norse_case(
+        "norse_lif_step_recurrent_per_neuron",
+        "norse.torch.functional.lif.lif_step(input_spikes, state, input_weights, "
         "recurrent_weights, p, dt)",
-        "layout": "input_spikes [T, batch, inputs]; weights [out, in]; outputs [T, batch, N]; "
+        "input_spikes [T, batch, inputs]; weights [out, in]; outputs [T, batch, N]; "
         "per-neuron params [N]",
-        "dtype": "float32",
-        "params": {
-            **tensors,
-            "method": "super",
-            "alpha": 100.0,
+        {
+            **norse_params(tensors),
             "dt": 0.001,
             "initial_state": {"z": z0.tolist(), "v": v0.tolist(), "i": i0.tolist()},
         },
-        "inputs": {
+        {
             "input_spikes": shaped(x),
             "input_weights": shaped(w_in),
             "recurrent_weights": shaped(w_rec),
         },
-        "outputs": {k: shaped(v) for k, v in traces.items()},
-        "notes": "norse 1.1.0 lif_step (recurrent: the previous step's spikes through "
+        {k: shaped(v) for k, v in traces.items()},
+        "norse 1.1.0 lif_step (recurrent: the previous step's spikes through "
         "recurrent_weights, autapses included) with one value per neuron for every LIFParameters "
         "field and a [batch, N] initial z, v, i. Values rounded to 6 significant digits.",
-        "generator": "scripts/golden/per_neuron.py",
-    }
+    )
 
 
 def norse_current_encoder_file(kind):
@@ -650,29 +662,17 @@ def norse_current_encoder_file(kind):
         traces["v"].append(v)
     if kind == "lif_adex":
         initial["adaptation"] = [[0.1, 0.0, 0.3], [0.0, 0.2, 0.05]]
-    return {
-        "case": f"norse_{kind}_current_encoder_per_neuron",
-        "library": "norse",
-        "library_version": norse.__version__,
-        "function": f"norse.torch.functional.{kind}.{kind}_current_encoder, called seq_length "
-        "times",
-        "layout": "input_current [batch, N] (constant); outputs [seq_length, batch, N]; "
+    return norse_case(
+        f"norse_{kind}_current_encoder_per_neuron",
+        f"norse.torch.functional.{kind}.{kind}_current_encoder, called seq_length times",
+        "input_current [batch, N] (constant); outputs [seq_length, batch, N]; "
         "per-neuron params [N]",
-        "dtype": "float32",
-        "params": {
-            **tensors,
-            "method": "super",
-            "alpha": 100.0,
-            "dt": 0.001,
-            "seq_length": steps,
-            "initial_state": initial,
-        },
-        "inputs": {"input_current": shaped(x)},
-        "outputs": {k: shaped(torch.stack(v)) for k, v in traces.items()},
-        "notes": f"norse 1.1.0 {kind}_current_encoder with every parameter a tensor (one value "
+        {**norse_params(tensors), "dt": 0.001, "seq_length": steps, "initial_state": initial},
+        {"input_current": shaped(x)},
+        {k: shaped(torch.stack(v)) for k, v in traces.items()},
+        f"norse 1.1.0 {kind}_current_encoder with every parameter a tensor (one value "
         "per neuron) and a [batch, N] initial state. Values rounded to 6 significant digits.",
-        "generator": "scripts/golden/per_neuron.py",
-    }
+    )
 
 
 def main():
