@@ -121,6 +121,107 @@ fn integrate_grad_c<F: Float>(gu: F, a: F, gain: F, #[comptime] m: u32) -> F {
     g
 }
 
+/// The compile-time codes of a [`LeakySpec`] that pick a kernel's code paths: one compiled
+/// kernel per distinct value (the cache key of `launch`).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+struct StepCodes {
+    /// [`MembraneForm`]: [`EULER_SCALED`], [`EULER_UNSCALED`] or [`EXACT`].
+    membrane: u32,
+    /// [`SynapseForm`]: [`SYN_NONE`], [`SYN_EULER`] or 2 (exact).
+    synapse: u32,
+    /// A spiking layer (else a readout, which has no reset).
+    firing: bool,
+    /// [`RESET_SUBTRACT`], [`RESET_TO_VALUE`] or 2 (none).
+    reset: u32,
+    /// Fire at `v = threshold` (`H(0) = 1`).
+    at_zero: bool,
+    /// snnTorch's delayed reset (by the previous step's spike).
+    delay: bool,
+    /// The surrogate's kernel code ([`Surrogate::kernel_parameters`]); 0 in the forward
+    /// kernels, which do not read it, so that they compile once for every surrogate.
+    surrogate: u32,
+}
+
+impl StepCodes {
+    /// The codes of `spec`, for a forward kernel.
+    fn forward(spec: &LeakySpec) -> Self {
+        let membrane = match spec.membrane {
+            MembraneForm::EulerScaled => EULER_SCALED,
+            MembraneForm::EulerUnscaled => EULER_UNSCALED,
+            MembraneForm::Exact => EXACT,
+        };
+        let synapse = match spec.synapse {
+            SynapseForm::None => SYN_NONE,
+            SynapseForm::Euler => SYN_EULER,
+            SynapseForm::Exact => 2,
+        };
+        let (firing, reset, at_zero, delay) = match spec.firing {
+            Some(f) => (
+                true,
+                match f.reset {
+                    Reset::Subtract => RESET_SUBTRACT,
+                    Reset::ToValue => RESET_TO_VALUE,
+                    Reset::None => 2,
+                    // refused by `leaky_sequence` (`FiringSpec::fused_supported`) before any launch
+                    Reset::Relative => unreachable!("the fused op has no relative reset"),
+                },
+                f.fire_at_threshold,
+                f.reset_delay,
+            ),
+            None => (false, 2, false, false),
+        };
+        Self {
+            membrane,
+            synapse,
+            firing,
+            reset,
+            at_zero,
+            delay,
+            surrogate: 0,
+        }
+    }
+
+    /// The codes of `spec` for a backward kernel, with the surrogate's code, and the surrogate's
+    /// runtime parameters `(p1, p2)`.
+    fn backward(spec: &LeakySpec) -> (Self, f32, f32) {
+        let (kind, p1, p2) = spec
+            .firing
+            .map_or(Surrogate::StraightThrough, |f| f.surrogate)
+            .kernel_parameters::<f32>();
+        let codes = Self {
+            surrogate: kind as u32,
+            ..Self::forward(spec)
+        };
+        (codes, p1, p2)
+    }
+}
+
+/// A neuron's coefficients, one per [`Coef`] row, as the step functions read them.
+#[derive(CubeType, Clone)]
+struct StepCoefficients<F: Float> {
+    a: F,
+    gain: F,
+    rest: F,
+    ks: F,
+    thr: F,
+    vl: F,
+    vr: F,
+}
+
+/// Neuron `n`'s coefficients from `coef` `[COEFFICIENTS, size]`.
+#[cube]
+fn step_coefficients<F: Float>(coef: &Tensor<F>, size: usize, n: usize) -> StepCoefficients<F> {
+    StepCoefficients::<F> {
+        a: coef[n],
+        gain: coef[size + n],
+        rest: coef[2 * size + n],
+        ks: coef[3 * size + n],
+        thr: coef[4 * size + n],
+        vl: coef[5 * size + n],
+        vr: coef[6 * size + n],
+    }
+}
+
 /// One forward step of one neuron (`cpu/scalar.rs`'s `StepRule::fire`, operation for
 /// operation): from the input `xt`, updates `v`, `i` and (delayed reset) `fired`, writes the
 /// pre-reset membrane to `u` and returns the output (the spike, or a readout's membrane).
@@ -131,50 +232,39 @@ fn forward_step<F: Float>(
     i: &mut F,
     fired: &mut F,
     u: &mut F,
-    a: F,
-    gain: F,
-    rest: F,
-    ks: F,
-    thr: F,
-    vl: F,
-    vr: F,
-    #[comptime] membrane: u32,
-    #[comptime] synapse: u32,
-    #[comptime] firing: bool,
-    #[comptime] reset: u32,
-    #[comptime] at_zero: bool,
-    #[comptime] delay: bool,
+    k: &StepCoefficients<F>,
+    #[comptime] codes: StepCodes,
 ) -> F {
     let mut c = xt;
-    if comptime!(synapse != SYN_NONE) {
+    if comptime!(codes.synapse != SYN_NONE) {
         c = *i + xt;
     }
-    if comptime!(synapse == SYN_EULER) {
-        *i = c - c * ks;
+    if comptime!(codes.synapse == SYN_EULER) {
+        *i = c - c * k.ks;
     } else {
-        *i = c * ks;
+        *i = c * k.ks;
     }
     let mut vj = *v;
-    if comptime!(delay && reset == RESET_TO_VALUE) {
+    if comptime!(codes.delay && codes.reset == RESET_TO_VALUE) {
         // reset to value before the leak, by the previous (detached) spike
-        vj = (F::new(1.0) - *fired) * *v + *fired * vr;
+        vj = (F::new(1.0) - *fired) * *v + *fired * k.vr;
     }
-    let mut un = integrate::<F>(vj, c, a, gain, rest, vl, membrane);
-    if comptime!(delay && reset == RESET_SUBTRACT) {
-        un -= *fired * thr;
+    let mut un = integrate::<F>(vj, c, k.a, k.gain, k.rest, k.vl, comptime!(codes.membrane));
+    if comptime!(codes.delay && codes.reset == RESET_SUBTRACT) {
+        un -= *fired * k.thr;
     }
     *u = un;
     let mut out = un;
-    if firing {
-        let z = heaviside::<F>(un - thr, at_zero);
+    if comptime!(codes.firing) {
+        let z = heaviside::<F>(un - k.thr, comptime!(codes.at_zero));
         out = z;
-        if delay {
+        if comptime!(codes.delay) {
             *fired = z;
             *v = un;
-        } else if comptime!(reset == RESET_SUBTRACT) {
-            *v = un - z * thr;
-        } else if comptime!(reset == RESET_TO_VALUE) {
-            *v = (F::new(1.0) - z) * un + z * vr;
+        } else if comptime!(codes.reset == RESET_SUBTRACT) {
+            *v = un - z * k.thr;
+        } else if comptime!(codes.reset == RESET_TO_VALUE) {
+            *v = (F::new(1.0) - z) * un + z * k.vr;
         } else {
             *v = un;
         }
@@ -195,57 +285,47 @@ fn backward_step<F: Float>(
     prev: F,
     gv: &mut F,
     gi: &mut F,
-    a: F,
-    gain: F,
-    ks: F,
-    thr: F,
-    vr: F,
+    k: &StepCoefficients<F>,
     keep: F,
     p1: F,
     p2: F,
-    #[comptime] membrane: u32,
-    #[comptime] synapse: u32,
-    #[comptime] firing: bool,
-    #[comptime] reset: u32,
-    #[comptime] at_zero: bool,
-    #[comptime] delay: bool,
-    #[comptime] kind: u32,
+    #[comptime] codes: StepCodes,
 ) -> F {
     // the upstream gradient of the pre-reset membrane u
     let mut gu = *gv + go;
     // the membrane carried into the step's leak (from a delayed ToValue reset)
     let mut carry = F::new(1.0);
-    if firing {
-        let s = u - thr;
-        let sg = crate::surrogate::cube::derivative::<F>(s, p1, p2, kind);
-        if delay {
+    if comptime!(codes.firing) {
+        let s = u - k.thr;
+        let sg = crate::surrogate::cube::derivative::<F>(s, p1, p2, comptime!(codes.surrogate));
+        if comptime!(codes.delay) {
             gu = *gv + go * sg;
-            if comptime!(reset == RESET_TO_VALUE) {
-                carry = F::new(1.0) - heaviside::<F>(prev - thr, at_zero);
+            if comptime!(codes.reset == RESET_TO_VALUE) {
+                carry = F::new(1.0) - heaviside::<F>(prev - k.thr, comptime!(codes.at_zero));
             }
         } else {
-            let z = heaviside::<F>(s, at_zero);
+            let z = heaviside::<F>(s, comptime!(codes.at_zero));
             let mut gu_reset = *gv;
             let mut gz_reset = F::new(0.0);
-            if comptime!(reset == RESET_SUBTRACT) {
-                gz_reset = -thr * *gv;
-            } else if comptime!(reset == RESET_TO_VALUE) {
+            if comptime!(codes.reset == RESET_SUBTRACT) {
+                gz_reset = -k.thr * *gv;
+            } else if comptime!(codes.reset == RESET_TO_VALUE) {
                 gu_reset = (F::new(1.0) - z) * *gv;
-                gz_reset = (vr - u) * *gv;
+                gz_reset = (k.vr - u) * *gv;
             }
             let gz = go + gz_reset * keep;
             gu = gu_reset + gz * sg;
         }
     }
-    let g = integrate_grad_v::<F>(gu, a, membrane);
-    let mut gc = integrate_grad_c::<F>(gu, a, gain, membrane);
-    if comptime!(synapse == SYN_EULER) {
-        gc += *gi - *gi * ks;
+    let g = integrate_grad_v::<F>(gu, k.a, comptime!(codes.membrane));
+    let mut gc = integrate_grad_c::<F>(gu, k.a, k.gain, comptime!(codes.membrane));
+    if comptime!(codes.synapse == SYN_EULER) {
+        gc += *gi - *gi * k.ks;
     } else {
-        gc += *gi * ks;
+        gc += *gi * k.ks;
     }
     *gi = gc;
-    if comptime!(firing && delay && reset == RESET_TO_VALUE) {
+    if comptime!(codes.firing && codes.delay && codes.reset == RESET_TO_VALUE) {
         *gv = g * carry;
     } else {
         *gv = g;
@@ -264,12 +344,7 @@ fn leaky_forward_kernel<F: Float>(
     v_fin: &mut Tensor<F>,
     i_fin: &mut Tensor<F>,
     saved: &mut Tensor<F>,
-    #[comptime] membrane: u32,
-    #[comptime] synapse: u32,
-    #[comptime] firing: bool,
-    #[comptime] reset: u32,
-    #[comptime] at_zero: bool,
-    #[comptime] delay: bool,
+    #[comptime] codes: StepCodes,
     #[comptime] saving: bool,
     #[define(F)] _dtype: ElemType,
 ) {
@@ -282,30 +357,21 @@ fn leaky_forward_kernel<F: Float>(
     }
     let b = pos / size;
     let n = pos % size;
-    let a = coef[n];
-    let gain = coef[size + n];
-    let rest = coef[2 * size + n];
-    let ks = coef[3 * size + n];
-    let thr = coef[4 * size + n];
-    let vl = coef[5 * size + n];
-    let vr = coef[6 * size + n];
+    let k = step_coefficients::<F>(coef, size, n);
     let mut v = v0[pos];
     let mut i = F::new(0.0);
-    if comptime!(synapse != SYN_NONE) {
+    if comptime!(codes.synapse != SYN_NONE) {
         i = i0[pos];
     }
     let mut fired = F::new(0.0);
-    if delay {
-        fired = heaviside::<F>(v - thr, at_zero);
+    if comptime!(codes.delay) {
+        fired = heaviside::<F>(v - k.thr, comptime!(codes.at_zero));
     }
     for t in 0..time {
         let idx = (b * time + t) * size + n;
         let mut u = F::new(0.0);
-        out[idx] = forward_step::<F>(
-            x[idx], &mut v, &mut i, &mut fired, &mut u, a, gain, rest, ks, thr, vl, vr, membrane,
-            synapse, firing, reset, at_zero, delay,
-        );
-        if comptime!(firing && saving) {
+        out[idx] = forward_step::<F>(x[idx], &mut v, &mut i, &mut fired, &mut u, &k, codes);
+        if comptime!(codes.firing && saving) {
             saved[idx] = u;
         }
     }
@@ -329,13 +395,7 @@ fn leaky_backward_kernel<F: Float>(
     keep_reset_grad: InputScalar,
     p1: InputScalar,
     p2: InputScalar,
-    #[comptime] membrane: u32,
-    #[comptime] synapse: u32,
-    #[comptime] firing: bool,
-    #[comptime] reset: u32,
-    #[comptime] at_zero: bool,
-    #[comptime] delay: bool,
-    #[comptime] kind: u32,
+    #[comptime] codes: StepCodes,
     #[define(F)] _dtype: ElemType,
 ) {
     let batch = grad_out.shape(0);
@@ -350,14 +410,10 @@ fn leaky_backward_kernel<F: Float>(
     let keep = keep_reset_grad.get::<F>();
     let p1 = p1.get::<F>();
     let p2 = p2.get::<F>();
-    let a = coef[n];
-    let gain = coef[size + n];
-    let ks = coef[3 * size + n];
-    let thr = coef[4 * size + n];
-    let vr = coef[6 * size + n];
+    let k = step_coefficients::<F>(coef, size, n);
     let mut gv = grad_v[pos];
     let mut gi = F::new(0.0);
-    if comptime!(synapse != SYN_NONE) {
+    if comptime!(codes.synapse != SYN_NONE) {
         gi = grad_i[pos];
     }
     for r in 0..time {
@@ -365,9 +421,9 @@ fn leaky_backward_kernel<F: Float>(
         let idx = (b * time + t) * size + n;
         let mut u = F::new(0.0);
         let mut prev = F::new(0.0);
-        if firing {
+        if comptime!(codes.firing) {
             u = u_all[idx];
-            if comptime!(delay && reset == RESET_TO_VALUE) {
+            if comptime!(codes.delay && codes.reset == RESET_TO_VALUE) {
                 prev = v0[pos];
                 if t > 0 {
                     prev = u_all[idx - size];
@@ -380,65 +436,26 @@ fn leaky_backward_kernel<F: Float>(
             prev,
             &mut gv,
             &mut gi,
-            a,
-            gain,
-            ks,
-            thr,
-            vr,
+            &k,
             keep,
             p1,
             p2,
-            membrane,
-            synapse,
-            firing,
-            reset,
-            at_zero,
-            delay,
-            kind,
+            codes,
         );
     }
     gv0[pos] = gv;
-    if comptime!(synapse != SYN_NONE) {
+    if comptime!(codes.synapse != SYN_NONE) {
         gi0[pos] = gi;
     } else {
         gi0[pos] = F::new(0.0);
     }
 }
 
-fn membrane_code(m: MembraneForm) -> u32 {
-    match m {
-        MembraneForm::EulerScaled => EULER_SCALED,
-        MembraneForm::EulerUnscaled => EULER_UNSCALED,
-        MembraneForm::Exact => EXACT,
-    }
-}
-
-fn synapse_code(s: SynapseForm) -> u32 {
-    match s {
-        SynapseForm::None => SYN_NONE,
-        SynapseForm::Euler => SYN_EULER,
-        SynapseForm::Exact => 2,
-    }
-}
-
-/// `(firing, reset, fire_at_threshold, detach_reset, reset_delay)` codes; a readout (no
-/// firing) has no reset. The reset potential is a coefficient row ([`Coef::VReset`]).
-fn firing_codes(spec: &LeakySpec) -> (bool, u32, bool, bool, bool) {
+/// 1 where the reset passes its gradient on, 0 where it is detached (and for a readout).
+fn keep_reset_grad(spec: &LeakySpec) -> f32 {
     match spec.firing {
-        Some(f) => (
-            true,
-            match f.reset {
-                Reset::Subtract => RESET_SUBTRACT,
-                Reset::ToValue => RESET_TO_VALUE,
-                Reset::None => 2,
-                // refused by `leaky_sequence` (`FiringSpec::fused_supported`) before any launch
-                Reset::Relative => unreachable!("the fused op has no relative reset"),
-            },
-            f.fire_at_threshold,
-            f.detach_reset,
-            f.reset_delay,
-        ),
-        None => (false, 2, false, true, false),
+        Some(f) if !f.detach_reset => 1.0,
+        _ => 0.0,
     }
 }
 
@@ -483,8 +500,8 @@ fn forward(
         COEFFICIENTS * size,
         "fused forward: coefficients"
     );
-    let (firing, reset, at_zero, _, delay) = firing_codes(&spec);
-    let save = saving && firing;
+    let codes = StepCodes::forward(&spec);
+    let save = saving && codes.firing;
     let out = empty(&x, vec![batch, time, size]);
     let v_fin = empty(&x, vec![batch, size]);
     let i_fin = empty(&x, vec![batch, size]);
@@ -514,12 +531,7 @@ fn forward(
             v_fin.clone().into_tensor_arg(),
             i_fin.clone().into_tensor_arg(),
             saved.clone().into_tensor_arg(),
-            membrane_code(spec.membrane),
-            synapse_code(spec.synapse),
-            firing,
-            reset,
-            at_zero,
-            delay,
+            codes,
             save,
             st,
         );
@@ -572,12 +584,7 @@ impl FusedLeakyBackend for CubeBackend {
             into_contiguous(grad_v),
             into_contiguous(grad_i),
         );
-        let (firing, reset, at_zero, detach, delay) = firing_codes(&spec);
-        let (kind, p1, p2) = spec
-            .firing
-            .map_or(Surrogate::StraightThrough, |f| f.surrogate)
-            .kernel_parameters::<f32>();
-        let kind = kind as u32;
+        let (codes, p1, p2) = StepCodes::backward(&spec);
         let gx = empty(&grad_out, vec![batch, time, size]);
         let gv0 = empty(&grad_out, vec![batch, size]);
         let gi0 = empty(&grad_out, vec![batch, size]);
@@ -600,16 +607,10 @@ impl FusedLeakyBackend for CubeBackend {
                 gx.clone().into_tensor_arg(),
                 gv0.clone().into_tensor_arg(),
                 gi0.clone().into_tensor_arg(),
-                InputScalar::new(if detach { 0.0f32 } else { 1.0 }, st),
+                InputScalar::new(keep_reset_grad(&spec), st),
                 InputScalar::new(p1, st),
                 InputScalar::new(p2, st),
-                membrane_code(spec.membrane),
-                synapse_code(spec.synapse),
-                firing,
-                reset,
-                at_zero,
-                delay,
-                kind,
+                codes,
                 st,
             );
         }
@@ -668,11 +669,7 @@ fn recurrent_forward_kernel<F: Float>(
     v_fin: &mut Tensor<F>,
     i_fin: &mut Tensor<F>,
     saved: &mut Tensor<F>,
-    #[comptime] membrane: u32,
-    #[comptime] synapse: u32,
-    #[comptime] reset: u32,
-    #[comptime] at_zero: bool,
-    #[comptime] delay: bool,
+    #[comptime] codes: StepCodes,
     #[comptime] saving: bool,
     #[define(F)] _dtype: ElemType,
 ) {
@@ -683,7 +680,7 @@ fn recurrent_forward_kernel<F: Float>(
     for n in range_stepped(UNIT_POS as usize, size, CUBE_DIM as usize) {
         v_fin[row + n] = v0[row + n];
         let mut i = F::new(0.0);
-        if comptime!(synapse != SYN_NONE) {
+        if comptime!(codes.synapse != SYN_NONE) {
             i = i0[row + n];
         }
         i_fin[row + n] = i;
@@ -706,13 +703,13 @@ fn recurrent_forward_kernel<F: Float>(
                     }
                 }
             }
-            let thr = coef[4 * size + n];
+            let k = step_coefficients::<F>(coef, size, n);
             let mut v = v_fin[row + n];
             let mut i = i_fin[row + n];
             let mut fired = F::new(0.0);
-            if delay {
+            if comptime!(codes.delay) {
                 fired = if t == 0 {
-                    heaviside::<F>(v0[row + n] - thr, at_zero)
+                    heaviside::<F>(v0[row + n] - k.thr, comptime!(codes.at_zero))
                 } else {
                     out[base - size + n]
                 };
@@ -724,19 +721,8 @@ fn recurrent_forward_kernel<F: Float>(
                 &mut i,
                 &mut fired,
                 &mut u,
-                coef[n],
-                coef[size + n],
-                coef[2 * size + n],
-                coef[3 * size + n],
-                thr,
-                coef[5 * size + n],
-                coef[6 * size + n],
-                membrane,
-                synapse,
-                true,
-                reset,
-                at_zero,
-                delay,
+                &k,
+                codes,
             );
             v_fin[row + n] = v;
             i_fin[row + n] = i;
@@ -772,12 +758,7 @@ fn recurrent_backward_kernel<F: Float>(
     keep_reset_grad: InputScalar,
     p1: InputScalar,
     p2: InputScalar,
-    #[comptime] membrane: u32,
-    #[comptime] synapse: u32,
-    #[comptime] reset: u32,
-    #[comptime] at_zero: bool,
-    #[comptime] delay: bool,
-    #[comptime] kind: u32,
+    #[comptime] codes: StepCodes,
     #[define(F)] _dtype: ElemType,
 ) {
     let time = grad_out.shape(1);
@@ -790,7 +771,7 @@ fn recurrent_backward_kernel<F: Float>(
     for n in range_stepped(UNIT_POS as usize, size, CUBE_DIM as usize) {
         gv0[row + n] = grad_v[row + n];
         let mut gi = F::new(0.0);
-        if comptime!(synapse != SYN_NONE) {
+        if comptime!(codes.synapse != SYN_NONE) {
             gi = grad_i[row + n];
         }
         gi0[row + n] = gi;
@@ -800,10 +781,10 @@ fn recurrent_backward_kernel<F: Float>(
         let t = time - 1 - r;
         let base = (b * time + t) * size;
         for n in range_stepped(UNIT_POS as usize, size, CUBE_DIM as usize) {
-            let thr = coef[4 * size + n];
+            let k = step_coefficients::<F>(coef, size, n);
             let u = u_all[base + n];
             let mut prev = F::new(0.0);
-            if comptime!(delay && reset == RESET_TO_VALUE) {
+            if comptime!(codes.delay && codes.reset == RESET_TO_VALUE) {
                 prev = v0[row + n];
                 if t > 0 {
                     prev = u_all[base - size + n];
@@ -817,26 +798,16 @@ fn recurrent_backward_kernel<F: Float>(
                 prev,
                 &mut gv,
                 &mut gi,
-                coef[n],
-                coef[size + n],
-                coef[3 * size + n],
-                thr,
-                coef[6 * size + n],
+                &k,
                 keep,
                 p1,
                 p2,
-                membrane,
-                synapse,
-                true,
-                reset,
-                at_zero,
-                delay,
-                kind,
+                codes,
             );
             gv0[row + n] = gv;
             gi0[row + n] = gi;
             if t + 1 < time {
-                zprev[base + size + n] = heaviside::<F>(u - thr, at_zero);
+                zprev[base + size + n] = heaviside::<F>(u - k.thr, comptime!(codes.at_zero));
             }
             if t == 0 {
                 zprev[base + n] = z0[row + n];
@@ -899,8 +870,8 @@ fn recurrent_forward(
         COEFFICIENTS * size,
         "fused recurrent forward: coefficients"
     );
-    let (firing, reset, at_zero, _, delay) = firing_codes(&spec);
-    assert!(firing, "fused recurrent op: a spiking layer");
+    let codes = StepCodes::forward(&spec);
+    assert!(codes.firing, "fused recurrent op: a spiking layer");
     let out = empty(&x, vec![batch, time, size]);
     let v_fin = empty(&x, vec![batch, size]);
     let i_fin = empty(&x, vec![batch, size]);
@@ -929,11 +900,7 @@ fn recurrent_forward(
             v_fin.clone().into_tensor_arg(),
             i_fin.clone().into_tensor_arg(),
             saved.clone().into_tensor_arg(),
-            membrane_code(spec.membrane),
-            synapse_code(spec.synapse),
-            reset,
-            at_zero,
-            delay,
+            codes,
             saving,
             st,
         );
@@ -1000,12 +967,8 @@ impl FusedRecurrentBackend for CubeBackend {
             into_contiguous(grad_v),
             into_contiguous(grad_i),
         );
-        let (firing, reset, at_zero, detach, delay) = firing_codes(&spec);
-        assert!(firing, "fused recurrent op: a spiking layer");
-        let (kind, p1, p2) = spec
-            .firing
-            .map_or(Surrogate::StraightThrough, |f| f.surrogate)
-            .kernel_parameters::<f32>();
+        let (codes, p1, p2) = StepCodes::backward(&spec);
+        assert!(codes.firing, "fused recurrent op: a spiking layer");
         let gx = empty(&grad_out, vec![batch, time, size]);
         let gz0 = empty(&grad_out, vec![batch, size]);
         let gv0 = empty(&grad_out, vec![batch, size]);
@@ -1031,15 +994,10 @@ impl FusedRecurrentBackend for CubeBackend {
                 gv0.clone().into_tensor_arg(),
                 gi0.clone().into_tensor_arg(),
                 zprev.clone().into_tensor_arg(),
-                InputScalar::new(if detach { 0.0f32 } else { 1.0 }, st),
+                InputScalar::new(keep_reset_grad(&spec), st),
                 InputScalar::new(p1, st),
                 InputScalar::new(p2, st),
-                membrane_code(spec.membrane),
-                synapse_code(spec.synapse),
-                reset,
-                at_zero,
-                delay,
-                kind as u32,
+                codes,
                 st,
             );
         }
