@@ -212,3 +212,91 @@ fn wrong_feature_size_names_expected_and_actual_shapes() {
         "an empty time axis: {err:?}"
     );
 }
+
+/// Whether a state carries a current or a refractory countdown is the layer's: `state_from`
+/// refuses a missing or an extra part and a wrong shape, and a state one layer built is refused
+/// by a layer of the other kind before any step (`Li` checks its current like `LifEx`).
+#[test]
+fn states_are_built_by_their_layer() {
+    let device = Device::flex();
+    let t = |shape: [usize; 2]| Tensor::<2>::zeros(shape, &device);
+    let rejected = |err: SnnError, part: &str| {
+        assert!(
+            matches!(&err, SnnError::Rejected { reason, .. } if reason.contains(part)),
+            "{part}: {err}"
+        )
+    };
+    let box_lif = LifConfig::new(3)
+        .with_tau_syn_ms(None)
+        .init(&device)
+        .unwrap();
+    let norse = LifConfig::new(3)
+        .with_tau_syn_ms(Some(5.0))
+        .with_refractory_ms(Some(2.0))
+        .init(&device)
+        .unwrap();
+    // the layer's own parts are accepted, and run
+    let state = norse.state_from(t([2, 3]), Some(t([2, 3])), Some(t([2, 3])));
+    let x = Tensor::<3>::ones([2, 4, 3], &device);
+    assert!(
+        norse
+            .forward_with(x.clone(), Some(state.unwrap()), false)
+            .is_ok()
+    );
+    let state = box_lif.state_from(t([2, 3]), None, None).unwrap();
+    assert!(state.i().is_none() && state.refrac().is_none());
+    // a missing or an extra part, a wrong shape
+    rejected(
+        norse
+            .state_from(t([2, 3]), None, Some(t([2, 3])))
+            .unwrap_err(),
+        "current",
+    );
+    rejected(
+        norse
+            .state_from(t([2, 3]), Some(t([2, 3])), None)
+            .unwrap_err(),
+        "countdown",
+    );
+    rejected(
+        box_lif
+            .state_from(t([2, 3]), Some(t([2, 3])), None)
+            .unwrap_err(),
+        "current",
+    );
+    let err = norse.state_from(t([2, 3]), Some(t([2, 4])), Some(t([2, 3])));
+    assert!(
+        matches!(err, Err(SnnError::ShapeMismatch { .. })),
+        "{err:?}"
+    );
+    // one layer's state given to a layer of the other kind
+    rejected(
+        box_lif
+            .forward_with(x.clone(), Some(norse.init_state(2)), false)
+            .unwrap_err(),
+        "current",
+    );
+    let li = LiConfig::new(3)
+        .with_tau_syn_ms(None)
+        .init(&device)
+        .unwrap();
+    let li_syn = LiConfig::new(3).init(&device).unwrap();
+    assert!(
+        li_syn.init_state(2).i().is_some(),
+        "Li's default has a synapse"
+    );
+    rejected(
+        li.state_from(t([2, 3]), Some(t([2, 3]))).unwrap_err(),
+        "current",
+    );
+    rejected(
+        li.forward_with(x.clone(), Some(li_syn.init_state(2)), false)
+            .unwrap_err(),
+        "current",
+    );
+    rejected(
+        Neuron::step(&li_syn, t([2, 3]), li.init_state(2)).unwrap_err(),
+        "current",
+    );
+    assert!(li.forward_with(x, Some(li.init_state(2)), false).is_ok());
+}

@@ -16,7 +16,7 @@ use snn_core::encode::{
 use snn_core::lift::{StepLayer, lift, run};
 use snn_core::logic::{logical_and, logical_or, logical_xor, muller_c, posedge_detector};
 use snn_core::prelude::*;
-use snn_core::{LeakyState, LiConfig, LifConfig, LifState, SnnError, sequential};
+use snn_core::{LiConfig, LifConfig, SnnError, sequential};
 
 use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, values,
@@ -66,7 +66,7 @@ fn norse_spike_latency_lif_encode() {
 fn check_membrane_encoder<N: Neuron>(
     prefix: &str,
     layer: impl Fn(&Golden, usize, &Device) -> N,
-    state: impl Fn(Tensor<2>) -> N::State,
+    state: impl Fn(&N, Tensor<2>) -> N::State,
     v_of: fn(&N::State) -> Tensor<2>,
 ) {
     for g in golden(prefix) {
@@ -82,7 +82,7 @@ fn check_membrane_encoder<N: Neuron>(
                 .repeat_dim(1, steps);
             let layer = layer(&g, n, &device);
             let v0 = g.initial_state("voltage", batch, n, &device);
-            let out = Neuron::forward_with(&layer, x, Some(state(v0)), true).unwrap();
+            let out = Neuron::forward_with(&layer, x, Some(state(&layer, v0)), true).unwrap();
             let time_major = |t: Tensor<3>| values(t.swap_dims(0, 1));
             let what = |k: &str| format!("{} {k} on {dev}", g.name);
             assert_spikes_equal(&what("z"), &time_major(out.spikes.clone()), &want_z);
@@ -97,11 +97,7 @@ fn norse_lif_current_encoder_membrane() {
     check_membrane_encoder(
         "norse_lif_current_encoder",
         |g, n, device| norse_lif(g, &norse_lif_config(g, n, false), device),
-        |v| LifState {
-            v,
-            i: None,
-            refrac: None,
-        },
+        |layer, v| layer.state_from(v, None, None).expect("the layer's parts"),
         |s| s.v.clone(),
     );
 }
@@ -152,7 +148,7 @@ fn norse_lif_ex_current_encoder_membrane() {
         "norse_lif_ex_current_encoder",
         // the encoder has no synaptic current: params.tau_syn_inv is not used
         |g, n, device| norse_lif_ex(g, n, false, device),
-        |v| LeakyState { v, i: None },
+        |layer, v| layer.state_from(v, None).expect("the layer's parts"),
         |s| s.v.clone(),
     );
 }

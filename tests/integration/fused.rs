@@ -9,7 +9,7 @@
 use burn::prelude::*;
 use snn_core::fused::{self, Execution};
 use snn_core::prelude::*;
-use snn_core::{Discretization, LiConfig, LiState, LifConfig, LifState, Reset, Surrogate};
+use snn_core::{Discretization, LiConfig, LifConfig, Reset, Surrogate};
 
 use crate::common::{assert_close, assert_spikes_equal, autodiff_devices, devices, values};
 
@@ -75,7 +75,7 @@ fn run_lif(
         let i = config
             .tau_syn_ms
             .map(|_| tensor(noise(b * n, 3, -0.5, 0.5), [b, n], device).require_grad());
-        LifState { v, i, refrac: None }
+        lif.state_from(v, i, None).expect("the layer's parts")
     });
     let before = fused::launches();
     let out = lif.forward_with(x.clone(), state.clone(), false).unwrap();
@@ -83,19 +83,20 @@ fn run_lif(
     let w = tensor(noise(b * t * n, 4, -1.0, 1.0), [b, t, n], device);
     let wv = tensor(noise(b * n, 5, -1.0, 1.0), [b, n], device);
     let mut loss = (out.spikes.clone() * w).sum() + (out.state.v.clone() * wv).sum();
-    if let Some(i) = &out.state.i {
+    if let Some(i) = out.state.i() {
         let wi = tensor(noise(b * n, 6, -1.0, 1.0), [b, n], device);
         loss = loss + (i.clone() * wi).sum();
     }
     let grads = loss.backward();
     let grad = |t: &Tensor<2>| t.grad(&grads).map(values);
+    let (v, i, _) = out.state.into_parts();
     Run {
         spikes: values(out.spikes),
-        v: values(out.state.v),
-        i: out.state.i.map(values),
+        v: values(v),
+        i: i.map(values),
         gx: values(x.grad(&grads).expect("input gradient")),
         gv0: state.as_ref().and_then(|s| grad(&s.v)),
-        gi0: state.as_ref().and_then(|s| s.i.as_ref().and_then(grad)),
+        gi0: state.as_ref().and_then(|s| s.i().and_then(grad)),
         launched,
     }
 }
@@ -333,10 +334,10 @@ fn li_readout_matches_reference() {
                 let out = li
                     .forward_with(
                         x.clone(),
-                        Some(LiState {
-                            v: v0.clone(),
-                            i: i0.clone(),
-                        }),
+                        Some(
+                            li.state_from(v0.clone(), i0.clone())
+                                .expect("the layer's parts"),
+                        ),
                         false,
                     )
                     .unwrap();

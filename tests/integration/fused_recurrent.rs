@@ -18,7 +18,7 @@ use burn::prelude::*;
 use snn_core::fused::{self, Execution};
 use snn_core::neuron::{Recurrent, RecurrentConfig, RecurrentState};
 use snn_core::prelude::*;
-use snn_core::{Discretization, Lif, LifConfig, LifState, Reset, Surrogate};
+use snn_core::{Discretization, Lif, LifConfig, Reset, Surrogate};
 
 use crate::common::{assert_close, assert_spikes_equal, autodiff_devices, uniform, values};
 
@@ -126,7 +126,10 @@ fn run(lif: &LifConfig, autapses: bool, case: Case, device: &Device) -> Run {
             .map(|_| tensor(uniform(b * h, 4, -0.5, 0.5), [b, h], device).require_grad());
         RecurrentState {
             z,
-            neuron: LifState { v, i, refrac: None },
+            neuron: net
+                .neuron
+                .state_from(v, i, None)
+                .expect("the layer's parts"),
         }
     });
     let before = fused::launches();
@@ -151,7 +154,7 @@ fn run(lif: &LifConfig, autapses: bool, case: Case, device: &Device) -> Run {
     if let Some(s) = &state {
         all.push(("z0", g2(&s.z)));
         all.push(("v0", g2(&s.neuron.v)));
-        all.push(("i0", s.neuron.i.as_ref().and_then(g2)));
+        all.push(("i0", s.neuron.i().and_then(g2)));
     }
     Run {
         spikes: values(out.spikes),

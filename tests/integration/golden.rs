@@ -10,7 +10,7 @@ use snn_core::fused::Execution;
 use snn_core::prelude::*;
 use snn_core::{
     Iaf, IafConfig, LiConfig, Lif, LifConfig, LifState, Reset, SnnError, Surrogate, li_step,
-    neuron::{IafState, LeakyState, LifAdEx, LifAdExConfig, LifEx, LifExConfig, RefractoryState},
+    neuron::{IafState, LifAdEx, LifAdExConfig, LifEx, LifExConfig, RefractoryState},
 };
 
 use crate::common::{
@@ -67,19 +67,18 @@ pub fn first(g: &Golden, key: &str) -> f64 {
 }
 
 /// A Norse refractory LIF file's initial state (`params.initial_state` `v`, `i` and the
-/// running counter `rho`) for `b` rows of `n` neurons.
+/// running counter `rho`) for `b` rows of `n` neurons of `lif`.
 pub fn norse_refractory_state(
     g: &Golden,
+    lif: &Lif,
     b: usize,
     n: usize,
     device: &Device,
 ) -> RefractoryState<LifState> {
+    let v = g.initial_state("v", b, n, device);
+    let i = g.initial_state("i", b, n, device);
     RefractoryState {
-        neuron: LifState {
-            v: g.initial_state("v", b, n, device),
-            i: Some(g.initial_state("i", b, n, device)),
-            refrac: None,
-        },
+        neuron: lif.state_from(v, Some(i), None).expect("the layer's parts"),
         rho: g.initial_state("rho", b, n, device),
     }
 }
@@ -97,20 +96,20 @@ pub fn norse_rho_reset<L: PerNeuronRefractory>(
 
 /// A golden LIF file's initial state for `b` rows of `n` neurons (`params.initial_state` `v`
 /// and `i`, or snnTorch's `params.initial_mem`; each a number, `[n]` or `[b, n]`), `None` at
-/// rest.
+/// rest; the current where `lif` has one.
 pub fn lif_initial_state(
     g: &Golden,
-    with_current: bool,
+    lif: &Lif,
     b: usize,
     n: usize,
     device: &Device,
 ) -> Option<LifState> {
     let initial = |key: &str| g.state_param(&["initial_state", key], b, n, device);
     let v0 = initial("v").or_else(|| g.state_param(&["initial_mem"], b, n, device));
-    v0.map(|v| LifState {
-        v,
-        i: with_current.then(|| initial("i").unwrap_or_else(|| Tensor::zeros([b, n], device))),
-        refrac: None,
+    v0.map(|v| {
+        let with_current = lif.tau_syn_ms.is_some();
+        let i = with_current.then(|| initial("i").unwrap_or_else(|| Tensor::zeros([b, n], device)));
+        lif.state_from(v, i, None).expect("the layer's parts")
     })
 }
 
@@ -119,16 +118,16 @@ pub fn lif_initial_state(
 /// `d(Σz)/d(input)`.
 pub fn check_lif<N: Neuron<State = LifState>>(
     g: &Golden,
-    lif: &N,
-    with_current: bool,
+    layer: &N,
+    lif: &Lif,
     keys: LifKeys,
     device: &Device,
     dev: &str,
 ) {
     let (x, [_, b, n]) = batched_sequence(g, keys.input, device);
     let x = x.require_grad();
-    let state = lif_initial_state(g, with_current, b, n, device);
-    let out = lif.forward_with(x.clone(), state, true).expect("forward");
+    let state = lif_initial_state(g, lif, b, n, device);
+    let out = layer.forward_with(x.clone(), state, true).expect("forward");
     let what = |k: &str| format!("{} on {dev}: {k}", g.name);
     let want = |k: &str| g.array("outputs", k).1;
     assert_spikes_equal(
@@ -314,7 +313,7 @@ fn norse_lif_feed_forward_step() {
         let config = norse_lif_config(&g, neurons(&g, "input_current"), true);
         for (dev, device) in autodiff_devices() {
             let lif = norse_lif(&g, &config, &device);
-            check_lif(&g, &lif, true, NORSE_KEYS, &device, dev);
+            check_lif(&g, &lif, &lif, NORSE_KEYS, &device, dev);
         }
     }
 }
@@ -336,7 +335,7 @@ fn norse_lif_box_feed_forward_step() {
         };
         for (dev, device) in autodiff_devices() {
             let lif = norse_lif(&g, &config, &device);
-            check_lif(&g, &lif, false, keys, &device, dev);
+            check_lif(&g, &lif, &lif, keys, &device, dev);
         }
     }
 }
@@ -377,7 +376,7 @@ fn snntorch_leaky() {
             let lif = config.init(&device).expect("valid config");
             let lif = with_per_neuron(&g, "beta", n, &device, lif, Lif::with_beta);
             let lif = with_per_neuron(&g, "threshold", n, &device, lif, Lif::with_threshold);
-            check_lif(&g, &lif, false, keys, &device, dev);
+            check_lif(&g, &lif, &lif, keys, &device, dev);
         }
     }
 }
@@ -423,17 +422,19 @@ fn check_li(g: &Golden, x: Tensor<3>, with_current: bool, device: &Device, dev: 
     let li = norse_time_constants(g, li, n, with_current, device);
     let initial = |key: &str| g.state_param(&["initial_state", key], b, n, device);
     let resting = li.init_state(b);
-    let state = LeakyState {
-        v: initial("v").unwrap_or(resting.v),
-        i: with_current.then(|| initial("i").unwrap_or_else(|| Tensor::zeros([b, n], device))),
-    };
+    let state = li
+        .state_from(
+            initial("v").unwrap_or(resting.v),
+            with_current.then(|| initial("i").unwrap_or_else(|| Tensor::zeros([b, n], device))),
+        )
+        .expect("the layer's parts");
     let dynamics = li.dynamics();
     let mut step_state = state.clone();
     let (mut vs, mut is) = (Vec::new(), Vec::new());
     for x_t in x.clone().iter_dim(1) {
         let (v, next) = li_step(x_t.reshape([b, n]), step_state, &dynamics);
         vs.push(v);
-        is.extend(next.i.clone());
+        is.extend(next.i().cloned());
         step_state = next;
     }
     // [B, N] per step -> the file's time-major [T, B, N]
@@ -556,11 +557,7 @@ fn spikingjelly_lif_node() {
         for (dev, device) in autodiff_devices() {
             let lif = config.init(&device).unwrap();
             check_sj_node(&g, &device, dev, |x, v| {
-                let state = LifState {
-                    v,
-                    i: None,
-                    refrac: None,
-                };
+                let state = lif.state_from(v, None, None).expect("the layer's parts");
                 let out = lif.forward_with(x, Some(state), true).unwrap();
                 (out.spikes.clone(), out.v().unwrap())
             });

@@ -203,7 +203,7 @@ fn norse_regularization_accumulators() {
             let (x, [steps, b, n]) = batched_sequence(&g, "input_current", &device);
             let lif = norse_lif(&g, &norse_lif_config(&g, n, true), &device);
             let dynamics = lif.dynamics();
-            let state = lif_initial_state(&g, true, b, n, &device);
+            let state = lif_initial_state(&g, &lif, b, n, &device);
             let state = state.unwrap_or_else(|| lif.init_state(b));
             let (mut state, mut spike_acc, mut voltage_acc) = (state, None, None);
             let (mut spike_trace, mut voltage_trace) = (Vec::new(), Vec::new());

@@ -11,8 +11,8 @@ use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use snn_core::neuron::{
-    LifAdEx, LifAdExConfig, LifAdExRefracConfig, LifAdExState, LifExConfig, LifExState,
-    LifRefracConfig, Neuron, RefractoryState,
+    LifAdEx, LifAdExConfig, LifAdExRefracConfig, LifAdExState, LifExConfig, LifRefracConfig,
+    Neuron, RefractoryState,
 };
 use snn_core::prelude::PerNeuronRefractory;
 use snn_core::{LifConfig, SnnError, Surrogate};
@@ -47,14 +47,21 @@ fn norse_lif_ex_feed_forward_step() {
         for (dev, device) in devices() {
             let (x, [_, b, n]) = batched_sequence(&g, "input_current", &device);
             let layer = norse_lif_ex(&g, n, true, &device);
-            let state = LifExState {
-                v: g.initial_state("v", b, n, &device),
-                i: Some(g.initial_state("i", b, n, &device)),
-            };
+            let state = layer
+                .state_from(
+                    g.initial_state("v", b, n, &device),
+                    Some(g.initial_state("i", b, n, &device)),
+                )
+                .expect("the layer's parts");
             let out = Neuron::forward_with(&layer, x, Some(state), true).expect("forward");
             check(&g, dev, "z", out.spikes.clone());
             check(&g, dev, "v", out.traced(|s| s.v.clone()).unwrap());
-            check(&g, dev, "i", out.traced(|s| s.i.clone().unwrap()).unwrap());
+            check(
+                &g,
+                dev,
+                "i",
+                out.traced(|s| s.i().cloned().unwrap()).unwrap(),
+            );
         }
     }
 }
@@ -96,7 +103,7 @@ fn norse_lif_refrac_feed_forward_step() {
             assert_eq!(f64::from(layer.rho_reset()), first(&g, "rho_reset"));
             layer.neuron = norse_lif(&lif, &lif_config, &device);
             let layer = norse_rho_reset(&g, layer, n, &device);
-            let state = norse_refractory_state(&g, b, n, &device);
+            let state = norse_refractory_state(&g, &layer.neuron, b, n, &device);
             let out = Neuron::forward_with(&layer, x, Some(state), true).expect("forward");
             check(&g, dev, "z", out.spikes.clone());
             check(&g, dev, "v", out.traced(|s| s.neuron.v.clone()).unwrap());
@@ -104,7 +111,7 @@ fn norse_lif_refrac_feed_forward_step() {
                 &g,
                 dev,
                 "i",
-                out.traced(|s| s.neuron.i.clone().unwrap()).unwrap(),
+                out.traced(|s| s.neuron.i().cloned().unwrap()).unwrap(),
             );
             check(&g, dev, "rho", out.traced(|s| s.rho.clone()).unwrap());
         }

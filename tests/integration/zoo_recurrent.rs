@@ -9,7 +9,7 @@ use snn_core::neuron::{
     LifMcRefracState, LifRecurrent, Lsnn, LsnnConfig, LsnnRecurrent, LsnnState, Neuron,
     RecurrentConfig, RecurrentState, SpikingRecLayerConfig,
 };
-use snn_core::{LifConfig, LifState, SnnError, Surrogate};
+use snn_core::{LifConfig, SnnError, Surrogate};
 
 use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, batched_sequence, devices, golden,
@@ -112,11 +112,14 @@ fn norse_lif_step_recurrent() {
             cell.neuron = norse_lif(&g, &config, &device);
             let state = RecurrentState {
                 z: g.initial_state("z", b, hidden, &device),
-                neuron: LifState {
-                    v: g.initial_state("v", b, hidden, &device),
-                    i: Some(g.initial_state("i", b, hidden, &device)),
-                    refrac: None,
-                },
+                neuron: cell
+                    .neuron
+                    .state_from(
+                        g.initial_state("v", b, hidden, &device),
+                        Some(g.initial_state("i", b, hidden, &device)),
+                        None,
+                    )
+                    .expect("the layer's parts"),
             };
             let out = Neuron::forward_with(&cell, x, Some(state), true).unwrap();
             let what = |k: &str| format!("{} on {dev}: {k}", g.name);
@@ -124,7 +127,7 @@ fn norse_lif_step_recurrent() {
             assert!(z.contains(&1.0), "{}: no spike to compare", g.name);
             assert_spikes_equal(&what("z"), &time_major(out.spikes.clone()), &z);
             let v = out.traced(|s| s.neuron.v.clone()).unwrap();
-            let i = out.traced(|s| s.neuron.i.clone().unwrap()).unwrap();
+            let i = out.traced(|s| s.neuron.i().cloned().unwrap()).unwrap();
             let want = |k: &str| g.array("outputs", k).1;
             assert_close(&what("v"), &time_major(v), &want("v"), ATOL, RTOL);
             assert_close(&what("i"), &time_major(i), &want("i"), ATOL, RTOL);
@@ -147,7 +150,7 @@ fn lif_mc_without_coupling_is_norse_lif_feed_forward_step() {
         for (dev, device) in autodiff_devices() {
             let mut mc: LifMc = LifMcConfig::new(config.clone()).init(&device).unwrap();
             mc.lif = norse_lif(&g, &config, &device);
-            check_lif(&g, &mc, true, NORSE_KEYS, &device, dev);
+            check_lif(&g, &mc, &mc.lif, NORSE_KEYS, &device, dev);
         }
     }
 }
@@ -196,17 +199,20 @@ fn lif_mc_matches_norse_golden() {
             mc.lif = norse_lif(&g, &config, &device);
             let mc = mc.with_coupling_norse(coupling).unwrap();
             let b = x.dims()[0];
-            let state = LifState {
-                v: g.initial_state("v", b, n, &device),
-                i: Some(g.initial_state("i", b, n, &device)),
-                refrac: None,
-            };
+            let state = mc
+                .lif
+                .state_from(
+                    g.initial_state("v", b, n, &device),
+                    Some(g.initial_state("i", b, n, &device)),
+                    None,
+                )
+                .expect("the layer's parts");
             let out = Neuron::forward_with(&mc, x, Some(state), true).unwrap();
             check_mc(
                 &g,
                 dev,
                 &out,
-                &[("v", |s| s.v.clone()), ("i", |s| s.i.clone().unwrap())],
+                &[("v", |s| s.v.clone()), ("i", |s| s.i().cloned().unwrap())],
             );
         }
     }
@@ -228,7 +234,7 @@ fn lif_mc_refrac_matches_norse_golden() {
                 LifMcRefrac::from_norse(config.clone(), first(&g, "rho_reset"), coupling).unwrap();
             layer.mc.lif = norse_lif(&lif, &config, &device);
             let layer = norse_rho_reset(&g, layer, n, &device);
-            let state = norse_refractory_state(&g, x.dims()[0], n, &device);
+            let state = norse_refractory_state(&g, &layer.mc.lif, x.dims()[0], n, &device);
             let out = Neuron::forward_with(&layer, x, Some(state), true).unwrap();
             check_mc(
                 &g,
@@ -236,7 +242,7 @@ fn lif_mc_refrac_matches_norse_golden() {
                 &out,
                 &[
                     ("v", |s: &LifMcRefracState| s.neuron.v.clone()),
-                    ("i", |s| s.neuron.i.clone().unwrap()),
+                    ("i", |s| s.neuron.i().cloned().unwrap()),
                     ("rho", |s| s.rho.clone()),
                 ],
             );
@@ -255,18 +261,21 @@ fn lif_mc_couples_the_membranes_before_the_lif_step_by_hand() {
             .unwrap()
             .with_coupling_norse(g)
             .unwrap();
-        let state = LifState {
-            v: Tensor::from_floats([[0.4, 0.2]], &device),
-            i: Some(Tensor::zeros([1, 2], &device)),
-            refrac: None,
-        };
+        let state = mc
+            .lif
+            .state_from(
+                Tensor::from_floats([[0.4, 0.2]], &device),
+                Some(Tensor::zeros([1, 2], &device)),
+                None,
+            )
+            .unwrap();
         let x = Tensor::<2>::from_floats([[0.0, 1.0]], &device);
         let (_, s) = mc.step(x, state).unwrap();
         // v' = v + dt·G·v = [0.4 + 0.5·0.2, 0.2]; i = 0 + x; v = v' + 0.1·(−v' + i)
         let want = [0.5 + 0.1 * (-0.5), 0.2 + 0.1 * (-0.2 + 1.0)];
         assert_close(
             &format!("LifMc v on {dev}"),
-            &values(s.v),
+            &values(s.v.clone()),
             &want,
             1e-6,
             1e-6,
@@ -274,7 +283,7 @@ fn lif_mc_couples_the_membranes_before_the_lif_step_by_hand() {
         // i decays by dt/τ_syn = 0.2 after driving the membrane
         assert_close(
             &format!("LifMc i on {dev}"),
-            &values(s.i.unwrap()),
+            &values(s.i().cloned().unwrap()),
             &[0.0, 0.8],
             1e-6,
             1e-6,

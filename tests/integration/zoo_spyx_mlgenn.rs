@@ -10,7 +10,7 @@ use snn_core::neuron::{
     SpyxConfig, SpyxModel, SpyxState,
 };
 use snn_core::prelude::PerNeuronThreshold;
-use snn_core::{Lif, LifConfig, LifState, SnnError, Surrogate};
+use snn_core::{Lif, LifConfig, SnnError, Surrogate};
 
 use crate::common::{
     Golden, assert_close, assert_spikes_equal, autodiff_devices, devices, golden, uniform, values,
@@ -154,11 +154,7 @@ fn spyx_run(g: &Golden, device: &Device, grad: bool) -> (Vec<f32>, Vec<f32>, Opt
     // the state after every step in Spyx's concatenated layout, `[T, B, n]` or `[T, B, 2n]`
     let (output, states): (Tensor<3>, Vec<Tensor<2>>) = match spyx_layer(g, n, device) {
         SpyxLayer::Lif(layer) => {
-            let state = state0.map(|v| LifState {
-                v,
-                i: None,
-                refrac: None,
-            });
+            let state = state0.map(|v| layer.state_from(v, None, None).expect("the layer's parts"));
             let out = Neuron::forward_with(&layer, x.clone(), state, true).expect("forward");
             let states = out.trace.iter().map(|s| s.v.clone()).collect();
             (out.spikes, states)
@@ -998,34 +994,50 @@ fn mlgenn_wrong_state_shape_is_typed() {
         .with_tau_refrac_ms(Some(2.0))
         .init(&device)
         .unwrap();
-    let mut state = layer.init_state(2);
-    state.refrac = Some(Tensor::zeros([2, 4], &device));
+    let v = Tensor::zeros([2, 3], &device);
+    let err = layer
+        .state_from(v, None, Some(Tensor::zeros([2, 4], &device)))
+        .unwrap_err();
+    assert!(matches!(err, SnnError::ShapeMismatch { .. }), "{err}");
+    // a state built by a layer of another size
+    let wider = MlgennLifConfig::new(4)
+        .with_tau_refrac_ms(Some(2.0))
+        .init(&device)
+        .unwrap();
     let x = Tensor::<3>::zeros([2, 5, 3], &device);
-    let err = Neuron::forward_with(&layer, x, Some(state), false).unwrap_err();
+    let err = Neuron::forward_with(&layer, x, Some(wider.init_state(2)), false).unwrap_err();
     assert!(matches!(err, SnnError::ShapeMismatch { .. }), "{err}");
 }
 
 /// A state without the refractory countdown would make a refractory layer silently stop being
-/// one (and a countdown given to a layer without a period would be ignored): typed errors.
+/// one (and a countdown given to a layer without a period would be ignored): typed errors, both
+/// when the state is built from parts and when one layer's state is given to another.
 #[test]
 fn mlgenn_state_of_the_other_refractory_kind_is_typed() {
     let device = Device::flex();
     let x = Tensor::<3>::ones([1, 4, 3], &device);
+    let zeros = || Tensor::<2>::zeros([1, 3], &device);
     let refractory = MlgennLifConfig::new(3)
         .with_tau_refrac_ms(Some(2.0))
         .init(&device)
         .unwrap();
-    let mut state = refractory.init_state(1);
-    state.refrac = None;
-    let err = Neuron::forward_with(&refractory, x.clone(), Some(state), false).unwrap_err();
-    assert!(
-        matches!(&err, SnnError::Rejected { reason, .. } if reason.contains("no countdown")),
-        "{err}"
-    );
+    let no_countdown = |err: &SnnError| matches!(err, SnnError::Rejected { reason, .. } if reason.contains("no countdown"));
+    let err = refractory.state_from(zeros(), None, None).unwrap_err();
+    assert!(no_countdown(&err), "{err}");
+    let without = MlgennLifConfig::new(3).init(&device).unwrap().init_state(1);
+    let err = Neuron::forward_with(&refractory, x.clone(), Some(without), false).unwrap_err();
+    assert!(no_countdown(&err), "{err}");
     let plain = MlgennAlifConfig::new(3).init(&device).unwrap();
-    let mut state = plain.init_state(1);
-    state.refrac = Some(Tensor::zeros([1, 3], &device));
-    let err = Neuron::step(&plain, Tensor::<2>::ones([1, 3], &device), state).unwrap_err();
+    let err = plain
+        .state_from(zeros(), zeros(), Some(zeros()))
+        .unwrap_err();
+    assert!(matches!(err, SnnError::Rejected { .. }), "{err}");
+    let with = MlgennAlifConfig::new(3)
+        .with_tau_refrac_ms(Some(2.0))
+        .init(&device)
+        .unwrap()
+        .init_state(1);
+    let err = Neuron::step(&plain, Tensor::<2>::ones([1, 3], &device), with).unwrap_err();
     assert!(matches!(err, SnnError::Rejected { .. }), "{err}");
     // each layer's own state runs
     let own = refractory.init_state(1);

@@ -15,19 +15,59 @@ use crate::error::{Result, SnnError, euler_time_constant, positive};
 use crate::spike::{heaviside, spike_with};
 use burn::module::Param;
 
-/// State of a leaky neuron between steps: [`crate::LifState`] and [`crate::LiState`].
+/// State of a leaky neuron without firing or with an exponential term between steps:
+/// [`crate::LiState`] and [`crate::neuron::LifExState`].
+///
+/// Whether it carries the current `i` is the layer's configuration (`tau_syn_ms`), so only the
+/// layer builds one: `init_state` (then set `v` as wanted) or [`crate::Li::state_from`] /
+/// [`crate::neuron::LifEx::state_from`], which refuse a missing or an extra current.
 #[derive(Clone, Debug)]
 pub struct LeakyState {
     /// Membrane potential, `[batch, size]`.
     pub v: Tensor<2>,
     /// Synaptic current after its decay, `[batch, size]` (`None` for models without one).
-    pub i: Option<Tensor<2>>,
+    pub(crate) i: Option<Tensor<2>>,
 }
 
 impl LeakyState {
     /// The resting state with a synaptic current: `v = 0`, `i = 0`.
+    #[deprecated(
+        note = "whether the state carries a current is the layer's: use the layer's `init_state` \
+                or `state_from`"
+    )]
     pub fn zeros(batch: usize, size: usize, device: &Device) -> Self {
         Self::resting(batch, size, true, device)
+    }
+
+    /// The synaptic current after its decay (`None` for a layer without one).
+    pub fn i(&self) -> Option<&Tensor<2>> {
+        self.i.as_ref()
+    }
+
+    /// The parts `(v, i)`.
+    pub fn into_parts(self) -> (Tensor<2>, Option<Tensor<2>>) {
+        (self.v, self.i)
+    }
+
+    /// Checks the state for a layer of `size` neurons that has a synaptic current exactly when
+    /// `with_current`: the parts, then every tensor `[batch, size]`.
+    pub(crate) fn check_for(
+        &self,
+        with_current: bool,
+        batch: usize,
+        size: usize,
+        context: &'static str,
+    ) -> Result<()> {
+        super::layer::check_state_parts(
+            context,
+            [super::layer::StatePart {
+                layer: "synaptic current (tau_syn_ms)",
+                state: "current (i)",
+                carried: self.i.is_some(),
+                wanted: with_current,
+            }],
+        )?;
+        self.check(batch, size, context)
     }
 
     /// The resting state, with a zero current or none.

@@ -171,6 +171,18 @@ impl Li {
         LeakyState::resting(batch, self.size(), self.tau_syn_ms.is_some(), &device)
     }
 
+    /// A state of this layer from its parts, each `[batch, size]`: the current `i` exactly when
+    /// the layer has a synaptic current (`tau_syn_ms`).
+    ///
+    /// # Errors
+    /// [`crate::SnnError::Rejected`] for a missing or an extra current,
+    /// [`crate::SnnError::ShapeMismatch`] for a tensor that is not `[batch, size]`.
+    pub fn state_from(&self, v: Tensor<2>, i: Option<Tensor<2>>) -> crate::Result<LiState> {
+        let state = LeakyState { v, i };
+        self.check_state(&state, state.v.dims()[0], "Li::state_from")?;
+        Ok(state)
+    }
+
     /// Resolves the decay factors for [`li_step`].
     pub fn dynamics(&self) -> LiDynamics {
         let c = &self.config;
@@ -258,6 +270,14 @@ impl Neuron for Li {
     const CONTEXTS: Contexts = crate::neuron_contexts!("Li");
     fn neurons(&self) -> usize {
         self.size()
+    }
+    fn check_state(
+        &self,
+        state: &LiState,
+        batch: usize,
+        context: &'static str,
+    ) -> crate::Result<()> {
+        state.check_for(self.tau_syn_ms.is_some(), batch, self.size(), context)
     }
     fn forward_fused(&self, x: Tensor<3>, state: LiState) -> FusedRun<LiState> {
         if self.fused_path(&x.device()) {

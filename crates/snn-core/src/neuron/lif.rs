@@ -319,16 +319,38 @@ pub struct Lif {
     config: LifConfig,
 }
 
-/// State of a [`Lif`] layer between steps, every tensor `[batch, size]`. Which optional parts
-/// it carries is the layer's configuration; [`Neuron::check_state`] rejects another kind.
+/// State of a [`Lif`] layer between steps, every tensor `[batch, size]`.
+///
+/// Which optional parts it carries (the current `i`, the refractory countdown) is the layer's
+/// configuration, so only the layer builds one: [`Lif::init_state`] (then set `v` as wanted)
+/// or [`Lif::state_from`], which refuses parts the layer does not have or lacks. A state
+/// built for one layer and given to another of a different configuration is refused by
+/// [`Neuron::check_state`] before any step.
 #[derive(Clone, Debug)]
 pub struct LifState {
     /// Membrane potential.
     pub v: Tensor<2>,
     /// Synaptic current after its decay (`None` for the box model, `tau_syn_ms = None`).
-    pub i: Option<Tensor<2>>,
+    pub(crate) i: Option<Tensor<2>>,
     /// Refractory countdown in ms, GeNN's `RefracTime` (`None` without `refractory_ms`).
-    pub refrac: Option<Tensor<2>>,
+    pub(crate) refrac: Option<Tensor<2>>,
+}
+
+impl LifState {
+    /// The synaptic current after its decay (`None` for the box model, `tau_syn_ms = None`).
+    pub fn i(&self) -> Option<&Tensor<2>> {
+        self.i.as_ref()
+    }
+
+    /// The refractory countdown in ms, GeNN's `RefracTime` (`None` without `refractory_ms`).
+    pub fn refrac(&self) -> Option<&Tensor<2>> {
+        self.refrac.as_ref()
+    }
+
+    /// The parts `(v, i, refrac)`.
+    pub fn into_parts(self) -> (Tensor<2>, Option<Tensor<2>>, Option<Tensor<2>>) {
+        (self.v, self.i, self.refrac)
+    }
 }
 
 impl NeuronState for LifState {
@@ -472,6 +494,24 @@ impl Lif {
             i: c.tau_syn_ms.is_some().then(zeros),
             refrac: c.refractory_ms.is_some().then(zeros),
         }
+    }
+
+    /// A state of this layer from its parts, each `[batch, size]`: the current `i` exactly when
+    /// the layer has a synaptic current (`tau_syn_ms`), the countdown `refrac` (ms) exactly
+    /// when it has a refractory period (`refractory_ms`).
+    ///
+    /// # Errors
+    /// [`crate::SnnError::Rejected`] for a missing or an extra part,
+    /// [`crate::SnnError::ShapeMismatch`] for a tensor that is not `[batch, size]`.
+    pub fn state_from(
+        &self,
+        v: Tensor<2>,
+        i: Option<Tensor<2>>,
+        refrac: Option<Tensor<2>>,
+    ) -> crate::Result<LifState> {
+        let state = LifState { v, i, refrac };
+        self.check_state(&state, state.v.dims()[0], "Lif::state_from")?;
+        Ok(state)
     }
 
     /// Resolves the decay factors and threshold for [`lif_step`].

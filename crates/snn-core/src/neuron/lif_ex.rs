@@ -4,7 +4,7 @@ use super::layer::{per_neuron, per_neuron_values};
 use burn::module::Param;
 use burn::prelude::*;
 
-use super::layer::{Contexts, Neuron, NeuronState, StatePart, check_state_parts};
+use super::layer::{Contexts, Neuron};
 use super::leaky::{Coefficient, Firing, Leaky, LeakyState, from_norse};
 use crate::dynamics::{Discretization, FiringSpec, LeakyCoefficients, LeakyParams, Reset};
 use crate::error::{finite, nonzero, positive};
@@ -235,6 +235,18 @@ impl LifEx {
         Ok(self)
     }
 
+    /// A state of this layer from its parts, each `[batch, size]`: the current `i` exactly when
+    /// the layer has a synaptic current (`tau_syn_ms`).
+    ///
+    /// # Errors
+    /// [`crate::SnnError::Rejected`] for a missing or an extra current,
+    /// [`crate::SnnError::ShapeMismatch`] for a tensor that is not `[batch, size]`.
+    pub fn state_from(&self, v: Tensor<2>, i: Option<Tensor<2>>) -> crate::Result<LifExState> {
+        let state = LeakyState { v, i };
+        self.check_state(&state, state.v.dims()[0], "LifEx::state_from")?;
+        Ok(state)
+    }
+
     /// The initial state for a batch, on the layer's device: `v = v_leak` and, with a synapse,
     /// `i = 0`.
     pub fn init_state(&self, batch: usize) -> LifExState {
@@ -324,16 +336,7 @@ impl Neuron for LifEx {
         batch: usize,
         context: &'static str,
     ) -> crate::Result<()> {
-        check_state_parts(
-            context,
-            [StatePart {
-                layer: "synaptic current (tau_syn_ms)",
-                state: "current (i)",
-                carried: state.i.is_some(),
-                wanted: self.tau_syn_ms.is_some(),
-            }],
-        )?;
-        state.check(batch, self.size(), context)
+        state.check_for(self.tau_syn_ms.is_some(), batch, self.size(), context)
     }
 }
 

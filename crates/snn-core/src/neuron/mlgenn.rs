@@ -287,11 +287,18 @@ pub struct MlgennAlifState {
     /// Adaptation `A`, `[batch, size]`.
     pub a: Tensor<2>,
     /// Refractory countdown in ms, `[batch, size]` (`None` without `tau_refrac`).
-    pub refrac: Option<Tensor<2>>,
+    pub(crate) refrac: Option<Tensor<2>>,
 }
 
 impl MlgennAlifState {
+    /// The refractory countdown in ms (`None` without `tau_refrac`).
+    pub fn refrac(&self) -> Option<&Tensor<2>> {
+        self.refrac.as_ref()
+    }
+
     /// `v = 0`, `A = 0` and, if `refractory`, `RefracTime = 0`.
+    #[deprecated(note = "whether the state carries a countdown is the layer's: use \
+                `MlgennAlif::init_state` or `MlgennAlif::state_from`")]
     pub fn zeros(batch: usize, size: usize, refractory: bool, device: &Device) -> Self {
         let v = Tensor::zeros([batch, size], device);
         Self {
@@ -358,6 +365,23 @@ impl MlgennAlif {
     /// Number of neurons.
     pub fn size(&self) -> usize {
         self.config.size
+    }
+
+    /// A state of this layer from its parts, each `[batch, size]`: the countdown `refrac` (ms)
+    /// exactly when the layer has a refractory period (`tau_refrac`).
+    ///
+    /// # Errors
+    /// [`crate::SnnError::Rejected`] for a missing or an extra countdown,
+    /// [`crate::SnnError::ShapeMismatch`] for a tensor that is not `[batch, size]`.
+    pub fn state_from(
+        &self,
+        v: Tensor<2>,
+        a: Tensor<2>,
+        refrac: Option<Tensor<2>>,
+    ) -> crate::Result<MlgennAlifState> {
+        let state = MlgennAlifState { v, a, refrac };
+        self.check_state(&state, state.v.dims()[0], "MlgennAlif::state_from")?;
+        Ok(state)
     }
 
     /// The initial state: `v = v_init`, `A = a_init`, no refractory countdown.
