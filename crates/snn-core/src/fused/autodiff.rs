@@ -18,9 +18,13 @@ use burn::backend::{
     tensor::FloatTensor,
 };
 use burn::tensor::Shape;
+use std::marker::PhantomData;
 
 use super::{FusedLeakyBackend, FusedRecurrentBackend, LeakySpec};
 use crate::host::HostTensor;
+
+/// One value per output of a fused op: the sequence, the final `v`, the final `i`.
+type Three<T> = (T, T, T);
 
 /// Which output of the fused op a node stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +41,7 @@ fn upstream<B: Backend>(
     output: Output,
     grad: FloatTensor<B>,
     [batch, time, size]: [usize; 3],
-) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
+) -> Three<FloatTensor<B>> {
     let device = grad.device();
     let dtype = grad.dtype();
     let zeros = |shape: Vec<usize>| B::float_zeros(Shape::from(shape), &device, dtype.into());
@@ -56,29 +60,28 @@ fn upstream<B: Backend>(
     }
 }
 
-/// The backward step of one output of the fused op.
-#[derive(Debug)]
-struct LeakyBackward {
-    output: Output,
-}
-
-/// What the reverse loop needs, shared (reference-counted primitives) by the three nodes.
+/// What an op's reverse loop needs, shared (reference-counted primitives) by its three nodes:
+/// the kept membrane and the op's other operands.
 #[derive(Clone, Debug)]
-struct Saved<B: FusedLeakyBackend + HostTensor> {
-    /// What [`FusedLeakyBackend::leaky_forward_saving`] kept for the reverse loop (the membrane, or
-    /// the CPU backends' packed surrogate derivatives; a placeholder for a readout). Always
-    /// `Some` until the drop takes it.
+struct Kept<B: HostTensor, O> {
+    /// What the op's `*_forward_saving` kept for the reverse loop (the membrane, or the CPU
+    /// backends' packed surrogate derivatives; a placeholder for a readout). Always `Some`
+    /// until the drop takes it.
     u: Option<FloatTensor<B>>,
-    /// The initial membrane `[batch, size]`.
-    v0: FloatTensor<B>,
-    /// Coefficients `[COEFFICIENTS, size]`.
-    coef: FloatTensor<B>,
+    /// The other operands the reverse loop reads.
+    operands: O,
     spec: LeakySpec,
     /// `[batch, time, size]`.
     dims: [usize; 3],
 }
 
-impl<B: FusedLeakyBackend + HostTensor> Drop for Saved<B> {
+impl<B: HostTensor, O> Kept<B, O> {
+    fn u(&self) -> FloatTensor<B> {
+        self.u.clone().expect("kept until dropped")
+    }
+}
+
+impl<B: HostTensor, O> Drop for Kept<B, O> {
     /// The three nodes each hold a clone; the last one to go gives the kept buffer back to the
     /// CPU loops for the next forward of the same size (see `crate::host::buffer::overwritable`).
     fn drop(&mut self) {
@@ -88,29 +91,76 @@ impl<B: FusedLeakyBackend + HostTensor> Drop for Saved<B> {
     }
 }
 
-impl<B: FusedLeakyBackend + HostTensor> Backward<B, 3> for LeakyBackward {
-    type State = Saved<B>;
+/// The leaky op's operands of the reverse loop: the initial membrane `[batch, size]` and the
+/// coefficients `[COEFFICIENTS, size]`.
+#[derive(Clone, Debug)]
+struct LeakyOperands<B: Backend> {
+    v0: FloatTensor<B>,
+    coef: FloatTensor<B>,
+}
+
+/// A fused op's reverse loop: the gradients of its `N` parents from the upstream gradients of
+/// its three outputs, the kept membrane `u` and the other operands.
+trait ReverseLoop<B: HostTensor, const N: usize>: Send + std::fmt::Debug + 'static {
+    /// The operands the loop reads besides `u`.
+    type Operands: Clone + Send + std::fmt::Debug + 'static;
+
+    fn reverse(
+        u: FloatTensor<B>,
+        operands: Self::Operands,
+        spec: LeakySpec,
+        upstream: Three<FloatTensor<B>>,
+    ) -> [FloatTensor<B>; N];
+}
+
+/// The leaky op ([`FusedLeakyBackend`]); parents `x`, `v0`, `i0`.
+#[derive(Debug)]
+struct LeakyLoop;
+
+impl<B: FusedLeakyBackend + HostTensor> ReverseLoop<B, 3> for LeakyLoop {
+    type Operands = LeakyOperands<B>;
+
+    fn reverse(
+        u: FloatTensor<B>,
+        LeakyOperands { v0, coef }: LeakyOperands<B>,
+        spec: LeakySpec,
+        (go, gv, gi): Three<FloatTensor<B>>,
+    ) -> [FloatTensor<B>; 3] {
+        let (gx, gv0, gi0) = B::leaky_backward(u, v0, coef, go, gv, gi, spec);
+        [gx, gv0, gi0]
+    }
+}
+
+/// The backward step of the node of one output of the op whose reverse loop is `L`.
+#[derive(Debug)]
+struct OutputNode<L> {
+    output: Output,
+    _op: PhantomData<L>,
+}
+
+impl<L> OutputNode<L> {
+    fn new(output: Output) -> Self {
+        Self {
+            output,
+            _op: PhantomData,
+        }
+    }
+}
+
+impl<B: HostTensor, L: ReverseLoop<B, N>, const N: usize> Backward<B, N> for OutputNode<L> {
+    type State = Kept<B, L::Operands>;
 
     fn backward(
         self,
-        ops: Ops<Self::State, 3>,
+        ops: Ops<Self::State, N>,
         grads: &mut Gradients,
         _checkpointer: &mut Checkpointer,
     ) {
-        let [px, pv, pi] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
         let s = ops.state;
-        let (go, gv, gi) = upstream::<B>(self.output, grad, s.dims);
-        let (gx, gv0, gi0) = B::leaky_backward(
-            s.u.clone().expect("kept until dropped"),
-            s.v0.clone(),
-            s.coef.clone(),
-            go,
-            gv,
-            gi,
-            s.spec,
-        );
-        for (parent, g) in [(px, gx), (pv, gv0), (pi, gi0)] {
+        let upstream = upstream::<B>(self.output, grad, s.dims);
+        let gradients = L::reverse(s.u(), s.operands.clone(), s.spec, upstream);
+        for (parent, g) in ops.parents.into_iter().zip(gradients) {
             if let Some(parent) = parent {
                 grads.register::<B>(parent.id, g);
             }
@@ -118,7 +168,34 @@ impl<B: FusedLeakyBackend + HostTensor> Backward<B, 3> for LeakyBackward {
     }
 }
 
-type Kind<B, C> = OpsKind<LeakyBackward, B, Saved<B>, C, 3>;
+/// The three outputs (sequence, final `v`, final `i`) of a fused op as autodiff tensors: `run`
+/// gets whether any of the three nodes is tracked (then it runs the saving forward and returns
+/// what the reverse loop needs) and returns the inner outputs.
+fn three_outputs<B, C, T, S, const N: usize>(
+    kinds: [OpsKind<T, B, S, C, N>; 3],
+    run: impl FnOnce(bool) -> ([FloatTensor<B>; 3], Option<S>),
+) -> Three<FloatTensor<Autodiff<B, C>>>
+where
+    B: HostTensor,
+    C: CheckpointStrategy,
+    T: Backward<B, N, State = S>,
+    S: Clone + Send + std::fmt::Debug + 'static,
+{
+    let tracked = kinds.iter().any(|k| matches!(k, OpsKind::Tracked(_)));
+    let ([out, v, i], saved) = run(tracked);
+    let [ko, kv, ki] = kinds;
+    (
+        finish(ko, &saved, out),
+        finish(kv, &saved, v),
+        finish(ki, &saved, i),
+    )
+}
+
+/// `[batch, time, size]` of a sequence.
+fn dims<B: Backend, C: CheckpointStrategy>(x: &FloatTensor<Autodiff<B, C>>) -> [usize; 3] {
+    let shape = x.primitive().shape();
+    [shape[0], shape[1], shape[2]]
+}
 
 /// The autodiff tensor of one output: a graph node holding `saved` where the node is tracked.
 fn finish<
@@ -153,44 +230,31 @@ impl<B: FusedLeakyBackend + HostTensor, C: CheckpointStrategy> FusedLeakyBackend
         coef: FloatTensor<Self>,
         spec: LeakySpec,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let kind = |output| -> Kind<B, C> {
-            LeakyBackward { output }
+        let kind = |output| {
+            OutputNode::<LeakyLoop>::new(output)
                 .prepare::<C>([x.node(), v0.node(), i0.node()])
                 .compute_bound()
                 .stateful()
         };
-        let kinds = [
-            kind(Output::Sequence),
-            kind(Output::FinalV),
-            kind(Output::FinalI),
-        ];
-        let tracked = kinds.iter().any(|k| matches!(k, OpsKind::Tracked(_)));
-        let dims = {
-            let shape = x.primitive().shape();
-            [shape[0], shape[1], shape[2]]
-        };
+        let kinds = [Output::Sequence, Output::FinalV, Output::FinalI].map(kind);
+        let dims = dims::<B, C>(&x);
         let (x, v0, i0) = (x.into_primitive(), v0.into_primitive(), i0.into_primitive());
         let coef = coef.into_primitive();
-        let (out, v, i, saved) = if tracked {
+        three_outputs(kinds, |tracked| {
+            if !tracked {
+                let (out, v, i) = B::leaky_forward(x, v0, i0, coef, spec);
+                return ([out, v, i], None);
+            }
             let (out, v, i, u) = B::leaky_forward_saving(x, v0.clone(), i0, coef.clone(), spec);
-            let saved = Saved {
+            let operands = LeakyOperands { v0, coef };
+            let kept = Kept {
                 u: Some(u),
-                v0,
-                coef,
+                operands,
                 spec,
                 dims,
             };
-            (out, v, i, Some(saved))
-        } else {
-            let (out, v, i) = B::leaky_forward(x, v0, i0, coef, spec);
-            (out, v, i, None)
-        };
-        let [ko, kv, ki] = kinds;
-        (
-            finish(ko, &saved, out),
-            finish(kv, &saved, v),
-            finish(ki, &saved, i),
-        )
+            ([out, v, i], Some(kept))
+        })
     }
 
     fn leaky_forward_saving(
@@ -221,64 +285,33 @@ impl<B: FusedLeakyBackend + HostTensor, C: CheckpointStrategy> FusedLeakyBackend
     }
 }
 
-/// The backward step of one output of the fused recurrent op (the same three outputs as the
-/// leaky op: spikes, final `v`, final `i`; five parents: `x`, `z0`, `v0`, `i0`, `w_rec`).
-#[derive(Debug)]
-struct RecurrentBackward {
-    output: Output,
-}
-
-/// What the recurrent op's reverse loop needs, shared by its three nodes.
+/// The recurrent op's operands of the reverse loop: the previous spikes and the initial
+/// membrane `[batch, size]`, the recurrent weights `[size, size]` and the coefficients.
 #[derive(Clone, Debug)]
-struct RecurrentSaved<B: FusedRecurrentBackend + HostTensor> {
-    /// The pre-reset membrane `[batch, time, size]`; `Some` until the drop takes it.
-    u: Option<FloatTensor<B>>,
+struct RecurrentOperands<B: Backend> {
     z0: FloatTensor<B>,
     v0: FloatTensor<B>,
     w_rec: FloatTensor<B>,
     coef: FloatTensor<B>,
-    spec: LeakySpec,
-    /// `[batch, time, size]`.
-    dims: [usize; 3],
 }
 
-impl<B: FusedRecurrentBackend + HostTensor> Drop for RecurrentSaved<B> {
-    /// As [`Saved`]'s: the last node to go gives the kept membrane back for reuse.
-    fn drop(&mut self) {
-        if let Some(u) = self.u.take() {
-            B::give_back(u);
-        }
-    }
-}
+/// The recurrent op ([`FusedRecurrentBackend`]): the same three outputs as the leaky op
+/// (spikes, final `v`, final `i`); parents `x`, `z0`, `v0`, `i0`, `w_rec`.
+#[derive(Debug)]
+struct RecurrentLoop;
 
-impl<B: FusedRecurrentBackend + HostTensor> Backward<B, 5> for RecurrentBackward {
-    type State = RecurrentSaved<B>;
+impl<B: FusedRecurrentBackend + HostTensor> ReverseLoop<B, 5> for RecurrentLoop {
+    type Operands = RecurrentOperands<B>;
 
-    fn backward(
-        self,
-        ops: Ops<Self::State, 5>,
-        grads: &mut Gradients,
-        _checkpointer: &mut Checkpointer,
-    ) {
-        let grad = grads.consume::<B>(&ops.node);
-        let s = ops.state;
-        let (go, gv, gi) = upstream::<B>(self.output, grad, s.dims);
-        let (gx, gz0, gv0, gi0, gw) = B::recurrent_backward(
-            s.u.clone().expect("kept until dropped"),
-            s.z0.clone(),
-            s.v0.clone(),
-            s.w_rec.clone(),
-            s.coef.clone(),
-            go,
-            gv,
-            gi,
-            s.spec,
-        );
-        for (parent, g) in ops.parents.into_iter().zip([gx, gz0, gv0, gi0, gw]) {
-            if let Some(parent) = parent {
-                grads.register::<B>(parent.id, g);
-            }
-        }
+    fn reverse(
+        u: FloatTensor<B>,
+        o: RecurrentOperands<B>,
+        spec: LeakySpec,
+        (go, gv, gi): Three<FloatTensor<B>>,
+    ) -> [FloatTensor<B>; 5] {
+        let (gx, gz0, gv0, gi0, gw) =
+            B::recurrent_backward(u, o.z0, o.v0, o.w_rec, o.coef, go, gv, gi, spec);
+        [gx, gz0, gv0, gi0, gw]
     }
 }
 
@@ -294,22 +327,14 @@ impl<B: FusedRecurrentBackend + HostTensor, C: CheckpointStrategy> FusedRecurren
         coef: FloatTensor<Self>,
         spec: LeakySpec,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let kind = |output| -> OpsKind<RecurrentBackward, B, RecurrentSaved<B>, C, 5> {
-            RecurrentBackward { output }
+        let kind = |output| {
+            OutputNode::<RecurrentLoop>::new(output)
                 .prepare::<C>([x.node(), z0.node(), v0.node(), i0.node(), w_rec.node()])
                 .compute_bound()
                 .stateful()
         };
-        let kinds = [
-            kind(Output::Sequence),
-            kind(Output::FinalV),
-            kind(Output::FinalI),
-        ];
-        let tracked = kinds.iter().any(|k| matches!(k, OpsKind::Tracked(_)));
-        let dims = {
-            let shape = x.primitive().shape();
-            [shape[0], shape[1], shape[2]]
-        };
+        let kinds = [Output::Sequence, Output::FinalV, Output::FinalI].map(kind);
+        let dims = dims::<B, C>(&x);
         let (x, z0, v0, i0) = (
             x.into_primitive(),
             z0.into_primitive(),
@@ -317,7 +342,11 @@ impl<B: FusedRecurrentBackend + HostTensor, C: CheckpointStrategy> FusedRecurren
             i0.into_primitive(),
         );
         let (w_rec, coef) = (w_rec.into_primitive(), coef.into_primitive());
-        let (out, v, i, saved) = if tracked {
+        three_outputs(kinds, |tracked| {
+            if !tracked {
+                let (out, v, i) = B::recurrent_forward(x, z0, v0, i0, w_rec, coef, spec);
+                return ([out, v, i], None);
+            }
             let (out, v, i, u) = B::recurrent_forward_saving(
                 x,
                 z0.clone(),
@@ -327,26 +356,20 @@ impl<B: FusedRecurrentBackend + HostTensor, C: CheckpointStrategy> FusedRecurren
                 coef.clone(),
                 spec,
             );
-            let saved = RecurrentSaved {
-                u: Some(u),
+            let operands = RecurrentOperands {
                 z0,
                 v0,
                 w_rec,
                 coef,
+            };
+            let kept = Kept {
+                u: Some(u),
+                operands,
                 spec,
                 dims,
             };
-            (out, v, i, Some(saved))
-        } else {
-            let (out, v, i) = B::recurrent_forward(x, z0, v0, i0, w_rec, coef, spec);
-            (out, v, i, None)
-        };
-        let [ko, kv, ki] = kinds;
-        (
-            finish(ko, &saved, out),
-            finish(kv, &saved, v),
-            finish(ki, &saved, i),
-        )
+            ([out, v, i], Some(kept))
+        })
     }
 
     fn recurrent_forward_saving(
